@@ -1,0 +1,266 @@
+package allocator
+
+import (
+	"math"
+	"time"
+)
+
+// Cycle is what one allocation cycle did.
+type Cycle struct {
+	Offers    []Offer // new offers, in the order they were made
+	Rescinded []Offer // offers withdrawn because they outlived the offer timeout
+}
+
+// pass is the state of one allocation cycle.
+type pass struct {
+	now    time.Time
+	stage  int // 1: quota guarantees; 2: fair sharing
+	made   []*offer
+	paired map[pairKey]*offer // (agent, role) -> its offer this cycle
+	buf    vec
+}
+
+type pairKey struct {
+	ag *agent
+	r  *role
+}
+
+// Allocate runs one allocation cycle at time now, with the semantics of the
+// Mesos hierarchical allocator: offers past the offer timeout are rescinded
+// and expired filters dropped; then, agent by agent (a fresh seeded shuffle
+// each cycle unless Config.KeepAgentOrder), roles in the policy's order are
+// offered first what their quota guarantees still lack (stage 1) and then a
+// fair share up to their limits (stage 2), never taking the headroom that
+// other roles' unmet guarantees need. Inside a role the first framework in
+// the policy's order that has not filtered the resources gets them all: each
+// (agent, role) pair becomes at most one offer per cycle.
+func (a *Allocator) Allocate(now time.Time) Cycle {
+	var out Cycle
+	out.Rescinded = a.expireOffers(now)
+	a.cycles++
+	if cs, ok := a.policy.(CycleStarter); ok {
+		cs.StartCycle(a.rng)
+		a.resortAll = true
+	}
+	a.flush()
+	p := &pass{now: now}
+	order := a.agentOrder()
+	if a.quotas > 0 {
+		p.paired = map[pairKey]*offer{}
+		p.stage = 1
+		for _, ag := range order {
+			a.sweep(ag, now.UnixNano())
+			if a.offerAgent(p, ag) {
+				a.flush()
+			}
+		}
+	}
+	p.stage = 2
+	for _, ag := range order {
+		a.sweep(ag, now.UnixNano())
+		if !a.noIdleCache && (a.blocked(ag) || ag.idle && ag.idleGen == ag.gen && ag.idleEpoch == a.epoch) {
+			continue
+		}
+		if a.offerAgent(p, ag) {
+			ag.idle = false
+			a.flush()
+		} else {
+			ag.idle, ag.idleGen, ag.idleEpoch = true, ag.gen, a.epoch
+		}
+	}
+	for _, o := range p.made {
+		out.Offers = append(out.Offers, o.public(a.dims))
+	}
+	return out
+}
+
+func (a *Allocator) agentOrder() []*agent {
+	order := append([]*agent(nil), a.agents...)
+	if !a.cfg.KeepAgentOrder {
+		a.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
+	return order
+}
+
+// offerAgent offers what ag has to the roles in order; it reports whether it
+// made or grew any offer.
+func (a *Allocator) offerAgent(p *pass, ag *agent) bool {
+	offered := false
+	a.eachRole(func(r *role) bool {
+		if r.frameworks.Len() == 0 {
+			return true
+		}
+		v := a.offerable(p.stage, ag, r, p.buf[:0])
+		p.buf = v
+		if !a.allocatable(v) {
+			return true
+		}
+		if o := p.paired[pairKey{ag, r}]; o != nil {
+			a.grow(o, v)
+			offered = true
+			return !a.exhausted(ag)
+		}
+		var pick *client
+		r.frameworks.Ascend(func(c *client) bool {
+			if c.filtered(ag, v) {
+				return true
+			}
+			pick = c
+			return false
+		})
+		if pick == nil {
+			return true
+		}
+		o := a.makeOffer(pick, ag, v, p.now)
+		p.made = append(p.made, o)
+		if p.paired != nil {
+			p.paired[pairKey{ag, r}] = o
+		}
+		offered = true
+		return !a.exhausted(ag)
+	})
+	return offered
+}
+
+func (a *Allocator) exhausted(ag *agent) bool {
+	for d, q := range ag.total {
+		if q > ag.allocated.at(d) {
+			return false
+		}
+	}
+	return true
+}
+
+// offerable returns, in out, what role r may be offered of ag in a stage:
+// the agent's available reservations for r or an ancestor of r, and its
+// available unreserved resources where the policy admits r, within r's
+// quota rules.
+func (a *Allocator) offerable(stage int, ag *agent, r *role, out vec) vec {
+	ok := a.dimsFor(r)
+	admit := a.gate == nil || a.gate.Admit(r.name, ag.info.ID)
+	for d, t := range ag.total {
+		q := t - ag.allocated.at(d)
+		if q < 0 || !ok[d] || !admit && a.dims.keys[d].role == "" {
+			q = 0
+		}
+		out = append(out, q)
+	}
+	if a.quotas > 0 && !a.capUnreserved(stage, r, out) {
+		return out[:0]
+	}
+	return out
+}
+
+// dimsFor returns, per dimension, whether role r may be offered it: every
+// unreserved dimension, and reservations for r or an ancestor of r.
+func (a *Allocator) dimsFor(r *role) []bool {
+	for d := len(r.dimOK); d < len(a.dims.keys); d++ {
+		res := a.dims.keys[d].role
+		r.dimOK = append(r.dimOK, res == "" || isWithin(r.name, res))
+	}
+	return r.dimOK
+}
+
+// allocatable reports whether v holds at least one of the minimum
+// allocatable alternatives in full.
+func (a *Allocator) allocatable(v vec) bool {
+	if v.isZero() {
+		return false
+	}
+	by := a.dims.byName(v, a.scratch)
+	a.scratch = by
+	for _, alt := range a.minAlloc {
+		fits := true
+		for n, q := range alt {
+			if q > 0 && (n >= len(by) || by[n] < q) {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			return true
+		}
+	}
+	return false
+}
+
+// capUnreserved applies quota to the unreserved part of out: limits of r and
+// its ancestors, the headroom that other roles' unmet guarantees need, and
+// in stage 1 r's own unmet guarantee. It reports whether anything may be
+// offered in this stage.
+func (a *Allocator) capUnreserved(stage int, r *role, out vec) bool {
+	unmet := a.unmet(r, nil)
+	if stage == 1 {
+		some := false
+		for _, q := range unmet {
+			some = some || q > 0
+		}
+		if !some {
+			return false
+		}
+	}
+	required := a.requiredHeadroom()
+	gave := false
+	for n, d := range a.dims.unres {
+		if d < 0 || d >= len(out) || out[d] == 0 {
+			continue
+		}
+		c := Quantity(math.MaxInt64)
+		for x := r; x != nil; x = x.up {
+			if n < len(x.limitSet) && x.limitSet[n] {
+				c = min(c, x.limit[n]-a.consumedName(x, n))
+			}
+		}
+		mine := at(unmet, n)
+		if need := at(required, n) - mine; need > 0 {
+			c = min(c, a.free.at(d)-need)
+		}
+		if stage == 1 && n < len(r.guarantee) && r.guarantee[n] > 0 {
+			c = min(c, mine)
+		}
+		out[d] = max(0, min(out[d], c))
+		gave = gave || stage == 1 && out[d] > 0 && mine > 0
+	}
+	return stage == 2 || gave
+}
+
+func at(qs []Quantity, i int) Quantity {
+	if i < len(qs) {
+		return qs[i]
+	}
+	return 0
+}
+
+// unmet returns, by name, what r's guarantee still lacks.
+func (a *Allocator) unmet(r *role, out []Quantity) []Quantity {
+	out = out[:0]
+	if len(r.guarantee) == 0 {
+		return out
+	}
+	used := a.consumed(r, a.scratch2)
+	a.scratch2 = used
+	for n, g := range r.guarantee {
+		out = append(out, max(0, g-at(used, n)))
+	}
+	return out
+}
+
+func (a *Allocator) consumedName(r *role, n int) Quantity {
+	used := a.consumed(r, a.scratch2)
+	a.scratch2 = used
+	return at(used, n)
+}
+
+// requiredHeadroom sums, by name, every role's unmet guarantee.
+func (a *Allocator) requiredHeadroom() []Quantity {
+	var sum []Quantity
+	for _, r := range a.guaranteed {
+		for n, q := range a.unmet(r, nil) {
+			for len(sum) <= n {
+				sum = append(sum, 0)
+			}
+			sum[n] += q
+		}
+	}
+	return sum
+}

@@ -1,0 +1,22 @@
+// Package allocator is apron's policy code: the first level of two-level
+// scheduling, in the manner of the Apache Mesos hierarchical allocator. It
+// holds agents, roles (weights, quota guarantees and limits, nested roles
+// such as eng/ml), frameworks, outstanding offers, decline filters and the
+// resources tasks use, and it decides, one allocation cycle at a time, which
+// framework is offered which agent's resources.
+//
+// Policies (drf, hdrf, asset, random, static, and any a researcher
+// registers) order the clients; quota and reservations apply on top of any
+// of them. A policy is one small interface, Policy, and a name in a
+// registry: see policy_drf.go for a complete one.
+//
+// The package is pure and deterministic so that the simulator (virtual
+// time) and the live master (wall time) run exactly the same decisions: no
+// goroutines, no clock (time is an argument), no global random source (the
+// configured seed feeds the allocator's own), and nothing that depends on
+// map iteration order. The same calls in the same order give the same
+// offers, byte for byte.
+//
+// It must never import the simulator, the runtime, traces, experiments or
+// the command: they import it.
+package allocator

@@ -1,0 +1,206 @@
+package allocator
+
+import (
+	"math"
+	"time"
+)
+
+// Decline filters. A framework (in one role) that declines resources on an
+// agent, or leaves part of an accepted offer unused, is not offered a subset
+// of those resources there again until the filter expires, it revives, or
+// the agent can offer more than it refused.
+//
+// Filters live with their agent, as plain values (no pointers: millions of
+// them cost the garbage collector nothing to scan), next to the distinct
+// refused vectors they point into. Each agent keeps a high-water mark of
+// its available resources and counts the filters of active clients that
+// refused at least that much ("strong" filters): while every active client
+// has one, nothing on the agent can be offered and the cycle skips the agent
+// in O(1). Expiry is lazy: an agent whose earliest filter has expired is
+// swept when a cycle reaches it.
+
+type filter struct {
+	expires int64  // unix nanoseconds
+	cycle   uint64 // allocation cycles run when it was set
+	refused uint16 // index into agentFilters.refused
+	strong  bool   // refused covers the agent's high-water mark
+}
+
+type agentFilters struct {
+	byClient  map[int32]filter
+	refused   []vec
+	hw        vec // high-water mark of the agent's available resources
+	strong    int // strong filters of active clients
+	minExpiry int64
+}
+
+// addFilter filters ag for c until now + refuse, and in any case through the
+// next allocation cycle, as Mesos does: a filter always outlives at least
+// one allocation interval.
+func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Duration, now time.Time) {
+	if refuse <= 0 {
+		return
+	}
+	a.removeFilter(c, ag)
+	af := &ag.filters
+	if af.byClient == nil {
+		af.byClient = map[int32]filter{}
+		af.minExpiry = math.MaxInt64
+	}
+	expires := now.UnixNano() + min(int64(refuse), math.MaxInt64-now.UnixNano())
+	f := filter{expires: expires, cycle: a.cycles, refused: af.intern(refused)}
+	if !af.refused[f.refused].contains(af.hw) && af.refused[f.refused].contains(ag.available()) {
+		a.lowerHighWater(ag)
+	}
+	f.strong = af.refused[f.refused].contains(af.hw)
+	af.byClient[c.idx] = f
+	if f.strong && c.inTree {
+		af.strong++
+	}
+	af.minExpiry = min(af.minExpiry, expires)
+	c.filterBits.set(ag.idx)
+	ag.gen++
+}
+
+func (af *agentFilters) intern(v vec) uint16 {
+	for i, have := range af.refused {
+		if have.equal(v) {
+			return uint16(i)
+		}
+	}
+	if len(af.refused) >= math.MaxUint16 || len(af.refused) > 2*len(af.byClient)+16 {
+		af.compact()
+	}
+	af.refused = append(af.refused, v.clone())
+	return uint16(len(af.refused) - 1)
+}
+
+// compact drops refused vectors no filter points to any more.
+func (af *agentFilters) compact() {
+	old := af.refused
+	af.refused = nil
+	for k, f := range af.byClient {
+		f.refused = af.internFresh(old[f.refused])
+		af.byClient[k] = f
+	}
+}
+
+func (af *agentFilters) internFresh(v vec) uint16 {
+	for i, have := range af.refused {
+		if have.equal(v) {
+			return uint16(i)
+		}
+	}
+	af.refused = append(af.refused, v)
+	return uint16(len(af.refused) - 1)
+}
+
+func (a *Allocator) removeFilter(c *client, ag *agent) {
+	if !c.filterBits.has(ag.idx) {
+		return
+	}
+	af := &ag.filters
+	if f := af.byClient[c.idx]; f.strong && c.inTree {
+		af.strong--
+	}
+	delete(af.byClient, c.idx)
+	c.filterBits.clear(ag.idx)
+	ag.gen++
+}
+
+// removeFilters drops every filter of c.
+func (a *Allocator) removeFilters(c *client) {
+	c.filterBits.each(func(i int) { a.removeFilter(c, a.agentByIdx.at[i]) })
+}
+
+// countStrong adds sign times c's strong filters to their agents' counts:
+// c entered (+1) or left (-1) the order.
+func (a *Allocator) countStrong(c *client, sign int) {
+	c.filterBits.each(func(i int) {
+		af := &a.agentByIdx.at[i].filters
+		if af.byClient[c.idx].strong {
+			af.strong += sign
+		}
+	})
+}
+
+// filtered reports whether c refused, on ag, everything it would now be
+// offered there.
+func (c *client) filtered(ag *agent, offerable vec) bool {
+	if !c.filterBits.has(ag.idx) {
+		return false
+	}
+	af := &ag.filters
+	return af.refused[af.byClient[c.idx].refused].contains(offerable)
+}
+
+// blocked reports whether every active client has a strong filter on ag.
+func (a *Allocator) blocked(ag *agent) bool {
+	return a.active > 0 && ag.filters.strong >= a.active
+}
+
+// raiseHighWater follows an increase of ag's available resources: when they
+// pass the high-water mark, the mark rises and every filter is rechecked.
+func (a *Allocator) raiseHighWater(ag *agent) {
+	af := &ag.filters
+	over := false
+	for d, t := range ag.total {
+		if q := t - ag.allocated.at(d); q > af.hw.at(d) {
+			af.hw = af.hw.grow(d + 1)
+			af.hw[d] = q
+			over = true
+		}
+	}
+	if over {
+		a.recheck(ag)
+	}
+}
+
+// recheck recomputes which filters of ag are strong against its mark.
+func (a *Allocator) recheck(ag *agent) {
+	af := &ag.filters
+	for k, f := range af.byClient {
+		strong := af.refused[f.refused].contains(af.hw)
+		if strong != f.strong {
+			f.strong = strong
+			af.byClient[k] = f
+			switch {
+			case !a.clients.at[k].inTree:
+			case strong:
+				af.strong++
+			default:
+				af.strong--
+			}
+		}
+	}
+}
+
+// lowerHighWater sets ag's mark to what is available now and rechecks every
+// filter: a decline that covers the agent's available resources but not its
+// old mark makes the agent skippable again.
+func (a *Allocator) lowerHighWater(ag *agent) {
+	af := &ag.filters
+	af.hw = ag.available()
+	a.recheck(ag)
+}
+
+// sweep drops the filters of ag that have expired by now and have lived
+// through a cycle already.
+func (a *Allocator) sweep(ag *agent, now int64) {
+	af := &ag.filters
+	if now < af.minExpiry {
+		return
+	}
+	af.minExpiry = math.MaxInt64
+	var gone []int32
+	for k, f := range af.byClient {
+		if f.expires <= now && f.cycle+1 < a.cycles {
+			gone = append(gone, k)
+		} else {
+			af.minExpiry = min(af.minExpiry, f.expires)
+		}
+	}
+	for _, k := range gone {
+		a.removeFilter(a.clients.at[k], ag)
+	}
+}

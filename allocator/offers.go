@@ -1,0 +1,183 @@
+package allocator
+
+import (
+	"fmt"
+	"time"
+)
+
+// OfferID names an offer. IDs count up from 1 in the order offers are made,
+// so the same calls give the same ids.
+type OfferID uint64
+
+// Offer is resources of one agent offered to one framework in one role.
+type Offer struct {
+	ID        OfferID
+	Framework FrameworkID
+	Role      string
+	Agent     AgentID
+	Resources Resources
+	Made      time.Time
+}
+
+type offer struct {
+	id   OfferID
+	c    *client
+	ag   *agent
+	v    vec
+	made time.Time
+	gone bool
+}
+
+func (o *offer) public(d *dims) Offer {
+	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.ag.info.ID, Resources: d.resources(o.v), Made: o.made}
+}
+
+func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer {
+	a.nextOfferID++
+	o := &offer{id: a.nextOfferID, c: c, ag: ag, v: v.clone(), made: now}
+	a.offers[o.id] = o
+	ag.offers[o.id] = o
+	if a.cfg.OfferTimeout > 0 {
+		a.offerQueue = append(a.offerQueue, o)
+	}
+	a.charge(c, ag, o.v, true)
+	return o
+}
+
+// grow adds v to an offer made in the same cycle.
+func (a *Allocator) grow(o *offer, v vec) {
+	o.v.add(v)
+	a.charge(o.c, o.ag, v, false)
+}
+
+// dropOffer withdraws an offer and returns its resources, with no filter.
+func (a *Allocator) dropOffer(o *offer) {
+	o.gone = true
+	delete(a.offers, o.id)
+	delete(o.ag.offers, o.id)
+	a.uncharge(o.c, o.ag, o.v)
+}
+
+func (a *Allocator) lookupOffer(id OfferID) (*offer, error) {
+	o := a.offers[id]
+	if o == nil {
+		return nil, fmt.Errorf("offer %d: no such outstanding offer (it was accepted, declined, rescinded or never made)", id)
+	}
+	return o, nil
+}
+
+// Accept launches work on part of an offer: used must fit in the offer and
+// stays allocated to the framework until Release. The rest of the offer goes
+// back with a filter of refuse (Config.RefuseSeconds when 0; negative for
+// none), as a Mesos ACCEPT does.
+func (a *Allocator) Accept(id OfferID, used Resources, refuse time.Duration, now time.Time) error {
+	o, err := a.lookupOffer(id)
+	if err != nil {
+		return err
+	}
+	u := a.dims.vec(used)
+	if !o.v.contains(u) {
+		return fmt.Errorf("accept offer %d: %s does not fit in the offer %s", id, used, a.dims.resources(o.v))
+	}
+	a.dropOffer(o)
+	c, ag := o.c, o.ag
+	if !u.isZero() {
+		a.charge(c, ag, u, false)
+		if ag.used[c] == nil {
+			ag.used[c] = new(vec)
+			c.used[ag] = ag.used[c]
+		}
+		ag.used[c].add(u)
+	}
+	rest := o.v.clone()
+	rest.sub(u)
+	if !rest.isZero() {
+		a.addFilter(c, ag, rest, a.refuse(refuse), now)
+	}
+	return nil
+}
+
+// Decline returns a whole offer with a filter of refuse (Config.RefuseSeconds
+// when 0; negative for none).
+func (a *Allocator) Decline(id OfferID, refuse time.Duration, now time.Time) error {
+	o, err := a.lookupOffer(id)
+	if err != nil {
+		return err
+	}
+	a.dropOffer(o)
+	a.addFilter(o.c, o.ag, o.v, a.refuse(refuse), now)
+	return nil
+}
+
+// Rescind withdraws an outstanding offer with no filter: the master took it
+// back.
+func (a *Allocator) Rescind(id OfferID) error {
+	o, err := a.lookupOffer(id)
+	if err != nil {
+		return err
+	}
+	a.dropOffer(o)
+	return nil
+}
+
+func (a *Allocator) refuse(d time.Duration) time.Duration {
+	if d == 0 {
+		return a.cfg.RefuseSeconds
+	}
+	return d
+}
+
+// Release returns resources a framework's tasks used on an agent in a role
+// (tasks finished, failed or were killed).
+func (a *Allocator) Release(fw FrameworkID, role string, id AgentID, res Resources) error {
+	f, ok := a.frameworks[fw]
+	if !ok {
+		return fmt.Errorf("release: no such framework %q", fw)
+	}
+	c := f.clients[role]
+	if c == nil {
+		return fmt.Errorf("release: framework %q is not subscribed to role %q; its roles: %v", fw, role, f.roles)
+	}
+	ag, ok := a.agentByID[id]
+	if !ok {
+		return fmt.Errorf("release: no such agent %q", id)
+	}
+	v := a.dims.vec(res)
+	u := ag.used[c]
+	if u == nil || !u.contains(v) {
+		return fmt.Errorf("release: framework %q in role %q uses %s on agent %q, less than %s", fw, role, a.usedOn(c, ag), id, res)
+	}
+	u.sub(v)
+	a.uncharge(c, ag, v)
+	if u.isZero() {
+		delete(ag.used, c)
+		delete(c.used, ag)
+	}
+	return nil
+}
+
+func (a *Allocator) usedOn(c *client, ag *agent) Resources {
+	if u := ag.used[c]; u != nil {
+		return a.dims.resources(*u)
+	}
+	return nil
+}
+
+// expireOffers rescinds the offers older than the offer timeout and returns
+// them in the order they were made.
+func (a *Allocator) expireOffers(now time.Time) []Offer {
+	var out []Offer
+	for len(a.offerQueue) > 0 {
+		o := a.offerQueue[0]
+		if !o.gone {
+			if a.cfg.OfferTimeout == 0 || now.Sub(o.made) < a.cfg.OfferTimeout {
+				break
+			}
+			out = append(out, o.public(a.dims))
+			a.dropOffer(o)
+		}
+		a.offerQueue[0] = nil
+		a.offerQueue = a.offerQueue[1:]
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+package allocator
+
+import "github.com/google/btree"
+
+// The order in which clients are offered resources is kept incrementally in
+// B-trees keyed by (share, allocation count, name): an allocation moves one
+// framework and the entries of its role's lineage, O(depth · log n), instead
+// of re-sorting every client for every agent. While one agent is being
+// offered, keys go stale and are repositioned together afterwards (flush).
+
+type sortKey struct {
+	share  float64
+	allocs uint64
+	name   string
+}
+
+func (k sortKey) less(o sortKey) bool {
+	if k.share != o.share {
+		return k.share < o.share
+	}
+	if k.allocs != o.allocs {
+		return k.allocs < o.allocs
+	}
+	return k.name < o.name
+}
+
+// entry is a role in the role order: either its own frameworks (self) or,
+// for hierarchical policies, the role with all its sub-roles.
+type entry struct {
+	key   sortKey
+	role  *role
+	self  bool
+	tree  *btree.BTreeG[*entry]
+	dirty bool
+}
+
+func entryLess(x, y *entry) bool   { return x.key.less(y.key) }
+func clientLess(x, y *client) bool { return x.key.less(y.key) }
+
+func (a *Allocator) insertEntry(e *entry, t *btree.BTreeG[*entry]) {
+	e.tree = t
+	t.ReplaceOrInsert(e)
+}
+
+// activate puts a client into its role's framework order.
+func (a *Allocator) activate(c *client) {
+	if !c.inTree && !c.suppressed {
+		c.key = a.clientKey(c)
+		c.role.frameworks.ReplaceOrInsert(c)
+		c.inTree = true
+		a.active++
+		a.countStrong(c, +1)
+	}
+}
+
+// deactivate takes a client out of the order (suppressed or removed).
+func (a *Allocator) deactivate(c *client) {
+	if c.inTree {
+		c.role.frameworks.Delete(c)
+		c.inTree = false
+		a.active--
+		a.countStrong(c, -1)
+	}
+}
+
+func (a *Allocator) markClient(c *client) {
+	if !c.dirty {
+		c.dirty = true
+		a.dirtyClients = append(a.dirtyClients, c)
+	}
+}
+
+// markEntries marks the entries of r and its ancestors for repositioning.
+func (a *Allocator) markEntries(r *role) {
+	a.markEntry(r.self)
+	for x := r; x != nil; x = x.parent {
+		if x.subtree != nil {
+			a.markEntry(x.subtree)
+		}
+	}
+}
+
+func (a *Allocator) markEntry(e *entry) {
+	if !e.dirty {
+		e.dirty = true
+		a.dirtyEntries = append(a.dirtyEntries, e)
+	}
+}
+
+// flush brings every key up to date and repositions what moved.
+func (a *Allocator) flush() {
+	if a.resortAll {
+		a.resort()
+		return
+	}
+	for _, c := range a.dirtyClients {
+		c.dirty = false
+		if c.inTree {
+			c.role.frameworks.Delete(c)
+			c.key = a.clientKey(c)
+			c.role.frameworks.ReplaceOrInsert(c)
+		}
+	}
+	for _, e := range a.dirtyEntries {
+		e.dirty = false
+		e.tree.Delete(e)
+		e.key = a.entryKey(e)
+		e.tree.ReplaceOrInsert(e)
+	}
+	a.dirtyClients, a.dirtyEntries = a.dirtyClients[:0], a.dirtyEntries[:0]
+}
+
+// resort recomputes every key: the cluster total or the policy's view of
+// every client changed. Trees are rebuilt in name order so that the result
+// does not depend on map iteration.
+func (a *Allocator) resort() {
+	a.resortAll = false
+	for _, c := range a.dirtyClients {
+		c.dirty = false
+	}
+	for _, e := range a.dirtyEntries {
+		e.dirty = false
+	}
+	a.dirtyClients, a.dirtyEntries = a.dirtyClients[:0], a.dirtyEntries[:0]
+	a.root.Clear(false)
+	for _, name := range sortedKeys(a.roles) {
+		r := a.roles[name]
+		r.frameworks.Clear(false)
+		if r.children != nil {
+			r.children.Clear(false)
+		}
+	}
+	for _, name := range sortedKeys(a.roles) {
+		r := a.roles[name]
+		r.self.key = a.entryKey(r.self)
+		r.self.tree.ReplaceOrInsert(r.self)
+		if r.subtree != nil {
+			r.subtree.key = a.entryKey(r.subtree)
+			r.subtree.tree.ReplaceOrInsert(r.subtree)
+		}
+	}
+	for _, fw := range a.sortedFrameworks() {
+		for _, c := range fw.clients {
+			if c.inTree {
+				c.key = a.clientKey(c)
+				c.role.frameworks.ReplaceOrInsert(c)
+			}
+		}
+	}
+}
+
+func (a *Allocator) clientKey(c *client) sortKey {
+	return sortKey{share: a.share(string(c.fw.id), 1, c.allocs, c.alloc), allocs: c.allocs, name: string(c.fw.id)}
+}
+
+func (a *Allocator) entryKey(e *entry) sortKey {
+	r := e.role
+	switch {
+	case !e.self:
+		return sortKey{share: a.share(r.name, r.weight, r.subAlloc, r.sub), allocs: r.subAlloc, name: r.name}
+	case a.hier: // the role's own frameworks among its sub-roles
+		return sortKey{share: a.share(r.name, 1, r.ownAlloc, r.own), allocs: r.ownAlloc, name: "."}
+	default:
+		return sortKey{share: a.share(r.name, r.weight, r.ownAlloc, r.own), allocs: r.ownAlloc, name: r.name}
+	}
+}
+
+func (a *Allocator) share(name string, weight float64, allocs uint64, alloc vec) float64 {
+	if len(a.totalBy) != len(a.dims.names) {
+		a.totalBy = a.dims.byName(a.total, a.totalBy)
+	}
+	u := &a.usage
+	u.Name, u.Weight, u.Allocations = name, weight, allocs
+	u.Resources = a.dims.names
+	u.Allocated = a.dims.byName(alloc, u.Allocated)
+	u.Total = a.totalBy
+	return a.policy.Share(u)
+}
+
+// eachRole visits the roles in the policy's order until visit returns false.
+func (a *Allocator) eachRole(visit func(*role) bool) {
+	a.walk(a.root, visit)
+}
+
+func (a *Allocator) walk(t *btree.BTreeG[*entry], visit func(*role) bool) bool {
+	more := true
+	t.Ascend(func(e *entry) bool {
+		if e.self {
+			more = visit(e.role)
+		} else {
+			more = a.walk(e.role.children, visit)
+		}
+		return more
+	})
+	return more
+}

@@ -1,0 +1,33 @@
+package allocator
+
+// Dominant Resource Fairness (Ghodsi et al., NSDI 2011): a client's share is
+// the largest fraction it holds of any one resource, divided by its weight.
+// "drf" orders every role as a peer; "hdrf" orders nested roles as a tree
+// (hierarchical DRF), so that eng/ml and eng/web first share what eng is
+// entitled to.
+
+func init() {
+	Register("drf", func(*Config) (Policy, error) { return drf{}, nil })
+	Register("hdrf", func(*Config) (Policy, error) { return drf{hierarchical: true}, nil })
+}
+
+type drf struct{ hierarchical bool }
+
+var (
+	_ Policy    = drf{}
+	_ Hierarchy = drf{}
+)
+
+func (d drf) Hierarchical() bool { return d.hierarchical }
+
+func (drf) Share(u *Usage) float64 { return dominantShare(u) / u.Weight }
+
+func dominantShare(u *Usage) float64 {
+	share := 0.0
+	for i, a := range u.Allocated {
+		if t := u.Total[i]; t > 0 {
+			share = max(share, float64(a)/float64(t))
+		}
+	}
+	return share
+}

@@ -1,0 +1,192 @@
+package allocator
+
+import (
+	"cmp"
+	"math/bits"
+	"slices"
+
+	"github.com/google/btree"
+)
+
+type agent struct {
+	info      AgentInfo
+	idx       int // dense index into filter bitsets; reused after removal
+	filters   agentFilters
+	order     int // position in Allocator.agents
+	total     vec
+	allocated vec // offered and in use
+	used      map[*client]*vec
+	offers    map[OfferID]*offer
+
+	// gen bumps whenever what the agent could offer changes: its available
+	// resources or the filters on it. A cycle that found nothing to offer
+	// from the agent records (gen, epoch); while both stay, later cycles
+	// skip it in O(1).
+	gen       uint64
+	idle      bool
+	idleGen   uint64
+	idleEpoch uint64
+}
+
+type framework struct {
+	id      FrameworkID
+	roles   []string // as subscribed
+	clients map[string]*client
+}
+
+// client is a framework inside one of its roles: what the role's framework
+// sorter orders.
+type client struct {
+	idx        int32 // dense index; reused after removal
+	fw         *framework
+	role       *role
+	alloc      vec
+	allocs     uint64
+	key        sortKey
+	suppressed bool
+	inTree     bool
+	dirty      bool
+	filterBits bitset // agents (by index) on which the client has a filter
+	used       map[*agent]*vec
+}
+
+type role struct {
+	name     string
+	up       *role // the parent role by name
+	parent   *role // the parent in the order: up for hierarchical policies, else nil
+	weight   float64
+	cfg      RoleConfig
+	clients  int // subscribed clients, suppressed or not
+	own      vec // allocation to the role's own frameworks
+	sub      vec // allocation to the role and its sub-roles
+	ownAlloc uint64
+	subAlloc uint64
+	reserved vec // reservations on agents for the role and its sub-roles
+
+	guarantee []Quantity // by name
+	limit     []Quantity // by name, where limitSet
+	limitSet  []bool
+
+	frameworks *btree.BTreeG[*client]
+	self       *entry                // the role's own frameworks in the order
+	subtree    *entry                // the role and its sub-roles (hierarchical policies)
+	children   *btree.BTreeG[*entry] // hierarchical: sub-roles and self
+	dimOK      []bool                // per dimension: may the role be offered it?
+}
+
+func (ag *agent) available() vec {
+	v := ag.total.clone()
+	v.sub(ag.allocated)
+	return v
+}
+
+func (r *role) hasQuota() bool { return len(r.guarantee) > 0 || r.limit != nil }
+
+// role returns the named role, creating it and its ancestors.
+func (a *Allocator) role(name string) *role {
+	if r := a.roles[name]; r != nil {
+		return r
+	}
+	r := &role{name: name, weight: 1, frameworks: btree.NewG(8, clientLess)}
+	a.roles[name] = r
+	if p := parentRole(name); p != "" {
+		r.up = a.role(p)
+	}
+	if a.hier {
+		r.parent = r.up
+	}
+	if a.hier {
+		r.children = btree.NewG(8, entryLess)
+		r.self = &entry{role: r, self: true, key: sortKey{name: "."}}
+		r.subtree = &entry{role: r, key: sortKey{name: name}}
+		a.insertEntry(r.self, r.children)
+		parent := a.root
+		if r.parent != nil {
+			parent = r.parent.children
+		}
+		a.insertEntry(r.subtree, parent)
+	} else {
+		r.self = &entry{role: r, self: true, key: sortKey{name: name}}
+		a.insertEntry(r.self, a.root)
+	}
+	a.resortAll = true
+	return r
+}
+
+// addReservations adds (sign +1) or removes (-1) an agent's reservations to
+// the roles they are for and every ancestor.
+func (a *Allocator) addReservations(total vec, sign Quantity) {
+	for d, q := range total {
+		name := a.dims.keys[d].role
+		if q == 0 || name == "" {
+			continue
+		}
+		one := make(vec, d+1)
+		one[d] = sign * q
+		for r := a.role(name); r != nil; r = r.up {
+			r.reserved.add(one)
+		}
+	}
+}
+
+func sortedOfferIDs(m map[OfferID]*offer) []OfferID {
+	ids := make([]OfferID, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func sortedClients(m map[*client]*vec) []*client {
+	cs := make([]*client, 0, len(m))
+	for c := range m {
+		cs = append(cs, c)
+	}
+	slices.SortFunc(cs, func(x, y *client) int {
+		return cmp.Or(cmp.Compare(x.fw.id, y.fw.id), cmp.Compare(x.role.name, y.role.name))
+	})
+	return cs
+}
+
+func sortedAgents(m map[*agent]*vec) []*agent {
+	as := make([]*agent, 0, len(m))
+	for ag := range m {
+		as = append(as, ag)
+	}
+	slices.SortFunc(as, func(x, y *agent) int { return cmp.Compare(x.info.ID, y.info.ID) })
+	return as
+}
+
+// bitset is a growable set of small non-negative integers.
+type bitset []uint64
+
+func (b bitset) has(i int) bool {
+	w := i >> 6
+	return w < len(b) && b[w]&(1<<(uint(i)&63)) != 0
+}
+
+func (b *bitset) set(i int) {
+	w := i >> 6
+	for len(*b) <= w {
+		*b = append(*b, 0)
+	}
+	(*b)[w] |= 1 << (uint(i) & 63)
+}
+
+func (b bitset) clear(i int) {
+	if w := i >> 6; w < len(b) {
+		b[w] &^= 1 << (uint(i) & 63)
+	}
+}
+
+// each calls f with every member, in increasing order.
+func (b bitset) each(f func(int)) {
+	for w, word := range b {
+		for word != 0 {
+			i := bits.TrailingZeros64(word)
+			f(w<<6 | i)
+			word &= word - 1
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package allocator
+
+// vec is the allocator's internal form of Resources: one Quantity per
+// (name, role) dimension, indexed by the dimension numbers of one dims
+// table. Vectors may be shorter than the table; missing entries are zero.
+// Arithmetic on vecs is a loop over a handful of ints, with no string
+// comparison and, in place, no allocation.
+type vec []Quantity
+
+type dimKey struct{ name, role string }
+
+// dims interns the (name, role) pairs one allocator has seen. It only grows.
+type dims struct {
+	index  map[dimKey]int
+	keys   []dimKey
+	names  []string // distinct resource names, by first appearance
+	nameOf []int    // dimension -> index in names
+	unres  []int    // name -> its unreserved dimension
+}
+
+func newDims() *dims { return &dims{index: map[dimKey]int{}} }
+
+func (d *dims) dim(name, role string) int {
+	k := dimKey{name, role}
+	if i, ok := d.index[k]; ok {
+		return i
+	}
+	i := len(d.keys)
+	d.index[k] = i
+	d.keys = append(d.keys, k)
+	n := -1
+	for j, have := range d.names {
+		if have == name {
+			n = j
+		}
+	}
+	if n < 0 {
+		n = len(d.names)
+		d.names = append(d.names, name)
+		d.unres = append(d.unres, -1)
+	}
+	d.nameOf = append(d.nameOf, n)
+	if role == "" {
+		d.unres[n] = i
+	}
+	return i
+}
+
+// vec converts r, interning any new dimension.
+func (d *dims) vec(r Resources) vec {
+	var v vec
+	for _, e := range r {
+		i := d.dim(e.Name, e.Role)
+		v = v.grow(i + 1)
+		v[i] += e.Value
+	}
+	return v
+}
+
+// resources converts v back, in dimension order.
+func (d *dims) resources(v vec) Resources {
+	var r Resources
+	for i, q := range v {
+		if q != 0 {
+			r = append(r, Resource{Name: d.keys[i].name, Role: d.keys[i].role, Value: q})
+		}
+	}
+	return r
+}
+
+// byName sums v over roles into out, one entry per name of d.
+func (d *dims) byName(v vec, out []Quantity) []Quantity {
+	out = out[:0]
+	for range d.names {
+		out = append(out, 0)
+	}
+	for i, q := range v {
+		out[d.nameOf[i]] += q
+	}
+	return out
+}
+
+func (v vec) grow(n int) vec {
+	for len(v) < n {
+		v = append(v, 0)
+	}
+	return v
+}
+
+func (v vec) clone() vec { return append(vec(nil), v...) }
+
+// add adds o to v in place, growing v as needed.
+func (v *vec) add(o vec) {
+	if len(*v) < len(o) {
+		*v = v.grow(len(o))
+	}
+	w := *v
+	for i, q := range o {
+		w[i] += q
+	}
+}
+
+// sub subtracts o from v in place.
+func (v *vec) sub(o vec) {
+	if len(*v) < len(o) {
+		*v = v.grow(len(o))
+	}
+	w := *v
+	for i, q := range o {
+		w[i] -= q
+	}
+}
+
+func (v vec) at(i int) Quantity {
+	if i < len(v) {
+		return v[i]
+	}
+	return 0
+}
+
+// contains reports whether o fits in v, dimension by dimension.
+func (v vec) contains(o vec) bool {
+	for i, q := range o {
+		if q > v.at(i) {
+			return false
+		}
+	}
+	return true
+}
+
+func (v vec) isZero() bool {
+	for _, q := range v {
+		if q != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func (v vec) equal(o vec) bool { return v.contains(o) && o.contains(v) }
+
+// min returns the entrywise minimum of v and o.
+func (v vec) min(o vec) vec {
+	out := make(vec, min(len(v), len(o)))
+	for i := range out {
+		out[i] = min(v[i], o[i])
+	}
+	return out
+}
