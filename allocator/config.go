@@ -1,7 +1,6 @@
 package allocator
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -21,9 +20,10 @@ type Config struct {
 	AllocationInterval time.Duration
 	// OfferTimeout rescinds offers outstanding this long; 0 never does.
 	OfferTimeout time.Duration
-	// RefuseSeconds is the filter a decline or the unused part of an accepted
-	// offer gets when the framework names none. Default 5s, as in Mesos.
-	RefuseSeconds time.Duration
+	// DefaultRefuse is how long the filter lasts that a decline, or the unused
+	// part of an accepted offer, gets when the framework names none (Mesos'
+	// refuse_seconds). Default 5s, as in Mesos.
+	DefaultRefuse time.Duration
 	// MinAllocatable lists alternatives: an offer is made only if it holds at
 	// least one of them in full. Default cpus:0.01 or mem:32.
 	MinAllocatable []Resources
@@ -56,10 +56,7 @@ type Partition struct {
 	Size   float64 // relative size; 0 means 1
 }
 
-var (
-	defaultMinAllocatable = []Resources{MustParseResources("cpus:0.01"), MustParseResources("mem:32")}
-	errNoRole             = errors.New("empty role name")
-)
+var defaultMinAllocatable = []Resources{MustParseResources("cpus:0.01"), MustParseResources("mem:32")}
 
 // withDefaults returns a copy of c with every zero field set to its default,
 // or an error naming the first field that is wrong and what it allows.
@@ -70,8 +67,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.AllocationInterval == 0 {
 		c.AllocationInterval = time.Second
 	}
-	if c.RefuseSeconds == 0 {
-		c.RefuseSeconds = 5 * time.Second
+	if c.DefaultRefuse == 0 {
+		c.DefaultRefuse = 5 * time.Second
 	}
 	if c.MinAllocatable == nil {
 		c.MinAllocatable = defaultMinAllocatable
@@ -81,8 +78,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("allocation_interval %v is negative; want a positive duration such as 1s", c.AllocationInterval)
 	case c.OfferTimeout < 0:
 		return c, fmt.Errorf("offer_timeout %v is negative; want 0 (never) or a positive duration", c.OfferTimeout)
-	case c.RefuseSeconds < 0:
-		return c, fmt.Errorf("refuse_seconds %v is negative; want a positive duration", c.RefuseSeconds)
+	case c.DefaultRefuse < 0:
+		return c, fmt.Errorf("default_refuse %v is negative; want a positive duration", c.DefaultRefuse)
 	}
 	seen := map[string]bool{}
 	for i, r := range c.Roles {

@@ -68,7 +68,7 @@ func (a *Allocator) lookupOffer(id OfferID) (*offer, error) {
 
 // Accept launches work on part of an offer: used must fit in the offer and
 // stays allocated to the framework until Release. The rest of the offer goes
-// back with a filter of refuse (Config.RefuseSeconds when 0; negative for
+// back with a filter of refuse (Config.DefaultRefuse when 0; negative for
 // none), as a Mesos ACCEPT does.
 func (a *Allocator) Accept(id OfferID, used Resources, refuse time.Duration, now time.Time) error {
 	o, err := a.lookupOffer(id)
@@ -97,7 +97,7 @@ func (a *Allocator) Accept(id OfferID, used Resources, refuse time.Duration, now
 	return nil
 }
 
-// Decline returns a whole offer with a filter of refuse (Config.RefuseSeconds
+// Decline returns a whole offer with a filter of refuse (Config.DefaultRefuse
 // when 0; negative for none).
 func (a *Allocator) Decline(id OfferID, refuse time.Duration, now time.Time) error {
 	o, err := a.lookupOffer(id)
@@ -122,7 +122,7 @@ func (a *Allocator) Rescind(id OfferID) error {
 
 func (a *Allocator) refuse(d time.Duration) time.Duration {
 	if d == 0 {
-		return a.cfg.RefuseSeconds
+		return a.cfg.DefaultRefuse
 	}
 	return d
 }

@@ -138,12 +138,3 @@ func (v vec) isZero() bool {
 }
 
 func (v vec) equal(o vec) bool { return v.contains(o) && o.contains(v) }
-
-// min returns the entrywise minimum of v and o.
-func (v vec) min(o vec) vec {
-	out := make(vec, min(len(v), len(o)))
-	for i := range out {
-		out[i] = min(v[i], o[i])
-	}
-	return out
-}

@@ -5,10 +5,11 @@ package allocator
 
 // AgentView is one agent's resources.
 type AgentView struct {
-	ID        AgentID
-	Total     Resources
-	Allocated Resources // offered and in use
-	Available Resources
+	ID         AgentID
+	Attributes map[string]string
+	Total      Resources
+	Allocated  Resources // offered and in use
+	Available  Resources
 }
 
 // FrameworkView is one framework's allocation.
@@ -41,7 +42,7 @@ func (a *Allocator) Agents() []AgentView {
 	for _, ag := range a.agents {
 		avail := ag.total.clone()
 		avail.sub(ag.allocated)
-		out = append(out, AgentView{ID: ag.info.ID, Total: a.dims.resources(ag.total), Allocated: a.dims.resources(ag.allocated), Available: a.dims.resources(avail)})
+		out = append(out, AgentView{ID: ag.info.ID, Attributes: ag.info.Attributes, Total: a.dims.resources(ag.total), Allocated: a.dims.resources(ag.allocated), Available: a.dims.resources(avail)})
 	}
 	return out
 }

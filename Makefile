@@ -1,0 +1,34 @@
+# apron's build, test and lint entry points. Only Go is needed; staticcheck
+# is pinned in tools/go.mod and run through `go tool`.
+GO       ?= go
+PKGS     ?= ./...
+FUZZTIME ?= 30s
+
+.PHONY: all build test lint fuzz bench clean
+
+all: lint test
+
+build:
+	$(GO) build -o apron ./cmd/apron
+
+# Every unit, property, golden and integration test, with the fuzz seeds.
+test:
+	$(GO) test -count=1 $(PKGS)
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) tool -modfile=tools/go.mod staticcheck $(PKGS)
+
+# Short coverage-guided runs of every fuzz target.
+fuzz:
+	$(GO) test ./allocator -run '^$$' -fuzz '^FuzzParseResources$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./allocator -run '^$$' -fuzz '^FuzzParseQuantity$$' -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test ./allocator -run '^$$' -bench 'BenchmarkAllocateDeclineOffers/agents=10000' -benchtime 2000x -benchmem
+	$(GO) test ./allocator -run '^$$' -bench 'BenchmarkAllocateAccept' -benchtime 100x -benchmem
+
+clean:
+	rm -f apron
