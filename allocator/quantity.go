@@ -91,6 +91,9 @@ func ParseQuantity(s string) (Quantity, error) {
 	for i, scale := 0, Quantity(100); i < len(frac); i, scale = i+1, scale/10 {
 		q += Quantity(frac[i]-'0') * scale
 	}
+	if q > Units(MaxUnits) {
+		return 0, fmt.Errorf("quantity %q is larger than the maximum %d", s, int64(MaxUnits))
+	}
 	return q, nil
 }
 

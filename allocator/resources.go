@@ -51,6 +51,10 @@ func ParseResources(s string) (Resources, error) {
 			return nil, &ParseError{Input: s, Token: tok, Index: i + 1, Err: err}
 		}
 		r = r.Add(Resources{res})
+		if r.Get(res.Name, res.Role) > Units(MaxUnits) {
+			return nil, &ParseError{Input: s, Token: tok, Index: i + 1,
+				Err: fmt.Errorf("%s adds up to more than the maximum %d", res.Name, int64(MaxUnits))}
+		}
 	}
 	return r, nil
 }

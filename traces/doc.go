@@ -1,8 +1,8 @@
-// Package traces will own apron's workload model (jobs, tasks, machines and
-// their events over time) and the streaming readers of public cluster
-// traces (SWF, Google 2011 and 2019, Alibaba, PAI, openb) and generators.
+// Package traces owns apron's workload model (jobs of tasks with resources
+// and durations, machines) and, as they land, the streaming readers of
+// public cluster traces (SWF, Google 2011 and 2019, Alibaba, PAI, openb) and
+// generators. A Source streams jobs in submit order so that a trace is never
+// held in memory whole.
 //
 // It imports nothing of apron's.
-//
-// Status: not built yet (issue "Workload traces").
 package traces

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func runApron(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	root := newRoot()
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func TestAllocDefaultIsDRFPaper(t *testing.T) {
+	out, err := runApron(t, "alloc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"scenario drf-paper", "A          user-a  3      cpus:3;mem:12288", "B          user-b  2      cpus:6;mem:2048", "picks (5): A B A B A"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestAllocJSONAndPolicyFlag(t *testing.T) {
+	out, err := runApron(t, "alloc", "../../allocator/playground/scenarios/hierarchy.yaml", "--policy", "drf", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Policy     string `json:"policy"`
+		Frameworks []struct {
+			Name  string `json:"name"`
+			Tasks int    `json:"tasks"`
+		} `json:"frameworks"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if r.Policy != "drf" || len(r.Frameworks) != 3 || r.Frameworks[2].Name != "ops" || r.Frameworks[2].Tasks != 2 {
+		t.Fatalf("got %+v", r)
+	}
+}
+
+func TestAllocPolicyFromEnvironment(t *testing.T) {
+	t.Setenv("APRON_POLICY", "asset")
+	out, err := runApron(t, "alloc", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `"policy": "asset"`) {
+		t.Fatalf("APRON_POLICY=asset ignored:\n%s", out)
+	}
+}
+
+func TestAllocErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"alloc", "no-such-scenario"}, "no such file, nor a bundled scenario (bundled: drf-paper, hierarchy, quota, static-vs-shared, weights)"},
+		{[]string{"alloc", "--policy", "fifo"}, `unknown policy "fifo"; known policies: asset, drf, hdrf, random, static`},
+		{[]string{"alloc", "a", "b"}, "accepts at most 1 arg"},
+	} {
+		if _, err := runApron(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err = %v; want %q", tc.args, err, tc.want)
+		}
+	}
+}

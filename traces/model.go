@@ -1,0 +1,67 @@
+package traces
+
+import (
+	"io"
+	"time"
+)
+
+// Resources are what one task asks for, in apron's units: CPUs in cores,
+// memory and disk in MiB, GPUs in devices (a fraction is a share of one).
+type Resources struct {
+	CPUs    float64
+	MemMiB  float64
+	DiskMiB float64
+	GPUs    float64
+}
+
+// Task is one task of a job.
+type Task struct {
+	Resources Resources
+	Duration  time.Duration
+	// Censored: the trace window cut the task off, so Duration is a lower
+	// bound rather than an observation.
+	Censored bool
+}
+
+// Job is a unit of submission: a set of tasks submitted together.
+type Job struct {
+	ID       string
+	Submit   time.Duration // since the start of the trace
+	User     string
+	Group    string // queue, virtual cluster or priority band
+	Priority int
+	Tasks    []Task
+}
+
+// Source streams jobs in submit-time order. Next returns io.EOF after the
+// last job.
+type Source interface {
+	Next() (*Job, error)
+}
+
+// Machine is one machine of a cluster.
+type Machine struct {
+	ID         string
+	Capacity   Resources
+	Attributes map[string]string
+}
+
+// Jobs is a Source over jobs held in memory, for tests and small
+// generated workloads.
+type Jobs []*Job
+
+// Source returns a Source over the jobs, which must be in submit order.
+func (j Jobs) Source() Source { return &jobSource{jobs: j} }
+
+type jobSource struct {
+	jobs Jobs
+	next int
+}
+
+func (s *jobSource) Next() (*Job, error) {
+	if s.next >= len(s.jobs) {
+		return nil, io.EOF
+	}
+	s.next++
+	return s.jobs[s.next-1], nil
+}
