@@ -134,8 +134,9 @@ func (r RoleConfig) weight() float64 {
 	return r.Weight
 }
 
-// isWithin reports whether role is ancestor or one of its sub-roles.
-func isWithin(role, ancestor string) bool {
+// IsWithin reports whether role is ancestor or one of its sub-roles: the
+// roles that resources reserved for ancestor may be offered to.
+func IsWithin(role, ancestor string) bool {
 	return role == ancestor || strings.HasPrefix(role, ancestor+"/")
 }
 

@@ -156,7 +156,7 @@ func (a *Allocator) offerable(stage int, ag *agent, r *role, out vec) vec {
 func (a *Allocator) dimsFor(r *role) []bool {
 	for d := len(r.dimOK); d < len(a.dims.keys); d++ {
 		res := a.dims.keys[d].role
-		r.dimOK = append(r.dimOK, res == "" || isWithin(r.name, res))
+		r.dimOK = append(r.dimOK, res == "" || IsWithin(r.name, res))
 	}
 	return r.dimOK
 }

@@ -96,7 +96,7 @@ func (s *static) AgentRemoved(id AgentID) {
 
 func (s *static) Admit(role string, id AgentID) bool {
 	i, ok := s.owner[id]
-	return ok && isWithin(role, s.parts[i].Role)
+	return ok && IsWithin(role, s.parts[i].Role)
 }
 
 func (s *static) roles() []string {
@@ -112,4 +112,16 @@ func (p Partition) size() float64 {
 		return p.Size
 	}
 	return 1
+}
+
+// EqualPartitions returns one partition of equal size per role, in order:
+// the default static split of a cluster among its frameworks' roles.
+func EqualPartitions(roles ...string) []Partition {
+	var parts []Partition
+	for _, r := range roles {
+		if !slices.ContainsFunc(parts, func(p Partition) bool { return p.Role == r }) {
+			parts = append(parts, Partition{Role: r})
+		}
+	}
+	return parts
 }

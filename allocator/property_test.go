@@ -189,7 +189,7 @@ func checkInvariants(t *rapid.T, a *Allocator) {
 	}
 	for _, o := range a.Offers() {
 		for _, e := range o.Resources {
-			if e.Role != "" && !isWithin(o.Role, e.Role) {
+			if e.Role != "" && !IsWithin(o.Role, e.Role) {
 				t.Fatalf("offer %d to role %s holds %s reserved for %s", o.ID, o.Role, e.Name, e.Role)
 			}
 		}

@@ -106,3 +106,39 @@ func (a *Allocator) RoleOrder() []string {
 	})
 	return out
 }
+
+// Offer returns an outstanding offer.
+func (a *Allocator) Offer(id OfferID) (Offer, bool) {
+	o := a.offers[id]
+	if o == nil {
+		return Offer{}, false
+	}
+	return o.public(a.dims), true
+}
+
+// Admits reports whether the policy lets role use agent id's unreserved
+// resources (always, but for policies that confine roles to agents).
+func (a *Allocator) Admits(role string, id AgentID) bool {
+	return a.gate == nil || a.gate.Admit(role, id)
+}
+
+// Allocated returns everything allocated (offered or in use), cluster wide.
+func (a *Allocator) Allocated() Resources {
+	v := a.total.clone()
+	v.sub(a.free)
+	return a.dims.resources(v)
+}
+
+// FrameworkAllocation returns what a framework holds (offered or in use)
+// in every role; it is O(roles), unlike Frameworks.
+func (a *Allocator) FrameworkAllocation(id FrameworkID) Resources {
+	fw := a.frameworks[id]
+	if fw == nil {
+		return nil
+	}
+	var v vec
+	for _, name := range fw.roles {
+		v.add(fw.clients[name].alloc)
+	}
+	return a.dims.resources(v)
+}

@@ -2,7 +2,6 @@ package playground
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/apronlab/apron/allocator"
 )
@@ -88,14 +87,11 @@ func (s *Scenario) config(policy string, agents []agentInst) (allocator.Config, 
 		cfg.Partitions = append(cfg.Partitions, part)
 	}
 	if policy == "static" && len(cfg.Partitions) == 0 {
-		// One equal partition per framework role, in the order listed.
 		var roles []string
 		for _, f := range s.Frameworks {
-			if !slices.Contains(roles, f.Role) {
-				roles = append(roles, f.Role)
-				cfg.Partitions = append(cfg.Partitions, allocator.Partition{Role: f.Role})
-			}
+			roles = append(roles, f.Role)
 		}
+		cfg.Partitions = allocator.EqualPartitions(roles...)
 	}
 	return cfg, nil
 }

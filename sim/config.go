@@ -1,0 +1,287 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is one simulation: the cluster, the allocator's policy, the
+// frameworks and their workloads. It is read from YAML; every key is
+// documented in docs/simulation.md.
+type Config struct {
+	Name           string      `yaml:"name" json:"name"`
+	Seed           uint64      `yaml:"seed" json:"seed"`
+	Duration       Duration    `yaml:"duration" json:"duration"`               // stop here; 0: when every batch framework is done
+	SampleInterval Duration    `yaml:"sample_interval" json:"sample_interval"` // default 10s
+	TaskFailure    float64     `yaml:"task_failure" json:"task_failure"`       // probability a task fails
+	Allocator      AllocConfig `yaml:"allocator" json:"allocator"`
+	Master         Master      `yaml:"master" json:"master"`
+	Cluster        []Group     `yaml:"cluster" json:"cluster"`
+	Frameworks     []FwConfig  `yaml:"frameworks" json:"frameworks"`
+}
+
+// AllocConfig is the allocator's policy configuration: the same keys the
+// live master's policy file uses.
+type AllocConfig struct {
+	Policy             string      `yaml:"policy" json:"policy"`
+	AllocationInterval Duration    `yaml:"allocation_interval" json:"allocation_interval"` // default 1s
+	OfferTimeout       Duration    `yaml:"offer_timeout" json:"offer_timeout"`
+	DefaultRefuse      Duration    `yaml:"default_refuse" json:"default_refuse"` // default 5s
+	Roles              []RoleSpec  `yaml:"roles" json:"roles"`
+	Partitions         []PartSpec  `yaml:"partitions" json:"partitions"`
+	MinAllocatable     []Resources `yaml:"min_allocatable" json:"min_allocatable"`
+}
+
+// RoleSpec is a role's weight and quota.
+type RoleSpec struct {
+	Name      string    `yaml:"name" json:"name"`
+	Weight    float64   `yaml:"weight" json:"weight"`
+	Guarantee Resources `yaml:"guarantee" json:"guarantee"`
+	Limit     Resources `yaml:"limit" json:"limit"`
+}
+
+// PartSpec is a static partition: a role, and its agents (by name or group)
+// or its relative size.
+type PartSpec struct {
+	Role   string   `yaml:"role" json:"role"`
+	Agents []string `yaml:"agents" json:"agents"`
+	Size   float64  `yaml:"size" json:"size"`
+}
+
+// Master models the master's side of the offer protocol.
+type Master struct {
+	OfferLatency Duration `yaml:"offer_latency" json:"offer_latency"` // offer to framework, one way
+}
+
+// Group is Count identical agents named Name-1...Name-Count.
+type Group struct {
+	Name       string            `yaml:"name" json:"name"`
+	Count      int               `yaml:"count" json:"count"`
+	Resources  Resources         `yaml:"resources" json:"resources"`
+	Attributes map[string]string `yaml:"attributes" json:"attributes"`
+}
+
+// FwConfig is one framework.
+type FwConfig struct {
+	Name     string    `yaml:"name" json:"name"`
+	Role     string    `yaml:"role" json:"role"`
+	Kind     string    `yaml:"kind" json:"kind"`         // batch, gang or service
+	Decision *Decision `yaml:"decision" json:"decision"` // default 100ms + 5ms per task
+	Refuse   Duration  `yaml:"refuse" json:"refuse"`
+	// gang
+	HoldLimit Duration `yaml:"hold_limit" json:"hold_limit"`
+	// batch: delay scheduling
+	Delay    Duration `yaml:"delay" json:"delay"`
+	Replicas int      `yaml:"replicas" json:"replicas"`
+	// service
+	Instances int       `yaml:"instances" json:"instances"`
+	Task      Resources `yaml:"task" json:"task"`
+	// batch and gang
+	Jobs []JobSpec `yaml:"jobs" json:"jobs"`
+}
+
+// Decision is a framework's decision time: Job + Task x tasks launched.
+type Decision struct {
+	Job  Duration `yaml:"job" json:"job"`
+	Task Duration `yaml:"task" json:"task"`
+}
+
+// JobSpec is Count jobs of Tasks identical tasks, the first submitted at
+// Submit and the next ones Every apart. Duration is each task's run time;
+// with Exponential it is the mean of an exponential draw per task.
+type JobSpec struct {
+	Submit      Duration  `yaml:"submit" json:"submit"`
+	Count       int       `yaml:"count" json:"count"`
+	Every       Duration  `yaml:"every" json:"every"`
+	Tasks       int       `yaml:"tasks" json:"tasks"`
+	Task        Resources `yaml:"task" json:"task"`
+	Duration    Duration  `yaml:"duration" json:"duration"`
+	Exponential bool      `yaml:"exponential" json:"exponential"`
+}
+
+// Duration is a time.Duration written as "1s", "100ms", "2h".
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string and names the line on error.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: duration %q: want a non-negative duration such as 1s, 100ms or 2h", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the duration as a string, for the manifest.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// Resources is a resource text, parsed where it stands.
+type Resources struct{ allocator.Resources }
+
+// UnmarshalYAML parses the Mesos text form and names the line on error.
+func (r *Resources) UnmarshalYAML(n *yaml.Node) error {
+	res, err := allocator.ParseResources(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: %v", n.Line, err)
+	}
+	r.Resources = res
+	return nil
+}
+
+// MarshalText writes the text form, for the manifest.
+func (r Resources) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// LoadConfig reads a simulation config file.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseConfig(path, bytes.NewReader(data))
+}
+
+// ParseConfig reads a simulation config: an unknown key or a wrong type is
+// an error naming the file, line and key; defaults are then filled in and
+// the whole checked.
+func ParseConfig(name string, r io.Reader) (*Config, error) {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	var c Config
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if err := c.finish(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// finish fills in defaults and checks what the types cannot.
+func (c *Config) finish() error {
+	if c.SampleInterval == 0 {
+		c.SampleInterval = Duration(10 * time.Second)
+	}
+	if c.Allocator.AllocationInterval == 0 {
+		c.Allocator.AllocationInterval = Duration(time.Second)
+	}
+	if c.TaskFailure < 0 || c.TaskFailure > 1 {
+		return fmt.Errorf("task_failure %v: want a probability from 0 to 1", c.TaskFailure)
+	}
+	if len(c.Cluster) == 0 {
+		return fmt.Errorf("cluster: no agents; want at least one group such as {name: host, count: 9, resources: \"cpus:8;mem:16384\"}")
+	}
+	for i, g := range c.Cluster {
+		if g.Name == "" || g.Resources.IsEmpty() || g.Count < 0 {
+			return fmt.Errorf("cluster[%d]: a group needs a name, resources and a count of 0 or more (0 means 1)", i)
+		}
+	}
+	for i := range c.Frameworks {
+		if err := c.Frameworks[i].finish(); err != nil {
+			return fmt.Errorf("frameworks[%d] (%s): %w", i, c.Frameworks[i].Name, err)
+		}
+	}
+	_, err := c.allocConfig()
+	return err
+}
+
+func (f *FwConfig) finish() error {
+	if f.Name == "" || f.Role == "" {
+		return fmt.Errorf("a framework needs a name and a role")
+	}
+	if f.Decision == nil {
+		f.Decision = &Decision{Job: Duration(100 * time.Millisecond), Task: Duration(5 * time.Millisecond)}
+	}
+	switch f.Kind {
+	case "batch", "gang":
+		for i, j := range f.Jobs {
+			if j.Tasks < 1 || j.Task.IsEmpty() || j.Count < 0 {
+				return fmt.Errorf("jobs[%d]: want tasks of 1 or more, a task such as \"cpus:1;mem:1024\" and a count of 0 or more (0 means 1)", i)
+			}
+		}
+	case "service":
+		if f.Instances < 1 || f.Task.IsEmpty() {
+			return fmt.Errorf("a service needs instances of 1 or more and a task")
+		}
+	default:
+		return fmt.Errorf("kind %q: want batch, gang or service", f.Kind)
+	}
+	return nil
+}
+
+// allocConfig builds the allocator's configuration.
+func (c *Config) allocConfig() (allocator.Config, error) {
+	a := c.Allocator
+	cfg := allocator.Config{
+		Policy: a.Policy, Seed: c.Seed,
+		AllocationInterval: time.Duration(a.AllocationInterval),
+		OfferTimeout:       time.Duration(a.OfferTimeout),
+		DefaultRefuse:      time.Duration(a.DefaultRefuse),
+	}
+	for _, m := range a.MinAllocatable {
+		cfg.MinAllocatable = append(cfg.MinAllocatable, m.Resources)
+	}
+	for _, r := range a.Roles {
+		cfg.Roles = append(cfg.Roles, allocator.RoleConfig{Name: r.Name, Weight: r.Weight, Guarantee: r.Guarantee.Resources, Limit: r.Limit.Resources})
+	}
+	for _, p := range a.Partitions {
+		part := allocator.Partition{Role: p.Role, Size: p.Size}
+		for _, name := range p.Agents {
+			ids := c.agentsNamed(name)
+			if len(ids) == 0 {
+				return cfg, fmt.Errorf("allocator.partitions: role %s: no agent or group named %q", p.Role, name)
+			}
+			part.Agents = append(part.Agents, ids...)
+		}
+		cfg.Partitions = append(cfg.Partitions, part)
+	}
+	if cfg.Policy == "static" && len(cfg.Partitions) == 0 {
+		var roles []string
+		for _, f := range c.Frameworks {
+			roles = append(roles, f.Role)
+		}
+		cfg.Partitions = allocator.EqualPartitions(roles...)
+	}
+	if _, err := allocator.New(cfg); err != nil {
+		return cfg, fmt.Errorf("allocator: %w", err)
+	}
+	return cfg, nil
+}
+
+// agents expands the cluster groups into agent names, in order.
+func (c *Config) agents() []agentSpec {
+	var out []agentSpec
+	for _, g := range c.Cluster {
+		n := max(g.Count, 1)
+		for i := 1; i <= n; i++ {
+			name := g.Name
+			if g.Count > 1 {
+				name = fmt.Sprintf("%s-%d", g.Name, i)
+			}
+			out = append(out, agentSpec{name: name, group: g.Name, res: g.Resources.Resources, attrs: g.Attributes})
+		}
+	}
+	return out
+}
+
+type agentSpec struct {
+	name, group string
+	res         allocator.Resources
+	attrs       map[string]string
+}
+
+func (c *Config) agentsNamed(name string) []allocator.AgentID {
+	var ids []allocator.AgentID
+	for _, a := range c.agents() {
+		if a.name == name || a.group == name {
+			ids = append(ids, allocator.AgentID(a.name))
+		}
+	}
+	return ids
+}

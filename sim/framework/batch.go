@@ -1,0 +1,407 @@
+package framework
+
+import (
+	"container/heap"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/apronlab/apron/traces"
+)
+
+// BatchConfig shapes a batch framework.
+type BatchConfig struct {
+	// Gang makes jobs rigid (MPI or Torque like): a job starts only when all
+	// its tasks can start at once; the framework holds offers while it
+	// gathers enough, for at most HoldLimit. Otherwise jobs are elastic
+	// (Hadoop or Spark like): tasks start as resources come.
+	Gang      bool
+	HoldLimit time.Duration
+	// Delay turns on delay scheduling: a task's data is placed on Replicas
+	// agents drawn from Agents, and a job waits up to Delay since it last
+	// launched for an offer on one of them before it launches anywhere.
+	Delay    time.Duration
+	Replicas int
+	Agents   []string
+	// Refuse is the filter on declined offers; 0 means the master's default.
+	Refuse time.Duration
+	Seed   uint64
+}
+
+// Batch is a batch framework fed by a stream of jobs, which it reads one at
+// a time as their submit times come: the workload is never held whole.
+// Elastic jobs share the framework's resources fairly (the job with the
+// fewest running tasks goes first).
+type Batch struct {
+	cfg     BatchConfig
+	src     traces.Source
+	rng     *rand.Rand
+	d       Driver
+	start   time.Duration
+	queue   jobQueue // elastic jobs with tasks left to launch
+	gangs   []*job   // rigid jobs in submit order
+	running map[TaskID]launched
+	held    []heldOffer
+	seq     int
+	done    bool // the source is exhausted
+	err     error
+	active  bool // not suppressed
+
+	// LocalityHits and LocalityTotal count launches on an agent that holds
+	// the task's data, out of launches under delay scheduling.
+	LocalityHits, LocalityTotal int
+	// Dropped counts jobs the driver said can never run.
+	Dropped int
+}
+
+type job struct {
+	id      string
+	submit  time.Duration
+	pending []pendingTask
+	running int
+	last    time.Duration // when it last launched a task
+	index   int           // in jobQueue
+	seq     int
+}
+
+type pendingTask struct {
+	task  Task
+	prefs []string // agents holding its data
+}
+
+type launched struct {
+	job  *job
+	task pendingTask
+}
+
+type heldOffer struct {
+	offer Offer
+	since time.Duration
+}
+
+var _ Scheduler = (*Batch)(nil)
+
+// NewBatch returns a batch framework that runs the jobs of src, whose
+// submit times count from when the framework subscribes.
+func NewBatch(cfg BatchConfig, src traces.Source) *Batch {
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 3
+	}
+	return &Batch{cfg: cfg, src: src, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463)), running: map[TaskID]launched{}, active: true}
+}
+
+// Err returns the error that stopped reading the job stream, if any.
+func (b *Batch) Err() error { return b.err }
+
+// Idle reports whether every job has been read and has finished.
+func (b *Batch) Idle() bool {
+	return b.done && b.queue.Len() == 0 && len(b.gangs) == 0 && len(b.running) == 0
+}
+
+func (b *Batch) Subscribed(d Driver) {
+	b.d = d
+	b.start = d.Now()
+	b.readNext()
+}
+
+// readNext reads the next job and schedules its arrival.
+func (b *Batch) readNext() {
+	j, err := b.src.Next()
+	if err == io.EOF {
+		b.done = true
+		b.settle()
+		return
+	}
+	if err != nil {
+		b.err, b.done = err, true
+		b.settle()
+		return
+	}
+	b.d.After(max(0, b.start+j.Submit-b.d.Now()), func() {
+		b.arrive(j)
+		b.readNext()
+	})
+}
+
+func (b *Batch) arrive(tj *traces.Job) {
+	j := &job{id: tj.ID, submit: b.d.Now(), index: -1}
+	info := JobInfo{ID: tj.ID, Tasks: len(tj.Tasks)}
+	for i, t := range tj.Tasks {
+		res := Resources(t.Resources)
+		task := Task{ID: TaskID(fmt.Sprintf("%s/%d", tj.ID, i)), Job: tj.ID, Resources: res, Duration: t.Duration}
+		j.pending = append(j.pending, pendingTask{task: task, prefs: b.place()})
+		info.Longest = max(info.Longest, t.Duration)
+		info.Largest = maxEach(info.Largest, res)
+		if b.cfg.Gang {
+			info.Gang = info.Gang.Add(res)
+		}
+	}
+	if err := b.d.Submitted(info); err != nil || len(j.pending) == 0 {
+		if err != nil {
+			b.Dropped++
+		}
+		return
+	}
+	b.seq++
+	j.seq = b.seq
+	if b.cfg.Gang {
+		b.gangs = append(b.gangs, j)
+	} else {
+		heap.Push(&b.queue, j)
+	}
+	if !b.active {
+		b.active = true
+		b.d.Revive()
+	}
+}
+
+// place draws the agents that hold a task's data.
+func (b *Batch) place() []string {
+	if b.cfg.Delay <= 0 || len(b.cfg.Agents) == 0 {
+		return nil
+	}
+	n := min(b.cfg.Replicas, len(b.cfg.Agents))
+	prefs := make([]string, 0, n)
+	for _, i := range b.rng.Perm(len(b.cfg.Agents))[:n] {
+		prefs = append(prefs, b.cfg.Agents[i])
+	}
+	return prefs
+}
+
+func (b *Batch) Offers(d Driver, offers []Offer) {
+	if b.cfg.Gang {
+		for _, o := range offers {
+			b.held = append(b.held, heldOffer{o, d.Now()})
+		}
+		b.startGangs()
+		if len(b.held) > 0 && b.cfg.HoldLimit > 0 {
+			d.After(b.cfg.HoldLimit, b.releaseStale)
+		}
+		return
+	}
+	for _, o := range offers {
+		b.fillOffer(o)
+	}
+	b.settle()
+}
+
+// fillOffer launches on o the next tasks of the jobs with the fewest
+// running tasks, as long as they fit.
+func (b *Batch) fillOffer(o Offer) {
+	left := o.Resources
+	var launch []Task
+	var skipped []*job
+	for b.queue.Len() > 0 {
+		j := b.queue[0]
+		k, local := b.pick(j, o.Agent)
+		if k < 0 {
+			skipped = append(skipped, heap.Pop(&b.queue).(*job))
+			continue
+		}
+		rest, _, ok := Take(left, j.pending[k].task.Resources)
+		if !ok {
+			skipped = append(skipped, heap.Pop(&b.queue).(*job))
+			continue
+		}
+		left = rest
+		b.countLocality(local)
+		launch = append(launch, j.pending[k].task)
+		b.running[j.pending[k].task.ID] = launched{j, j.pending[k]}
+		j.pending = slices.Delete(j.pending, k, k+1)
+		j.running++
+		j.last = b.d.Now()
+		if len(j.pending) == 0 {
+			heap.Pop(&b.queue)
+		} else {
+			heap.Fix(&b.queue, 0)
+		}
+	}
+	for _, j := range skipped {
+		heap.Push(&b.queue, j)
+	}
+	if len(launch) == 0 {
+		b.d.Decline(o.ID, b.cfg.Refuse)
+		return
+	}
+	b.d.Launch(o.ID, launch, b.cfg.Refuse)
+}
+
+// pick returns which pending task of j to launch on agent and whether its
+// data is there, or -1 when delay scheduling says wait: a task whose data is
+// on agent first; any task once the job has waited Delay since it last
+// launched.
+func (b *Batch) pick(j *job, agent string) (int, bool) {
+	if b.cfg.Delay <= 0 || len(b.cfg.Agents) == 0 {
+		return 0, false
+	}
+	for k, p := range j.pending {
+		if slices.Contains(p.prefs, agent) {
+			return k, true
+		}
+	}
+	if b.d.Now()-max(j.last, j.submit) >= b.cfg.Delay {
+		return 0, false
+	}
+	return -1, false
+}
+
+func (b *Batch) countLocality(local bool) {
+	if b.cfg.Delay > 0 && len(b.cfg.Agents) > 0 {
+		b.LocalityTotal++
+		if local {
+			b.LocalityHits++
+		}
+	}
+}
+
+// startGangs starts, in submit order, every rigid job whose tasks all fit
+// in the held offers together; then declines the held offers if no job is
+// waiting.
+func (b *Batch) startGangs() {
+	for len(b.gangs) > 0 {
+		plan, ok := b.packGang(b.gangs[0])
+		if !ok {
+			break
+		}
+		j := b.gangs[0]
+		b.gangs = b.gangs[1:]
+		var keep []heldOffer
+		for i, h := range b.held {
+			if tasks := plan[i]; len(tasks) > 0 {
+				for _, t := range tasks {
+					b.running[t.ID] = launched{job: j, task: pendingTask{task: t}}
+				}
+				j.running += len(tasks)
+				b.d.Launch(h.offer.ID, tasks, b.cfg.Refuse)
+			} else {
+				keep = append(keep, h)
+			}
+		}
+		b.held = keep
+		j.pending = nil
+	}
+	if len(b.gangs) == 0 {
+		for _, h := range b.held {
+			b.d.Decline(h.offer.ID, b.cfg.Refuse)
+		}
+		b.held = nil
+		b.settle()
+	}
+}
+
+// packGang places every task of j on the held offers, first fit.
+func (b *Batch) packGang(j *job) (map[int][]Task, bool) {
+	left := make([]heldOffer, len(b.held))
+	copy(left, b.held)
+	plan := map[int][]Task{}
+	for _, p := range j.pending {
+		placed := false
+		for i := range left {
+			if rest, _, ok := Take(left[i].offer.Resources, p.task.Resources); ok {
+				left[i].offer.Resources = rest
+				plan[i] = append(plan[i], p.task)
+				placed = true
+				break
+			}
+		}
+		if !placed {
+			return nil, false
+		}
+	}
+	return plan, true
+}
+
+// releaseStale declines the offers held longer than the hold limit.
+func (b *Batch) releaseStale() {
+	var keep []heldOffer
+	for _, h := range b.held {
+		if b.d.Now()-h.since >= b.cfg.HoldLimit {
+			b.d.Decline(h.offer.ID, b.cfg.Refuse)
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	b.held = keep
+}
+
+func (b *Batch) Rescinded(_ Driver, id OfferID) {
+	b.held = slices.DeleteFunc(b.held, func(h heldOffer) bool { return h.offer.ID == id })
+}
+
+func (b *Batch) Update(d Driver, s Status) {
+	if !s.State.Terminal() {
+		return
+	}
+	l, ok := b.running[s.Task]
+	if !ok {
+		return
+	}
+	delete(b.running, s.Task)
+	j := l.job
+	j.running--
+	if s.State == TaskLost || s.State == TaskDropped {
+		// The work was lost with its agent, or never started: run it again.
+		b.requeue(j, l.task)
+	} else if j.index >= 0 {
+		heap.Fix(&b.queue, j.index)
+	}
+}
+
+// requeue makes a lost task pending again. The remaining tasks of a rigid
+// job go to the front of the line and start together again.
+func (b *Batch) requeue(j *job, p pendingTask) {
+	j.pending = append(j.pending, p)
+	switch {
+	case b.cfg.Gang && !slices.Contains(b.gangs, j):
+		b.gangs = slices.Insert(b.gangs, 0, j)
+	case !b.cfg.Gang && j.index < 0:
+		heap.Push(&b.queue, j)
+	case !b.cfg.Gang:
+		heap.Fix(&b.queue, j.index)
+	}
+	if !b.active {
+		b.active = true
+		b.d.Revive()
+	}
+}
+
+// settle suppresses offers when nothing is waiting to launch.
+func (b *Batch) settle() {
+	if b.active && b.queue.Len() == 0 && len(b.gangs) == 0 {
+		b.active = false
+		b.d.Suppress()
+	}
+}
+
+// jobQueue orders elastic jobs by running tasks, then by arrival.
+type jobQueue []*job
+
+func (q jobQueue) Len() int { return len(q) }
+func (q jobQueue) Less(i, k int) bool {
+	if q[i].running != q[k].running {
+		return q[i].running < q[k].running
+	}
+	return q[i].seq < q[k].seq
+}
+func (q jobQueue) Swap(i, k int) {
+	q[i], q[k] = q[k], q[i]
+	q[i].index, q[k].index = i, k
+}
+func (q *jobQueue) Push(x any) {
+	j := x.(*job)
+	j.index = len(*q)
+	*q = append(*q, j)
+}
+func (q *jobQueue) Pop() any {
+	old := *q
+	j := old[len(old)-1]
+	j.index = -1
+	*q = old[:len(old)-1]
+	return j
+}
+
+// Locality returns the launches on an agent holding the task's data, and
+// all launches made under delay scheduling.
+func (b *Batch) Locality() (hits, launches int) { return b.LocalityHits, b.LocalityTotal }

@@ -1,0 +1,194 @@
+package sim
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/apronlab/apron/allocator"
+	"gonum.org/v1/gonum/stat"
+)
+
+// outputs are the files of a run directory.
+type outputs struct {
+	dir      string
+	ts, jobs *os.File
+}
+
+func createOutputs(dir string) (*outputs, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	o := &outputs{dir: dir}
+	var err error
+	if o.ts, err = os.Create(filepath.Join(dir, "timeseries.csv")); err != nil {
+		return nil, err
+	}
+	if o.jobs, err = os.Create(filepath.Join(dir, "jobs.csv")); err != nil {
+		o.ts.Close()
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *outputs) close() {
+	o.ts.Close()
+	o.jobs.Close()
+}
+
+// Summary is summary.json.
+type Summary struct {
+	Complete   bool               `json:"complete"`
+	Makespan   float64            `json:"makespan_s"`
+	Simulated  float64            `json:"simulated_s"`
+	Cluster    ClusterSummary     `json:"cluster"`
+	Frameworks []FrameworkSummary `json:"frameworks"`
+}
+
+// ClusterSummary is the cluster part of summary.json.
+type ClusterSummary struct {
+	Agents      int                `json:"agents"`
+	Utilization map[string]float64 `json:"mean_utilization"` // used / total, time-averaged, per resource
+}
+
+// FrameworkSummary is one framework in summary.json.
+type FrameworkSummary struct {
+	Name          string         `json:"name"`
+	Role          string         `json:"role"`
+	Jobs          int            `json:"jobs"`
+	Completed     int            `json:"jobs_completed"`
+	Unschedulable int            `json:"jobs_unschedulable"`
+	Reasons       map[string]int `json:"unschedulable_reasons,omitempty"`
+	Tasks         int            `json:"tasks"`
+	Wait          Dist           `json:"wait_s"`
+	Completion    Dist           `json:"completion_s"`
+	SumCompletion float64        `json:"sum_completion_s"`
+	Slowdown      Dist           `json:"slowdown"`
+	Busy          float64        `json:"busy_fraction"`
+	LocalityHits  int            `json:"locality_hits"`
+	LocalityTotal int            `json:"locality_launches"`
+}
+
+// Dist summarises a distribution.
+type Dist struct {
+	N    int     `json:"n"`
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+}
+
+func dist(xs []float64) Dist {
+	if len(xs) == 0 {
+		return Dist{}
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	q := func(p float64) float64 { return stat.Quantile(p, stat.Empirical, s, nil) }
+	return Dist{N: len(s), Mean: stat.Mean(s, nil), P50: q(0.5), P95: q(0.95), P99: q(0.99)}
+}
+
+// finish writes frameworks.csv, summary.json and manifest.json.
+func (o *outputs) finish(s *Sim, res Result, version string) error {
+	sum := s.summary(res)
+	if err := o.writeFrameworks(s, sum); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(o.dir, "summary.json"), sum); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(o.dir, "manifest.json"), manifest(s, res, version))
+}
+
+func (s *Sim) summary(res Result) Summary {
+	r := s.rec
+	out := Summary{Complete: res.Complete, Makespan: r.makesp.Seconds(), Simulated: res.Simulated.Seconds(),
+		Cluster: ClusterSummary{Agents: len(s.order), Utilization: map[string]float64{}}}
+	span := res.Simulated.Seconds()
+	for _, name := range r.names {
+		if span > 0 && r.total[name] > 0 {
+			out.Cluster.Utilization[name] = r.area[name] / span / r.total[name]
+		}
+	}
+	for _, f := range s.fws {
+		fr := r.perFw[f.id]
+		fs := FrameworkSummary{Name: string(f.id), Role: f.role, Jobs: fr.jobs, Completed: fr.completed, Unschedulable: fr.unschedulable,
+			Tasks: f.stats.tasks, Wait: dist(fr.waits), Completion: dist(fr.completions), Slowdown: dist(fr.slowdowns)}
+		if len(fr.reasons) > 0 {
+			fs.Reasons = fr.reasons
+		}
+		for _, c := range fr.completions {
+			fs.SumCompletion += c
+		}
+		if span > 0 {
+			fs.Busy = f.busy.Seconds() / span
+		}
+		if b, ok := f.sched.(interface{ Locality() (int, int) }); ok {
+			fs.LocalityHits, fs.LocalityTotal = b.Locality()
+		}
+		out.Frameworks = append(out.Frameworks, fs)
+	}
+	return out
+}
+
+func (o *outputs) writeFrameworks(s *Sim, sum Summary) error {
+	f, err := os.Create(filepath.Join(o.dir, "frameworks.csv"))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"framework", "role", "jobs", "jobs_completed", "jobs_unschedulable", "tasks", "offers", "launches", "declines", "rescinds",
+		"busy_fraction", "locality_hits", "locality_launches", "mean_wait_s", "mean_completion_s", "sum_completion_s"})
+	for i, fw := range s.fws {
+		fs := sum.Frameworks[i]
+		st := fw.stats
+		_ = w.Write([]string{fs.Name, fs.Role, itoa(fs.Jobs), itoa(fs.Completed), itoa(fs.Unschedulable), itoa(fs.Tasks), itoa(st.offers), itoa(st.launched),
+			itoa(st.declined), itoa(st.rescinded), num(fs.Busy), itoa(fs.LocalityHits), itoa(fs.LocalityTotal), num(fs.Wait.Mean), num(fs.Completion.Mean), num(fs.SumCompletion)})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// Manifest is manifest.json: everything needed to reproduce the run, and
+// how fast it went. Only the wall-clock fields differ between runs.
+type Manifest struct {
+	Version          string           `json:"apron_version"`
+	Backend          string           `json:"backend"`
+	Seed             uint64           `json:"seed"`
+	Complete         bool             `json:"complete"`
+	Config           *Config          `json:"config"`
+	Allocator        allocator.Config `json:"allocator"`
+	Events           uint64           `json:"events"`
+	Simulated        float64          `json:"simulated_s"`
+	Wall             float64          `json:"wall_s"`
+	EventsPerSecond  float64          `json:"events_per_wall_s"`
+	SimPerWallSecond float64          `json:"simulated_s_per_wall_s"`
+}
+
+func manifest(s *Sim, res Result, version string) Manifest {
+	m := Manifest{Version: version, Backend: "sim", Seed: s.cfg.Seed, Complete: res.Complete, Config: s.cfg, Allocator: s.alloc.Config(),
+		Events: res.Events, Simulated: res.Simulated.Seconds(), Wall: res.Wall.Seconds()}
+	if w := res.Wall.Seconds(); w > 0 {
+		m.EventsPerSecond = float64(res.Events) / w
+		m.SimPerWallSecond = res.Simulated.Seconds() / w
+	}
+	return m
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}

@@ -1,0 +1,222 @@
+package sim
+
+import (
+	"cmp"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/sim/framework"
+)
+
+// recorder keeps the metrics of a run incrementally: no event scans the
+// agents. Time series are sampled every sample interval and streamed out;
+// a job's row is written when its last task ends.
+type recorder struct {
+	s      *Sim
+	names  []string // resource names, sorted
+	total  map[string]float64
+	used   map[string]float64
+	area   map[string]float64 // integral of used over time
+	last   time.Duration      // time of the last change of used
+	makesp time.Duration      // when the last task ended
+	jobs   map[jobKey]*jobRec
+	perFw  map[allocator.FrameworkID]*fwRec
+	ts, js *csv.Writer
+	werr   error
+}
+
+type jobKey struct {
+	fw allocator.FrameworkID
+	id string
+}
+
+type jobRec struct {
+	fw          *fw
+	id          string
+	submit      time.Duration
+	first, last time.Duration
+	started     bool
+	tasks, done int
+	failed      int
+	longest     time.Duration
+}
+
+type fwRec struct {
+	jobs, completed, unschedulable int
+	waits, completions, slowdowns  []float64
+	reasons                        map[string]int
+}
+
+func newRecorder(s *Sim) *recorder {
+	return &recorder{s: s, total: map[string]float64{}, used: map[string]float64{}, area: map[string]float64{},
+		jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}}
+}
+
+func (r *recorder) framework(f *fw) { r.perFw[f.id] = &fwRec{reasons: map[string]int{}} }
+
+func (r *recorder) capacity(res allocator.Resources, sign float64) {
+	for _, name := range res.Names() {
+		if !slices.Contains(r.names, name) {
+			r.names = append(r.names, name)
+			slices.Sort(r.names)
+		}
+		r.total[name] += sign * res.Sum(name).Float()
+	}
+}
+
+// open starts the streamed outputs.
+func (r *recorder) open(ts, jobs io.Writer) {
+	r.ts, r.js = csv.NewWriter(ts), csv.NewWriter(jobs)
+	r.write(r.ts, "time_s", "metric", "key", "value")
+	r.write(r.js, "framework", "job", "submit_s", "first_start_s", "last_end_s", "wait_s", "completion_s", "slowdown", "tasks", "failed_tasks", "status")
+}
+
+func (r *recorder) write(w *csv.Writer, fields ...string) {
+	if w == nil || r.werr != nil {
+		return
+	}
+	r.werr = w.Write(fields)
+}
+
+func num(v float64) string        { return strconv.FormatFloat(v, 'g', -1, 64) }
+func secs(d time.Duration) string { return num(d.Seconds()) }
+
+// startSampling samples now and every sample interval after.
+func (r *recorder) startSampling() {
+	var sample func()
+	sample = func() {
+		r.sample()
+		r.s.eng.After(time.Duration(r.s.cfg.SampleInterval), sample)
+	}
+	r.s.eng.At(0, sample)
+}
+
+func (r *recorder) sample() {
+	now := secs(r.s.eng.Now())
+	alloc := r.s.alloc.Allocated()
+	for _, name := range r.names {
+		r.write(r.ts, now, "total", name, num(r.total[name]))
+		r.write(r.ts, now, "allocated", name, num(alloc.Sum(name).Float()))
+		r.write(r.ts, now, "used", name, num(r.used[name]))
+	}
+	total := r.s.alloc.Total()
+	for _, f := range r.s.fws {
+		r.write(r.ts, now, "framework_share", string(f.id), num(r.s.alloc.FrameworkAllocation(f.id).DominantShare(total)))
+	}
+}
+
+func (r *recorder) changeUsed(res allocator.Resources, sign float64) {
+	now := r.s.eng.Now()
+	dt := (now - r.last).Seconds()
+	for _, name := range r.names {
+		r.area[name] += r.used[name] * dt
+	}
+	r.last = now
+	for _, e := range res {
+		r.used[e.Name] += sign * e.Value.Float()
+	}
+}
+
+func (r *recorder) jobSubmitted(f *fw, j framework.JobInfo, unschedulable string) {
+	fr := r.perFw[f.id]
+	fr.jobs++
+	if unschedulable != "" {
+		fr.unschedulable++
+		fr.reasons[unschedulable]++
+		now := secs(r.s.eng.Now())
+		r.write(r.js, string(f.id), j.ID, now, "", "", "", "", "", strconv.Itoa(j.Tasks), "0", "unschedulable")
+		return
+	}
+	r.jobs[jobKey{f.id, j.ID}] = &jobRec{fw: f, id: j.ID, submit: r.s.eng.Now(), tasks: j.Tasks, longest: j.Longest}
+}
+
+func (r *recorder) taskStarted(t *task) {
+	r.changeUsed(t.res, +1)
+	if j := r.jobs[jobKey{t.f.id, t.job}]; j != nil && !j.started {
+		j.started, j.first = true, r.s.eng.Now()
+	}
+}
+
+func (r *recorder) taskEnded(t *task, state framework.State) {
+	r.changeUsed(t.res, -1)
+	r.makesp = r.s.eng.Now()
+	j := r.jobs[jobKey{t.f.id, t.job}]
+	if j == nil || state == framework.TaskLost {
+		return // a lost task runs again; the job goes on
+	}
+	j.done++
+	if state == framework.TaskFailed {
+		j.failed++
+	}
+	if j.done >= j.tasks {
+		j.last = r.s.eng.Now()
+		r.jobDone(j, "completed")
+		delete(r.jobs, jobKey{t.f.id, t.job})
+	}
+}
+
+func (r *recorder) jobDone(j *jobRec, status string) {
+	fr := r.perFw[j.fw.id]
+	if status != "completed" {
+		r.write(r.js, string(j.fw.id), j.id, secs(j.submit), optSecs(j.started, j.first), "", optSecs(j.started, j.first-j.submit), "", "", strconv.Itoa(j.tasks), strconv.Itoa(j.failed), status)
+		return
+	}
+	wait, jct := (j.first - j.submit).Seconds(), (j.last - j.submit).Seconds()
+	slow := math.NaN()
+	if j.longest > 0 {
+		slow = jct / j.longest.Seconds()
+		fr.slowdowns = append(fr.slowdowns, slow)
+	}
+	fr.completed++
+	fr.waits = append(fr.waits, wait)
+	fr.completions = append(fr.completions, jct)
+	r.write(r.js, string(j.fw.id), j.id, secs(j.submit), secs(j.first), secs(j.last), num(wait), num(jct), optNum(slow), strconv.Itoa(j.tasks), strconv.Itoa(j.failed), status)
+}
+
+func optSecs(ok bool, d time.Duration) string {
+	if !ok {
+		return ""
+	}
+	return secs(d)
+}
+
+func optNum(v float64) string {
+	if math.IsNaN(v) {
+		return ""
+	}
+	return num(v)
+}
+
+// finish closes the integrals and writes the jobs still running.
+func (r *recorder) finish() {
+	r.changeUsed(nil, 0)
+	keys := make([]jobKey, 0, len(r.jobs))
+	for k := range r.jobs {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y jobKey) int { return cmp.Or(cmp.Compare(x.fw, y.fw), cmp.Compare(x.id, y.id)) })
+	for _, k := range keys {
+		r.jobDone(r.jobs[k], "incomplete")
+	}
+	for _, w := range []*csv.Writer{r.ts, r.js} {
+		if w != nil {
+			w.Flush()
+			if r.werr == nil {
+				r.werr = w.Error()
+			}
+		}
+	}
+}
+
+func (r *recorder) err() error {
+	if r.werr != nil {
+		return fmt.Errorf("writing results: %w", r.werr)
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/sim/framework"
+	"github.com/apronlab/apron/traces"
+)
+
+// Sim is one simulation: an engine, the allocator (the same code the live
+// master runs), simulated agents and the frameworks. It runs on one
+// goroutine and is deterministic given its config and seed.
+type Sim struct {
+	cfg     *Config
+	eng     Engine
+	alloc   *allocator.Allocator
+	epoch   time.Time // virtual time 0, as the allocator's clock
+	fws     []*fw
+	byID    map[allocator.FrameworkID]*fw
+	batches []*framework.Batch
+	agents  map[allocator.AgentID]*simAgent
+	order   []*simAgent
+	tasks   map[taskKey]*task
+	shapes  map[string][]allocator.Resources // per role: distinct agent totals it may use
+	rng     *rand.Rand
+	rec     *recorder
+}
+
+type simAgent struct {
+	id    allocator.AgentID
+	res   allocator.Resources
+	attrs map[string]string
+	tasks map[taskKey]*task
+}
+
+type taskKey struct {
+	fw allocator.FrameworkID
+	id framework.TaskID
+}
+
+type task struct {
+	key   taskKey
+	f     *fw
+	agent *simAgent
+	res   allocator.Resources // the entries it holds on its agent
+	job   string
+	done  bool
+}
+
+// New builds a simulation from a checked config.
+func New(cfg *Config) (*Sim, error) {
+	acfg, err := cfg.allocConfig()
+	if err != nil {
+		return nil, err
+	}
+	a, err := allocator.New(acfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sim{cfg: cfg, alloc: a, epoch: time.Unix(0, 0).UTC(), byID: map[allocator.FrameworkID]*fw{},
+		agents: map[allocator.AgentID]*simAgent{}, tasks: map[taskKey]*task{}, shapes: map[string][]allocator.Resources{},
+		rng: rand.New(rand.NewPCG(cfg.Seed, 0x73696d))}
+	s.rec = newRecorder(s)
+	var names []string
+	for _, ag := range cfg.agents() {
+		if err := s.addAgent(ag); err != nil {
+			return nil, err
+		}
+		names = append(names, ag.name)
+	}
+	for i, fc := range cfg.Frameworks {
+		if err := s.addFramework(fc, names, cfg.Seed+uint64(i)); err != nil {
+			return nil, fmt.Errorf("frameworks[%d] (%s): %w", i, fc.Name, err)
+		}
+	}
+	if cfg.Duration == 0 && len(s.batches) == 0 {
+		return nil, fmt.Errorf("duration: a run whose frameworks are all services needs a duration")
+	}
+	return s, nil
+}
+
+func (s *Sim) clock() time.Time { return s.epoch.Add(s.eng.Now()) }
+
+func (s *Sim) addAgent(spec agentSpec) error {
+	id := allocator.AgentID(spec.name)
+	if err := s.alloc.AddAgent(allocator.AgentInfo{ID: id, Attributes: spec.attrs}, spec.res); err != nil {
+		return err
+	}
+	ag := &simAgent{id: id, res: spec.res, attrs: spec.attrs, tasks: map[taskKey]*task{}}
+	s.agents[id] = ag
+	s.order = append(s.order, ag)
+	s.rec.capacity(spec.res, +1)
+	clear(s.shapes)
+	return nil
+}
+
+func (s *Sim) addFramework(fc FwConfig, agents []string, seed uint64) error {
+	id := allocator.FrameworkID(fc.Name)
+	if s.byID[id] != nil {
+		return fmt.Errorf("framework %s is listed twice", fc.Name)
+	}
+	var sched framework.Scheduler
+	switch fc.Kind {
+	case "service":
+		svc := framework.NewService(fc.Name, fc.Instances, fc.Task.Resources)
+		svc.Refuse = time.Duration(fc.Refuse)
+		sched = svc
+	default:
+		bc := framework.BatchConfig{Gang: fc.Kind == "gang", HoldLimit: time.Duration(fc.HoldLimit), Delay: time.Duration(fc.Delay),
+			Replicas: fc.Replicas, Refuse: time.Duration(fc.Refuse), Seed: seed}
+		if bc.Delay > 0 {
+			bc.Agents = agents
+		}
+		b := framework.NewBatch(bc, jobsOf(fc, seed))
+		s.batches = append(s.batches, b)
+		sched = b
+	}
+	if err := s.alloc.AddFramework(id, fc.Role); err != nil {
+		return err
+	}
+	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision}
+	s.fws = append(s.fws, f)
+	s.byID[id] = f
+	s.rec.framework(f)
+	s.eng.At(0, func() { f.call(func() { sched.Subscribed(f) }) })
+	return nil
+}
+
+// jobsOf expands a framework's job specs into a source in submit order.
+func jobsOf(fc FwConfig, seed uint64) traces.Source {
+	rng := rand.New(rand.NewPCG(seed, 0x6a6f6273))
+	var jobs traces.Jobs
+	for i, spec := range fc.Jobs {
+		for k := range max(spec.Count, 1) {
+			j := &traces.Job{ID: fmt.Sprintf("%s-%d-%d", fc.Name, i, k), Submit: time.Duration(spec.Submit) + time.Duration(k)*time.Duration(spec.Every)}
+			for range spec.Tasks {
+				d := time.Duration(spec.Duration)
+				if spec.Exponential {
+					d = time.Duration(rng.ExpFloat64() * float64(d))
+				}
+				j.Tasks = append(j.Tasks, traces.Task{Resources: traceResources(spec.Task.Resources), Duration: d})
+			}
+			jobs = append(jobs, j)
+		}
+	}
+	sortJobs(jobs)
+	return jobs.Source()
+}
+
+// Options are how a run reports: where it writes and whom it tells.
+type Options struct {
+	Dir      string         // the run directory; created if missing
+	Progress func(Progress) // called once per allocation cycle
+	Version  string         // apron's version, for the manifest
+}
+
+// Progress is a run's state, for progress bars.
+type Progress struct {
+	Now, Until time.Duration // Until is 0 when the run ends with its workload
+	Events     uint64
+	Wall       time.Duration
+}
+
+// Result is how a run went.
+type Result struct {
+	Complete  bool // ran to the end rather than being interrupted
+	Events    uint64
+	Simulated time.Duration
+	Wall      time.Duration
+}
+
+// Run simulates until the end (the configured duration, or every batch
+// framework done) or until ctx is cancelled, writing the run directory:
+// timeseries.csv, jobs.csv, frameworks.csv, summary.json and manifest.json.
+// An interrupted run writes what it measured, marked incomplete.
+func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
+	out, err := createOutputs(opts.Dir)
+	if err != nil {
+		return Result{}, err
+	}
+	defer out.close()
+	s.rec.open(out.ts, out.jobs)
+	wallStart := time.Now()
+	until := time.Duration(1<<63 - 1)
+	if s.cfg.Duration > 0 {
+		until = time.Duration(s.cfg.Duration)
+	}
+	interval := time.Duration(s.cfg.Allocator.AllocationInterval)
+	var cycle func()
+	cycle = func() {
+		s.allocate()
+		if s.finished() || ctx.Err() != nil {
+			s.eng.Stop()
+			return
+		}
+		if opts.Progress != nil {
+			opts.Progress(Progress{Now: s.eng.Now(), Until: time.Duration(s.cfg.Duration), Events: s.eng.Processed(), Wall: time.Since(wallStart)})
+		}
+		s.eng.After(interval, cycle)
+	}
+	s.eng.At(0, cycle)
+	s.rec.startSampling()
+	s.eng.Run(until)
+	res := Result{Complete: ctx.Err() == nil, Events: s.eng.Processed(), Simulated: min(s.eng.Now(), until), Wall: time.Since(wallStart)}
+	s.rec.finish()
+	if err := s.rec.err(); err != nil {
+		return res, err
+	}
+	return res, out.finish(s, res, opts.Version)
+}
+
+func (s *Sim) finished() bool {
+	if s.cfg.Duration > 0 {
+		return false
+	}
+	for _, b := range s.batches {
+		if !b.Idle() {
+			return false
+		}
+	}
+	return true
+}
+
+// allocate runs one allocation cycle and hands the offers out.
+func (s *Sim) allocate() {
+	c := s.alloc.Allocate(s.clock())
+	for _, o := range c.Rescinded {
+		s.rescinded(o)
+	}
+	byFw := map[allocator.FrameworkID][]framework.Offer{}
+	var order []*fw
+	for _, o := range c.Offers {
+		f := s.byID[o.Framework]
+		if byFw[o.Framework] == nil {
+			order = append(order, f)
+		}
+		byFw[o.Framework] = append(byFw[o.Framework], framework.Offer{ID: offerID(o.ID), Agent: string(o.Agent), Role: o.Role,
+			Resources: o.Resources, Attributes: s.agents[o.Agent].attrs})
+	}
+	for _, f := range order {
+		offers := byFw[f.id]
+		s.eng.After(time.Duration(s.cfg.Master.OfferLatency), func() { f.deliver(offers) })
+	}
+}
+
+func (s *Sim) rescinded(o allocator.Offer) {
+	f := s.byID[o.Framework]
+	f.stats.rescinded++
+	id := offerID(o.ID)
+	for i, w := range f.waiting {
+		if w.ID == id {
+			f.waiting = append(f.waiting[:i], f.waiting[i+1:]...)
+			return // never seen by the scheduler
+		}
+	}
+	f.call(func() { f.sched.Rescinded(f, id) })
+}

@@ -1,0 +1,186 @@
+package sim
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/sim/framework"
+	"github.com/apronlab/apron/traces"
+)
+
+// launch applies a framework's launch on an offer: the tasks that fit start
+// on the offer's agent, the rest of the offer goes back with the filter.
+func (s *Sim) launch(f *fw, a action) {
+	o, ok := s.alloc.Offer(a.offer)
+	if !ok || o.Framework != f.id {
+		for _, t := range a.tasks {
+			s.update(f, framework.Status{Task: t.ID, State: framework.TaskDropped, Reason: "offer-gone", Message: "the offer was rescinded or already used"})
+		}
+		return
+	}
+	left := o.Resources
+	var used allocator.Resources
+	var start []*task
+	ag := s.agents[o.Agent]
+	for _, t := range a.tasks {
+		rest, taken, fits := framework.Take(left, t.Resources)
+		if !fits {
+			s.update(f, framework.Status{Task: t.ID, Agent: string(o.Agent), State: framework.TaskError, Reason: "too-large",
+				Message: fmt.Sprintf("task asks for %s, more than the %s left of the offer", t.Resources, left)})
+			continue
+		}
+		left, used = rest, used.Add(taken)
+		start = append(start, &task{key: taskKey{f.id, t.ID}, f: f, agent: ag, res: taken, job: t.Job})
+	}
+	_ = s.alloc.Accept(a.offer, used, a.refuse, s.clock()) // fits by construction
+	for i, t := range start {
+		s.startTask(t, a.tasks[i].Duration)
+	}
+}
+
+func (s *Sim) startTask(t *task, d time.Duration) {
+	s.tasks[t.key] = t
+	t.agent.tasks[t.key] = t
+	t.f.stats.tasks++
+	s.rec.taskStarted(t)
+	s.update(t.f, framework.Status{Task: t.key.id, Agent: string(t.agent.id), State: framework.TaskRunning})
+	if d <= 0 {
+		return // runs until killed or lost
+	}
+	end, state := d, framework.TaskFinished
+	if s.cfg.TaskFailure > 0 && s.rng.Float64() < s.cfg.TaskFailure {
+		end, state = time.Duration(s.rng.Float64()*float64(d)), framework.TaskFailed
+	}
+	s.eng.After(end, func() { s.endTask(t, state, "") })
+}
+
+// endTask stops a task, returns its resources and tells its framework.
+func (s *Sim) endTask(t *task, state framework.State, reason string) {
+	if t.done {
+		return
+	}
+	t.done = true
+	delete(s.tasks, t.key)
+	delete(t.agent.tasks, t.key)
+	if state != framework.TaskLost {
+		_ = s.alloc.Release(t.f.id, t.f.role, t.agent.id, t.res) // held by construction
+	}
+	s.rec.taskEnded(t, state)
+	s.update(t.f, framework.Status{Task: t.key.id, Agent: string(t.agent.id), State: state, Reason: reason})
+}
+
+func (s *Sim) kill(f *fw, id framework.TaskID) {
+	t := s.tasks[taskKey{f.id, id}]
+	if t == nil {
+		s.update(f, framework.Status{Task: id, State: framework.TaskLost, Reason: "unknown-task"})
+		return
+	}
+	s.endTask(t, framework.TaskKilled, "killed")
+}
+
+func (s *Sim) update(f *fw, st framework.Status) {
+	f.call(func() { f.sched.Update(f, st) })
+}
+
+// removeAgent takes an agent away: its offers are rescinded and its tasks
+// reported lost.
+func (s *Sim) removeAgent(id allocator.AgentID) error {
+	ag := s.agents[id]
+	if ag == nil {
+		return fmt.Errorf("remove agent %s: no such agent", id)
+	}
+	rescinded, err := s.alloc.RemoveAgent(id)
+	if err != nil {
+		return err
+	}
+	for _, o := range rescinded {
+		s.rescinded(o)
+	}
+	keys := make([]taskKey, 0, len(ag.tasks))
+	for k := range ag.tasks {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(x, y taskKey) int { return cmp.Or(cmp.Compare(x.fw, y.fw), cmp.Compare(x.id, y.id)) })
+	for _, k := range keys {
+		s.endTask(ag.tasks[k], framework.TaskLost, "agent-removed")
+	}
+	delete(s.agents, id)
+	s.order = slices.DeleteFunc(s.order, func(a *simAgent) bool { return a == ag })
+	s.rec.capacity(ag.res, -1)
+	clear(s.shapes)
+	return nil
+}
+
+// submitted records a job's arrival, or says it can never run: no agent the
+// framework's role may use can hold its largest task, or its gang is larger
+// than all of them together.
+func (s *Sim) submitted(f *fw, j framework.JobInfo) error {
+	shapes := s.shapesFor(f.role)
+	fits := slices.ContainsFunc(shapes, func(r allocator.Resources) bool { return r.Contains(j.Largest.Flatten()) })
+	reason := ""
+	switch {
+	case !fits:
+		reason = fmt.Sprintf("no agent can hold a task of %s", j.Largest)
+	case !j.Gang.IsEmpty() && !s.capacityFor(f.role).Contains(j.Gang.Flatten()):
+		reason = fmt.Sprintf("its %d tasks together need %s, more than the cluster", j.Tasks, j.Gang)
+	}
+	s.rec.jobSubmitted(f, j, reason)
+	if reason != "" {
+		return fmt.Errorf("job %s is unschedulable: %s", j.ID, reason)
+	}
+	return nil
+}
+
+// shapesFor returns the distinct totals of the agents role may use, what of
+// them it may use (unreserved, and reservations for it or an ancestor).
+func (s *Sim) shapesFor(role string) []allocator.Resources {
+	if sh, ok := s.shapes[role]; ok {
+		return sh
+	}
+	var out []allocator.Resources
+	for _, ag := range s.order {
+		r := usable(ag.res, role, s.alloc.Admits(role, ag.id)).Flatten()
+		if !slices.ContainsFunc(out, r.Equal) {
+			out = append(out, r)
+		}
+	}
+	s.shapes[role] = out
+	return out
+}
+
+func (s *Sim) capacityFor(role string) allocator.Resources {
+	var total allocator.Resources
+	for _, ag := range s.order {
+		total = total.Add(usable(ag.res, role, s.alloc.Admits(role, ag.id)))
+	}
+	return total.Flatten()
+}
+
+func usable(res allocator.Resources, role string, admitted bool) allocator.Resources {
+	var out allocator.Resources
+	for _, e := range res {
+		if e.Role == "" && admitted || e.Role != "" && allocator.IsWithin(role, e.Role) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func traceResources(r allocator.Resources) traces.Resources {
+	return traces.Resources{CPUs: r.Sum("cpus").Float(), MemMiB: r.Sum("mem").Float(), DiskMiB: r.Sum("disk").Float(), GPUs: r.Sum("gpus").Float()}
+}
+
+func sortJobs(jobs traces.Jobs) {
+	slices.SortStableFunc(jobs, func(x, y *traces.Job) int {
+		switch {
+		case x.Submit < y.Submit:
+			return -1
+		case x.Submit > y.Submit:
+			return 1
+		}
+		return 0
+	})
+}
