@@ -1,11 +1,9 @@
 package sim
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
@@ -96,14 +94,16 @@ type Decision struct {
 // JobSpec is Count jobs of Tasks identical tasks, the first submitted at
 // Submit and the next ones Every apart. Duration is each task's run time;
 // with Exponential it is the mean of an exponential draw per task.
+// Durations, instead, lists every task's run time (and sets Tasks).
 type JobSpec struct {
-	Submit      Duration  `yaml:"submit" json:"submit"`
-	Count       int       `yaml:"count" json:"count"`
-	Every       Duration  `yaml:"every" json:"every"`
-	Tasks       int       `yaml:"tasks" json:"tasks"`
-	Task        Resources `yaml:"task" json:"task"`
-	Duration    Duration  `yaml:"duration" json:"duration"`
-	Exponential bool      `yaml:"exponential" json:"exponential"`
+	Durations   []Duration `yaml:"durations" json:"durations,omitempty"`
+	Submit      Duration   `yaml:"submit" json:"submit"`
+	Count       int        `yaml:"count" json:"count"`
+	Every       Duration   `yaml:"every" json:"every"`
+	Tasks       int        `yaml:"tasks" json:"tasks"`
+	Task        Resources  `yaml:"task" json:"task"`
+	Duration    Duration   `yaml:"duration" json:"duration"`
+	Exponential bool       `yaml:"exponential" json:"exponential"`
 }
 
 // Duration is a time.Duration written as "1s", "100ms", "2h".
@@ -138,15 +138,6 @@ func (r *Resources) UnmarshalYAML(n *yaml.Node) error {
 // MarshalText writes the text form, for the manifest.
 func (r Resources) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
-// LoadConfig reads a simulation config file.
-func LoadConfig(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return ParseConfig(path, bytes.NewReader(data))
-}
-
 // ParseConfig reads a simulation config: an unknown key or a wrong type is
 // an error naming the file, line and key; defaults are then filled in and
 // the whole checked.
@@ -157,14 +148,15 @@ func ParseConfig(name string, r io.Reader) (*Config, error) {
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if err := c.finish(); err != nil {
+	if err := c.Finish(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return &c, nil
 }
 
-// finish fills in defaults and checks what the types cannot.
-func (c *Config) finish() error {
+// Finish fills in defaults and checks what the types cannot; configs built
+// in code call it before New.
+func (c *Config) Finish() error {
 	if c.SampleInterval == 0 {
 		c.SampleInterval = Duration(10 * time.Second)
 	}
@@ -201,6 +193,9 @@ func (f *FwConfig) finish() error {
 	switch f.Kind {
 	case "batch", "gang":
 		for i, j := range f.Jobs {
+			if len(j.Durations) > 0 {
+				f.Jobs[i].Tasks, j.Tasks = len(j.Durations), len(j.Durations)
+			}
 			if j.Tasks < 1 || j.Task.IsEmpty() || j.Count < 0 {
 				return fmt.Errorf("jobs[%d]: want tasks of 1 or more, a task such as \"cpus:1;mem:1024\" and a count of 0 or more (0 means 1)", i)
 			}

@@ -27,6 +27,7 @@ type recorder struct {
 	makesp time.Duration      // when the last task ended
 	jobs   map[jobKey]*jobRec
 	perFw  map[allocator.FrameworkID]*fwRec
+	fwUsed map[allocator.FrameworkID]allocator.Resources
 	ts, js *csv.Writer
 	werr   error
 }
@@ -55,7 +56,7 @@ type fwRec struct {
 
 func newRecorder(s *Sim) *recorder {
 	return &recorder{s: s, total: map[string]float64{}, used: map[string]float64{}, area: map[string]float64{},
-		jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}}
+		jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}, fwUsed: map[allocator.FrameworkID]allocator.Resources{}}
 }
 
 func (r *recorder) framework(f *fw) { r.perFw[f.id] = &fwRec{reasons: map[string]int{}} }
@@ -108,6 +109,7 @@ func (r *recorder) sample() {
 	total := r.s.alloc.Total()
 	for _, f := range r.s.fws {
 		r.write(r.ts, now, "framework_share", string(f.id), num(r.s.alloc.FrameworkAllocation(f.id).DominantShare(total)))
+		r.write(r.ts, now, "framework_used_share", string(f.id), num(r.fwUsed[f.id].DominantShare(total)))
 	}
 }
 
@@ -138,6 +140,7 @@ func (r *recorder) jobSubmitted(f *fw, j framework.JobInfo, unschedulable string
 
 func (r *recorder) taskStarted(t *task) {
 	r.changeUsed(t.res, +1)
+	r.fwUsed[t.f.id] = r.fwUsed[t.f.id].Add(t.res)
 	if j := r.jobs[jobKey{t.f.id, t.job}]; j != nil && !j.started {
 		j.started, j.first = true, r.s.eng.Now()
 	}
@@ -145,6 +148,7 @@ func (r *recorder) taskStarted(t *task) {
 
 func (r *recorder) taskEnded(t *task, state framework.State) {
 	r.changeUsed(t.res, -1)
+	r.fwUsed[t.f.id] = r.fwUsed[t.f.id].Sub(t.res)
 	r.makesp = r.s.eng.Now()
 	j := r.jobs[jobKey{t.f.id, t.job}]
 	if j == nil || state == framework.TaskLost {

@@ -137,8 +137,11 @@ func jobsOf(fc FwConfig, seed uint64) traces.Source {
 	for i, spec := range fc.Jobs {
 		for k := range max(spec.Count, 1) {
 			j := &traces.Job{ID: fmt.Sprintf("%s-%d-%d", fc.Name, i, k), Submit: time.Duration(spec.Submit) + time.Duration(k)*time.Duration(spec.Every)}
-			for range spec.Tasks {
+			for t := range spec.Tasks {
 				d := time.Duration(spec.Duration)
+				if len(spec.Durations) > 0 {
+					d = time.Duration(spec.Durations[t])
+				}
 				if spec.Exponential {
 					d = time.Duration(rng.ExpFloat64() * float64(d))
 				}

@@ -1,24 +1,23 @@
 package sim_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/sim"
 )
 
-func runConfig(t *testing.T, path string, edit func(*sim.Config)) (string, sim.Summary) {
+func run(t *testing.T, cfg *sim.Config) (string, sim.Summary) {
 	t.Helper()
-	cfg, err := sim.LoadConfig(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if edit != nil {
-		edit(cfg)
-	}
 	s, err := sim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -42,9 +41,218 @@ func runConfig(t *testing.T, path string, edit func(*sim.Config)) (string, sim.S
 	return dir, sum
 }
 
+func load(t *testing.T, name string, policy string) *sim.Config {
+	t.Helper()
+	cfg, err := sim.LoadConfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if policy != "" {
+		cfg.Allocator.Policy = policy
+	}
+	return cfg
+}
+
+func fwSummary(s sim.Summary, name string) sim.FrameworkSummary {
+	for _, f := range s.Frameworks {
+		if f.Name == name {
+			return f
+		}
+	}
+	return sim.FrameworkSummary{}
+}
+
+// Static vs shared, the seed story: on 9 hosts and three applications, one
+// shared pool uses the cluster better than 3 hosts each, and both batch
+// frameworks finish their jobs sooner.
 func TestStaticVsShared(t *testing.T) {
-	_, shared := runConfig(t, "testdata/static-vs-shared.yaml", nil)
-	_, static := runConfig(t, "testdata/static-vs-shared.yaml", func(c *sim.Config) { c.Allocator.Policy = "static" })
-	t.Logf("shared: %+v", shared)
-	t.Logf("static: %+v", static)
+	_, shared := run(t, load(t, "static-vs-shared", "drf"))
+	_, static := run(t, load(t, "static-vs-shared", "static"))
+	for _, res := range []string{"cpus", "mem"} {
+		if shared.Cluster.Utilization[res] <= static.Cluster.Utilization[res] {
+			t.Errorf("%s utilization: shared %.3f, static %.3f; want shared higher", res, shared.Cluster.Utilization[res], static.Cluster.Utilization[res])
+		}
+	}
+	for _, fw := range []string{"hadoop", "spark"} {
+		sh, st := fwSummary(shared, fw), fwSummary(static, fw)
+		if sh.Completed != sh.Jobs || st.Completed != st.Jobs {
+			t.Fatalf("%s: not every job completed: shared %d/%d, static %d/%d", fw, sh.Completed, sh.Jobs, st.Completed, st.Jobs)
+		}
+		if sh.Completion.Mean >= st.Completion.Mean {
+			t.Errorf("%s mean completion: shared %.1fs, static %.1fs; want shared lower", fw, sh.Completion.Mean, st.Completion.Mean)
+		}
+		t.Logf("%s: mean completion shared %.1fs, static %.1fs", fw, sh.Completion.Mean, st.Completion.Mean)
+	}
+	t.Logf("cpu utilization: shared %.3f, static %.3f", shared.Cluster.Utilization["cpus"], static.Cluster.Utilization["cpus"])
+}
+
+// DRF under offers converges: frameworks with short tasks of <1 CPU, 4 GB>
+// and <3 CPUs, 1 GB> on 9 CPUs and 18 GB hold 3 and 2 tasks on average
+// once warm (dominant share 2/3 each). Tasks last 60 s on average, long
+// next to the 1 s allocation interval, so a freed slot seldom idles; the
+// average counts tasks running, sampled every 5 s after the first 1000 s.
+func TestDRFConvergesUnderOffers(t *testing.T) {
+	task := func(s string) sim.Resources { return sim.Resources{Resources: allocator.MustParseResources(s)} }
+	zero := &sim.Decision{}
+	cfg := &sim.Config{
+		Seed:           3,
+		Duration:       sim.Duration(20000 * time.Second),
+		SampleInterval: sim.Duration(5 * time.Second),
+		Allocator:      sim.AllocConfig{Policy: "drf"},
+		Cluster:        []sim.Group{{Name: "node", Resources: task("cpus:9;mem:18432")}},
+		Frameworks: []sim.FwConfig{
+			{Name: "A", Role: "a", Kind: "batch", Decision: zero, Jobs: []sim.JobSpec{{Tasks: 5000, Task: task("cpus:1;mem:4096"), Duration: sim.Duration(60 * time.Second), Exponential: true}}},
+			{Name: "B", Role: "b", Kind: "batch", Decision: zero, Jobs: []sim.JobSpec{{Tasks: 5000, Task: task("cpus:3;mem:1024"), Duration: sim.Duration(60 * time.Second), Exponential: true}}},
+		},
+	}
+	if err := cfg.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := run(t, cfg)
+	sums, n := map[string]float64{}, 0.0
+	for _, r := range readCSV(t, filepath.Join(dir, "timeseries.csv"))[1:] {
+		ts, _ := strconv.ParseFloat(r[0], 64)
+		if r[1] != "framework_used_share" || ts < 1000 {
+			continue
+		}
+		v, _ := strconv.ParseFloat(r[3], 64)
+		sums[r[2]] += v
+		if r[2] == "A" {
+			n++
+		}
+	}
+	tasksA, tasksB := sums["A"]/n*18432/4096, sums["B"]/n*9/3
+	if tasksA < 2.75 || tasksA > 3.25 || tasksB < 1.75 || tasksB > 2.25 {
+		t.Fatalf("average tasks once warm: A %.2f, B %.2f; want 3 and 2", tasksA, tasksB)
+	}
+	t.Logf("average tasks once warm: A %.2f, B %.2f", tasksA, tasksB)
+}
+
+// The same config and seed give byte-identical result files, whatever
+// GOMAXPROCS; the manifest differs only in its wall-clock fields.
+func TestDeterministicOutputs(t *testing.T) {
+	var dirs []string
+	for _, procs := range []int{1, 2, 1} {
+		prev := runtime.GOMAXPROCS(procs)
+		dir, _ := run(t, load(t, "static-vs-shared", ""))
+		runtime.GOMAXPROCS(prev)
+		dirs = append(dirs, dir)
+	}
+	for _, f := range []string{"timeseries.csv", "jobs.csv", "frameworks.csv", "summary.json"} {
+		first, _ := os.ReadFile(filepath.Join(dirs[0], f))
+		if len(first) == 0 {
+			t.Fatalf("%s is empty", f)
+		}
+		for _, d := range dirs[1:] {
+			if other, _ := os.ReadFile(filepath.Join(d, f)); !bytes.Equal(first, other) {
+				t.Errorf("%s differs between runs", f)
+			}
+		}
+	}
+	strip := func(dir string) map[string]any {
+		var m map[string]any
+		data, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"wall_s", "events_per_wall_s", "simulated_s_per_wall_s"} {
+			delete(m, k)
+		}
+		out, _ := json.Marshal(m)
+		return map[string]any{"m": string(out)}
+	}
+	if a, b := strip(dirs[0]), strip(dirs[1]); a["m"] != b["m"] {
+		t.Errorf("manifests differ beyond wall-clock fields:\n%s\n%s", a["m"], b["m"])
+	}
+}
+
+func TestUnschedulableJobIsReportedAndRunEnds(t *testing.T) {
+	cfg, err := sim.ParseConfig("big.yaml", strings.NewReader(`
+cluster:
+  - {name: node, count: 2, resources: "cpus:4;mem:4096"}
+frameworks:
+  - name: f
+    role: r
+    kind: batch
+    jobs:
+      - {tasks: 1, task: "cpus:8;mem:1024", duration: 10s}
+      - {submit: 5s, tasks: 2, task: "cpus:1;mem:1024", duration: 10s}
+  - name: g
+    role: r2
+    kind: gang
+    jobs:
+      - {tasks: 3, task: "cpus:4;mem:1024", duration: 10s}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, sum := run(t, cfg)
+	f, g := fwSummary(sum, "f"), fwSummary(sum, "g")
+	if f.Jobs != 2 || f.Unschedulable != 1 || f.Completed != 1 || g.Unschedulable != 1 {
+		t.Fatalf("f %+v, g %+v", f, g)
+	}
+	jobs, _ := os.ReadFile(filepath.Join(dir, "jobs.csv"))
+	if !strings.Contains(string(jobs), "unschedulable") {
+		t.Fatalf("jobs.csv does not mark the unschedulable jobs:\n%s", jobs)
+	}
+}
+
+func TestEmptyWorkloadGivesEmptyValidResult(t *testing.T) {
+	cfg, err := sim.ParseConfig("empty.yaml", strings.NewReader("cluster:\n  - {name: n, resources: \"cpus:1\"}\nframeworks:\n  - {name: f, role: r, kind: batch}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sum := run(t, cfg)
+	if f := fwSummary(sum, "f"); f.Jobs != 0 || f.Tasks != 0 || !sum.Complete {
+		t.Fatalf("summary %+v", sum)
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"unknown key", "cluster: []\ncolour: red\n", "line 2: field colour not found"},
+		{"wrong type", "seed: many\n", "line 1: cannot unmarshal"},
+		{"bad duration", "duration: soon\n", `line 1: duration "soon": want a non-negative duration`},
+		{"bad resources", "cluster:\n  - {name: n, resources: \"cpus:-1\"}\n", `line 2: resources "cpus:-1"`},
+		{"no cluster", "frameworks: []\n", "cluster: no agents"},
+		{"bad kind", "cluster:\n  - {name: n, resources: \"cpus:1\"}\nframeworks:\n  - {name: f, role: r, kind: mpi}\n", `frameworks[0] (f): kind "mpi": want batch, gang or service`},
+		{"bad policy", "allocator: {policy: fifo}\ncluster:\n  - {name: n, resources: \"cpus:1\"}\n", `unknown policy "fifo"; known policies: asset, drf, hdrf, random, static`},
+		{"bad failure", "task_failure: 2\ncluster:\n  - {name: n, resources: \"cpus:1\"}\n", "task_failure 2: want a probability from 0 to 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := sim.ParseConfig("bad.yaml", strings.NewReader(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "bad.yaml: ") {
+				t.Fatalf("err = %v; want it to name bad.yaml and contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestInterruptedRunIsMarkedIncomplete(t *testing.T) {
+	s, err := sim.New(load(t, "static-vs-shared", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	calls := 0
+	res, err := s.Run(ctx, sim.Options{Dir: dir, Progress: func(sim.Progress) {
+		if calls++; calls == 100 {
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Complete bool    `json:"complete"`
+		Sim      float64 `json:"simulated_s"`
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if res.Complete || m.Complete || m.Sim < 99 || m.Sim > 102 {
+		t.Fatalf("result %+v, manifest %+v; want incomplete at about 100s", res, m)
+	}
 }

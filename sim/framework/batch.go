@@ -103,6 +103,7 @@ func (b *Batch) Idle() bool {
 func (b *Batch) Subscribed(d Driver) {
 	b.d = d
 	b.start = d.Now()
+	b.settle() // no offers until the first job arrives
 	b.readNext()
 }
 
