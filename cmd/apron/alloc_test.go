@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -73,5 +75,35 @@ func TestAllocErrors(t *testing.T) {
 		if _, err := runApron(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: err = %v; want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+func TestSimWritesTheRunDirectory(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runApron(t, "sim", "--policy", "static", "--seed", "7", "--out", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "complete") {
+		t.Errorf("output: %s", out)
+	}
+	for _, f := range []string{"timeseries.csv", "jobs.csv", "frameworks.csv", "summary.json", "manifest.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if !strings.Contains(string(data), `"policy": "static"`) || !strings.Contains(string(data), `"seed": 7`) {
+		t.Errorf("manifest lacks the flags' policy and seed:\n%s", data)
+	}
+}
+
+func TestSimBadConfig(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("cluster: []\nfrobnicate: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runApron(t, "sim", "--config", bad); err == nil || !strings.Contains(err.Error(), "line 2: field frobnicate not found") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -11,8 +11,8 @@ import (
 var version = "dev"
 
 // newRoot builds the command tree. Every flag can also come from the
-// environment (APRON_POLICY for --policy) or from a config file (--config),
-// through viper.
+// environment (APRON_POLICY for --policy) or from a settings file
+// (--settings), through viper.
 func newRoot() *cobra.Command {
 	v := viper.New()
 	root := &cobra.Command{
@@ -28,14 +28,14 @@ func newRoot() *cobra.Command {
 			if err := v.BindPFlags(cmd.Flags()); err != nil {
 				return err
 			}
-			if file := v.GetString("config"); file != "" {
+			if file := v.GetString("settings"); file != "" {
 				v.SetConfigFile(file)
 				return v.ReadInConfig()
 			}
 			return nil
 		},
 	}
-	root.PersistentFlags().String("config", "", "config file (YAML, TOML or JSON) with flag values")
-	root.AddCommand(newAlloc(v))
+	root.PersistentFlags().String("settings", "", "file (YAML, TOML or JSON) of flag values, keyed by flag name")
+	root.AddCommand(newAlloc(v), newSim(v))
 	return root
 }
