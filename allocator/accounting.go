@@ -44,7 +44,7 @@ func (a *Allocator) uncharge(c *client, ag *agent, v vec) {
 }
 
 func (a *Allocator) moved(c *client, ag *agent) {
-	ag.gen++
+	a.touch(ag)
 	a.markClient(c)
 	a.markEntries(c.role)
 	if a.quotas > 0 {

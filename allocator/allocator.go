@@ -56,7 +56,13 @@ type Allocator struct {
 	dirtyClients []*client
 	dirtyEntries []*entry
 	resortAll    bool
-	epoch        uint64  // bumps whenever any agent's idle verdict may change
+	epoch        uint64 // bumps whenever the set of active frameworks changes
+	seenEpoch    uint64 // the epoch the last cycle saw
+	allDirty     bool   // every agent is a candidate at the next cycle
+	touched      []*agent
+	blockedIdle  map[*agent]bool
+	expiries     expiryHeap
+	nextSeq      uint64
 	quotas       int     // roles with a guarantee or a limit
 	guaranteed   []*role // roles with a guarantee, by name
 	noIdleCache  bool    // tests compare the cache against a full scan
@@ -77,16 +83,17 @@ func New(cfg Config) (*Allocator, error) {
 		return nil, err
 	}
 	a := &Allocator{
-		cfg:        cfg,
-		policy:     p,
-		hier:       isHierarchical(p),
-		rng:        rand.New(rand.NewPCG(cfg.Seed, 0x61707230)),
-		dims:       newDims(),
-		agentByID:  map[AgentID]*agent{},
-		frameworks: map[FrameworkID]*framework{},
-		roles:      map[string]*role{},
-		root:       btree.NewG(8, entryLess),
-		offers:     map[OfferID]*offer{},
+		cfg:         cfg,
+		policy:      p,
+		hier:        isHierarchical(p),
+		rng:         rand.New(rand.NewPCG(cfg.Seed, 0x61707230)),
+		dims:        newDims(),
+		agentByID:   map[AgentID]*agent{},
+		frameworks:  map[FrameworkID]*framework{},
+		roles:       map[string]*role{},
+		root:        btree.NewG(8, entryLess),
+		offers:      map[OfferID]*offer{},
+		blockedIdle: map[*agent]bool{},
 	}
 	a.gate, _ = p.(AgentGate)
 	for _, alt := range cfg.MinAllocatable {
@@ -130,6 +137,9 @@ func (a *Allocator) AddAgent(info AgentInfo, total Resources) error {
 	}
 	ag := &agent{info: info, order: len(a.agents), total: a.dims.vec(total), used: map[*client]*vec{}, offers: map[OfferID]*offer{}}
 	ag.idx = a.agentByIdx.put(ag)
+	a.nextSeq++
+	ag.seq = a.nextSeq
+	a.touch(ag)
 	ag.filters.hw = ag.total.clone()
 	a.agents = append(a.agents, ag)
 	a.agentByID[info.ID] = ag
@@ -195,6 +205,7 @@ func (a *Allocator) RemoveAgent(id AgentID) ([]Offer, error) {
 		later.order--
 	}
 	delete(a.agentByID, id)
+	delete(a.blockedIdle, ag)
 	a.agentByIdx.drop(ag.idx)
 	a.totalsChanged()
 	return rescinded, nil
@@ -240,6 +251,7 @@ func (a *Allocator) AddFramework(id FrameworkID, roles ...string) error {
 	}
 	a.frameworks[id] = fw
 	a.epoch++
+	a.allDirty = true // reservations for its roles may now find a taker
 	return nil
 }
 
@@ -349,6 +361,7 @@ func (a *Allocator) setRole(rc RoleConfig) {
 	}
 	a.resortAll = true
 	a.epoch++
+	a.allDirty = true
 }
 
 func (a *Allocator) sortedFrameworks() []*framework {

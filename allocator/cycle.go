@@ -1,7 +1,10 @@
 package allocator
 
 import (
+	"cmp"
+	"container/heap"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -44,28 +47,31 @@ func (a *Allocator) Allocate(now time.Time) Cycle {
 	}
 	a.flush()
 	p := &pass{now: now}
-	order := a.agentOrder()
+	nonce := a.rng.Uint64()
 	if a.quotas > 0 {
 		p.paired = map[pairKey]*offer{}
 		p.stage = 1
-		for _, ag := range order {
+		for _, ag := range a.order(a.agents, nonce) {
 			a.sweep(ag, now.UnixNano())
-			if a.offerAgent(p, ag) {
+			if a.offerAgent(p, ag) == offered {
 				a.flush()
 			}
 		}
 	}
 	p.stage = 2
-	for _, ag := range order {
+	for _, ag := range a.order(a.candidates(now), nonce) {
 		a.sweep(ag, now.UnixNano())
-		if !a.noIdleCache && (a.blocked(ag) || ag.idle && ag.idleGen == ag.gen && ag.idleEpoch == a.epoch) {
-			continue
+		v := blocked
+		if a.noIdleCache || !a.blocked(ag) {
+			v = a.offerAgent(p, ag)
 		}
-		if a.offerAgent(p, ag) {
-			ag.idle = false
+		if v == offered {
 			a.flush()
+		}
+		if v == blocked {
+			a.blockedIdle[ag] = true
 		} else {
-			ag.idle, ag.idleGen, ag.idleEpoch = true, ag.gen, a.epoch
+			delete(a.blockedIdle, ag)
 		}
 	}
 	for _, o := range p.made {
@@ -74,52 +80,113 @@ func (a *Allocator) Allocate(now time.Time) Cycle {
 	return out
 }
 
-func (a *Allocator) agentOrder() []*agent {
-	order := append([]*agent(nil), a.agents...)
-	if !a.cfg.KeepAgentOrder {
-		a.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+// candidates returns the agents a cycle must visit: every agent touched
+// since the last cycle, every agent whose earliest filter has expired, and,
+// when the set of active frameworks changed, every agent that was blocked.
+// The others offered nothing last time and nothing that decided it has
+// changed. Quotas make every agent depend on every allocation, so with
+// quotas (and in tests that check this exactness) every agent is visited.
+func (a *Allocator) candidates(now time.Time) []*agent {
+	defer func() { a.touched, a.allDirty, a.seenEpoch = a.touched[:0], false, a.epoch }()
+	for _, ag := range a.touched {
+		ag.touched = false
 	}
-	return order
+	if a.noIdleCache || a.allDirty || a.quotas > 0 {
+		return a.agents
+	}
+	var out []*agent
+	add := func(ag *agent) {
+		if ag.visited != a.cycles && a.agentByID[ag.info.ID] == ag {
+			ag.visited = a.cycles
+			out = append(out, ag)
+		}
+	}
+	for _, ag := range a.touched {
+		add(ag)
+	}
+	for len(a.expiries) > 0 && a.expiries[0].at <= now.UnixNano() {
+		add(heap.Pop(&a.expiries).(expiry).ag)
+	}
+	if a.epoch != a.seenEpoch {
+		for ag := range a.blockedIdle {
+			add(ag)
+		}
+	}
+	return out
 }
 
-// offerAgent offers what ag has to the roles in order; it reports whether it
-// made or grew any offer.
-func (a *Allocator) offerAgent(p *pass, ag *agent) bool {
-	offered := false
+// order returns the agents in this cycle's order: a shuffle keyed by the
+// cycle's nonce and each agent's sequence number, so that any subset of the
+// agents comes in the same relative order as it would among all of them.
+func (a *Allocator) order(agents []*agent, nonce uint64) []*agent {
+	out := slices.Clone(agents)
+	key := func(ag *agent) uint64 {
+		if a.cfg.KeepAgentOrder {
+			return ag.seq
+		}
+		return splitmix64(nonce ^ ag.seq)
+	}
+	slices.SortFunc(out, func(x, y *agent) int { return cmp.Compare(key(x), key(y)) })
+	return out
+}
+
+// touch marks an agent whose offerable resources or filters changed.
+func (a *Allocator) touch(ag *agent) {
+	if !ag.touched {
+		ag.touched = true
+		a.touched = append(a.touched, ag)
+	}
+}
+
+type verdict int
+
+const (
+	offered verdict = iota
+	full            // nothing allocatable for any role with frameworks
+	blocked         // something allocatable, but every framework filtered it or is suppressed
+)
+
+// offerAgent offers what ag has to the roles in order, and says whether it
+// made or grew an offer, or why not.
+func (a *Allocator) offerAgent(p *pass, ag *agent) verdict {
+	v := full
 	a.eachRole(func(r *role) bool {
-		if r.frameworks.Len() == 0 {
+		if r.clients == 0 {
 			return true
 		}
-		v := a.offerable(p.stage, ag, r, p.buf[:0])
-		p.buf = v
-		if !a.allocatable(v) {
+		res := a.offerable(p.stage, ag, r, p.buf[:0])
+		p.buf = res
+		if !a.allocatable(res) {
 			return true
 		}
 		if o := p.paired[pairKey{ag, r}]; o != nil {
-			a.grow(o, v)
-			offered = true
+			a.grow(o, res)
+			v = offered
 			return !a.exhausted(ag)
 		}
 		var pick *client
 		r.frameworks.Ascend(func(c *client) bool {
-			if c.filtered(ag, v) {
+			if c.filtered(ag, res) {
 				return true
 			}
 			pick = c
 			return false
 		})
 		if pick == nil {
+			if v == full {
+				v = blocked
+			}
 			return true
 		}
-		o := a.makeOffer(pick, ag, v, p.now)
+		o := a.makeOffer(pick, ag, res, p.now)
 		p.made = append(p.made, o)
 		if p.paired != nil {
 			p.paired[pairKey{ag, r}] = o
 		}
-		offered = true
+		v = offered
 		return !a.exhausted(ag)
 	})
-	return offered
+	return v
 }
 
 func (a *Allocator) exhausted(ag *agent) bool {

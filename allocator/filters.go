@@ -1,6 +1,7 @@
 package allocator
 
 import (
+	"container/heap"
 	"math"
 	"time"
 )
@@ -57,9 +58,12 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 	if f.strong && c.inTree {
 		af.strong++
 	}
-	af.minExpiry = min(af.minExpiry, expires)
+	if expires < af.minExpiry {
+		af.minExpiry = expires
+		heap.Push(&a.expiries, expiry{expires, ag})
+	}
 	c.filterBits.set(ag.idx)
-	ag.gen++
+	a.touch(ag)
 }
 
 func (af *agentFilters) intern(v vec) uint16 {
@@ -105,7 +109,7 @@ func (a *Allocator) removeFilter(c *client, ag *agent) {
 	}
 	delete(af.byClient, c.idx)
 	c.filterBits.clear(ag.idx)
-	ag.gen++
+	a.touch(ag)
 }
 
 // removeFilters drops every filter of c.
@@ -203,4 +207,27 @@ func (a *Allocator) sweep(ag *agent, now int64) {
 	for _, k := range gone {
 		a.removeFilter(a.clients.at[k], ag)
 	}
+	if af.minExpiry != math.MaxInt64 {
+		heap.Push(&a.expiries, expiry{af.minExpiry, ag})
+	}
+}
+
+// expiry says that an agent's earliest filter expires at a time: the cycle
+// after it must visit the agent to sweep it.
+type expiry struct {
+	at int64
+	ag *agent
+}
+
+type expiryHeap []expiry
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].at < h[j].at }
+func (h expiryHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *expiryHeap) Push(x any)        { *h = append(*h, x.(expiry)) }
+func (h *expiryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return e
 }

@@ -94,7 +94,7 @@ type step struct {
 
 func drawStep(t *rapid.T) step {
 	return step{
-		kind:   rapid.IntRange(0, 9).Draw(t, "kind"),
+		kind:   rapid.IntRange(0, 11).Draw(t, "kind"),
 		pick:   rapid.IntRange(0, 1000).Draw(t, "pick"),
 		frac:   rapid.IntRange(0, 8).Draw(t, "frac"),
 		refuse: time.Duration(rapid.SampledFrom([]int{-1, 0, 1, 3, 30}).Draw(t, "refuse")) * time.Second,
@@ -137,7 +137,7 @@ func (s step) apply(a *Allocator, w world, now time.Time) string {
 			}
 		}
 		return "nothing to release"
-	case 7:
+	case 7, 10, 11: // often: suppression is what blocks agents
 		f := w.frameworks[s.pick%len(w.frameworks)]
 		if s.frac%2 == 0 {
 			return fmt.Sprintf("suppress %s: %v", f.id, a.Suppress(f.id))

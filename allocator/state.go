@@ -18,14 +18,15 @@ type agent struct {
 	used      map[*client]*vec
 	offers    map[OfferID]*offer
 
-	// gen bumps whenever what the agent could offer changes: its available
-	// resources or the filters on it. A cycle that found nothing to offer
-	// from the agent records (gen, epoch); while both stay, later cycles
-	// skip it in O(1).
-	gen       uint64
-	idle      bool
-	idleGen   uint64
-	idleEpoch uint64
+	// Cycles visit only candidate agents (see candidates): an agent is
+	// touched when what it could offer changes (its available resources,
+	// the filters on it), and an agent that offered nothing because every
+	// framework had filtered it or was suppressed is blocked until the set
+	// of active frameworks changes.
+	seq     uint64 // order of addition, never reused: the shuffle's key
+	touched bool
+	blocked bool
+	visited uint64 // the cycle that last visited it
 }
 
 type framework struct {
