@@ -25,7 +25,6 @@ type agent struct {
 	// of active frameworks changes.
 	seq     uint64 // order of addition, never reused: the shuffle's key
 	touched bool
-	blocked bool
 	visited uint64 // the cycle that last visited it
 }
 

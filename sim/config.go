@@ -22,7 +22,11 @@ type Config struct {
 	Allocator      AllocConfig `yaml:"allocator" json:"allocator"`
 	Master         Master      `yaml:"master" json:"master"`
 	Cluster        []Group     `yaml:"cluster" json:"cluster"`
-	Frameworks     []FwConfig  `yaml:"frameworks" json:"frameworks"`
+	// MachineEvents add, remove and update agents over time: an agent that
+	// leaves loses its tasks (reported lost; batch frameworks run them
+	// again), and an update replaces the agent, so its tasks are lost too.
+	MachineEvents []MachineEvent `yaml:"machine_events" json:"machine_events,omitempty"`
+	Frameworks    []FwConfig     `yaml:"frameworks" json:"frameworks"`
 }
 
 // AllocConfig is the allocator's policy configuration: the same keys the
@@ -64,6 +68,15 @@ type Group struct {
 	Count      int               `yaml:"count" json:"count"`
 	Resources  Resources         `yaml:"resources" json:"resources"`
 	Attributes map[string]string `yaml:"attributes" json:"attributes"`
+}
+
+// MachineEvent is one change of the cluster.
+type MachineEvent struct {
+	At         Duration          `yaml:"at" json:"at"`
+	Kind       string            `yaml:"kind" json:"kind"` // add, remove or update
+	Name       string            `yaml:"name" json:"name"`
+	Resources  Resources         `yaml:"resources" json:"resources"`
+	Attributes map[string]string `yaml:"attributes" json:"attributes,omitempty"`
 }
 
 // FwConfig is one framework.
@@ -172,6 +185,16 @@ func (c *Config) Finish() error {
 	for i, g := range c.Cluster {
 		if g.Name == "" || g.Resources.IsEmpty() || g.Count < 0 {
 			return fmt.Errorf("cluster[%d]: a group needs a name, resources and a count of 0 or more (0 means 1)", i)
+		}
+	}
+	for i, e := range c.MachineEvents {
+		switch {
+		case e.Name == "":
+			return fmt.Errorf("machine_events[%d]: an event needs the name of its agent", i)
+		case e.Kind != "add" && e.Kind != "remove" && e.Kind != "update":
+			return fmt.Errorf("machine_events[%d]: kind %q: want add, remove or update", i, e.Kind)
+		case e.Kind != "remove" && e.Resources.IsEmpty():
+			return fmt.Errorf("machine_events[%d]: %s %s needs resources", i, e.Kind, e.Name)
 		}
 	}
 	for i := range c.Frameworks {

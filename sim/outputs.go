@@ -51,8 +51,12 @@ type Summary struct {
 
 // ClusterSummary is the cluster part of summary.json.
 type ClusterSummary struct {
-	Agents      int                `json:"agents"`
-	Utilization map[string]float64 `json:"mean_utilization"` // used / total, time-averaged, per resource
+	Agents int `json:"agents"`
+	// MachineEventErrors counts machine events that could not apply (an
+	// agent added twice or removed when absent); the first is described.
+	MachineEventErrors int                `json:"machine_event_errors,omitempty"`
+	FirstMachineError  string             `json:"first_machine_error,omitempty"`
+	Utilization        map[string]float64 `json:"mean_utilization"` // used / total, time-averaged, per resource
 }
 
 // FrameworkSummary is one framework in summary.json.
@@ -108,6 +112,9 @@ func (s *Sim) summary(res Result) Summary {
 	r := s.rec
 	out := Summary{Complete: res.Complete, Makespan: r.makesp.Seconds(), Simulated: res.Simulated.Seconds(),
 		Cluster: ClusterSummary{Agents: len(s.order), Utilization: map[string]float64{}}}
+	if r.machineErrs > 0 {
+		out.Cluster.MachineEventErrors, out.Cluster.FirstMachineError = r.machineErrs, r.firstMachineErr.Error()
+	}
 	span := res.Simulated.Seconds()
 	for _, name := range r.names {
 		if span > 0 && r.total[name] > 0 {

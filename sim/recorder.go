@@ -30,6 +30,9 @@ type recorder struct {
 	fwUsed map[allocator.FrameworkID]allocator.Resources
 	ts, js *csv.Writer
 	werr   error
+
+	machineErrs     int
+	firstMachineErr error
 }
 
 type jobKey struct {
@@ -110,6 +113,9 @@ func (r *recorder) sample() {
 	for _, f := range r.s.fws {
 		r.write(r.ts, now, "framework_share", string(f.id), num(r.s.alloc.FrameworkAllocation(f.id).DominantShare(total)))
 		r.write(r.ts, now, "framework_used_share", string(f.id), num(r.fwUsed[f.id].DominantShare(total)))
+	}
+	for _, role := range r.s.alloc.Roles() {
+		r.write(r.ts, now, "role_share", role.Name, num(role.DominantShare))
 	}
 }
 
@@ -215,6 +221,15 @@ func (r *recorder) finish() {
 				r.werr = w.Error()
 			}
 		}
+	}
+}
+
+// machineError counts a machine event that could not apply (an agent
+// removed twice, added twice).
+func (r *recorder) machineError(err error) {
+	r.machineErrs++
+	if r.firstMachineErr == nil {
+		r.firstMachineErr = err
 	}
 }
 

@@ -206,6 +206,7 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 		s.eng.After(interval, cycle)
 	}
 	s.eng.At(0, cycle)
+	s.machineEvents()
 	s.rec.startSampling()
 	s.eng.Run(until)
 	res := Result{Complete: ctx.Err() == nil, Events: s.eng.Processed(), Simulated: min(s.eng.Now(), until), Wall: time.Since(wallStart)}

@@ -256,3 +256,73 @@ func TestInterruptedRunIsMarkedIncomplete(t *testing.T) {
 		t.Fatalf("result %+v, manifest %+v; want incomplete at about 100s", res, m)
 	}
 }
+
+// An agent that leaves loses its tasks: they are reported lost and the
+// batch framework runs them again elsewhere, so every job still completes.
+func TestAgentLeavesTasksLostAndRerun(t *testing.T) {
+	cfg, err := sim.ParseConfig("churn.yaml", strings.NewReader(`
+cluster:
+  - {name: node, count: 3, resources: "cpus:4;mem:4096"}
+machine_events:
+  - {at: 30s, kind: remove, name: node-1}
+  - {at: 60s, kind: add, name: spare, resources: "cpus:8;mem:8192"}
+  - {at: 70s, kind: remove, name: ghost}
+frameworks:
+  - name: f
+    role: r
+    kind: batch
+    jobs:
+      - {tasks: 12, task: "cpus:1;mem:1024", duration: 100s}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, sum := run(t, cfg)
+	f := fwSummary(sum, "f")
+	if f.Completed != 1 || f.Tasks != 16 {
+		t.Fatalf("completed %d jobs with %d task launches; want 1 job, 12 tasks plus 4 re-run", f.Completed, f.Tasks)
+	}
+	if sum.Cluster.Agents != 3 || sum.Cluster.MachineEventErrors != 1 {
+		t.Fatalf("cluster %+v; want 3 agents at the end and the removal of an unknown agent counted", sum.Cluster)
+	}
+	jobs := readCSV(t, filepath.Join(dir, "jobs.csv"))
+	if end, _ := strconv.ParseFloat(jobs[1][4], 64); end < 130 {
+		t.Fatalf("job ended at %vs; the lost tasks restart after 30s and run 100s", end)
+	}
+}
+
+// Delay scheduling waits for an agent holding a task's data. The cluster is
+// about 80% busy and each task's data is on one of 9 agents, so a slot freed
+// by chance seldom holds the data of the next job's 3 tasks; waiting up to
+// 5 s for one raises locality well above what taking any slot gets.
+func TestDelaySchedulingRaisesLocality(t *testing.T) {
+	rate := func(delay string) float64 {
+		cfg, err := sim.ParseConfig("delay.yaml", strings.NewReader(`
+seed: 5
+cluster:
+  - {name: node, count: 9, resources: "cpus:4;mem:8192"}
+frameworks:
+  - name: hadoop
+    role: r
+    kind: batch
+    delay: `+delay+`
+    replicas: 1
+    jobs:
+      - {count: 200, every: 2s, tasks: 3, task: "cpus:1;mem:1024", duration: 20s, exponential: true}
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sum := run(t, cfg)
+		f := fwSummary(sum, "hadoop")
+		if f.LocalityTotal != 600 {
+			t.Fatalf("delay %s: %d launches counted; want 600", delay, f.LocalityTotal)
+		}
+		return float64(f.LocalityHits) / float64(f.LocalityTotal)
+	}
+	with, without := rate("5s"), rate("1ns")
+	if with < without+0.15 {
+		t.Fatalf("locality %.2f with a 5s wait, %.2f with none; want the wait to raise it", with, without)
+	}
+	t.Logf("locality: %.2f with a 5s wait, %.2f with none", with, without)
+}

@@ -184,3 +184,23 @@ func sortJobs(jobs traces.Jobs) {
 		return 0
 	})
 }
+
+// machineEvents schedules the config's machine events, in time order.
+func (s *Sim) machineEvents() {
+	for _, e := range s.cfg.MachineEvents {
+		spec := agentSpec{name: e.Name, res: e.Resources.Resources, attrs: e.Attributes}
+		kind := e.Kind
+		s.eng.At(time.Duration(e.At), func() {
+			var err error
+			if kind != "add" {
+				err = s.removeAgent(allocator.AgentID(spec.name))
+			}
+			if err == nil && kind != "remove" {
+				err = s.addAgent(spec)
+			}
+			if err != nil {
+				s.rec.machineError(err)
+			}
+		})
+	}
+}

@@ -46,6 +46,23 @@ type Machine struct {
 	Attributes map[string]string
 }
 
+// MachineEventKind says what happened to a machine.
+type MachineEventKind int
+
+// Machine events.
+const (
+	MachineAdd MachineEventKind = iota
+	MachineRemove
+	MachineUpdate // new capacity or attributes
+)
+
+// MachineEvent is a change of the cluster at a time since the trace start.
+type MachineEvent struct {
+	At      time.Duration
+	Kind    MachineEventKind
+	Machine Machine
+}
+
 // Jobs is a Source over jobs held in memory, for tests and small
 // generated workloads.
 type Jobs []*Job
