@@ -27,6 +27,7 @@ type Config struct {
 	// again), and an update replaces the agent, so its tasks are lost too.
 	MachineEvents []MachineEvent `yaml:"machine_events" json:"machine_events,omitempty"`
 	Frameworks    []FwConfig     `yaml:"frameworks" json:"frameworks"`
+	Workload      *Workload      `yaml:"workload" json:"workload,omitempty"`
 }
 
 // AllocConfig is the allocator's policy configuration: the same keys the
@@ -86,6 +87,10 @@ type FwConfig struct {
 	Kind     string    `yaml:"kind" json:"kind"`         // batch, gang or service
 	Decision *Decision `yaml:"decision" json:"decision"` // default 100ms + 5ms per task
 	Refuse   Duration  `yaml:"refuse" json:"refuse"`
+	// batch and gang: decline offers with this long filter when idle
+	// instead of suppressing; revive after revive_after of starvation
+	IdleRefuse  Duration `yaml:"idle_refuse" json:"idle_refuse,omitempty"`
+	ReviveAfter Duration `yaml:"revive_after" json:"revive_after,omitempty"`
 	// gang
 	HoldLimit Duration `yaml:"hold_limit" json:"hold_limit"`
 	// batch: delay scheduling
@@ -195,6 +200,11 @@ func (c *Config) Finish() error {
 			return fmt.Errorf("machine_events[%d]: kind %q: want add, remove or update", i, e.Kind)
 		case e.Kind != "remove" && e.Resources.IsEmpty():
 			return fmt.Errorf("machine_events[%d]: %s %s needs resources", i, e.Kind, e.Name)
+		}
+	}
+	if c.Workload != nil {
+		if err := c.Workload.finish(); err != nil {
+			return err
 		}
 	}
 	for i := range c.Frameworks {

@@ -28,6 +28,7 @@ type Sim struct {
 	shapes  map[string][]allocator.Resources // per role: distinct agent totals it may use
 	rng     *rand.Rand
 	rec     *recorder
+	feed    *feed
 }
 
 type simAgent struct {
@@ -77,7 +78,7 @@ func New(cfg *Config) (*Sim, error) {
 			return nil, fmt.Errorf("frameworks[%d] (%s): %w", i, fc.Name, err)
 		}
 	}
-	if cfg.Duration == 0 && len(s.batches) == 0 {
+	if cfg.Duration == 0 && len(s.batches) == 0 && cfg.Workload == nil {
 		return nil, fmt.Errorf("duration: a run whose frameworks are all services needs a duration")
 	}
 	return s, nil
@@ -111,7 +112,8 @@ func (s *Sim) addFramework(fc FwConfig, agents []string, seed uint64) error {
 		sched = svc
 	default:
 		bc := framework.BatchConfig{Gang: fc.Kind == "gang", HoldLimit: time.Duration(fc.HoldLimit), Delay: time.Duration(fc.Delay),
-			Replicas: fc.Replicas, Refuse: time.Duration(fc.Refuse), Seed: seed}
+			Replicas: fc.Replicas, Refuse: time.Duration(fc.Refuse), Seed: seed,
+			IdleRefuse: time.Duration(fc.IdleRefuse), ReviveAfter: time.Duration(fc.ReviveAfter)}
 		if bc.Delay > 0 {
 			bc.Agents = agents
 		}
@@ -206,11 +208,17 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 		s.eng.After(interval, cycle)
 	}
 	s.eng.At(0, cycle)
+	if err := s.startWorkload(); err != nil {
+		return Result{}, err
+	}
 	s.machineEvents()
 	s.rec.startSampling()
 	s.eng.Run(until)
 	res := Result{Complete: ctx.Err() == nil, Events: s.eng.Processed(), Simulated: min(s.eng.Now(), until), Wall: time.Since(wallStart)}
 	s.rec.finish()
+	if s.feed != nil && s.feed.err != nil {
+		return res, s.feed.err
+	}
 	if err := s.rec.err(); err != nil {
 		return res, err
 	}
@@ -218,7 +226,7 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 }
 
 func (s *Sim) finished() bool {
-	if s.cfg.Duration > 0 {
+	if s.cfg.Duration > 0 || s.feed != nil && !s.feed.done {
 		return false
 	}
 	for _, b := range s.batches {

@@ -326,3 +326,38 @@ frameworks:
 	}
 	t.Logf("locality: %.2f with a 5s wait, %.2f with none", with, without)
 }
+
+// A generated workload grouped by user becomes one framework per user,
+// each in its own sub-role of trace, created as its first job arrives.
+func TestWorkloadGroupedByUser(t *testing.T) {
+	cfg, err := sim.ParseConfig("gen.yaml", strings.NewReader(`
+cluster:
+  - {name: node, count: 20, resources: "cpus:16;mem:65536"}
+workload:
+  seed: 2
+  group_by: user
+  custom:
+    jobs: 300
+    interarrival: {kind: exp, mean: 2}
+    tasks: {kind: lognormal, mu: 1, sigma: 1}
+    duration: {kind: lognormal, mu: 3, sigma: 1}
+    cpus: {kind: empirical, values: [0.5, 1, 2], weights: [1, 1, 1]}
+    mem: {kind: const, mean: 512}
+    users: 8
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sum := run(t, cfg)
+	jobs, completed := 0, 0
+	for _, f := range sum.Frameworks {
+		if !strings.HasPrefix(f.Role, "trace/u") || f.Name != f.Role[len("trace/"):] {
+			t.Errorf("framework %s in role %s; want one per user in trace/<user>", f.Name, f.Role)
+		}
+		jobs += f.Jobs
+		completed += f.Completed
+	}
+	if len(sum.Frameworks) < 3 || jobs != 300 || completed != 300 {
+		t.Fatalf("%d frameworks, %d jobs, %d completed; want several users and all 300 jobs done", len(sum.Frameworks), jobs, completed)
+	}
+}

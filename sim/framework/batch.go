@@ -27,7 +27,15 @@ type BatchConfig struct {
 	Agents   []string
 	// Refuse is the filter on declined offers; 0 means the master's default.
 	Refuse time.Duration
-	Seed   uint64
+	// IdleRefuse, if set, changes what the framework does with nothing to
+	// launch: instead of suppressing offers (and reviving, which clears
+	// every filter, when a job arrives) it declines them with this long
+	// filter, as Spark on Mesos does (spark.mesos.rejectOfferDuration). New
+	// work then runs on resources as they free up; a job none of whose
+	// tasks has started after ReviveAfter (default 30s) revives.
+	IdleRefuse  time.Duration
+	ReviveAfter time.Duration
+	Seed        uint64
 }
 
 // Batch is a batch framework fed by a stream of jobs, which it reads one at
@@ -84,10 +92,14 @@ type heldOffer struct {
 var _ Scheduler = (*Batch)(nil)
 
 // NewBatch returns a batch framework that runs the jobs of src, whose
-// submit times count from when the framework subscribes.
+// submit times count from when the framework subscribes. With a nil src,
+// jobs are pushed with Feed instead, and Close says there are no more.
 func NewBatch(cfg BatchConfig, src traces.Source) *Batch {
 	if cfg.Replicas == 0 {
 		cfg.Replicas = 3
+	}
+	if cfg.ReviveAfter == 0 {
+		cfg.ReviveAfter = 30 * time.Second
 	}
 	return &Batch{cfg: cfg, src: src, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463)), running: map[TaskID]launched{}, active: true}
 }
@@ -104,7 +116,19 @@ func (b *Batch) Subscribed(d Driver) {
 	b.d = d
 	b.start = d.Now()
 	b.settle() // no offers until the first job arrives
-	b.readNext()
+	if b.src != nil {
+		b.readNext()
+	}
+}
+
+// Feed hands the framework a job that arrives now; call it as a callback
+// of the framework (from the driver's event loop).
+func (b *Batch) Feed(j *traces.Job) { b.arrive(j) }
+
+// Close says no job will be fed any more.
+func (b *Batch) Close() {
+	b.done = true
+	b.settle()
 }
 
 // readNext reads the next job and schedules its arrival.
@@ -152,10 +176,26 @@ func (b *Batch) arrive(tj *traces.Job) {
 	} else {
 		heap.Push(&b.queue, j)
 	}
-	if !b.active {
-		b.active = true
-		b.d.Revive()
+	b.wake(j)
+}
+
+// wake asks for offers for a job that has tasks to launch: a suppressed
+// framework revives; one that declines idle offers revives only if the job
+// is still waiting for its first launch after ReviveAfter.
+func (b *Batch) wake(j *job) {
+	if b.cfg.IdleRefuse <= 0 {
+		if !b.active {
+			b.active = true
+			b.d.Revive()
+		}
+		return
 	}
+	since := b.d.Now()
+	b.d.After(b.cfg.ReviveAfter, func() {
+		if len(j.pending) > 0 && j.last <= since {
+			b.d.Revive()
+		}
+	})
 }
 
 // place draws the agents that hold a task's data.
@@ -223,7 +263,7 @@ func (b *Batch) fillOffer(o Offer) {
 		heap.Push(&b.queue, j)
 	}
 	if len(launch) == 0 {
-		b.d.Decline(o.ID, b.cfg.Refuse)
+		b.d.Decline(o.ID, b.declineFilter())
 		return
 	}
 	b.d.Launch(o.ID, launch, b.cfg.Refuse)
@@ -285,7 +325,7 @@ func (b *Batch) startGangs() {
 	}
 	if len(b.gangs) == 0 {
 		for _, h := range b.held {
-			b.d.Decline(h.offer.ID, b.cfg.Refuse)
+			b.d.Decline(h.offer.ID, b.declineFilter())
 		}
 		b.held = nil
 		b.settle()
@@ -362,15 +402,21 @@ func (b *Batch) requeue(j *job, p pendingTask) {
 	case !b.cfg.Gang:
 		heap.Fix(&b.queue, j.index)
 	}
-	if !b.active {
-		b.active = true
-		b.d.Revive()
-	}
+	b.wake(j)
 }
 
-// settle suppresses offers when nothing is waiting to launch.
+// declineFilter is the filter for an offer the framework has no use for.
+func (b *Batch) declineFilter() time.Duration {
+	if b.cfg.IdleRefuse > 0 && b.queue.Len() == 0 && len(b.gangs) == 0 {
+		return b.cfg.IdleRefuse
+	}
+	return b.cfg.Refuse
+}
+
+// settle suppresses offers when nothing is waiting to launch, unless the
+// framework declines idle offers instead.
 func (b *Batch) settle() {
-	if b.active && b.queue.Len() == 0 && len(b.gangs) == 0 {
+	if b.cfg.IdleRefuse <= 0 && b.active && b.queue.Len() == 0 && len(b.gangs) == 0 {
 		b.active = false
 		b.d.Suppress()
 	}

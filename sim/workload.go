@@ -1,0 +1,164 @@
+package sim
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+
+	"github.com/apronlab/apron/sim/framework"
+	"github.com/apronlab/apron/traces"
+)
+
+// Workload is a trace-driven (or generated) workload, streamed: its jobs
+// are grouped into frameworks by GroupBy, each framework a batch (or gang)
+// framework in role Role/<group>, created when its first job arrives.
+type Workload struct {
+	Generator string            `yaml:"generator" json:"generator,omitempty"` // google-scale or facebook-hadoop
+	Custom    *traces.Generator `yaml:"custom" json:"custom,omitempty"`       // a generator spelled out
+	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the generator's jobs (default 1)
+	Seed      uint64            `yaml:"seed" json:"seed"`
+	GroupBy   string            `yaml:"group_by" json:"group_by"` // one, user, queue or priority
+	Kind      string            `yaml:"kind" json:"kind"`         // batch or gang
+	Role      string            `yaml:"role" json:"role"`         // default "trace"
+	Decision  *Decision         `yaml:"decision" json:"decision,omitempty"`
+	Refuse    Duration          `yaml:"refuse" json:"refuse,omitempty"`
+	// IdleRefuse and ReviveAfter: see FwConfig.
+	IdleRefuse  Duration `yaml:"idle_refuse" json:"idle_refuse,omitempty"`
+	ReviveAfter Duration `yaml:"revive_after" json:"revive_after,omitempty"`
+}
+
+func (w *Workload) finish() error {
+	if w.Role == "" {
+		w.Role = "trace"
+	}
+	if w.Kind == "" {
+		w.Kind = "batch"
+	}
+	if w.Scale == 0 {
+		w.Scale = 1
+	}
+	switch {
+	case w.GroupBy == "":
+		w.GroupBy = "one"
+	case w.GroupBy != "one" && w.GroupBy != "user" && w.GroupBy != "queue" && w.GroupBy != "priority":
+		return fmt.Errorf("workload.group_by %q: want one, user, queue or priority", w.GroupBy)
+	}
+	if w.Kind != "batch" && w.Kind != "gang" {
+		return fmt.Errorf("workload.kind %q: want batch or gang", w.Kind)
+	}
+	if w.Scale < 0 || w.Scale > 1 || math.IsNaN(w.Scale) {
+		return fmt.Errorf("workload.scale %v: want a fraction from 0 to 1", w.Scale)
+	}
+	_, err := w.source()
+	return err
+}
+
+// source opens the workload's job stream.
+func (w *Workload) source() (traces.Source, error) {
+	var g traces.Generator
+	switch {
+	case w.Custom != nil:
+		g = *w.Custom
+	case w.Generator == "google-scale":
+		g = traces.GoogleScale(w.Seed)
+	case w.Generator == "facebook-hadoop":
+		g = traces.FacebookHadoop(w.Seed)
+	default:
+		return nil, fmt.Errorf("workload: generator %q: want google-scale or facebook-hadoop, or a custom generator", w.Generator)
+	}
+	g.Jobs = int(math.Round(float64(g.Jobs) * w.Scale))
+	return g.Source()
+}
+
+func (w *Workload) group(j *traces.Job) string {
+	switch w.GroupBy {
+	case "user":
+		return j.User
+	case "queue":
+		return j.Group
+	case "priority":
+		return "p" + strconv.Itoa(j.Priority)
+	}
+	return "all"
+}
+
+// feed streams the workload: one job is read ahead at a time and handed to
+// its group's framework at its submit time.
+type feed struct {
+	s      *Sim
+	w      *Workload
+	src    traces.Source
+	groups map[string]*group
+	order  []*group
+	err    error
+	done   bool // every job has been handed out
+}
+
+func (s *Sim) startWorkload() error {
+	w := s.cfg.Workload
+	if w == nil {
+		return nil
+	}
+	src, err := w.source()
+	if err != nil {
+		return err
+	}
+	s.feed = &feed{s: s, w: w, src: src, groups: map[string]*group{}}
+	s.feed.next()
+	return nil
+}
+
+func (f *feed) next() {
+	j, err := f.src.Next()
+	if err != nil {
+		if err != io.EOF {
+			f.err = err
+		}
+		for _, g := range f.order {
+			f.s.eng.After(0, func() { g.f.call(g.b.Close) })
+		}
+		f.order = nil
+		f.done = true
+		return
+	}
+	f.s.eng.At(j.Submit, func() {
+		g, err := f.framework(f.w.group(j))
+		if err != nil {
+			f.err = err
+			f.s.eng.Stop()
+			return
+		}
+		// As an event: a framework created just now subscribes first.
+		f.s.eng.After(0, func() { g.f.call(func() { g.b.Feed(j) }) })
+		f.next()
+	})
+}
+
+type group struct {
+	f *fw
+	b *framework.Batch
+}
+
+// framework returns the group's framework, creating it on first use.
+func (f *feed) framework(name string) (*group, error) {
+	if g := f.groups[name]; g != nil {
+		return g, nil
+	}
+	fwName, role := "trace", f.w.Role
+	if f.w.GroupBy != "one" {
+		fwName, role = name, f.w.Role+"/"+name
+	}
+	fc := FwConfig{Name: fwName, Role: role, Kind: f.w.Kind, Decision: f.w.Decision, Refuse: f.w.Refuse,
+		IdleRefuse: f.w.IdleRefuse, ReviveAfter: f.w.ReviveAfter}
+	if err := fc.finish(); err != nil {
+		return nil, err
+	}
+	if err := f.s.addFramework(fc, nil, f.w.Seed+uint64(len(f.order))); err != nil {
+		return nil, fmt.Errorf("workload group %s: %w", name, err)
+	}
+	g := &group{f: f.s.fws[len(f.s.fws)-1], b: f.s.batches[len(f.s.batches)-1]}
+	f.groups[name] = g
+	f.order = append(f.order, g)
+	return g, nil
+}
