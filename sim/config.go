@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/internal/bundle"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -286,12 +287,7 @@ func (c *Config) allocConfig() (allocator.Config, error) {
 func (c *Config) agents() []agentSpec {
 	var out []agentSpec
 	for _, g := range c.Cluster {
-		n := max(g.Count, 1)
-		for i := 1; i <= n; i++ {
-			name := g.Name
-			if g.Count > 1 {
-				name = fmt.Sprintf("%s-%d", g.Name, i)
-			}
+		for _, name := range bundle.AgentNames(g.Name, g.Count) {
 			out = append(out, agentSpec{name: name, group: g.Name, res: g.Resources.Resources, attrs: g.Attributes})
 		}
 	}

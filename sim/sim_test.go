@@ -361,3 +361,25 @@ workload:
 		t.Fatalf("%d frameworks, %d jobs, %d completed; want several users and all 300 jobs done", len(sum.Frameworks), jobs, completed)
 	}
 }
+
+// The config in docs/simulation.md documents every key; it must parse and
+// build.
+func TestDocumentedConfigParses(t *testing.T) {
+	doc, err := os.ReadFile("../docs/simulation.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	start := strings.Index(text, "```yaml\n")
+	end := strings.Index(text[start+8:], "```")
+	if start < 0 || end < 0 {
+		t.Fatal("no yaml block in docs/simulation.md")
+	}
+	cfg, err := sim.ParseConfig("docs/simulation.md", strings.NewReader(text[start+8:start+8+end]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sim.New(cfg); err != nil {
+		t.Fatal(err)
+	}
+}

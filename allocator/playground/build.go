@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/internal/bundle"
 )
 
 type agentInst struct {
@@ -19,12 +20,7 @@ func (s *Scenario) expandAgents() ([]agentInst, error) {
 	var out []agentInst
 	names := map[string]bool{}
 	for _, a := range s.Agents {
-		n := max(a.Count, 1)
-		for i := 1; i <= n; i++ {
-			name := a.Name
-			if a.Count > 1 {
-				name = fmt.Sprintf("%s-%d", a.Name, i)
-			}
+		for _, name := range bundle.AgentNames(a.Name, a.Count) {
 			if names[name] {
 				return nil, fmt.Errorf("line %d: agent name %s is used twice", a.line, name)
 			}

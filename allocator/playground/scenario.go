@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path"
 	"strconv"
-	"strings"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/internal/bundle"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -109,25 +106,12 @@ func (c *Count) UnmarshalYAML(n *yaml.Node) error {
 var bundled embed.FS
 
 // Bundled returns the names of the scenarios built into apron.
-func Bundled() []string {
-	entries, _ := fs.ReadDir(bundled, "scenarios")
-	var names []string
-	for _, e := range entries {
-		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
-	}
-	return names
-}
+func Bundled() []string { return bundle.Names(bundled, "scenarios") }
 
 // Load reads a scenario file, or a bundled scenario by name when no such
 // file exists.
 func Load(name string) (*Scenario, error) {
-	data, err := os.ReadFile(name)
-	if errors.Is(err, fs.ErrNotExist) {
-		if b, berr := bundled.ReadFile(path.Join("scenarios", strings.TrimSuffix(name, ".yaml")+".yaml")); berr == nil {
-			return Parse(name, bytes.NewReader(b))
-		}
-		return nil, fmt.Errorf("%s: no such file, nor a bundled scenario (bundled: %s)", name, strings.Join(Bundled(), ", "))
-	}
+	data, err := bundle.Read(name, bundled, "scenarios")
 	if err != nil {
 		return nil, err
 	}
