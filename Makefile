@@ -4,7 +4,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test lint fuzz bench clean
+.PHONY: all build test lint fuzz bench bench-long clean
 
 all: lint test
 
@@ -28,7 +28,13 @@ fuzz:
 
 bench:
 	$(GO) test ./allocator -run '^$$' -bench 'BenchmarkAllocateDeclineOffers/agents=10000' -benchtime 2000x -benchmem
-	$(GO) test ./allocator -run '^$$' -bench 'BenchmarkAllocateAccept' -benchtime 100x -benchmem
+	$(GO) test ./allocator -run '^$$' -bench 'BenchmarkAllocateAccept' -benchtime 300x -benchmem
+	$(GO) test ./sim -run '^$$' -bench 'BenchmarkEngine' -count 3
+
+# The long ones: 50,000 agents (about 30 min, 16 GB) and the Google-scale month.
+bench-long:
+	$(GO) test ./allocator -run '^$$' -bench 'BenchmarkAllocateDeclineOffers/agents=50000' -benchtime 6000x -benchmem -timeout 2h
+	$(GO) test ./sim -run '^$$' -bench 'BenchmarkGoogleScaleMonth' -benchtime 1x -timeout 3h
 
 clean:
 	rm -f apron
