@@ -1,0 +1,209 @@
+package traces
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+// Input reads the lines of one trace table stored in one or more part
+// files, in order, as one stream; gzip and zstd parts are decompressed
+// transparently (detected by their magic bytes, not their names). It knows
+// the file and line of every line it returns, for errors.
+type Input struct {
+	paths []string
+	next  int
+	f     *os.File
+	dec   io.Closer
+	br    *bufio.Reader
+	file  string
+	line  int
+	read  countingReader
+	err   error
+}
+
+// Open opens the part files of one table, to be read in the order given.
+func Open(paths ...string) (*Input, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("no input file")
+	}
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, err
+		}
+	}
+	in := &Input{paths: paths}
+	if err := in.advance(); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// countingReader counts the bytes read from the files (compressed), for
+// progress.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (in *Input) advance() error {
+	in.closeCurrent()
+	if in.next >= len(in.paths) {
+		return io.EOF
+	}
+	in.file = in.paths[in.next]
+	in.next++
+	in.line = 0
+	f, err := os.Open(in.file)
+	if err != nil {
+		return err
+	}
+	in.f = f
+	in.read.r = f
+	raw := bufio.NewReaderSize(&in.read, 1<<16)
+	magic, _ := raw.Peek(4)
+	var r io.Reader = raw
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		gz, err := gzip.NewReader(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.file, err)
+		}
+		r, in.dec = gz, gz
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		zr, err := zstd.NewReader(raw)
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.file, err)
+		}
+		r, in.dec = zr, zr.IOReadCloser()
+	}
+	in.br = bufio.NewReaderSize(r, 1<<20)
+	return nil
+}
+
+func (in *Input) closeCurrent() {
+	if in.dec != nil {
+		in.dec.Close()
+		in.dec = nil
+	}
+	if in.f != nil {
+		in.f.Close()
+		in.f = nil
+	}
+}
+
+// Line returns the next line without its line ending, and where it stands.
+// The slice is valid until the next call. At the end of the last file it
+// returns io.EOF; a damaged or truncated compressed file is an error that
+// names the file, never a short trace.
+func (in *Input) Line() ([]byte, error) {
+	for {
+		if in.err != nil {
+			return nil, in.err
+		}
+		line, err := in.br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long := append([]byte(nil), line...)
+			for err == bufio.ErrBufferFull {
+				line, err = in.br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if len(line) > 0 && (err == nil || err == io.EOF) {
+			in.line++
+			return bytes.TrimRight(line, "\r\n"), nil
+		}
+		if err == io.EOF {
+			if in.err = in.advance(); in.err != nil {
+				return nil, in.err
+			}
+			continue
+		}
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("truncated compressed stream after line %d: %w", in.line, err)
+		}
+		in.err = fmt.Errorf("%s: %w", in.file, err)
+		return nil, in.err
+	}
+}
+
+// Pos returns the file and line number of the line Line returned last.
+func (in *Input) Pos() (string, int) { return in.file, in.line }
+
+// BytesRead returns how many bytes of the files (as stored) have been read.
+func (in *Input) BytesRead() int64 { return in.read.n }
+
+// Head returns the first n bytes of the (decompressed) first file, for
+// format detection, without consuming them.
+func (in *Input) Head(n int) []byte {
+	b, _ := in.br.Peek(n)
+	return b
+}
+
+// Close closes the open file.
+func (in *Input) Close() error {
+	in.closeCurrent()
+	return nil
+}
+
+// ParseError is a malformed line: where it is and what was expected.
+type ParseError struct {
+	File   string
+	Line   int
+	Column int    // 1-based field number; 0 when the whole line is wrong
+	Field  string // the field's name, when known
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	switch {
+	case e.Column > 0 && e.Field != "":
+		return fmt.Sprintf("%s:%d: column %d (%s): %v", e.File, e.Line, e.Column, e.Field, e.Err)
+	case e.Column > 0:
+		return fmt.Sprintf("%s:%d: column %d: %v", e.File, e.Line, e.Column, e.Err)
+	}
+	return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Stats is what a reader has read so far.
+type Stats struct {
+	Lines    int64  // data lines read
+	Skipped  int64  // malformed lines skipped (Options.SkipBad)
+	FirstBad error  // the first skipped line's error
+	Units    string // the units the reader converted from, said in words
+}
+
+// Options are the knobs every reader takes.
+type Options struct {
+	// SkipBad skips malformed lines, counting them in Stats, instead of
+	// stopping at the first.
+	SkipBad bool
+}
+
+// skip decides what a malformed line means: with SkipBad it is counted and
+// reading goes on (skip reports true); without, it is the error.
+func (s *Stats) skip(opts Options, err error) (bool, error) {
+	if !opts.SkipBad {
+		return false, err
+	}
+	s.Skipped++
+	if s.FirstBad == nil {
+		s.FirstBad = err
+	}
+	return true, nil
+}
