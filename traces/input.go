@@ -186,13 +186,45 @@ type Stats struct {
 	Skipped  int64  // malformed lines skipped (Options.SkipBad)
 	FirstBad error  // the first skipped line's error
 	Units    string // the units the reader converted from, said in words
+	// Header holds what a format's header says (SWF: MaxProcs,
+	// UnixStartTime, TimeZone...), by key.
+	Header map[string]string
 }
 
-// Options are the knobs every reader takes.
+// Options are the knobs the readers take.
 type Options struct {
 	// SkipBad skips malformed lines, counting them in Stats, instead of
 	// stopping at the first.
 	SkipBad bool
+	// MachineCPUs and MachineMemMiB are the size of the largest machine,
+	// for traces whose resources are normalised to it (Google 2011 and
+	// 2019); 0 takes the reader's documented default.
+	MachineCPUs   float64
+	MachineMemMiB float64
+	// Reorder is the window, in jobs, of the buffer that mends nearly
+	// ordered traces; 0 takes the reader's default.
+	Reorder int
+	// Mapping drives the generic CSV reader.
+	Mapping *CSVMapping
+}
+
+// CSVMapping says which column of a CSV file holds what, for traces no
+// reader knows. Columns are named by header name or 1-based number.
+type CSVMapping struct {
+	Comma   string `yaml:"comma" json:"comma,omitempty"`     // default ","
+	Header  bool   `yaml:"header" json:"header,omitempty"`   // the first line names the columns
+	Comment string `yaml:"comment" json:"comment,omitempty"` // lines starting with it are skipped
+	// Columns maps a field (job, submit, duration, end, tasks, cpus, mem,
+	// disk, gpus, user, group, priority) to its column.
+	Columns map[string]CSVColumn `yaml:"columns" json:"columns"`
+}
+
+// CSVColumn is one mapped column: where it is and how to read it.
+type CSVColumn struct {
+	Name  string  `yaml:"name" json:"name,omitempty"`   // header name
+	Index int     `yaml:"index" json:"index,omitempty"` // or 1-based number
+	Unit  string  `yaml:"unit" json:"unit,omitempty"`   // times: s, ms, us, ns; sizes: B, KiB, MiB, GiB
+	Scale float64 `yaml:"scale" json:"scale,omitempty"` // multiplied in after the unit; 0 means 1
 }
 
 // skip decides what a malformed line means: with SkipBad it is counted and
