@@ -1,0 +1,264 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/apronlab/apron/traces"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+func newTrace(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{Use: "trace", Short: "Read, summarise, convert, slice and generate workload traces"}
+	cmd.PersistentFlags().String("format", "", "trace format (detected from the content when empty)")
+	cmd.PersistentFlags().Bool("machines", false, "read the machine table of a format that has jobs and machines")
+	cmd.PersistentFlags().Bool("skip-bad", false, "skip malformed lines, counting them, instead of stopping")
+	cmd.PersistentFlags().Float64("machine-cpus", 0, "CPUs of the largest machine, for normalised traces")
+	cmd.PersistentFlags().Float64("machine-mem", 0, "memory (MiB) of the largest machine, for normalised traces")
+	cmd.AddCommand(newTraceInfo(v), newTraceConvert(v), newTraceSlice(v), newTraceGen(v))
+	return cmd
+}
+
+func traceOptions(v *viper.Viper) traces.Options {
+	return traces.Options{SkipBad: v.GetBool("skip-bad"), MachineCPUs: v.GetFloat64("machine-cpus"), MachineMemMiB: v.GetFloat64("machine-mem")}
+}
+
+func newTraceInfo(v *viper.Viper) *cobra.Command {
+	return &cobra.Command{
+		Use:   "info FILE...",
+		Short: "Summarise a trace table (its part files read as one)",
+		Long: `info reads a trace table to its end and prints its format, units, jobs,
+tasks, time span, demand and percentiles of task durations and sizes, or, for
+a machine table, the machines and their capacity. Formats: ` + formatList() + `.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := traces.OpenTable(v.GetString("format"), v.GetBool("machines"), traceOptions(v), args...)
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			bar := newProgress(cmd.ErrOrStderr(), "reading", fileSizes(args))
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "format   %s (%s)\n", t.Format.Name, t.Format.Describe)
+			if t.Jobs != nil {
+				s, err := traces.Summarize(t.Jobs, func(jobs int64) {
+					bar.update(t.Input.BytesRead(), fmt.Sprintf("%d jobs", jobs))
+				})
+				bar.finish()
+				if err != nil {
+					return err
+				}
+				printJobSummary(out, s, t.Stats())
+				return nil
+			}
+			s, err := traces.SummarizeMachines(t.Machines)
+			bar.finish()
+			if err != nil {
+				return err
+			}
+			printMachineSummary(out, s, t.Stats())
+			return nil
+		},
+	}
+}
+
+func formatList() string {
+	var names []string
+	for _, f := range traces.Formats() {
+		names = append(names, f.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func fileSizes(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+func printStats(w io.Writer, st traces.Stats) {
+	if st.Units != "" {
+		fmt.Fprintf(w, "units    %s\n", st.Units)
+	}
+	fmt.Fprintf(w, "lines    %d read, %d skipped as malformed\n", st.Lines, st.Skipped)
+	if st.FirstBad != nil {
+		fmt.Fprintf(w, "         first skipped: %v\n", st.FirstBad)
+	}
+	for _, k := range slices.Sorted(maps.Keys(st.Header)) {
+		fmt.Fprintf(w, "header   %s: %s\n", k, strings.ReplaceAll(st.Header[k], "\n", " | "))
+	}
+}
+
+func printJobSummary(w io.Writer, s traces.Summary, st traces.Stats) {
+	printStats(w, st)
+	fmt.Fprintf(w, "jobs     %d\ntasks    %d (%d censored)\n", s.Jobs, s.Tasks, s.Censored)
+	fmt.Fprintf(w, "span     %v to %v (%v)\n", s.First, s.Last, s.Last-s.First)
+	fmt.Fprintf(w, "demand   %.4g CPU-hours, %.4g GPU-hours\n", s.CPUSeconds/3600, s.GPUSeconds/3600)
+	fmt.Fprintf(w, "%-14s %10s %10s %10s %10s %10s %10s\n", "", "min", "p50", "p90", "p99", "max", "mean")
+	for _, row := range []struct {
+		name string
+		p    traces.Percentiles
+	}{{"duration (s)", s.Duration}, {"cpus", s.CPUs}, {"mem (MiB)", s.MemMiB}, {"gpus", s.GPUs}, {"tasks/job", s.TasksPerJob}} {
+		p := row.p
+		fmt.Fprintf(w, "%-14s %10.4g %10.4g %10.4g %10.4g %10.4g %10.4g\n", row.name, p.Min, p.P50, p.P90, p.P99, p.Max, p.Mean)
+	}
+	if n := len(s.HourlyCPUDemand); n > 0 {
+		peak := 0.0
+		for _, d := range s.HourlyCPUDemand {
+			peak = max(peak, d)
+		}
+		fmt.Fprintf(w, "demand over time: %d hours, peak %.4g CPU-hours submitted in one hour\n", n, peak/3600)
+	}
+}
+
+func printMachineSummary(w io.Writer, s traces.MachineSummary, st traces.Stats) {
+	printStats(w, st)
+	fmt.Fprintf(w, "machines %d (%d events: %d added, %d removed, %d updated; last at %v)\n", s.Machines, s.Events, s.Added, s.Removed, s.Updated, s.Last)
+	c := s.Capacity
+	fmt.Fprintf(w, "capacity %.6g CPUs, %.6g MiB memory, %.6g MiB disk, %.6g GPUs (machines present at the end)\n", c.CPUs, c.MemMiB, c.DiskMiB, c.GPUs)
+}
+
+func newTraceGen(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gen {facebook-hadoop|google-scale|SPEC.json}",
+		Short: "Generate a synthetic workload in apron's native format",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			g, err := generator(args[0], v.GetUint64("seed"))
+			if err != nil {
+				return err
+			}
+			if s := v.GetFloat64("scale"); s > 0 && s < 1 {
+				g.Jobs = int(float64(g.Jobs) * s)
+			}
+			src, err := g.Source()
+			if err != nil {
+				return err
+			}
+			return writeNative(cmd, src, v.GetString("out"))
+		},
+	}
+	cmd.Flags().Uint64("seed", 1, "random seed")
+	cmd.Flags().Float64("scale", 1, "fraction of the generator's jobs")
+	cmd.Flags().String("out", "-", "output file (- for standard output)")
+	return cmd
+}
+
+func generator(name string, seed uint64) (traces.Generator, error) {
+	switch name {
+	case "facebook-hadoop":
+		return traces.FacebookHadoop(seed), nil
+	case "google-scale":
+		return traces.GoogleScale(seed), nil
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return traces.Generator{}, fmt.Errorf("%s: not a built-in generator (facebook-hadoop, google-scale) nor a readable spec: %w", name, err)
+	}
+	var g traces.Generator
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
+		return g, fmt.Errorf("%s: %w", name, err)
+	}
+	g.Seed = seed
+	return g, nil
+}
+
+// writeNative writes a job stream in apron's native CSV to out ("-" is
+// standard output), with progress on a terminal.
+func writeNative(cmd *cobra.Command, src traces.Source, out string) error {
+	var w io.Writer = cmd.OutOrStdout()
+	if out != "-" && out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	nw := traces.NewNativeWriter(w)
+	bar := newProgress(cmd.ErrOrStderr(), "writing", 0)
+	n := int64(0)
+	for {
+		j, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			bar.finish()
+			return err
+		}
+		if err := nw.Write(j); err != nil {
+			return err
+		}
+		if n++; n%10000 == 0 {
+			bar.update(n, fmt.Sprintf("%d jobs", n))
+		}
+	}
+	bar.finish()
+	return nw.Flush()
+}
+
+func newTraceConvert(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "convert FILE...",
+		Short: "Convert a job trace (its part files read as one) to apron's native CSV",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := traces.OpenTable(v.GetString("format"), false, traceOptions(v), args...)
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			if t.Jobs == nil {
+				return fmt.Errorf("%s holds machines, not jobs; convert reads job tables", args[0])
+			}
+			return writeNative(cmd, t.Jobs, v.GetString("out"))
+		},
+	}
+	cmd.Flags().String("out", "-", "output file (- for standard output)")
+	return cmd
+}
+
+func newTraceSlice(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "slice FILE...",
+		Short: "Keep a time window or a sample of a job trace, optionally rescaling time; writes native CSV",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := traces.OpenTable(v.GetString("format"), false, traceOptions(v), args...)
+			if err != nil {
+				return err
+			}
+			defer t.Close()
+			if t.Jobs == nil {
+				return fmt.Errorf("%s holds machines, not jobs", args[0])
+			}
+			s := traces.Slice{From: v.GetDuration("from"), To: v.GetDuration("to"), Fraction: v.GetFloat64("sample"),
+				Seed: v.GetUint64("seed"), TimeScale: v.GetFloat64("time-scale")}
+			src, err := s.Jobs(t.Jobs)
+			if err != nil {
+				return err
+			}
+			return writeNative(cmd, src, v.GetString("out"))
+		},
+	}
+	cmd.Flags().Duration("from", 0, "keep jobs submitted at or after this time since the trace start")
+	cmd.Flags().Duration("to", 0, "keep jobs submitted before this time (0: no end)")
+	cmd.Flags().Float64("sample", 1, "fraction of the jobs to keep")
+	cmd.Flags().Uint64("seed", 1, "seed of the sample")
+	cmd.Flags().Float64("time-scale", 1, "multiply submit times (0.5: the same jobs twice as fast)")
+	cmd.Flags().String("out", "-", "output file (- for standard output)")
+	return cmd
+}

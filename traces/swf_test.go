@@ -1,0 +1,426 @@
+package traces_test
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apronlab/apron/traces"
+)
+
+// swfDir holds the real SWF samples (see its README.md).
+const swfDir = "../../shared/traces/swf"
+
+// tfWriteTemp writes data to a file in a test's temporary directory.
+func tfWriteTemp(t testing.TB, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// tfOpen opens paths as the named format.
+func tfOpen(t testing.TB, format string, opts traces.Options, paths ...string) (traces.JobReader, *traces.Input) {
+	t.Helper()
+	in, err := traces.Open(paths...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	f, err := traces.Lookup(format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.Jobs(in, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, in
+}
+
+// tfReadAll reads every job, stopping at the first error.
+func tfReadAll(r traces.Source) ([]*traces.Job, error) {
+	var jobs []*traces.Job
+	for {
+		j, err := r.Next()
+		if err == io.EOF {
+			return jobs, nil
+		}
+		if err != nil {
+			return jobs, err
+		}
+		jobs = append(jobs, j)
+	}
+}
+
+// tfReadString reads the named format from text written to a file called
+// "in".
+func tfReadString(t testing.TB, format string, opts traces.Options, text string) ([]*traces.Job, traces.JobReader, error) {
+	t.Helper()
+	r, _ := tfOpen(t, format, opts, tfWriteTemp(t, "in", []byte(text)))
+	jobs, err := tfReadAll(r)
+	return jobs, r, err
+}
+
+func swfSamples(t testing.TB) {
+	if _, err := os.Stat(swfDir); err != nil {
+		t.Skipf("no SWF samples at %s (%v): they live in the shared trace directory", swfDir, err)
+	}
+}
+
+// The counts and sums were computed with awk on the files: data lines are
+// the non-';' lines; a job is usable when its run time (f4) and processors
+// (f5, or f8 when f5 <= 0) are positive; procSeconds is the sum of
+// processors x run time over usable jobs.
+func TestSWFSamples(t *testing.T) {
+	swfSamples(t)
+	for _, c := range []struct {
+		file                     string
+		lines, unusable, tasks   int64
+		procSeconds              int64
+		maxProcs, maxNodes, tzid string
+	}{
+		{"KTH-SP2-1996-2.1-cln.swf", 28476, 9, 218025, 2016591520, "100", "100", "Europe/Stockholm"},
+		{"NASA-iPSC-1993-3.1-cln.swf.gz", 18239, 173, 303638, 474238015, "128", "128", "US/Pacific"},
+		{"LLNL-Atlas-2006-2.1-cln.swf", 43778, 7178, 16455288, 108249345064, "9216", "1152", "US/Pacific"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			r, _ := tfOpen(t, "swf", traces.Options{}, filepath.Join(swfDir, c.file))
+			var jobs, tasks, procSeconds int64
+			var last time.Duration
+			for {
+				j, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if j.Submit < last {
+					t.Fatalf("job %s submitted at %v, before the previous at %v", j.ID, j.Submit, last)
+				}
+				last = j.Submit
+				jobs++
+				tasks += int64(len(j.Tasks))
+				procSeconds += int64(len(j.Tasks)) * int64(j.Tasks[0].Duration/time.Second)
+			}
+			s := r.Stats()
+			unusable := r.(*traces.SWFReader).Unusable
+			if s.Lines != c.lines || jobs+unusable != c.lines || unusable != c.unusable || s.Skipped != 0 {
+				t.Errorf("%d lines, %d jobs, %d unusable, %d skipped; want %d lines = %d jobs + %d unusable",
+					s.Lines, jobs, unusable, s.Skipped, c.lines, c.lines-c.unusable, c.unusable)
+			}
+			if tasks != c.tasks || procSeconds != c.procSeconds {
+				t.Errorf("%d tasks, %d processor-seconds; want %d and %d (awk)", tasks, procSeconds, c.tasks, c.procSeconds)
+			}
+			h := s.Header
+			if h["MaxProcs"] != c.maxProcs || h["MaxNodes"] != c.maxNodes || h["TimeZoneString"] != c.tzid || h["Version"] != "2.2" {
+				t.Errorf("header MaxProcs %q MaxNodes %q TimeZoneString %q Version %q; want %s, %s, %s, 2.2",
+					h["MaxProcs"], h["MaxNodes"], h["TimeZoneString"], h["Version"], c.maxProcs, c.maxNodes, c.tzid)
+			}
+			if !strings.Contains(h["Note"], "THIS IS A CLEANED VERSION OF THE LOG!\nThe filter") {
+				t.Errorf("header Note %q: want the cleaning note with its continuation lines", h["Note"])
+			}
+		})
+	}
+}
+
+// A gzip file cut short is an error naming the file, never a short trace.
+func TestSWFTruncatedGzip(t *testing.T) {
+	swfSamples(t)
+	data, err := os.ReadFile(filepath.Join(swfDir, "NASA-iPSC-1993-3.1-cln.swf.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tfWriteTemp(t, "cut.swf.gz", data[:len(data)/2])
+	r, _ := tfOpen(t, "swf", traces.Options{}, p)
+	jobs, err := tfReadAll(r)
+	if err == nil || !strings.Contains(err.Error(), "cut.swf.gz") {
+		t.Fatalf("after %d jobs: error %v; want one naming cut.swf.gz", len(jobs), err)
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("error %v; want an unexpected EOF", err)
+	}
+}
+
+func TestSWFJob(t *testing.T) {
+	const log = `; Version: 2.2
+   15   599850 192180   3477    4     -1    -1    4  53940    -1  1  12  12  -1 -1 -1 -1 -1
+   16   600022  11940  2.5   -1     -1    -1   3   3600    2048  1  13  13  -1  2 -1 -1 -1
+   17   600476 364560 215337    5     -1    512    5 215400    1024  0  -1  14  -1 -1 -1 -1 -1
+`
+	jobs, _, err := tfReadString(t, "swf", traces.Options{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		id, user, group string
+		submit, run     time.Duration
+		tasks           int
+		mem             float64
+	}{
+		{"15", "12", "", 599850 * time.Second, 3477 * time.Second, 4, 0},
+		{"16", "13", "q2", 600022 * time.Second, 2500 * time.Millisecond, 3, 2},
+		{"17", "", "", 600476 * time.Second, 215337 * time.Second, 5, 0.5},
+	}
+	if len(jobs) != len(want) {
+		t.Fatalf("%d jobs; want %d", len(jobs), len(want))
+	}
+	for i, w := range want {
+		j := jobs[i]
+		if j.ID != w.id || j.User != w.user || j.Group != w.group || j.Submit != w.submit || len(j.Tasks) != w.tasks || j.Priority != 0 {
+			t.Errorf("job %d: %+v; want %+v", i, j, w)
+			continue
+		}
+		for _, task := range j.Tasks {
+			if task != (traces.Task{Resources: traces.Resources{CPUs: 1, MemMiB: w.mem}, Duration: w.run}) {
+				t.Errorf("job %s: task %+v; want 1 CPU, %v MiB, %v", j.ID, task, w.mem, w.run)
+			}
+		}
+	}
+}
+
+func TestSWFUnusableAndOrder(t *testing.T) {
+	const log = `; Computer: test
+1 10 -1 0 4 -1 -1 4 -1 -1 5 1 1 -1 -1 -1 -1 -1
+2 12 -1 5 -1 -1 -1 -1 -1 -1 5 1 1 -1 -1 -1 -1 -1
+3 -1 -1 5 4 -1 -1 4 -1 -1 5 1 1 -1 -1 -1 -1 -1
+4 30 -1 5 2 -1 -1 2 -1 -1 1 1 1 -1 -1 -1 -1 -1
+5 20 -1 5 2 -1 -1 2 -1 -1 1 1 1 -1 -1 -1 -1 -1
+6 25 -1 5 -1 -1 -1 3 -1 -1 1 1 1 -1 -1 -1 -1 -1
+`
+	jobs, r, err := tfReadString(t, "swf", traces.Options{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, j := range jobs {
+		ids = append(ids, j.ID)
+	}
+	if got := strings.Join(ids, " "); got != "5 6 4" {
+		t.Errorf("jobs %s; want 5 6 4 (submit order, without the 3 unusable ones)", got)
+	}
+	if u := r.(*traces.SWFReader).Unusable; u != 3 || r.Stats().Lines != 6 {
+		t.Errorf("%d unusable of %d lines; want 3 of 6", u, r.Stats().Lines)
+	}
+}
+
+func TestSWFHeader(t *testing.T) {
+	const log = `; Version: 2.2
+; Information: http://www.pdc.kth.se/
+;              http://www.cs.huji.ac.il/labs/parallel/workload/
+; Note: first
+;       and its second line
+;
+; Note: second
+; Partition:  1  pbatch
+; Partition:  2  pdebug
+;   submit<=2006-12-18 00:00:00 (1434 jobs removed)
+1 0 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1
+`
+	_, r, err := tfReadString(t, "swf", traces.Options{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Stats().Header
+	for key, want := range map[string]string{
+		"Version":     "2.2",
+		"Information": "http://www.pdc.kth.se/\nhttp://www.cs.huji.ac.il/labs/parallel/workload/",
+		"Note":        "first\nand its second line\nsecond",
+		"Partition":   "1  pbatch\n2  pdebug\nsubmit<=2006-12-18 00:00:00 (1434 jobs removed)",
+	} {
+		if h[key] != want {
+			t.Errorf("header %s = %q; want %q", key, h[key], want)
+		}
+	}
+	if len(h) != 4 {
+		t.Errorf("header keys %v; want Version, Information, Note, Partition", h)
+	}
+}
+
+func TestSWFParseErrors(t *testing.T) {
+	const good = "1 0 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n"
+	for _, c := range []struct {
+		name, line string
+		column     int
+		field, msg string
+	}{
+		{"short", "1 0 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1", 0, "", "17 fields; want 18"},
+		{"long", good[:len(good)-1] + " 7", 0, "", "more than 18 fields"},
+		{"word", "1 0 -1 5 x -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1", 5, "allocated processors", `"x": want an integer`},
+		{"fraction", "1 0 -1 5 1 -1 -1 1.5 -1 -1 1 1 1 -1 -1 -1 -1 -1", 8, "requested processors", "want an integer"},
+		{"time", "1 0 -1 5s 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1", 4, "run time", "want a number of seconds"},
+		{"overflow", "1 99999999999999999999 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1", 2, "submit time", "out of range"},
+		{"too late", "1 9999999999 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1", 2, "submit time", "out of range"},
+		{"huge job", "1 0 -1 5 1000000000 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1", 5, "allocated processors", "want at most"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := tfReadString(t, "swf", traces.Options{}, "; Version: 2.2\n"+good+c.line+"\n"+good)
+			var pe *traces.ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v; want a *ParseError", err)
+			}
+			if pe.Line != 3 || pe.Column != c.column || pe.Field != c.field || !strings.Contains(pe.Error(), c.msg) ||
+				!strings.HasSuffix(pe.File, "in") {
+				t.Errorf("%v (line %d column %d field %q); want line 3, column %d (%s), %q", pe, pe.Line, pe.Column, pe.Field, c.column, c.field, c.msg)
+			}
+			jobs, r, err := tfReadString(t, "swf", traces.Options{SkipBad: true}, "; Version: 2.2\n"+good+c.line+"\n"+good)
+			if s := r.Stats(); err != nil || len(jobs) != 2 || s.Skipped != 1 || s.Lines != 3 || s.FirstBad == nil {
+				t.Errorf("with SkipBad: %d jobs, %+v, error %v; want 2 jobs, 1 of 3 lines skipped", len(jobs), s, err)
+			}
+		})
+	}
+}
+
+func TestSWFDetect(t *testing.T) {
+	f, err := traces.Lookup("swf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		head string
+		want bool
+	}{
+		{"; Version: 2.2\n; Computer: x\n", true},
+		{";\n; Computer: IBM SP2\n", true},
+		{"\n1 0 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n", true},
+		{"; some comment\n1 0 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1", true},
+		{"1 0 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1\n", false},
+		{"job,submit_s,user\n", false},
+		{"; Note: not a version\n", false},
+		{"", false},
+	} {
+		if got := f.Detect([]byte(c.head)); got != c.want {
+			t.Errorf("Detect(%q) = %v; want %v", c.head, got, c.want)
+		}
+	}
+	swfSamples(t)
+	for _, file := range []string{"KTH-SP2-1996-2.1-cln.swf", "NASA-iPSC-1993-3.1-cln.swf.gz", "LLNL-Atlas-2006-2.1-cln.swf"} {
+		in, err := traces.Open(filepath.Join(swfDir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := traces.Detect(in)
+		in.Close()
+		if err != nil || g.Name != "swf" {
+			t.Errorf("%s: detected %q, %v; want swf", file, g.Name, err)
+		}
+	}
+}
+
+// tfCheckFuzzErr fails unless err is nil, io.EOF or a *ParseError with a
+// line number. The reorder buffer's error (jobs out of order by more than
+// its window, which the fuzz targets keep small) is the other one allowed.
+func tfCheckFuzzErr(t *testing.T, err error) {
+	t.Helper()
+	if err == nil || err == io.EOF || strings.Contains(err.Error(), "out of order by more than the reorder window") {
+		return
+	}
+	var pe *traces.ParseError
+	if !errors.As(err, &pe) || pe.Line <= 0 {
+		t.Fatalf("error %v (%T); want a *ParseError with a line", err, err)
+	}
+}
+
+// tfFuzzRead reads data as the format, with and without SkipBad, checking
+// the errors and that SkipBad accounts for every line it drops.
+// The file is written in dir (the fuzz target's: the inputs of one worker
+// run one at a time).
+func tfFuzzRead(t *testing.T, dir, format string, opts traces.Options, data []byte) {
+	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b || len(data) >= 4 && string(data[:4]) == "\x28\xb5\x2f\xfd" {
+		t.Skip("compressed input: not the parser's business")
+	}
+	p := filepath.Join(dir, "fuzz")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, skip := range []bool{false, true} {
+		opts.SkipBad = skip
+		in, err := traces.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, _ := traces.Lookup(format)
+		r, err := f.Jobs(in, opts)
+		if err != nil {
+			in.Close()
+			tfCheckFuzzErr(t, err)
+			continue
+		}
+		_, err = tfReadAll(r)
+		in.Close()
+		tfCheckFuzzErr(t, err)
+		if s := r.Stats(); skip && s.Skipped > 0 && s.FirstBad == nil {
+			t.Fatalf("%d lines skipped but no FirstBad", s.Skipped)
+		}
+	}
+}
+
+func FuzzSWF(f *testing.F) {
+	for _, s := range []string{
+		"; Version: 2.2\n; Computer: IBM SP2\n; MaxProcs: 100\n; Note: uses the EASY scheduler\n;\n",
+		"   15   599850 192180   3477    4     -1    -1    4  53940    -1  1  12  12  -1 -1 -1 -1 -1\n" +
+			"   16   600022  11940   2488   25     -1    -1   25   3600    -1  1  13  13  -1 -1 -1 -1 -1\n",
+		"   17   600476 364560 215337    5     -1    -1    5 215400    -1  0  14  14  -1 -1 -1 -1 -1\n" +
+			"   18   600836  32100  35373   17     -1    -1   17  36000    -1  1  15  15  -1 -1 -1 -1 -1\r\n",
+		"   19   603930   8100     29    8     -1    -1    8   2400    -1  1  16  16  -1 -1 -1 -1 -1\n" +
+			"   20   605396      0     16    1     -1    -1    1     60    -1  1  17  17  -1 -1 -1 -1 -1",
+		"1 0.5 -1 1e3 -1 -1 2048 3 -1 -1 1 1 1 -1 2 -1 -1 -1\n",
+		"; Note: x\n;   continued http://a\n1 2 3\n",
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tfFuzzRead(t, dir, "swf", traces.Options{Reorder: 8}, data) // a small window bounds the memory of huge jobs
+	})
+}
+
+// BenchmarkReadSWF reads the uncompressed KTH and LLNL logs (6.7 MB): jobs
+// built with their tasks, through the reorder buffer. LLNL's jobs make 16.5
+// million 1-CPU tasks (790 MB of Task) a pass, which bounds the rate; the
+// KTH sub-benchmark (218,025 tasks) shows the parser.
+func BenchmarkReadSWF(b *testing.B) {
+	swfSamples(b)
+	kth, llnl := filepath.Join(swfDir, "KTH-SP2-1996-2.1-cln.swf"), filepath.Join(swfDir, "LLNL-Atlas-2006-2.1-cln.swf")
+	b.Run("KTH+LLNL", func(b *testing.B) { benchReadSWF(b, kth, llnl) })
+	b.Run("KTH", func(b *testing.B) { benchReadSWF(b, kth) })
+}
+
+func benchReadSWF(b *testing.B, files ...string) {
+	var size int64
+	for _, p := range files {
+		st, err := os.Stat(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += st.Size()
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, p := range files {
+			in, err := traces.Open(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := traces.NewSWFReader(in, traces.Options{})
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			in.Close()
+		}
+	}
+}
