@@ -1,6 +1,9 @@
 package traces
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Table is one opened trace table: its format and a reader of its jobs or
 // of its machines.
@@ -32,6 +35,10 @@ func OpenTable(format string, machines bool, opts Options, paths ...string) (*Ta
 	switch {
 	case t.Format.Jobs != nil && !machines:
 		t.Jobs, err = t.Format.Jobs(in, opts)
+		if errors.Is(err, ErrMachineTable) && t.Format.Machines != nil {
+			t.Jobs = nil
+			t.Machines, err = t.Format.Machines(in, opts)
+		}
 	case t.Format.Machines != nil:
 		t.Machines, err = t.Format.Machines(in, opts)
 	default:

@@ -66,6 +66,7 @@ func (h *jobHeap) Push(x any)   { *h = append(*h, x.(seqJob)) }
 func (h *jobHeap) Pop() any {
 	old := *h
 	x := old[len(old)-1]
+	old[len(old)-1] = seqJob{} // let the job go once handed out
 	*h = old[:len(old)-1]
 	return x
 }
