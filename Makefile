@@ -22,9 +22,12 @@ lint:
 	$(GO) tool -modfile=tools/go.mod staticcheck $(PKGS)
 
 # Short coverage-guided runs of every fuzz target.
+ALLOC_FUZZ  = FuzzParseResources FuzzParseQuantity
+TRACES_FUZZ = FuzzSWF FuzzNativeCSV FuzzNativeJSONL FuzzCSVMapping FuzzGoogle2011TaskEvents FuzzGoogle2019 \
+	FuzzAlibaba2017 FuzzAlibaba2018Machines FuzzAlibabaBatchTask FuzzPAI FuzzOpenbNodes FuzzOpenbPods FuzzPhilly
 fuzz:
-	$(GO) test ./allocator -run '^$$' -fuzz '^FuzzParseResources$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./allocator -run '^$$' -fuzz '^FuzzParseQuantity$$' -fuzztime $(FUZZTIME)
+	@for f in $(ALLOC_FUZZ); do $(GO) test ./allocator -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
+	@for f in $(TRACES_FUZZ); do $(GO) test ./traces -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 bench:
 	$(GO) test ./allocator -run '^$$' -bench 'BenchmarkAllocateDeclineOffers/agents=10000' -benchtime 2000x -benchmem

@@ -119,14 +119,22 @@ func (a *Allocator) candidates(now time.Time) []*agent {
 // cycle's nonce and each agent's sequence number, so that any subset of the
 // agents comes in the same relative order as it would among all of them.
 func (a *Allocator) order(agents []*agent, nonce uint64) []*agent {
-	out := slices.Clone(agents)
-	key := func(ag *agent) uint64 {
-		if a.cfg.KeepAgentOrder {
-			return ag.seq
-		}
-		return splitmix64(nonce ^ ag.seq)
+	type keyed struct {
+		key uint64
+		ag  *agent
 	}
-	slices.SortFunc(out, func(x, y *agent) int { return cmp.Compare(key(x), key(y)) })
+	ks := make([]keyed, len(agents))
+	for i, ag := range agents {
+		ks[i] = keyed{ag.seq, ag}
+		if !a.cfg.KeepAgentOrder {
+			ks[i].key = splitmix64(nonce ^ ag.seq)
+		}
+	}
+	slices.SortFunc(ks, func(x, y keyed) int { return cmp.Compare(x.key, y.key) })
+	out := make([]*agent, len(ks))
+	for i, k := range ks {
+		out[i] = k.ag
+	}
 	return out
 }
 

@@ -32,6 +32,7 @@ type agentFilters struct {
 	refused   []vec
 	hw        vec // high-water mark of the agent's available resources
 	strong    int // strong filters of active clients
+	strongAll int // strong filters, active clients or not
 	minExpiry int64
 }
 
@@ -50,10 +51,13 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 	}
 	expires := now.UnixNano() + min(int64(refuse), math.MaxInt64-now.UnixNano())
 	f := filter{expires: expires, cycle: a.cycles, refused: af.intern(refused)}
-	if !af.refused[f.refused].contains(af.hw) && af.refused[f.refused].contains(ag.available()) {
+	if len(af.byClient) <= lowerLimit && !af.refused[f.refused].contains(af.hw) && af.refused[f.refused].contains(ag.available()) {
 		a.lowerHighWater(ag)
 	}
 	f.strong = af.refused[f.refused].contains(af.hw)
+	if f.strong {
+		af.strongAll++
+	}
 	af.byClient[c.idx] = f
 	if f.strong && c.inTree {
 		af.strong++
@@ -104,8 +108,11 @@ func (a *Allocator) removeFilter(c *client, ag *agent) {
 		return
 	}
 	af := &ag.filters
-	if f := af.byClient[c.idx]; f.strong && c.inTree {
-		af.strong--
+	if f := af.byClient[c.idx]; f.strong {
+		af.strongAll--
+		if c.inTree {
+			af.strong--
+		}
 	}
 	delete(af.byClient, c.idx)
 	c.filterBits.clear(ag.idx)
@@ -155,7 +162,7 @@ func (a *Allocator) raiseHighWater(ag *agent) {
 			over = true
 		}
 	}
-	if over {
+	if over && af.strongAll > 0 { // a rising mark only weakens filters
 		a.recheck(ag)
 	}
 }
@@ -168,6 +175,11 @@ func (a *Allocator) recheck(ag *agent) {
 		if strong != f.strong {
 			f.strong = strong
 			af.byClient[k] = f
+			if strong {
+				af.strongAll++
+			} else {
+				af.strongAll--
+			}
 			switch {
 			case !a.clients.at[k].inTree:
 			case strong:
@@ -178,6 +190,11 @@ func (a *Allocator) recheck(ag *agent) {
 		}
 	}
 }
+
+// lowerLimit is how many filters an agent may hold for a decline to lower
+// its mark: lowering rechecks them all, and an agent with many filters is
+// left to the per-framework check rather than paying that on every decline.
+const lowerLimit = 16
 
 // lowerHighWater sets ag's mark to what is available now and rechecks every
 // filter: a decline that covers the agent's available resources but not its
