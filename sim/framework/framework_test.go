@@ -1,0 +1,145 @@
+package framework_test
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/sim/framework"
+	"github.com/apronlab/apron/traces"
+)
+
+// recorder is a Driver that records what a framework does, for tests: a
+// harness in the manner of Nomad's plan recorder.
+type recorder struct {
+	now      time.Duration
+	launched map[framework.OfferID][]framework.Task
+	declined []framework.OfferID
+	calls    []string
+	timers   []func()
+}
+
+func newRecorder() *recorder { return &recorder{launched: map[framework.OfferID][]framework.Task{}} }
+
+func (r *recorder) Now() time.Duration { return r.now }
+func (r *recorder) Launch(o framework.OfferID, ts []framework.Task, _ time.Duration) {
+	r.launched[o] = append(r.launched[o], ts...)
+	r.calls = append(r.calls, "launch "+string(o))
+}
+func (r *recorder) Decline(o framework.OfferID, _ time.Duration) {
+	r.declined = append(r.declined, o)
+	r.calls = append(r.calls, "decline "+string(o))
+}
+func (r *recorder) Suppress()                       { r.calls = append(r.calls, "suppress") }
+func (r *recorder) Revive()                         { r.calls = append(r.calls, "revive") }
+func (r *recorder) Kill(framework.TaskID)           {}
+func (r *recorder) After(_ time.Duration, f func()) { r.timers = append(r.timers, f) }
+func (r *recorder) Submitted(framework.JobInfo) error {
+	return nil
+}
+
+// fire runs the pending timers (job arrivals), once.
+func (r *recorder) fire() {
+	ts := r.timers
+	r.timers = nil
+	for _, f := range ts {
+		f()
+	}
+}
+
+func offer(id string, res string) framework.Offer {
+	return framework.Offer{ID: framework.OfferID(id), Agent: id, Resources: allocator.MustParseResources(res)}
+}
+
+func job(id string, n int, res traces.Resources) *traces.Job {
+	j := &traces.Job{ID: id}
+	for range n {
+		j.Tasks = append(j.Tasks, traces.Task{Resources: res, Duration: time.Minute})
+	}
+	return j
+}
+
+// A rigid job starts only when all its tasks fit in the offers it holds:
+// it hoards the first offer, then launches on both when the second comes.
+func TestGangHoldsOffersUntilAllTasksFit(t *testing.T) {
+	r := newRecorder()
+	b := framework.NewBatch(framework.BatchConfig{Gang: true}, traces.Jobs{job("mpi", 4, traces.Resources{CPUs: 1})}.Source())
+	b.Subscribed(r)
+	r.fire()
+	b.Offers(r, []framework.Offer{offer("a", "cpus:2;mem:1024")})
+	if len(r.launched) != 0 || len(r.declined) != 0 {
+		t.Fatalf("with 2 of 4 CPUs: launched %v, declined %v; want the offer held", r.launched, r.declined)
+	}
+	b.Offers(r, []framework.Offer{offer("b", "cpus:2;mem:1024")})
+	if len(r.launched["a"]) != 2 || len(r.launched["b"]) != 2 {
+		t.Fatalf("launched %v; want 2 tasks on each offer", r.launched)
+	}
+}
+
+// Elastic jobs share the framework's offers fairly: the job with fewer
+// running tasks goes first, so two jobs end up with 3 tasks each.
+func TestElasticJobsShareFairly(t *testing.T) {
+	r := newRecorder()
+	b := framework.NewBatch(framework.BatchConfig{}, traces.Jobs{job("j1", 10, traces.Resources{CPUs: 1}), job("j2", 10, traces.Resources{CPUs: 1})}.Source())
+	b.Subscribed(r)
+	r.fire() // j1 arrives, schedules j2
+	r.fire() // j2 arrives
+	b.Offers(r, []framework.Offer{offer("a", "cpus:6;mem:1024")})
+	per := map[string]int{}
+	for _, task := range r.launched["a"] {
+		per[task.Job]++
+	}
+	if per["j1"] != 3 || per["j2"] != 3 {
+		t.Fatalf("tasks per job %v; want 3 and 3", per)
+	}
+}
+
+// A batch framework with nothing to run suppresses offers and revives when
+// work arrives.
+func TestBatchSuppressesWhenIdle(t *testing.T) {
+	r := newRecorder()
+	b := framework.NewBatch(framework.BatchConfig{}, nil)
+	b.Subscribed(r)
+	b.Feed(job("j", 1, traces.Resources{CPUs: 1}))
+	b.Offers(r, []framework.Offer{offer("a", "cpus:4;mem:1024")})
+	want := []string{"suppress", "revive", "launch a", "suppress"}
+	if !slices.Equal(r.calls, want) {
+		t.Fatalf("calls %v; want %v", r.calls, want)
+	}
+	b.Update(r, framework.Status{Task: "j/0", State: framework.TaskFinished})
+	b.Close()
+	if !b.Idle() {
+		t.Fatal("not idle after its only task finished and the feed closed")
+	}
+}
+
+func TestServiceKeepsInstancesRunning(t *testing.T) {
+	r := newRecorder()
+	s := framework.NewService("web", 3, allocator.MustParseResources("cpus:1;mem:512"))
+	s.Subscribed(r)
+	s.Offers(r, []framework.Offer{offer("a", "cpus:2;mem:4096"), offer("b", "cpus:4;mem:4096")})
+	if s.Running() != 3 || len(r.launched["a"]) != 2 || len(r.launched["b"]) != 1 {
+		t.Fatalf("running %d, launched %v", s.Running(), r.launched)
+	}
+	s.Update(r, framework.Status{Task: r.launched["a"][0].ID, State: framework.TaskLost})
+	s.Offers(r, []framework.Offer{offer("c", "cpus:1;mem:512")})
+	if s.Running() != 3 || len(r.launched["c"]) != 1 {
+		t.Fatalf("after a loss: running %d, launched on c %v", s.Running(), r.launched["c"])
+	}
+	if got := fmt.Sprint(r.calls[len(r.calls)-1]); got != "suppress" {
+		t.Fatalf("last call %s; want suppress at the target", got)
+	}
+}
+
+func TestTakePrefersReservations(t *testing.T) {
+	have := allocator.MustParseResources("cpus:2;cpus(r):1;mem:100")
+	rest, taken, ok := framework.Take(have, allocator.MustParseResources("cpus:2;mem:50"))
+	if !ok || !taken.Equal(allocator.MustParseResources("cpus(r):1;cpus:1;mem:50")) || !rest.Equal(allocator.MustParseResources("cpus:1;mem:50")) {
+		t.Fatalf("took %s leaving %s (%v)", taken, rest, ok)
+	}
+	if _, _, ok := framework.Take(have, allocator.MustParseResources("cpus:4")); ok {
+		t.Fatal("took 4 CPUs from 3")
+	}
+}
