@@ -216,14 +216,11 @@ func newTraceConvert(v *viper.Viper) *cobra.Command {
 		Short: "Convert a job trace (its part files read as one) to apron's native CSV",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := traces.OpenTable(v.GetString("format"), false, traceOptions(v), args...)
+			t, err := openJobs(v, args)
 			if err != nil {
 				return err
 			}
 			defer t.Close()
-			if t.Jobs == nil {
-				return fmt.Errorf("%s holds machines, not jobs; convert reads job tables", args[0])
-			}
 			return writeNative(cmd, t.Jobs, v.GetString("out"))
 		},
 	}
@@ -237,14 +234,11 @@ func newTraceSlice(v *viper.Viper) *cobra.Command {
 		Short: "Keep a time window or a sample of a job trace, optionally rescaling time; writes native CSV",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := traces.OpenTable(v.GetString("format"), false, traceOptions(v), args...)
+			t, err := openJobs(v, args)
 			if err != nil {
 				return err
 			}
 			defer t.Close()
-			if t.Jobs == nil {
-				return fmt.Errorf("%s holds machines, not jobs", args[0])
-			}
 			s := traces.Slice{From: v.GetDuration("from"), To: v.GetDuration("to"), Fraction: v.GetFloat64("sample"),
 				Seed: v.GetUint64("seed"), TimeScale: v.GetFloat64("time-scale")}
 			src, err := s.Jobs(t.Jobs)
@@ -261,4 +255,17 @@ func newTraceSlice(v *viper.Viper) *cobra.Command {
 	cmd.Flags().Float64("time-scale", 1, "multiply submit times (0.5: the same jobs twice as fast)")
 	cmd.Flags().String("out", "-", "output file (- for standard output)")
 	return cmd
+}
+
+// openJobs opens a job table; a machine table is an error.
+func openJobs(v *viper.Viper, paths []string) (*traces.Table, error) {
+	t, err := traces.OpenTable(v.GetString("format"), false, traceOptions(v), paths...)
+	if err != nil {
+		return nil, err
+	}
+	if t.Jobs == nil {
+		t.Close()
+		return nil, fmt.Errorf("%s holds machines, not jobs; this command reads job tables", paths[0])
+	}
+	return t, nil
 }

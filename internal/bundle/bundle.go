@@ -1,6 +1,3 @@
-// Package bundle holds what apron's commands share about inputs built into
-// the binary: reading a file or, when no such file exists, a bundled one of
-// that name; and naming the agents of a group.
 package bundle
 
 import (
