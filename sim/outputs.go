@@ -176,6 +176,7 @@ type Manifest struct {
 	Config           *Config          `json:"config"`
 	Allocator        allocator.Config `json:"allocator"`
 	Events           uint64           `json:"events"`
+	SkippedLines     int64            `json:"trace_skipped_lines"`
 	Simulated        float64          `json:"simulated_s"`
 	Wall             float64          `json:"wall_s"`
 	EventsPerSecond  float64          `json:"events_per_wall_s"`
@@ -184,7 +185,7 @@ type Manifest struct {
 
 func manifest(s *Sim, res Result, version string) Manifest {
 	m := Manifest{Version: version, Backend: "sim", Seed: s.cfg.Seed, Complete: res.Complete, Config: s.cfg, Allocator: s.alloc.Config(),
-		Events: res.Events, Simulated: res.Simulated.Seconds(), Wall: res.Wall.Seconds()}
+		Events: res.Events, SkippedLines: res.SkippedLines, Simulated: res.Simulated.Seconds(), Wall: res.Wall.Seconds()}
 	if w := res.Wall.Seconds(); w > 0 {
 		m.EventsPerSecond = float64(res.Events) / w
 		m.SimPerWallSecond = res.Simulated.Seconds() / w

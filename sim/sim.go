@@ -176,6 +176,8 @@ type Result struct {
 	Events    uint64
 	Simulated time.Duration
 	Wall      time.Duration
+	// SkippedLines counts malformed workload trace lines skipped (skip_bad).
+	SkippedLines int64
 }
 
 // Run simulates until the end (the configured duration, or every batch
@@ -216,8 +218,12 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 	s.eng.Run(until)
 	res := Result{Complete: ctx.Err() == nil, Events: s.eng.Processed(), Simulated: min(s.eng.Now(), until), Wall: time.Since(wallStart)}
 	s.rec.finish()
-	if s.feed != nil && s.feed.err != nil {
-		return res, s.feed.err
+	if s.feed != nil {
+		res.SkippedLines = s.feed.src.skipped()
+		s.feed.src.Close()
+		if s.feed.err != nil {
+			return res, s.feed.err
+		}
 	}
 	if err := s.rec.err(); err != nil {
 		return res, err

@@ -383,3 +383,47 @@ func TestDocumentedConfigParses(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A real trace replayed: 5% of the NASA iPSC/860 SWF log (gzipped), its
+// jobs rigid (all processors at once) on the machine's 128 nodes, grouped
+// into one framework per user.
+func TestReplaySWFTrace(t *testing.T) {
+	trace := "../../shared/traces/swf/NASA-iPSC-1993-3.1-cln.swf.gz"
+	if _, err := os.Stat(trace); err != nil {
+		t.Skipf("shared trace samples not found beside the checkout: %v", err)
+	}
+	cfg, err := sim.ParseConfig("nasa.yaml", strings.NewReader(`
+seed: 4
+sample_interval: 1h
+cluster:
+  - {name: node, count: 128, resources: "cpus:1;mem:1024"}
+workload:
+  trace: [`+trace+`]
+  scale: 0.05
+  seed: 4
+  kind: gang
+  group_by: user
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, sum := run(t, cfg)
+	jobs := 0
+	for _, f := range sum.Frameworks {
+		jobs += f.Jobs
+		if f.Completed+f.Unschedulable != f.Jobs {
+			t.Errorf("%s: %d of %d jobs completed, %d unschedulable", f.Name, f.Completed, f.Jobs, f.Unschedulable)
+		}
+	}
+	// 5% of the 18,066 usable jobs, give or take the sample's luck.
+	if jobs < 800 || jobs > 1000 || len(sum.Frameworks) < 2 {
+		t.Fatalf("%d jobs in %d frameworks; want about 900 in one per user", jobs, len(sum.Frameworks))
+	}
+	var m struct {
+		Skipped int64 `json:"trace_skipped_lines"`
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err := json.Unmarshal(data, &m); err != nil || m.Skipped != 0 {
+		t.Fatalf("manifest skipped lines %d (%v)", m.Skipped, err)
+	}
+}

@@ -14,9 +14,19 @@ import (
 // are grouped into frameworks by GroupBy, each framework a batch (or gang)
 // framework in role Role/<group>, created when its first job arrives.
 type Workload struct {
+	// Trace lists the part files of a job trace, read as one; Format names
+	// its format (detected from the content when empty). SkipBad skips
+	// malformed lines (counted in the manifest); MachineCPUs and
+	// MachineMemMiB size normalised traces.
+	Trace         []string `yaml:"trace" json:"trace,omitempty"`
+	Format        string   `yaml:"format" json:"format,omitempty"`
+	SkipBad       bool     `yaml:"skip_bad" json:"skip_bad,omitempty"`
+	MachineCPUs   float64  `yaml:"machine_cpus" json:"machine_cpus,omitempty"`
+	MachineMemMiB float64  `yaml:"machine_mem" json:"machine_mem,omitempty"`
+
 	Generator string            `yaml:"generator" json:"generator,omitempty"` // google-scale or facebook-hadoop
 	Custom    *traces.Generator `yaml:"custom" json:"custom,omitempty"`       // a generator spelled out
-	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the generator's jobs (default 1)
+	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the jobs (default 1)
 	Seed      uint64            `yaml:"seed" json:"seed"`
 	GroupBy   string            `yaml:"group_by" json:"group_by"` // one, user, queue or priority
 	Kind      string            `yaml:"kind" json:"kind"`         // batch or gang
@@ -50,12 +60,53 @@ func (w *Workload) finish() error {
 	if w.Scale < 0 || w.Scale > 1 || math.IsNaN(w.Scale) {
 		return fmt.Errorf("workload.scale %v: want a fraction from 0 to 1", w.Scale)
 	}
-	_, err := w.source()
-	return err
+	src, err := w.source()
+	if err != nil {
+		return err
+	}
+	return src.Close()
+}
+
+// jobStream is a workload's open job stream.
+type jobStream struct {
+	traces.Source
+	table *traces.Table // nil for a generator
+}
+
+func (j jobStream) Close() error {
+	if j.table != nil {
+		return j.table.Close()
+	}
+	return nil
+}
+
+// skipped returns the malformed lines a trace reader skipped.
+func (j jobStream) skipped() int64 {
+	if j.table != nil {
+		return j.table.Stats().Skipped
+	}
+	return 0
 }
 
 // source opens the workload's job stream.
-func (w *Workload) source() (traces.Source, error) {
+func (w *Workload) source() (jobStream, error) {
+	if len(w.Trace) > 0 {
+		opts := traces.Options{SkipBad: w.SkipBad, MachineCPUs: w.MachineCPUs, MachineMemMiB: w.MachineMemMiB}
+		t, err := traces.OpenTable(w.Format, false, opts, w.Trace...)
+		if err != nil {
+			return jobStream{}, fmt.Errorf("workload.trace: %w", err)
+		}
+		if t.Jobs == nil {
+			t.Close()
+			return jobStream{}, fmt.Errorf("workload.trace: %s holds machines, not jobs", w.Trace[0])
+		}
+		src, err := traces.Slice{Fraction: w.Scale, Seed: w.Seed}.Jobs(t.Jobs)
+		if err != nil {
+			t.Close()
+			return jobStream{}, fmt.Errorf("workload.scale: %w", err)
+		}
+		return jobStream{src, t}, nil
+	}
 	var g traces.Generator
 	switch {
 	case w.Custom != nil:
@@ -65,22 +116,27 @@ func (w *Workload) source() (traces.Source, error) {
 	case w.Generator == "facebook-hadoop":
 		g = traces.FacebookHadoop(w.Seed)
 	default:
-		return nil, fmt.Errorf("workload: generator %q: want google-scale or facebook-hadoop, or a custom generator", w.Generator)
+		return jobStream{}, fmt.Errorf("workload: generator %q: want google-scale or facebook-hadoop, a custom generator, or a trace", w.Generator)
 	}
 	g.Jobs = int(math.Round(float64(g.Jobs) * w.Scale))
-	return g.Source()
+	src, err := g.Source()
+	return jobStream{Source: src}, err
 }
 
 func (w *Workload) group(j *traces.Job) string {
+	g := "all"
 	switch w.GroupBy {
 	case "user":
-		return j.User
+		g = j.User
 	case "queue":
-		return j.Group
+		g = j.Group
 	case "priority":
-		return "p" + strconv.Itoa(j.Priority)
+		g = "p" + strconv.Itoa(j.Priority)
 	}
-	return "all"
+	if g == "" {
+		return "unknown" // the trace does not say
+	}
+	return g
 }
 
 // feed streams the workload: one job is read ahead at a time and handed to
@@ -88,7 +144,7 @@ func (w *Workload) group(j *traces.Job) string {
 type feed struct {
 	s      *Sim
 	w      *Workload
-	src    traces.Source
+	src    jobStream
 	groups map[string]*group
 	order  []*group
 	err    error

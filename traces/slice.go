@@ -47,7 +47,13 @@ func keep(id string, fraction float64, seed uint64) bool {
 	}
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%d/%s", seed, id)
-	return float64(h.Sum64()>>11)/(1<<53) < fraction
+	// FNV's high bits mix poorly over short, similar ids: finish with
+	// splitmix64's mixer before taking them.
+	x := h.Sum64()
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11)/(1<<53) < fraction
 }
 
 // Jobs returns the sliced job stream.
