@@ -234,10 +234,12 @@ func (b *Batch) fillOffer(o Offer) {
 	left := o.Resources
 	var launch []Task
 	var skipped []*job
+	waited := false // delay scheduling passed over the offer for some job
 	for b.queue.Len() > 0 {
 		j := b.queue[0]
 		k, local := b.pick(j, o.Agent)
 		if k < 0 {
+			waited = true
 			skipped = append(skipped, heap.Pop(&b.queue).(*job))
 			continue
 		}
@@ -262,11 +264,17 @@ func (b *Batch) fillOffer(o Offer) {
 	for _, j := range skipped {
 		heap.Push(&b.queue, j)
 	}
+	refuse := b.declineFilter()
+	if !waited && b.cfg.IdleRefuse > 0 {
+		// What is left fits none of the waiting tasks: filter it long. The
+		// filter lapses as soon as the agent frees more than it refused.
+		refuse = b.cfg.IdleRefuse
+	}
 	if len(launch) == 0 {
-		b.d.Decline(o.ID, b.declineFilter())
+		b.d.Decline(o.ID, refuse)
 		return
 	}
-	b.d.Launch(o.ID, launch, b.cfg.Refuse)
+	b.d.Launch(o.ID, launch, refuse)
 }
 
 // pick returns which pending task of j to launch on agent and whether its
