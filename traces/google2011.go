@@ -3,6 +3,7 @@ package traces
 import (
 	"bytes"
 	"container/heap"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -117,33 +118,45 @@ func googleScale(opts Options, disk float64) [3]float64 {
 func (r *google2011Jobs) Stats() Stats { return r.stats }
 
 func (r *google2011Jobs) Next() (*Job, error) {
-	for {
-		if j := r.eng.pop(); j != nil {
-			return j, nil
-		}
-		if r.eng.eof {
-			return nil, io.EOF
-		}
-		line, err := r.in.Line()
-		if err == io.EOF {
-			r.eng.eof = true
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
+	return r.eng.next(r.in, &r.stats, r.opts, func(line []byte) error {
 		if len(line) == 0 {
-			continue
+			return errBlank
 		}
 		r.stats.Lines++
-		err = r.parse(line)
+		err := r.parse(line)
 		if err == nil {
 			if err = r.eng.event(&r.ev); err != nil {
 				err = r.error(1, err)
 			}
 		}
+		return err
+	})
+}
+
+// errBlank says a line held nothing to read; next passes over it.
+var errBlank = errors.New("blank line")
+
+// next hands out the next finished job of a task-event reader, reading
+// lines through handle (which parses one and feeds the engine) until one
+// is; malformed lines stop it or, with SkipBad, are counted and passed.
+func (b *borg) next(in *Input, stats *Stats, opts Options, handle func(line []byte) error) (*Job, error) {
+	for {
+		if j := b.pop(); j != nil {
+			return j, nil
+		}
+		if b.eof {
+			return nil, io.EOF
+		}
+		line, err := in.Line()
+		if err == io.EOF {
+			b.eof = true
+			continue
+		}
 		if err != nil {
-			if skip, err := r.stats.skip(r.opts, err); !skip {
+			return nil, err
+		}
+		if err := handle(line); err != nil && err != errBlank {
+			if skip, err := stats.skip(opts, err); !skip {
 				return nil, err
 			}
 		}

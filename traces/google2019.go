@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -200,23 +199,9 @@ func newGoogle2019Jobs(in *Input, opts Options) *google2019Jobs {
 func (r *google2019Jobs) Stats() Stats { return r.stats }
 
 func (r *google2019Jobs) Next() (*Job, error) {
-	for {
-		if j := r.eng.pop(); j != nil {
-			return j, nil
-		}
-		if r.eng.eof {
-			return nil, io.EOF
-		}
-		line, err := r.in.Line()
-		if err == io.EOF {
-			r.eng.eof = true
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
+	return r.eng.next(r.in, &r.stats, r.opts, func(line []byte) error {
 		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+			return errBlank
 		}
 		r.stats.Lines++
 		ok, err := r.parse(line)
@@ -225,12 +210,8 @@ func (r *google2019Jobs) Next() (*Job, error) {
 				err = google2019Error(r.in, 1, "time", err)
 			}
 		}
-		if err != nil {
-			if skip, err := r.stats.skip(r.opts, err); !skip {
-				return nil, err
-			}
-		}
-	}
+		return err
+	})
 }
 
 func google2019Error(in *Input, col int, field string, err error) *ParseError {
