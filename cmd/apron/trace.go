@@ -216,12 +216,7 @@ func newTraceConvert(v *viper.Viper) *cobra.Command {
 		Short: "Convert a job trace (its part files read as one) to apron's native CSV",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := openJobs(v, args)
-			if err != nil {
-				return err
-			}
-			defer t.Close()
-			return writeNative(cmd, t.Jobs, v.GetString("out"))
+			return rewrite(cmd, v, args, func(src traces.Source) (traces.Source, error) { return src, nil })
 		},
 	}
 	cmd.Flags().String("out", "-", "output file (- for standard output)")
@@ -234,18 +229,9 @@ func newTraceSlice(v *viper.Viper) *cobra.Command {
 		Short: "Keep a time window or a sample of a job trace, optionally rescaling time; writes native CSV",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := openJobs(v, args)
-			if err != nil {
-				return err
-			}
-			defer t.Close()
 			s := traces.Slice{From: v.GetDuration("from"), To: v.GetDuration("to"), Fraction: v.GetFloat64("sample"),
 				Seed: v.GetUint64("seed"), TimeScale: v.GetFloat64("time-scale")}
-			src, err := s.Jobs(t.Jobs)
-			if err != nil {
-				return err
-			}
-			return writeNative(cmd, src, v.GetString("out"))
+			return rewrite(cmd, v, args, s.Jobs)
 		},
 	}
 	cmd.Flags().Duration("from", 0, "keep jobs submitted at or after this time since the trace start")
@@ -268,4 +254,18 @@ func openJobs(v *viper.Viper, paths []string) (*traces.Table, error) {
 		return nil, fmt.Errorf("%s holds machines, not jobs; this command reads job tables", paths[0])
 	}
 	return t, nil
+}
+
+// rewrite reads a job table, reshapes its stream and writes native CSV.
+func rewrite(cmd *cobra.Command, v *viper.Viper, paths []string, reshape func(traces.Source) (traces.Source, error)) error {
+	t, err := openJobs(v, paths)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	src, err := reshape(t.Jobs)
+	if err != nil {
+		return err
+	}
+	return writeNative(cmd, src, v.GetString("out"))
 }
