@@ -190,8 +190,8 @@ func (a *Allocator) RemoveAgent(id AgentID) ([]Offer, error) {
 		a.uncharge(c, ag, *ag.used[c])
 		delete(c.used, ag)
 	}
-	for k := range ag.filters.byClient {
-		a.removeFilter(a.clients.at[k], ag)
+	for _, f := range slices.Clone(ag.filters.byClient) {
+		a.removeFilter(a.clients.at[f.client], ag)
 	}
 	if a.gate != nil {
 		a.gate.AgentRemoved(id)

@@ -1,8 +1,10 @@
 package allocator
 
 import (
+	"cmp"
 	"container/heap"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -27,8 +29,46 @@ type filter struct {
 	strong  bool   // refused covers the agent's high-water mark
 }
 
+// clientFilter is one client's filter on an agent.
+type clientFilter struct {
+	client int32 // index into Allocator.clients
+	filter
+}
+
+// filterSet holds an agent's filters sorted by client: an agent has few,
+// and a small sorted slice is cheaper than a map to search, change and
+// walk, and walks in a fixed order.
+type filterSet []clientFilter
+
+func (s filterSet) find(c int32) (int, bool) {
+	return slices.BinarySearchFunc(s, c, func(f clientFilter, c int32) int { return cmp.Compare(f.client, c) })
+}
+
+// get returns c's filter, or the zero filter.
+func (s filterSet) get(c int32) filter {
+	if i, ok := s.find(c); ok {
+		return s[i].filter
+	}
+	return filter{}
+}
+
+func (s *filterSet) put(c int32, f filter) {
+	i, ok := s.find(c)
+	if ok {
+		(*s)[i].filter = f
+		return
+	}
+	*s = slices.Insert(*s, i, clientFilter{c, f})
+}
+
+func (s *filterSet) del(c int32) {
+	if i, ok := s.find(c); ok {
+		*s = slices.Delete(*s, i, i+1)
+	}
+}
+
 type agentFilters struct {
-	byClient  map[int32]filter
+	byClient  filterSet
 	refused   []vec
 	hw        vec // high-water mark of the agent's available resources
 	strong    int // strong filters of active clients
@@ -45,8 +85,7 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 	}
 	a.removeFilter(c, ag)
 	af := &ag.filters
-	if af.byClient == nil {
-		af.byClient = map[int32]filter{}
+	if len(af.byClient) == 0 {
 		af.minExpiry = math.MaxInt64
 	}
 	expires := now.UnixNano() + min(int64(refuse), math.MaxInt64-now.UnixNano())
@@ -58,7 +97,7 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 	if f.strong {
 		af.strongAll++
 	}
-	af.byClient[c.idx] = f
+	af.byClient.put(c.idx, f)
 	if f.strong && c.inTree {
 		af.strong++
 	}
@@ -87,9 +126,9 @@ func (af *agentFilters) intern(v vec) uint16 {
 func (af *agentFilters) compact() {
 	old := af.refused
 	af.refused = nil
-	for k, f := range af.byClient {
+	for i := range af.byClient {
+		f := &af.byClient[i]
 		f.refused = af.internFresh(old[f.refused])
-		af.byClient[k] = f
 	}
 }
 
@@ -108,13 +147,13 @@ func (a *Allocator) removeFilter(c *client, ag *agent) {
 		return
 	}
 	af := &ag.filters
-	if f := af.byClient[c.idx]; f.strong {
+	if f := af.byClient.get(c.idx); f.strong {
 		af.strongAll--
 		if c.inTree {
 			af.strong--
 		}
 	}
-	delete(af.byClient, c.idx)
+	af.byClient.del(c.idx)
 	c.filterBits.clear(ag.idx)
 	a.touch(ag)
 }
@@ -129,7 +168,7 @@ func (a *Allocator) removeFilters(c *client) {
 func (a *Allocator) countStrong(c *client, sign int) {
 	c.filterBits.each(func(i int) {
 		af := &a.agentByIdx.at[i].filters
-		if af.byClient[c.idx].strong {
+		if af.byClient.get(c.idx).strong {
 			af.strong += sign
 		}
 	})
@@ -142,7 +181,7 @@ func (c *client) filtered(ag *agent, offerable vec) bool {
 		return false
 	}
 	af := &ag.filters
-	return af.refused[af.byClient[c.idx].refused].contains(offerable)
+	return af.refused[af.byClient.get(c.idx).refused].contains(offerable)
 }
 
 // blocked reports whether every active client has a strong filter on ag.
@@ -170,18 +209,18 @@ func (a *Allocator) raiseHighWater(ag *agent) {
 // recheck recomputes which filters of ag are strong against its mark.
 func (a *Allocator) recheck(ag *agent) {
 	af := &ag.filters
-	for k, f := range af.byClient {
+	for i := range af.byClient {
+		f := &af.byClient[i]
 		strong := af.refused[f.refused].contains(af.hw)
 		if strong != f.strong {
 			f.strong = strong
-			af.byClient[k] = f
 			if strong {
 				af.strongAll++
 			} else {
 				af.strongAll--
 			}
 			switch {
-			case !a.clients.at[k].inTree:
+			case !a.clients.at[f.client].inTree:
 			case strong:
 				af.strong++
 			default:
@@ -214,9 +253,9 @@ func (a *Allocator) sweep(ag *agent, now int64) {
 	}
 	af.minExpiry = math.MaxInt64
 	var gone []int32
-	for k, f := range af.byClient {
+	for _, f := range af.byClient {
 		if f.expires <= now && f.cycle+1 < a.cycles {
-			gone = append(gone, k)
+			gone = append(gone, f.client)
 		} else {
 			af.minExpiry = min(af.minExpiry, f.expires)
 		}

@@ -59,7 +59,16 @@ func (d *dims) vec(r Resources) vec {
 
 // resources converts v back, in dimension order.
 func (d *dims) resources(v vec) Resources {
-	var r Resources
+	n := 0
+	for _, q := range v {
+		if q != 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	r := make(Resources, 0, n)
 	for i, q := range v {
 		if q != 0 {
 			r = append(r, Resource{Name: d.keys[i].name, Role: d.keys[i].role, Value: q})

@@ -24,6 +24,7 @@ type fw struct {
 	waiting   []framework.Offer
 	acts      []action // collected during the current callback
 	inCall    bool
+	tasks     map[framework.TaskID]*task // running
 
 	stats fwStats
 }

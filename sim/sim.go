@@ -24,7 +24,6 @@ type Sim struct {
 	batches []*framework.Batch
 	agents  map[allocator.AgentID]*simAgent
 	order   []*simAgent
-	tasks   map[taskKey]*task
 	shapes  map[string][]allocator.Resources // per role: distinct agent totals it may use
 	rng     *rand.Rand
 	rec     *recorder
@@ -35,16 +34,12 @@ type simAgent struct {
 	id    allocator.AgentID
 	res   allocator.Resources
 	attrs map[string]string
-	tasks map[taskKey]*task
-}
-
-type taskKey struct {
-	fw allocator.FrameworkID
-	id framework.TaskID
+	tasks []*task // running, in no order; task.slot is the index
 }
 
 type task struct {
-	key   taskKey
+	id    framework.TaskID
+	slot  int // in agent.tasks
 	f     *fw
 	agent *simAgent
 	res   allocator.Resources // the entries it holds on its agent
@@ -63,7 +58,7 @@ func New(cfg *Config) (*Sim, error) {
 		return nil, err
 	}
 	s := &Sim{cfg: cfg, alloc: a, epoch: time.Unix(0, 0).UTC(), byID: map[allocator.FrameworkID]*fw{},
-		agents: map[allocator.AgentID]*simAgent{}, tasks: map[taskKey]*task{}, shapes: map[string][]allocator.Resources{},
+		agents: map[allocator.AgentID]*simAgent{}, shapes: map[string][]allocator.Resources{},
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x73696d))}
 	s.rec = newRecorder(s)
 	var names []string
@@ -91,7 +86,7 @@ func (s *Sim) addAgent(spec agentSpec) error {
 	if err := s.alloc.AddAgent(allocator.AgentInfo{ID: id, Attributes: spec.attrs}, spec.res); err != nil {
 		return err
 	}
-	ag := &simAgent{id: id, res: spec.res, attrs: spec.attrs, tasks: map[taskKey]*task{}}
+	ag := &simAgent{id: id, res: spec.res, attrs: spec.attrs}
 	s.agents[id] = ag
 	s.order = append(s.order, ag)
 	s.rec.capacity(spec.res, +1)
@@ -124,7 +119,7 @@ func (s *Sim) addFramework(fc FwConfig, agents []string, seed uint64) error {
 	if err := s.alloc.AddFramework(id, fc.Role); err != nil {
 		return err
 	}
-	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision}
+	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision, tasks: map[framework.TaskID]*task{}}
 	s.fws = append(s.fws, f)
 	s.byID[id] = f
 	s.rec.framework(f)

@@ -33,7 +33,7 @@ func (s *Sim) launch(f *fw, a action) {
 			continue
 		}
 		left, used = rest, used.Add(taken)
-		start = append(start, &task{key: taskKey{f.id, t.ID}, f: f, agent: ag, res: taken, job: t.Job})
+		start = append(start, &task{id: t.ID, f: f, agent: ag, res: taken, job: t.Job})
 	}
 	_ = s.alloc.Accept(a.offer, used, a.refuse, s.clock()) // fits by construction
 	for i, t := range start {
@@ -42,11 +42,12 @@ func (s *Sim) launch(f *fw, a action) {
 }
 
 func (s *Sim) startTask(t *task, d time.Duration) {
-	s.tasks[t.key] = t
-	t.agent.tasks[t.key] = t
+	t.f.tasks[t.id] = t
+	t.slot = len(t.agent.tasks)
+	t.agent.tasks = append(t.agent.tasks, t)
 	t.f.stats.tasks++
 	s.rec.taskStarted(t)
-	s.update(t.f, framework.Status{Task: t.key.id, Agent: string(t.agent.id), State: framework.TaskRunning})
+	s.update(t.f, framework.Status{Task: t.id, Agent: string(t.agent.id), State: framework.TaskRunning})
 	if d <= 0 {
 		return // runs until killed or lost
 	}
@@ -63,17 +64,25 @@ func (s *Sim) endTask(t *task, state framework.State, reason string) {
 		return
 	}
 	t.done = true
-	delete(s.tasks, t.key)
-	delete(t.agent.tasks, t.key)
+	delete(t.f.tasks, t.id)
+	t.agent.drop(t)
 	if state != framework.TaskLost {
 		_ = s.alloc.Release(t.f.id, t.f.role, t.agent.id, t.res) // held by construction
 	}
 	s.rec.taskEnded(t, state)
-	s.update(t.f, framework.Status{Task: t.key.id, Agent: string(t.agent.id), State: state, Reason: reason})
+	s.update(t.f, framework.Status{Task: t.id, Agent: string(t.agent.id), State: state, Reason: reason})
+}
+
+// drop removes t from the agent's running tasks.
+func (a *simAgent) drop(t *task) {
+	last := a.tasks[len(a.tasks)-1]
+	a.tasks[t.slot], last.slot = last, t.slot
+	a.tasks[len(a.tasks)-1] = nil
+	a.tasks = a.tasks[:len(a.tasks)-1]
 }
 
 func (s *Sim) kill(f *fw, id framework.TaskID) {
-	t := s.tasks[taskKey{f.id, id}]
+	t := f.tasks[id]
 	if t == nil {
 		s.update(f, framework.Status{Task: id, State: framework.TaskLost, Reason: "unknown-task"})
 		return
@@ -99,13 +108,10 @@ func (s *Sim) removeAgent(id allocator.AgentID) error {
 	for _, o := range rescinded {
 		s.rescinded(o)
 	}
-	keys := make([]taskKey, 0, len(ag.tasks))
-	for k := range ag.tasks {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, func(x, y taskKey) int { return cmp.Or(cmp.Compare(x.fw, y.fw), cmp.Compare(x.id, y.id)) })
-	for _, k := range keys {
-		s.endTask(ag.tasks[k], framework.TaskLost, "agent-removed")
+	lost := slices.Clone(ag.tasks)
+	slices.SortFunc(lost, func(x, y *task) int { return cmp.Or(cmp.Compare(x.f.id, y.f.id), cmp.Compare(x.id, y.id)) })
+	for _, t := range lost {
+		s.endTask(t, framework.TaskLost, "agent-removed")
 	}
 	delete(s.agents, id)
 	s.order = slices.DeleteFunc(s.order, func(a *simAgent) bool { return a == ag })

@@ -252,7 +252,7 @@ func (b *Batch) fillOffer(o Offer) {
 		b.countLocality(local)
 		launch = append(launch, j.pending[k].task)
 		b.running[j.pending[k].task.ID] = launched{j, j.pending[k]}
-		j.pending = slices.Delete(j.pending, k, k+1)
+		j.pending = removeAt(j.pending, k)
 		j.running++
 		j.last = b.d.Now()
 		if len(j.pending) == 0 {
@@ -275,6 +275,16 @@ func (b *Batch) fillOffer(o Offer) {
 		return
 	}
 	b.d.Launch(o.ID, launch, refuse)
+}
+
+// removeAt removes p[k], keeping the order. The head, which is what is
+// launched without delay scheduling, goes in O(1).
+func removeAt(p []pendingTask, k int) []pendingTask {
+	if k == 0 {
+		p[0] = pendingTask{}
+		return p[1:]
+	}
+	return slices.Delete(p, k, k+1)
 }
 
 // pick returns which pending task of j to launch on agent and whether its
