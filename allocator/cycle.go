@@ -74,8 +74,24 @@ func (a *Allocator) Allocate(now time.Time) Cycle {
 			delete(a.blockedIdle, ag)
 		}
 	}
-	for _, o := range p.made {
-		out.Offers = append(out.Offers, o.public(a.dims))
+	out.Offers = a.publish(p.made)
+	return out
+}
+
+// publish returns the offers made, their resources sharing one allocation.
+func (a *Allocator) publish(made []*offer) []Offer {
+	if len(made) == 0 {
+		return nil
+	}
+	n := 0
+	for _, o := range made {
+		n += len(o.v)
+	}
+	buf := make(Resources, 0, n)
+	out := make([]Offer, len(made))
+	for i, o := range made {
+		out[i] = o.header()
+		out[i].Resources, buf = a.dims.appendResources(buf, o.v)
 	}
 	return out
 }

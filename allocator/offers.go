@@ -29,7 +29,14 @@ type offer struct {
 }
 
 func (o *offer) public(d *dims) Offer {
-	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.ag.info.ID, Resources: d.resources(o.v), Made: o.made}
+	p := o.header()
+	p.Resources = d.resources(o.v)
+	return p
+}
+
+// header is the offer without its resources.
+func (o *offer) header() Offer {
+	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.ag.info.ID, Made: o.made}
 }
 
 func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer {

@@ -59,22 +59,24 @@ func (d *dims) vec(r Resources) vec {
 
 // resources converts v back, in dimension order.
 func (d *dims) resources(v vec) Resources {
-	n := 0
-	for _, q := range v {
-		if q != 0 {
-			n++
-		}
-	}
-	if n == 0 {
-		return nil
-	}
-	r := make(Resources, 0, n)
+	r, _ := d.appendResources(nil, v)
+	return r
+}
+
+// appendResources appends v's entries to buf and returns them as a bag of
+// their own (its capacity ends where it does, so appending to it copies)
+// and the grown buf, so that many bags can share one allocation.
+func (d *dims) appendResources(buf Resources, v vec) (Resources, Resources) {
+	start := len(buf)
 	for i, q := range v {
 		if q != 0 {
-			r = append(r, Resource{Name: d.keys[i].name, Role: d.keys[i].role, Value: q})
+			buf = append(buf, Resource{Name: d.keys[i].name, Role: d.keys[i].role, Value: q})
 		}
 	}
-	return r
+	if len(buf) == start {
+		return nil, buf
+	}
+	return buf[start:len(buf):len(buf)], buf
 }
 
 // byName sums v over roles into out, one entry per name of d.

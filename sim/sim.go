@@ -244,18 +244,30 @@ func (s *Sim) allocate() {
 	for _, o := range c.Rescinded {
 		s.rescinded(o)
 	}
-	byFw := map[allocator.FrameworkID][]framework.Offer{}
+	// Group the offers by framework, in the order frameworks first appear,
+	// in one backing array.
+	count := map[*fw]int{}
 	var order []*fw
 	for _, o := range c.Offers {
 		f := s.byID[o.Framework]
-		if byFw[o.Framework] == nil {
+		if count[f] == 0 {
 			order = append(order, f)
 		}
-		byFw[o.Framework] = append(byFw[o.Framework], framework.Offer{ID: offerID(o.ID), Agent: string(o.Agent), Role: o.Role,
+		count[f]++
+	}
+	all := make([]framework.Offer, 0, len(c.Offers))
+	byFw := make(map[*fw][]framework.Offer, len(order))
+	for _, f := range order {
+		byFw[f] = all[len(all) : len(all) : len(all)+count[f]]
+		all = all[:len(all)+count[f]]
+	}
+	for _, o := range c.Offers {
+		f := s.byID[o.Framework]
+		byFw[f] = append(byFw[f], framework.Offer{ID: offerID(o.ID), Agent: string(o.Agent), Role: o.Role,
 			Resources: o.Resources, Attributes: s.agents[o.Agent].attrs})
 	}
 	for _, f := range order {
-		offers := byFw[f.id]
+		offers := byFw[f]
 		s.eng.After(time.Duration(s.cfg.Master.OfferLatency), func() { f.deliver(offers) })
 	}
 }
