@@ -117,8 +117,8 @@ func (s *Sim) summary(res Result) Summary {
 	}
 	span := res.Simulated.Seconds()
 	for _, name := range r.names {
-		if span > 0 && r.total[name] > 0 {
-			out.Cluster.Utilization[name] = r.area[name] / span / r.total[name]
+		if g := r.gauges[name]; span > 0 && g.total > 0 {
+			out.Cluster.Utilization[name] = g.area / span / g.total
 		}
 	}
 	for _, f := range s.fws {

@@ -19,20 +19,23 @@ import (
 // a job's row is written when its last task ends.
 type recorder struct {
 	s      *Sim
-	names  []string // resource names, sorted
-	total  map[string]float64
-	used   map[string]float64
-	area   map[string]float64 // integral of used over time
-	last   time.Duration      // time of the last change of used
-	makesp time.Duration      // when the last task ended
+	names  []string          // resource names, sorted
+	gauges map[string]*gauge // by resource name
+	last   time.Duration     // time of the last change of used
+	makesp time.Duration     // when the last task ended
 	jobs   map[jobKey]*jobRec
 	perFw  map[allocator.FrameworkID]*fwRec
-	fwUsed map[allocator.FrameworkID]allocator.Resources
 	ts, js *csv.Writer
 	werr   error
 
 	machineErrs     int
 	firstMachineErr error
+}
+
+// gauge follows one resource of the cluster.
+type gauge struct {
+	total, used float64
+	area        float64 // integral of used over time
 }
 
 type jobKey struct {
@@ -46,31 +49,42 @@ type jobRec struct {
 	submit      time.Duration
 	first, last time.Duration
 	started     bool
+	finished    bool // written out
 	tasks, done int
 	failed      int
 	longest     time.Duration
 }
 
 type fwRec struct {
+	used                           map[string]allocator.Quantity // by resource name, summed over roles
 	jobs, completed, unschedulable int
 	waits, completions, slowdowns  []float64
 	reasons                        map[string]int
 }
 
 func newRecorder(s *Sim) *recorder {
-	return &recorder{s: s, total: map[string]float64{}, used: map[string]float64{}, area: map[string]float64{},
-		jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}, fwUsed: map[allocator.FrameworkID]allocator.Resources{}}
+	return &recorder{s: s, gauges: map[string]*gauge{}, jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}}
 }
 
-func (r *recorder) framework(f *fw) { r.perFw[f.id] = &fwRec{reasons: map[string]int{}} }
+func (r *recorder) framework(f *fw) {
+	r.perFw[f.id] = &fwRec{used: map[string]allocator.Quantity{}, reasons: map[string]int{}}
+}
+
+// gauge returns the gauge of a resource, adding it when it is new.
+func (r *recorder) gauge(name string) *gauge {
+	g := r.gauges[name]
+	if g == nil {
+		g = &gauge{}
+		r.gauges[name] = g
+		i, _ := slices.BinarySearch(r.names, name)
+		r.names = slices.Insert(r.names, i, name)
+	}
+	return g
+}
 
 func (r *recorder) capacity(res allocator.Resources, sign float64) {
-	for _, name := range res.Names() {
-		if !slices.Contains(r.names, name) {
-			r.names = append(r.names, name)
-			slices.Sort(r.names)
-		}
-		r.total[name] += sign * res.Sum(name).Float()
+	for _, e := range res {
+		r.gauge(e.Name).total += sign * e.Value.Float()
 	}
 }
 
@@ -105,14 +119,15 @@ func (r *recorder) sample() {
 	now := secs(r.s.eng.Now())
 	alloc := r.s.alloc.Allocated()
 	for _, name := range r.names {
-		r.write(r.ts, now, "total", name, num(r.total[name]))
+		g := r.gauges[name]
+		r.write(r.ts, now, "total", name, num(g.total))
 		r.write(r.ts, now, "allocated", name, num(alloc.Sum(name).Float()))
-		r.write(r.ts, now, "used", name, num(r.used[name]))
+		r.write(r.ts, now, "used", name, num(g.used))
 	}
 	total := r.s.alloc.Total()
 	for _, f := range r.s.fws {
 		r.write(r.ts, now, "framework_share", string(f.id), num(r.s.alloc.FrameworkAllocation(f.id).DominantShare(total)))
-		r.write(r.ts, now, "framework_used_share", string(f.id), num(r.fwUsed[f.id].DominantShare(total)))
+		r.write(r.ts, now, "framework_used_share", string(f.id), num(r.perFw[f.id].usedShare(total)))
 	}
 	for _, role := range r.s.alloc.Roles() {
 		r.write(r.ts, now, "role_share", role.Name, num(role.DominantShare))
@@ -122,13 +137,32 @@ func (r *recorder) sample() {
 func (r *recorder) changeUsed(res allocator.Resources, sign float64) {
 	now := r.s.eng.Now()
 	dt := (now - r.last).Seconds()
-	for _, name := range r.names {
-		r.area[name] += r.used[name] * dt
+	for _, g := range r.gauges {
+		g.area += g.used * dt
 	}
 	r.last = now
 	for _, e := range res {
-		r.used[e.Name] += sign * e.Value.Float()
+		r.gauges[e.Name].used += sign * e.Value.Float()
 	}
+}
+
+// use adds sign times res to what the framework's tasks use.
+func (fr *fwRec) use(res allocator.Resources, sign allocator.Quantity) {
+	for _, e := range res {
+		fr.used[e.Name] += sign * e.Value
+	}
+}
+
+// usedShare is the largest fraction of total that the framework's tasks
+// use of any one resource.
+func (fr *fwRec) usedShare(total allocator.Resources) float64 {
+	share := 0.0
+	for name, q := range fr.used {
+		if t := total.Sum(name); t > 0 {
+			share = max(share, q.Float()/t.Float())
+		}
+	}
+	return share
 }
 
 func (r *recorder) jobSubmitted(f *fw, j framework.JobInfo, unschedulable string) {
@@ -146,18 +180,19 @@ func (r *recorder) jobSubmitted(f *fw, j framework.JobInfo, unschedulable string
 
 func (r *recorder) taskStarted(t *task) {
 	r.changeUsed(t.res, +1)
-	r.fwUsed[t.f.id] = r.fwUsed[t.f.id].Add(t.res)
-	if j := r.jobs[jobKey{t.f.id, t.job}]; j != nil && !j.started {
+	r.perFw[t.f.id].use(t.res, +1)
+	t.rec = r.jobs[jobKey{t.f.id, t.job}]
+	if j := t.rec; j != nil && !j.started {
 		j.started, j.first = true, r.s.eng.Now()
 	}
 }
 
 func (r *recorder) taskEnded(t *task, state framework.State) {
 	r.changeUsed(t.res, -1)
-	r.fwUsed[t.f.id] = r.fwUsed[t.f.id].Sub(t.res)
+	r.perFw[t.f.id].use(t.res, -1)
 	r.makesp = r.s.eng.Now()
-	j := r.jobs[jobKey{t.f.id, t.job}]
-	if j == nil || state == framework.TaskLost {
+	j := t.rec
+	if j == nil || j.finished || state == framework.TaskLost {
 		return // a lost task runs again; the job goes on
 	}
 	j.done++
@@ -167,6 +202,7 @@ func (r *recorder) taskEnded(t *task, state framework.State) {
 	if j.done >= j.tasks {
 		j.last = r.s.eng.Now()
 		r.jobDone(j, "completed")
+		j.finished = true
 		delete(r.jobs, jobKey{t.f.id, t.job})
 	}
 }

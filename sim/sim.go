@@ -44,6 +44,7 @@ type task struct {
 	agent *simAgent
 	res   allocator.Resources // the entries it holds on its agent
 	job   string
+	rec   *jobRec // its job's record, while the job runs
 	done  bool
 }
 
