@@ -200,6 +200,20 @@ func (r Resources) Sub(o Resources) Resources {
 	return out
 }
 
+// Times returns r with every amount multiplied by n; n of 0 or less gives
+// an empty bag.
+func (r Resources) Times(n int) Resources {
+	if n <= 0 {
+		return nil
+	}
+	out := make(Resources, len(r))
+	for i, e := range r {
+		e.Value *= Quantity(n)
+		out[i] = e
+	}
+	return out
+}
+
 // Get returns the amount of the (name, role) entry; role "" is unreserved.
 func (r Resources) Get(name, role string) Quantity {
 	if i := r.index(name, role); i >= 0 {

@@ -572,12 +572,11 @@ const aliNoStart = time.Duration(math.MaxInt64)
 // other jobs have started after it; a row of a job already handed out
 // starts a new job of the same name. Jobs come out in order of their
 // first row, submitted at their earliest start (0 if negative or if none
-// started); finish, if set, completes them. parse reads a row into jr, or reports false for a
-// row that adds no tasks.
+// started); finish, if set, completes them. parse reads a row into jr, or
+// reports false for a row that adds no tasks.
 //
-// Until a job leaves the reorder buffer it holds one task per row, the
-// row's instance counts aside in counts: Alibaba's rows stand for up to
-// tens of thousands of instances.
+// A job holds one task per row, whose Count is the row's instances:
+// Alibaba's rows stand for up to tens of thousands of them.
 type aliJobs struct {
 	t      *aliTable
 	parse  func(r *aliRow, jr *aliJobRow) bool
@@ -585,8 +584,7 @@ type aliJobs struct {
 	window int
 	open   map[string]*Job
 	queue  []*Job
-	counts map[*Job][]int // instances of each of the job's tasks
-	total  map[*Job]int
+	total  map[*Job]int // instances of an open job
 	eof    bool
 }
 
@@ -598,8 +596,8 @@ func aliNewJobs(t *aliTable, parse func(r *aliRow, jr *aliJobRow) bool, finish f
 		window = AlibabaReorder
 	}
 	a := &aliJobs{t: t, parse: parse, finish: finish, window: window,
-		open: map[string]*Job{}, counts: map[*Job][]int{}, total: map[*Job]int{}}
-	return aliJobReader{Source: aliExpand{Reorder(a, window), a}, stats: &t.stats}
+		open: map[string]*Job{}, total: map[*Job]int{}}
+	return aliJobReader{Source: Reorder(a, window), stats: &t.stats}
 }
 
 func (a *aliJobs) Next() (*Job, error) {
@@ -630,6 +628,7 @@ func (a *aliJobs) Next() (*Job, error) {
 	j := a.queue[0]
 	a.queue[0], a.queue = nil, a.queue[1:]
 	delete(a.open, j.ID)
+	delete(a.total, j)
 	if j.Submit == aliNoStart {
 		j.Submit = 0
 	}
@@ -650,34 +649,11 @@ func (a *aliJobs) add(jr aliJobRow) {
 	if jr.started {
 		j.Submit = min(j.Submit, jr.start)
 	}
+	if jr.n > 1 {
+		jr.task.Count = jr.n
+	}
 	j.Tasks = append(j.Tasks, jr.task)
-	a.counts[j] = append(a.counts[j], jr.n)
 	a.total[j] += jr.n
-}
-
-// aliExpand makes each row's task as many tasks as it has instances.
-type aliExpand struct {
-	src Source
-	a   *aliJobs
-}
-
-func (e aliExpand) Next() (*Job, error) {
-	j, err := e.src.Next()
-	if err != nil {
-		return nil, err
-	}
-	counts, total := e.a.counts[j], e.a.total[j]
-	delete(e.a.counts, j)
-	delete(e.a.total, j)
-	tasks := make([]Task, 0, total)
-	for i, t := range j.Tasks {
-		for range counts[i] {
-			tasks = append(tasks, t)
-		}
-	}
-	out := *j // a copy: the reorder buffer may still hold j
-	out.Tasks = tasks
-	return &out, nil
 }
 
 // aliJobReader is a job stream with the stats of its table.

@@ -276,19 +276,16 @@ func TestAlibaba2018Jobs(t *testing.T) {
 					t.Errorf("job %d: %s at %v; want %s at %v", i, j.ID, j.Submit, w.id, w.submit)
 					continue
 				}
-				k := 0
-				for _, wt := range w.tasks {
-					for range wt.n {
-						got := j.Tasks[k]
-						r := got.Resources
-						if !aliNear(r.CPUs, wt.cpus) || !aliNear(r.MemMiB, wt.mem) || got.Duration != wt.dur || got.Censored != wt.censored {
-							t.Errorf("job %s task %d: %+v; want %+v", j.ID, k, got, wt)
-						}
-						k++
-					}
+				if len(j.Tasks) != len(w.tasks) {
+					t.Errorf("job %s: %d task entries; want %d", j.ID, len(j.Tasks), len(w.tasks))
+					continue
 				}
-				if k != len(j.Tasks) {
-					t.Errorf("job %s: %d tasks; want %d", j.ID, len(j.Tasks), k)
+				for k, wt := range w.tasks {
+					got := j.Tasks[k]
+					r := got.Resources
+					if !aliNear(r.CPUs, wt.cpus) || !aliNear(r.MemMiB, wt.mem) || got.Duration != wt.dur || got.Censored != wt.censored || got.N() != wt.n {
+						t.Errorf("job %s task entry %d: %+v; want %+v", j.ID, k, got, wt)
+					}
 				}
 			}
 		})
@@ -339,11 +336,12 @@ func TestAlibaba2017Real(t *testing.T) {
 	var cpus, mem float64
 	for _, j := range jobs {
 		for _, k := range j.Tasks {
-			tasks++
-			cpus += k.Resources.CPUs
-			mem += k.Resources.MemMiB
+			n := k.N()
+			tasks += n
+			cpus += k.Resources.CPUs * float64(n)
+			mem += k.Resources.MemMiB * float64(n)
 			if k.Censored {
-				censored++
+				censored += n
 			}
 		}
 	}

@@ -374,10 +374,10 @@ func (r *csvMapReader) job(line []byte) (*Job, error) {
 		}
 		j.Priority = int(p)
 	}
-	j.Tasks = make([]Task, tasks)
-	for i := range j.Tasks {
-		j.Tasks[i] = task
+	if tasks > 1 {
+		task.Count = int(tasks)
 	}
+	j.Tasks = []Task{task}
 	return j, nil
 }
 

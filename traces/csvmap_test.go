@@ -14,13 +14,13 @@ func csvRes(cpus, mem, disk, gpus float64) traces.Resources {
 	return traces.Resources{CPUs: cpus, MemMiB: mem, DiskMiB: disk, GPUs: gpus}
 }
 
-// csvTasks is n identical tasks.
+// csvTasks is n identical tasks, as one entry.
 func csvTasks(n int, r traces.Resources, d time.Duration) []traces.Task {
-	tasks := make([]traces.Task, n)
-	for i := range tasks {
-		tasks[i] = traces.Task{Resources: r, Duration: d}
+	t := traces.Task{Resources: r, Duration: d}
+	if n > 1 {
+		t.Count = n
 	}
-	return tasks
+	return []traces.Task{t}
 }
 
 func TestCSVMappingFixtures(t *testing.T) {

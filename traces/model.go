@@ -21,6 +21,21 @@ type Task struct {
 	// Censored: the trace window cut the task off, so Duration is a lower
 	// bound rather than an observation.
 	Censored bool
+	// Count is how many identical tasks this entry stands for: the
+	// processors of an SWF job, the replicas of a CSV row. Zero means one.
+	Count int
+}
+
+// N is how many tasks t stands for: Count, or 1 when Count is zero.
+func (t Task) N() int { return max(t.Count, 1) }
+
+// TaskCount is how many tasks j has, counting every entry's Count.
+func (j *Job) TaskCount() int {
+	n := 0
+	for _, t := range j.Tasks {
+		n += t.N()
+	}
+	return n
 }
 
 // Job is a unit of submission: a set of tasks submitted together.

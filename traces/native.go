@@ -21,10 +21,10 @@ import (
 // A CSV file (RFC 4180 quoting; no newline inside a field) whose first line
 // is this header, then one row per task:
 //
-//	job,submit_s,user,group,priority,task,cpus,mem_mib,disk_mib,gpus,duration_s,censored
-//	j1,0,alice,q1,0,0,1,1024,0,0,31.25,false
-//	j1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false
-//	j2,14.5,bob,,2,0,0.5,512,0,1,600,true
+//	job,submit_s,user,group,priority,task,cpus,mem_mib,disk_mib,gpus,duration_s,censored,count
+//	j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1
+//	j1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1
+//	j2,14.5,bob,,2,0,0.5,512,0,1,600,true,64
 //
 // The columns:
 //   - job, user, group: strings; priority: an integer.
@@ -36,6 +36,8 @@ import (
 //   - cpus (cores), mem_mib, disk_mib (MiB), gpus (devices): numbers, 0 or
 //     more.
 //   - censored: true or false.
+//   - count: how many identical tasks the row stands for, from 1 to
+//     MaxTasksPerJob (Task.Count).
 //
 // # apron-jsonl
 //
@@ -43,14 +45,15 @@ import (
 // nanosecond as in apron-csv:
 //
 //	{"id":"j1","submit_s":0,"user":"alice","group":"q1","priority":0,"tasks":[{"cpus":1,"mem_mib":1024,"disk_mib":0,"gpus":0,"duration_s":31.25,"censored":false}]}
+//	{"id":"j2","submit_s":14.5,"user":"bob","group":"","priority":2,"tasks":[{"cpus":0.5,"mem_mib":512,"disk_mib":0,"gpus":1,"duration_s":600,"censored":true,"count":64}]}
 //
 // id (a string, or a number taken as its text), submit_s and tasks are
-// required, and so is each task's duration_s; other fields default to 0,
-// "" and false. Unknown fields are an error.
+// required, and so is each task's duration_s; count defaults to 1, other
+// fields to 0, "" and false. Unknown fields are an error.
 //
 // In both formats a job has at least one task, and a later part file may
 // repeat the apron-csv header line.
-const NativeCSVHeader = "job,submit_s,user,group,priority,task,cpus,mem_mib,disk_mib,gpus,duration_s,censored"
+const NativeCSVHeader = "job,submit_s,user,group,priority,task,cpus,mem_mib,disk_mib,gpus,duration_s,censored,count"
 
 var nativeColumns = strings.Split(NativeCSVHeader, ",")
 
@@ -68,6 +71,7 @@ const (
 	ncDuration
 	ncCensored
 	ncCount
+	ncColumns
 )
 
 func init() {
@@ -109,6 +113,9 @@ func checkNativeJob(j *Job, last time.Duration, started bool) error {
 		}
 		if t.Duration < 0 {
 			return fmt.Errorf("job %q task %d: duration %v; want 0 or more", j.ID, i, t.Duration)
+		}
+		if t.Count < 0 || t.Count > MaxTasksPerJob {
+			return fmt.Errorf("job %q task %d: count %d; want 0 (one) to %d", j.ID, i, t.Count, MaxTasksPerJob)
 		}
 	}
 	return nil
@@ -163,6 +170,8 @@ func (w *NativeWriter) Write(j *Job) error {
 		b = appendSeconds(b, t.Duration)
 		b = append(b, ',')
 		b = strconv.AppendBool(b, t.Censored)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(t.N()), 10)
 		b = append(b, '\n')
 		w.buf = b
 		if _, err := w.w.Write(b); err != nil {
@@ -337,8 +346,8 @@ func (r *nativeCSVReader) row(line []byte, file string, n int) (*Job, error) {
 		return nil, &ParseError{File: file, Line: n, Column: col, Err: err}
 	}
 	f := r.fields
-	if len(f) != ncCount {
-		return nil, &ParseError{File: file, Line: n, Err: fmt.Errorf("%d columns; want the %d of %s", len(f), ncCount, NativeCSVHeader)}
+	if len(f) != ncColumns {
+		return nil, &ParseError{File: file, Line: n, Err: fmt.Errorf("%d columns; want the %d of %s", len(f), ncColumns, NativeCSVHeader)}
 	}
 	var t Task
 	var submit time.Duration
@@ -359,6 +368,9 @@ func (r *nativeCSVReader) row(line []byte, file string, n int) (*Job, error) {
 		if *v, err = parseQuantity(f[ncCPUs+i]); err != nil {
 			return nil, bad(ncCPUs+i, err)
 		}
+	}
+	if t.Count, err = parseCount(f[ncCount]); err != nil {
+		return nil, bad(ncCount, err)
 	}
 	switch string(f[ncCensored]) {
 	case "true":
@@ -403,6 +415,19 @@ func orNegative(err error, b []byte, what string) error {
 	return fmt.Errorf("%q: want %s, 0 or more", b, what)
 }
 
+// parseCount reads a task count, 1 to MaxTasksPerJob, as a Task.Count:
+// one is 0.
+func parseCount(b []byte) (int, error) {
+	n, err := strconv.Atoi(string(b))
+	if err != nil || n < 1 || n > MaxTasksPerJob {
+		return 0, fmt.Errorf("%q: want a whole number of tasks from 1 to %d", b, MaxTasksPerJob)
+	}
+	if n == 1 {
+		return 0, nil
+	}
+	return n, nil
+}
+
 // parseQuantity reads a finite number, 0 or more.
 func parseQuantity(b []byte) (float64, error) {
 	v, err := strconv.ParseFloat(string(b), 64)
@@ -438,6 +463,7 @@ type jsonTask struct {
 	GPUs     float64     `json:"gpus"`
 	Duration json.Number `json:"duration_s"`
 	Censored bool        `json:"censored"`
+	Count    json.Number `json:"count,omitempty"`
 }
 
 // JSONLWriter writes jobs in apron-jsonl (see NativeCSVHeader).
@@ -475,6 +501,9 @@ func (w *JSONLWriter) Write(j *Job) error {
 		r := t.Resources
 		l.Tasks = append(l.Tasks, jsonTask{CPUs: r.CPUs, MemMiB: r.MemMiB, DiskMiB: r.DiskMiB, GPUs: r.GPUs,
 			Duration: json.Number(appendSeconds(nil, t.Duration)), Censored: t.Censored})
+		if t.N() > 1 {
+			l.Tasks[len(l.Tasks)-1].Count = json.Number(strconv.Itoa(t.N()))
+		}
 	}
 	return w.enc.Encode(l)
 }
@@ -577,7 +606,13 @@ func (r *jsonlReader) job(line []byte) (*Job, string, error) {
 				return nil, field + q.name, fmt.Errorf("%v; want 0 or more", q.v)
 			}
 		}
-		j.Tasks[i] = Task{Resources: Resources{CPUs: t.CPUs, MemMiB: t.MemMiB, DiskMiB: t.DiskMiB, GPUs: t.GPUs}, Duration: d, Censored: t.Censored}
+		count := 0
+		if t.Count != "" {
+			if count, err = parseCount([]byte(t.Count)); err != nil {
+				return nil, field + "count", err
+			}
+		}
+		j.Tasks[i] = Task{Resources: Resources{CPUs: t.CPUs, MemMiB: t.MemMiB, DiskMiB: t.DiskMiB, GPUs: t.GPUs}, Duration: d, Censored: t.Censored, Count: count}
 	}
 	return j, "", nil
 }

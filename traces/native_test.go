@@ -37,7 +37,7 @@ func nativeOddJobs() []*traces.Job {
 			Tasks: []traces.Task{task(time.Nanosecond, 0.1, 1e-9, 1e300, 0.25, true), task(999999999, 1.0/3, 123456.789, 0, 8, false)}},
 		{ID: "ünï", Submit: 1234567*time.Second + 123456789, User: "u\"", Group: "g,",
 			Tasks: []traces.Task{task(time.Duration(math.MaxInt64), math.MaxFloat64, math.SmallestNonzeroFloat64, 1, 1, true)}},
-		{ID: "last", Submit: time.Duration(math.MaxInt64), Priority: math.MaxInt32, Tasks: []traces.Task{task(90*time.Minute, 64, 2, 3, 0, false)}},
+		{ID: "last", Submit: time.Duration(math.MaxInt64), Priority: math.MaxInt32, Tasks: []traces.Task{task(90*time.Minute, 64, 2, 3, 0, false), {Duration: time.Second, Count: 4096}}},
 	}
 }
 
@@ -119,17 +119,17 @@ func TestNativeExamples(t *testing.T) {
 			{Resources: traces.Resources{CPUs: 1, MemMiB: 1024}, Duration: 31250 * time.Millisecond},
 			{Resources: traces.Resources{CPUs: 1, MemMiB: 1024}, Duration: 29*time.Second + 1}}},
 		{ID: "j2", Submit: 14500 * time.Millisecond, User: "bob", Priority: 2, Tasks: []traces.Task{
-			{Resources: traces.Resources{CPUs: 0.5, MemMiB: 512, GPUs: 1}, Duration: 600 * time.Second, Censored: true}}},
+			{Resources: traces.Resources{CPUs: 0.5, MemMiB: 512, GPUs: 1}, Duration: 600 * time.Second, Censored: true, Count: 64}}},
 	}
 	for format, text := range map[string]string{
-		"apron-csv": traces.NativeCSVHeader + "\r\n" + `j1,0,alice,q1,0,0,1,1024,0,0,31.25,false
-j1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false
+		"apron-csv": traces.NativeCSVHeader + "\r\n" + `j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1
+j1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1
 
-j2,14.5,bob,,2,0,0.5,512,0,1,6e2,true
+j2,14.5,bob,,2,0,0.5,512,0,1,6e2,true,64
 `,
 		"apron-jsonl": `{"id":"j1","submit_s":0,"user":"alice","group":"q1","priority":0,"tasks":[{"cpus":1,"mem_mib":1024,"disk_mib":0,"gpus":0,"duration_s":31.25,"censored":false},{"cpus":1,"mem_mib":1024,"duration_s":29.000000001}]}
 
-{"submit_s":14.5, "id":"j2","user":"bob","priority":2,"tasks":[{"cpus":0.5,"mem_mib":512,"gpus":1,"duration_s":600,"censored":true}]}
+{"submit_s":14.5, "id":"j2","user":"bob","priority":2,"tasks":[{"cpus":0.5,"mem_mib":512,"gpus":1,"duration_s":600,"censored":true,"count":64}]}
 `,
 	} {
 		got, r, err := tfReadString(t, format, traces.Options{}, text)
@@ -181,24 +181,24 @@ func TestNativeWriterRefuses(t *testing.T) {
 
 func TestNativeParseErrors(t *testing.T) {
 	const h = traces.NativeCSVHeader + "\n"
-	const row = "j,1,u,g,0,0,1,1,0,0,5,false\n"
+	const row = "j,1,u,g,0,0,1,1,0,0,5,false,1\n"
 	for _, c := range []struct {
 		format, text string
 		line, column int
 		field, msg   string
 	}{
 		{"apron-csv", "job,submit\n", 1, 0, "", "want the apron-csv header"},
-		{"apron-csv", h + "j,1,u,g,0,0,1,1,0,0,5\n", 2, 0, "", "11 columns; want the 12"},
-		{"apron-csv", h + "j,x,u,g,0,0,1,1,0,0,5,false\n", 2, 2, "submit_s", `"x": want a number of seconds`},
-		{"apron-csv", h + "j,-1,u,g,0,0,1,1,0,0,5,false\n", 2, 2, "submit_s", "0 or more"},
-		{"apron-csv", h + "j,1,u,g,0.5,0,1,1,0,0,5,false\n", 2, 5, "priority", "want an integer"},
-		{"apron-csv", h + "j,1,u,g,0,0,-1,1,0,0,5,false\n", 2, 7, "cpus", "0 or more"},
-		{"apron-csv", h + "j,1,u,g,0,0,1,1,0,NaN,5,false\n", 2, 10, "gpus", "finite"},
-		{"apron-csv", h + "j,1,u,g,0,0,1,1,0,0,5,yes\n", 2, 12, "censored", "want true or false"},
-		{"apron-csv", h + row + "j,1,u,g,0,2,1,1,0,0,5,false\n", 3, 6, "task", "want task 1 next"},
-		{"apron-csv", h + "j,1,u,g,0,1,1,1,0,0,5,false\n", 2, 6, "task", "want task 0"},
-		{"apron-csv", h + row + "j,1,v,g,0,1,1,1,0,0,5,false\n", 3, 3, "user", "same on every row"},
-		{"apron-csv", h + row + "k,0.5,u,g,0,0,1,1,0,0,5,false\n", 3, 2, "submit_s", "submit order"},
+		{"apron-csv", h + "j,1,u,g,0,0,1,1,0,0,5\n", 2, 0, "", "11 columns; want the 13"},
+		{"apron-csv", h + "j,x,u,g,0,0,1,1,0,0,5,false,1\n", 2, 2, "submit_s", `"x": want a number of seconds`},
+		{"apron-csv", h + "j,-1,u,g,0,0,1,1,0,0,5,false,1\n", 2, 2, "submit_s", "0 or more"},
+		{"apron-csv", h + "j,1,u,g,0.5,0,1,1,0,0,5,false,1\n", 2, 5, "priority", "want an integer"},
+		{"apron-csv", h + "j,1,u,g,0,0,-1,1,0,0,5,false,1\n", 2, 7, "cpus", "0 or more"},
+		{"apron-csv", h + "j,1,u,g,0,0,1,1,0,NaN,5,false,1\n", 2, 10, "gpus", "finite"},
+		{"apron-csv", h + "j,1,u,g,0,0,1,1,0,0,5,yes,1\n", 2, 12, "censored", "want true or false"},
+		{"apron-csv", h + row + "j,1,u,g,0,2,1,1,0,0,5,false,1\n", 3, 6, "task", "want task 1 next"},
+		{"apron-csv", h + "j,1,u,g,0,1,1,1,0,0,5,false,1\n", 2, 6, "task", "want task 0"},
+		{"apron-csv", h + row + "j,1,v,g,0,1,1,1,0,0,5,false,1\n", 3, 3, "user", "same on every row"},
+		{"apron-csv", h + row + "k,0.5,u,g,0,0,1,1,0,0,5,false,1\n", 3, 2, "submit_s", "submit order"},
 		{"apron-csv", h + `"j,1,u,g,0,0,1,1,0,0,5,false` + "\n", 2, 1, "", "does not close"},
 		{"apron-jsonl", `{"id":"a","submit_s":1,"tasks":[{"duration_s":1}]} x` + "\n", 1, 0, "", "one JSON object per line"},
 		{"apron-jsonl", `{"id":"a","submit_s":1,"tasks":[{"duration_s":1}],"cpu":2}` + "\n", 1, 0, "", `unknown field "cpu"`},
@@ -227,7 +227,7 @@ func TestNativeParseErrors(t *testing.T) {
 
 // With SkipBad, a bad row is counted and reading goes on.
 func TestNativeSkipBad(t *testing.T) {
-	text := traces.NativeCSVHeader + "\na,1,u,g,0,0,1,1,0,0,5,false\nb,2,u,g,0,0,1,1,0,0,oops,false\nc,3,u,g,0,0,1,1,0,0,5,false\n"
+	text := traces.NativeCSVHeader + "\na,1,u,g,0,0,1,1,0,0,5,false,1\nb,2,u,g,0,0,1,1,0,0,oops,false,1\nc,3,u,g,0,0,1,1,0,0,5,false,1\n"
 	jobs, r, err := tfReadString(t, "apron-csv", traces.Options{SkipBad: true}, text)
 	if s := r.Stats(); err != nil || len(jobs) != 2 || s.Skipped != 1 || s.Lines != 3 || s.FirstBad == nil {
 		t.Errorf("%d jobs, %+v, %v; want jobs a and c, 1 of 3 lines skipped", len(jobs), s, err)
@@ -261,8 +261,8 @@ func TestNativeDetect(t *testing.T) {
 // Several part files read as one table: later parts may repeat the header.
 func TestNativeParts(t *testing.T) {
 	h := traces.NativeCSVHeader + "\n"
-	a := tfWriteTemp(t, "a", []byte(h+"a,1,u,g,0,0,1,1,0,0,5,false\n"))
-	b := tfWriteTemp(t, "b", []byte(h+"a,1,u,g,0,1,1,1,0,0,5,false\nb,2,u,g,0,0,1,1,0,0,5,false\n"))
+	a := tfWriteTemp(t, "a", []byte(h+"a,1,u,g,0,0,1,1,0,0,5,false,1\n"))
+	b := tfWriteTemp(t, "b", []byte(h+"a,1,u,g,0,1,1,1,0,0,5,false,1\nb,2,u,g,0,0,1,1,0,0,5,false,1\n"))
 	r, _ := tfOpen(t, "apron-csv", traces.Options{}, a, b)
 	jobs, err := tfReadAll(r)
 	if err != nil || len(jobs) != 2 || len(jobs[0].Tasks) != 2 {
@@ -273,9 +273,9 @@ func TestNativeParts(t *testing.T) {
 func FuzzNativeCSV(f *testing.F) {
 	h := traces.NativeCSVHeader + "\n"
 	for _, s := range []string{
-		h + "j1,0,alice,q1,0,0,1,1024,0,0,31.25,false\nj1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false\n",
-		h + `"a,""b""",1.5,u,"g",-2,0,0.5,1e3,0,1,600,true` + "\n",
-		h + "j,-0.5,u,g,0,0,1,1,0,0,.5,false\r\n\r\nk,1,,,1,0,0,0,0,0,0,true\n",
+		h + "j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1\nj1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1\n",
+		h + `"a,""b""",1.5,u,"g",-2,0,0.5,1e3,0,1,600,true,3` + "\n",
+		h + "j,-0.5,u,g,0,0,1,1,0,0,.5,false,1\r\n\r\nk,1,,,1,0,0,0,0,0,0,true,2097153\n",
 		h,
 	} {
 		f.Add([]byte(s))

@@ -2,6 +2,7 @@ package traces
 
 import (
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -31,6 +32,9 @@ type Percentiles struct {
 // ReservoirSize is how many tasks Summarize keeps for percentiles.
 const ReservoirSize = 100_000
 
+// reservoir keeps a uniform sample of what it is given, with Li's
+// Algorithm L: after the sample fills it draws how many items to skip, so
+// n copies of an item cost one step per copy that enters the sample.
 type reservoir struct {
 	rng  *rand.Rand
 	seen int64
@@ -38,23 +42,51 @@ type reservoir struct {
 	sums [4]float64
 	min  [4]float64
 	max  [4]float64
+	w    float64 // Algorithm L's running weight
+	next int64   // the number of the next item to enter the full sample
 }
 
-func (r *reservoir) add(x [4]float64) {
+func (r *reservoir) add(x [4]float64) { r.addN(x, 1) }
+
+// addN adds n copies of x.
+func (r *reservoir) addN(x [4]float64, n int64) {
+	if n <= 0 {
+		return
+	}
 	if r.seen == 0 {
 		r.min, r.max = x, x
 	}
-	r.seen++
 	for i, v := range x {
-		r.sums[i] += v
+		r.sums[i] += v * float64(n)
 		r.min[i], r.max[i] = min(r.min[i], v), max(r.max[i], v)
 	}
-	if len(r.xs) < ReservoirSize {
+	end := r.seen + n
+	for r.seen < end && len(r.xs) < ReservoirSize {
 		r.xs = append(r.xs, x)
-	} else if k := r.rng.Int64N(r.seen); k < ReservoirSize {
-		r.xs[k] = x
+		r.seen++
+		if len(r.xs) == ReservoirSize {
+			r.w = math.Exp(math.Log(r.uniform()) / ReservoirSize)
+			r.skip()
+		}
 	}
+	for len(r.xs) == ReservoirSize && r.next <= end {
+		r.xs[r.rng.IntN(ReservoirSize)] = x
+		r.w *= math.Exp(math.Log(r.uniform()) / ReservoirSize)
+		r.skip()
+	}
+	r.seen = end
 }
+
+// skip draws the number of the next item to enter the sample.
+func (r *reservoir) skip() {
+	if r.next < r.seen {
+		r.next = r.seen
+	}
+	r.next += int64(math.Floor(math.Log(r.uniform())/math.Log1p(-r.w))) + 1
+}
+
+// uniform is uniform on (0, 1].
+func (r *reservoir) uniform() float64 { return 1 - r.rng.Float64() }
 
 func (r *reservoir) percentiles(i int) Percentiles {
 	if r.seen == 0 {
@@ -88,21 +120,22 @@ func Summarize(src Source, progress func(jobs int64)) (Summary, error) {
 		}
 		s.Last = max(s.Last, j.Submit)
 		s.Jobs++
-		jobRes.add([4]float64{float64(len(j.Tasks))})
+		jobRes.add([4]float64{float64(j.TaskCount())})
 		hour := int(j.Submit / time.Hour)
 		for len(s.HourlyCPUDemand) <= hour {
 			s.HourlyCPUDemand = append(s.HourlyCPUDemand, 0)
 		}
 		for _, t := range j.Tasks {
-			s.Tasks++
+			n := float64(t.N())
+			s.Tasks += int64(t.N())
 			if t.Censored {
-				s.Censored++
+				s.Censored += int64(t.N())
 			}
 			d := t.Duration.Seconds()
-			s.CPUSeconds += t.Resources.CPUs * d
-			s.GPUSeconds += t.Resources.GPUs * d
-			s.HourlyCPUDemand[hour] += t.Resources.CPUs * d
-			res.add([4]float64{d, t.Resources.CPUs, t.Resources.MemMiB, t.Resources.GPUs})
+			s.CPUSeconds += t.Resources.CPUs * d * n
+			s.GPUSeconds += t.Resources.GPUs * d * n
+			s.HourlyCPUDemand[hour] += t.Resources.CPUs * d * n
+			res.addN([4]float64{d, t.Resources.CPUs, t.Resources.MemMiB, t.Resources.GPUs}, int64(t.N()))
 		}
 		if progress != nil && s.Jobs%100_000 == 0 {
 			progress(s.Jobs)

@@ -233,11 +233,10 @@ func (r *SWFReader) job(line []byte) (*Job, error) {
 	if mem <= 0 {
 		mem = row[swfReqMem].i
 	}
-	task := Task{Resources: Resources{CPUs: 1, MemMiB: float64(max(mem, 0)) / 1024}, Duration: run}
-	tasks := r.alloc.tasks(int(procs))
-	tasks[0] = task
-	for n := 1; n < len(tasks); n *= 2 {
-		copy(tasks[n:], tasks[:n])
+	tasks := r.alloc.tasks(1)
+	tasks[0] = Task{Resources: Resources{CPUs: 1, MemMiB: float64(max(mem, 0)) / 1024}, Duration: run}
+	if procs > 1 {
+		tasks[0].Count = int(procs)
 	}
 	j := r.alloc.job()
 	*j = Job{
@@ -260,9 +259,8 @@ type jobAlloc struct {
 }
 
 const (
-	jobBlock      = 128
-	taskBlock     = 2048
-	smallTaskJobs = 64 // jobs of more tasks get their own slice
+	jobBlock  = 128
+	taskBlock = 2048
 )
 
 func (a *jobAlloc) job() *Job {
@@ -275,9 +273,6 @@ func (a *jobAlloc) job() *Job {
 }
 
 func (a *jobAlloc) tasks(n int) []Task {
-	if n > smallTaskJobs {
-		return make([]Task, n)
-	}
 	if len(a.block) < n {
 		a.block = make([]Task, taskBlock)
 	}

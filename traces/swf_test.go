@@ -107,8 +107,8 @@ func TestSWFSamples(t *testing.T) {
 				}
 				last = j.Submit
 				jobs++
-				tasks += int64(len(j.Tasks))
-				procSeconds += int64(len(j.Tasks)) * int64(j.Tasks[0].Duration/time.Second)
+				tasks += int64(j.TaskCount())
+				procSeconds += int64(j.TaskCount()) * int64(j.Tasks[0].Duration/time.Second)
 			}
 			s := r.Stats()
 			unusable := r.(*traces.SWFReader).Unusable
@@ -174,13 +174,13 @@ func TestSWFJob(t *testing.T) {
 	}
 	for i, w := range want {
 		j := jobs[i]
-		if j.ID != w.id || j.User != w.user || j.Group != w.group || j.Submit != w.submit || len(j.Tasks) != w.tasks || j.Priority != 0 {
+		if j.ID != w.id || j.User != w.user || j.Group != w.group || j.Submit != w.submit || j.TaskCount() != w.tasks || len(j.Tasks) != 1 || j.Priority != 0 {
 			t.Errorf("job %d: %+v; want %+v", i, j, w)
 			continue
 		}
 		for _, task := range j.Tasks {
-			if task != (traces.Task{Resources: traces.Resources{CPUs: 1, MemMiB: w.mem}, Duration: w.run}) {
-				t.Errorf("job %s: task %+v; want 1 CPU, %v MiB, %v", j.ID, task, w.mem, w.run)
+			if task != (traces.Task{Resources: traces.Resources{CPUs: 1, MemMiB: w.mem}, Duration: w.run, Count: w.tasks}) {
+				t.Errorf("job %s: task %+v; want %d of 1 CPU, %v MiB, %v", j.ID, task, w.tasks, w.mem, w.run)
 			}
 		}
 	}

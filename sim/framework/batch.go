@@ -2,10 +2,10 @@ package framework
 
 import (
 	"container/heap"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/apronlab/apron/traces"
@@ -152,16 +152,19 @@ func (b *Batch) readNext() {
 
 func (b *Batch) arrive(tj *traces.Job) {
 	j := &job{id: tj.ID, submit: b.d.Now(), index: -1}
-	info := JobInfo{ID: tj.ID, Tasks: len(tj.Tasks)}
-	for i, t := range tj.Tasks {
+	info := JobInfo{ID: tj.ID, Tasks: tj.TaskCount()}
+	j.pending = make([]pendingTask, 0, info.Tasks)
+	for _, t := range tj.Tasks {
 		res := Resources(t.Resources)
-		task := Task{ID: TaskID(fmt.Sprintf("%s/%d", tj.ID, i)), Job: tj.ID, Resources: res, Duration: t.Duration}
-		j.pending = append(j.pending, pendingTask{task: task, prefs: b.place()})
+		for range t.N() {
+			task := Task{ID: TaskID(tj.ID + "/" + strconv.Itoa(len(j.pending))), Job: tj.ID, Resources: res, Duration: t.Duration}
+			j.pending = append(j.pending, pendingTask{task: task, prefs: b.place()})
+		}
+		if b.cfg.Gang {
+			info.Gang = info.Gang.Add(res.Times(t.N()))
+		}
 		info.Longest = max(info.Longest, t.Duration)
 		info.Largest = maxEach(info.Largest, res)
-		if b.cfg.Gang {
-			info.Gang = info.Gang.Add(res)
-		}
 	}
 	if err := b.d.Submitted(info); err != nil || len(j.pending) == 0 {
 		if err != nil {
