@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"archive/tar"
 	"bufio"
 	"bytes"
 	"compress/gzip"
@@ -14,8 +15,11 @@ import (
 
 // Input reads the lines of one trace table stored in one or more part
 // files, in order, as one stream; gzip and zstd parts are decompressed
-// transparently (detected by their magic bytes, not their names). It knows
-// the file and line of every line it returns, for errors.
+// transparently (detected by their magic bytes, not their names), and the
+// regular files of a tar archive (as Alibaba publishes its tables, .tar.gz)
+// are read in archive order as parts of their own. It knows the file and
+// line of every line it returns, for errors; a file in an archive is named
+// archive:member.
 type Input struct {
 	paths []string
 	next  int
@@ -26,6 +30,8 @@ type Input struct {
 	line  int
 	read  countingReader
 	err   error
+	tr    *tar.Reader // the archive being read, if any
+	arch  string      // its path
 }
 
 // Open opens the part files of one table, to be read in the order given.
@@ -59,6 +65,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func (in *Input) advance() error {
+	if in.tr != nil {
+		if ok, err := in.nextMember(); ok || err != nil {
+			return err
+		}
+	}
 	in.closeCurrent()
 	if in.next >= len(in.paths) {
 		return io.EOF
@@ -90,10 +101,45 @@ func (in *Input) advance() error {
 		r, in.dec = zr, zr.IOReadCloser()
 	}
 	in.br = bufio.NewReaderSize(r, 1<<20)
+	if head, _ := in.br.Peek(512); isTar(head) {
+		in.tr, in.arch = tar.NewReader(in.br), in.file
+		if ok, err := in.nextMember(); !ok && err == nil {
+			return in.advance() // an archive of no regular file
+		} else if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
+// isTar reports whether b starts with a POSIX (ustar) tar header.
+func isTar(b []byte) bool { return len(b) >= 263 && string(b[257:262]) == "ustar" }
+
+// nextMember moves to the next regular file of the archive; false at its
+// end.
+func (in *Input) nextMember() (bool, error) {
+	for {
+		h, err := in.tr.Next()
+		if err == io.EOF {
+			in.tr = nil
+			return false, nil
+		}
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				err = fmt.Errorf("truncated archive: %w", err)
+			}
+			return false, fmt.Errorf("%s: %w", in.arch, err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			in.file, in.line = in.arch+":"+h.Name, 0
+			in.br = bufio.NewReaderSize(in.tr, 1<<20)
+			return true, nil
+		}
+	}
+}
+
 func (in *Input) closeCurrent() {
+	in.tr = nil
 	if in.dec != nil {
 		in.dec.Close()
 		in.dec = nil

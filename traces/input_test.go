@@ -1,6 +1,7 @@
 package traces_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"errors"
@@ -44,12 +45,37 @@ func zst(t *testing.T, s string) []byte {
 
 // Part files in plain text, gzip and zstd read as one stream, with the
 // file and line of every line known.
+// tarOf is a tar archive of name, content pairs; a name ending in / is a
+// directory.
+func tarOf(t *testing.T, files ...string) string {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	for i := 0; i < len(files); i += 2 {
+		h := &tar.Header{Name: files[i], Mode: 0o644, Size: int64(len(files[i+1])), Typeflag: tar.TypeReg}
+		if strings.HasSuffix(files[i], "/") {
+			h.Typeflag, h.Mode = tar.TypeDir, 0o755
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(files[i+1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 func TestInputReadsPartsAcrossCompressions(t *testing.T) {
 	dir := t.TempDir()
 	a := write(t, dir, "part-0", []byte("a1\na2\n"))
 	b := write(t, dir, "part-1", gz(t, "b1\r\nb2"))
 	c := write(t, dir, "part-2", zst(t, "c1\n"))
-	in, err := traces.Open(a, b, c)
+	d := write(t, dir, "part-3.tar.gz", gz(t, tarOf(t, "d.csv", "d1\nd2\n", "sub/", "", "e.csv", "e1\n")))
+	in, err := traces.Open(a, b, c, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +92,7 @@ func TestInputReadsPartsAcrossCompressions(t *testing.T) {
 		file, n := in.Pos()
 		got = append(got, string(line)+"@"+filepath.Base(file)+":"+string(rune('0'+n)))
 	}
-	want := "a1@part-0:1 a2@part-0:2 b1@part-1:1 b2@part-1:2 c1@part-2:1"
+	want := "a1@part-0:1 a2@part-0:2 b1@part-1:1 b2@part-1:2 c1@part-2:1 d1@part-3.tar.gz:d.csv:1 d2@part-3.tar.gz:d.csv:2 e1@part-3.tar.gz:e.csv:1"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("got %v; want %s", got, want)
 	}
@@ -76,7 +102,8 @@ func TestInputReadsPartsAcrossCompressions(t *testing.T) {
 // trace.
 func TestInputTruncatedCompressionIsAnError(t *testing.T) {
 	long := strings.Repeat("0 1 2 3 4 5 6 7 8 9\n", 5000)
-	for name, data := range map[string][]byte{"cut.gz": gz(t, long), "cut.zst": zst(t, long)} {
+	archive := []byte(tarOf(t, "a.csv", long, "b.csv", long))
+	for name, data := range map[string][]byte{"cut.gz": gz(t, long), "cut.zst": zst(t, long), "cut.tar": archive, "cut.tar.gz": gz(t, string(archive))} {
 		p := write(t, t.TempDir(), name, data[:len(data)/2])
 		in, err := traces.Open(p)
 		if err == nil {

@@ -108,30 +108,6 @@ func TestSimBadConfig(t *testing.T) {
 	}
 }
 
-func TestTraceInfoOnRealSamples(t *testing.T) {
-	kth := "../../../shared/traces/swf/KTH-SP2-1996-2.1-cln.swf"
-	nodes := "../../../shared/traces/alibaba-gpu-v2023/openb_node_list_all_node.csv"
-	if _, err := os.Stat(kth); err != nil {
-		t.Skipf("shared trace samples not found beside the checkout: %v", err)
-	}
-	out, err := runApron(t, "trace", "info", kth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"format   swf", "lines    28476 read", "header   MaxProcs: 100", "jobs     28467", "tasks    218025"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("trace info lacks %q:\n%s", want, out)
-		}
-	}
-	out, err = runApron(t, "trace", "info", nodes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out, "machines 1523") || !strings.Contains(out, "6212 GPUs") {
-		t.Errorf("trace info of the openb nodes:\n%s", out)
-	}
-}
-
 func TestTraceGenConvertSlice(t *testing.T) {
 	dir := t.TempDir()
 	gen := filepath.Join(dir, "fb.csv")
