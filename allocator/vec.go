@@ -148,4 +148,16 @@ func (v vec) isZero() bool {
 	return true
 }
 
-func (v vec) equal(o vec) bool { return v.contains(o) && o.contains(v) }
+// equal reports whether v and o hold the same amounts (a missing entry is
+// zero).
+func (v vec) equal(o vec) bool {
+	if len(v) < len(o) {
+		v, o = o, v
+	}
+	for i, q := range v {
+		if q != o.at(i) {
+			return false
+		}
+	}
+	return true
+}
