@@ -23,6 +23,8 @@ type Config struct {
 	Allocator      AllocConfig `yaml:"allocator" json:"allocator"`
 	Master         Master      `yaml:"master" json:"master"`
 	Cluster        []Group     `yaml:"cluster" json:"cluster"`
+	// Machines adds the machines of a trace's machine table to the cluster.
+	Machines *Machines `yaml:"machines" json:"machines,omitempty"`
 	// MachineEvents add, remove and update agents over time: an agent that
 	// leaves loses its tasks (reported lost; batch frameworks run them
 	// again), and an update replaces the agent, so its tasks are lost too.
@@ -185,8 +187,13 @@ func (c *Config) Finish() error {
 	if c.TaskFailure < 0 || c.TaskFailure > 1 {
 		return fmt.Errorf("task_failure %v: want a probability from 0 to 1", c.TaskFailure)
 	}
+	if c.Machines != nil {
+		if err := c.loadMachines(); err != nil {
+			return err
+		}
+	}
 	if len(c.Cluster) == 0 {
-		return fmt.Errorf("cluster: no agents; want at least one group such as {name: host, count: 9, resources: \"cpus:8;mem:16384\"}")
+		return fmt.Errorf("cluster: no agents; want at least one group such as {name: host, count: 9, resources: \"cpus:8;mem:16384\"}, or machines: {trace: [FILE]}")
 	}
 	for i, g := range c.Cluster {
 		if g.Name == "" || g.Resources.IsEmpty() || g.Count < 0 {

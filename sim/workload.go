@@ -201,7 +201,7 @@ func (f *feed) framework(name string) (*group, error) {
 	if g := f.groups[name]; g != nil {
 		return g, nil
 	}
-	fwName, role := "trace", f.w.Role
+	fwName, role := f.w.Role, f.w.Role
 	if f.w.GroupBy != "one" {
 		fwName, role = name, f.w.Role+"/"+name
 	}

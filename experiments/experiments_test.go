@@ -1,0 +1,228 @@
+package experiments_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apronlab/apron/experiments"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// small is a study small enough for tests: the static-vs-shared scenario
+// cut to a few jobs, two policies, two seeds.
+const small = `
+name: small
+base: static-vs-shared
+sim:
+  sample_interval: 30s
+  frameworks:
+    - {name: hadoop, role: hadoop, kind: batch, jobs: [{count: 4, every: 30s, tasks: 20, task: "cpus:1;mem:2048", duration: 40s, exponential: true}]}
+    - {name: spark, role: spark, kind: batch, jobs: [{submit: 60s, count: 3, every: 40s, tasks: 8, task: "cpus:2;mem:4096", duration: 60s, exponential: true}]}
+policies: [static, drf]
+seeds: 2
+`
+
+func writeStudy(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "study.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func execute(t *testing.T, study string, opts experiments.Options) experiments.Report {
+	t.Helper()
+	s, err := experiments.Load(study, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := experiments.Execute(context.Background(), s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// outputs reads the aggregate and the figures of a study's results.
+func outputs(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	for _, name := range []string{"aggregate.csv", "speedup.csv"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = data
+	}
+	figs, _ := filepath.Glob(filepath.Join(dir, "figures", "*"))
+	for _, f := range figs {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out["figures/"+filepath.Base(f)] = data
+	}
+	return out
+}
+
+func TestStudyRunsAggregatesAndResumes(t *testing.T) {
+	study := writeStudy(t, small)
+	root := t.TempDir()
+	rep := execute(t, study, experiments.Options{Dir: root})
+	if rep.Total != 4 || rep.Ran != 4 || !rep.Aggregated {
+		t.Fatalf("report %+v; want 4 runs run and aggregated", rep)
+	}
+	first := outputs(t, rep.Dir)
+	if len(first) != 2+5*2 {
+		t.Fatalf("outputs %d files; want aggregate, speedup and 5 figures in 2 formats", len(first))
+	}
+	agg := string(first["aggregate.csv"])
+	for _, want := range []string{"variant,policy,point,metric,key,n,mean,ci95", "static,static,,job_time_sum_s,hadoop,2,", "drf,drf,,utilization,cpus,2,"} {
+		if !strings.Contains(agg, want) {
+			t.Errorf("aggregate.csv lacks %q:\n%s", want, agg)
+		}
+	}
+	if sp := string(first["speedup.csv"]); !strings.Contains(sp, "drf,drf,,hadoop,2,") {
+		t.Errorf("speedup.csv:\n%s", sp)
+	}
+	// Again: every run is found done, and the outputs are the same bytes.
+	rep = execute(t, study, experiments.Options{Dir: root})
+	if rep.Ran != 0 || rep.Skipped != 4 {
+		t.Fatalf("second run %+v; want all 4 skipped", rep)
+	}
+	for name, data := range outputs(t, rep.Dir) {
+		if !bytes.Equal(data, first[name]) {
+			t.Errorf("%s differs between runs", name)
+		}
+	}
+	// A changed key re-runs only what it changes.
+	rep = execute(t, writeStudy(t, small+"baseline: static\nsweep: {allocator.allocation_interval: [1s]}\n"), experiments.Options{Dir: root})
+	if rep.Ran != 4 {
+		t.Fatalf("after a sweep was added: %+v; want the 4 runs (new folders) run", rep)
+	}
+}
+
+// Shards merged equal one unsharded run, byte for byte.
+func TestShardsMergeExactly(t *testing.T) {
+	study := writeStudy(t, small)
+	whole := execute(t, study, experiments.Options{Dir: t.TempDir(), Workers: 1})
+	root := t.TempDir()
+	var dirs []string
+	for i := range 3 {
+		rep := execute(t, study, experiments.Options{Dir: filepath.Join(root, "shard", string(rune('0'+i))), Shard: i, Shards: 3})
+		if rep.Aggregated {
+			t.Fatalf("shard %d aggregated alone", i)
+		}
+		dirs = append(dirs, rep.Dir)
+	}
+	dest := filepath.Join(root, "merged")
+	if err := experiments.Merge(dest, dirs...); err != nil {
+		t.Fatal(err)
+	}
+	want := outputs(t, whole.Dir)
+	got := outputs(t, dest)
+	if len(got) != len(want) {
+		t.Fatalf("merged %d files; want %d", len(got), len(want))
+	}
+	for name, data := range want {
+		if !bytes.Equal(got[name], data) {
+			t.Errorf("%s: merged differs from the unsharded run", name)
+		}
+	}
+	if err := experiments.Merge(filepath.Join(root, "partial"), dirs[:2]...); err == nil || !strings.Contains(err.Error(), "finished in no shard") {
+		t.Errorf("merge of 2 of 3 shards: %v; want an error naming the missing runs", err)
+	}
+}
+
+// Figures are golden files: go test ./experiments -run Golden -update
+// rewrites them.
+func TestFiguresGolden(t *testing.T) {
+	rep := execute(t, writeStudy(t, small), experiments.Options{Dir: t.TempDir()})
+	for name, data := range outputs(t, rep.Dir) {
+		golden := filepath.Join("testdata", "golden", strings.ReplaceAll(name, "/", "_"))
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (go test ./experiments -run Golden -update writes it)", err)
+		}
+		if !bytes.Equal(data, want) {
+			t.Errorf("%s differs from %s (-update rewrites it after a deliberate change)", name, golden)
+		}
+	}
+}
+
+func TestBadStudies(t *testing.T) {
+	for _, c := range []struct{ name, text, want string }{
+		{"unknown key", "name: x\nbase: static-vs-shared\nfrobnicate: 1\n", "frobnicate"},
+		{"no name", "base: static-vs-shared\n", "name: empty"},
+		{"bad seeds", "name: x\nbase: static-vs-shared\nseeds: 0\n", "seeds: 0"},
+		{"bad figure", "name: x\nbase: static-vs-shared\nfigures: [pie]\n", `figures: "pie"`},
+		{"bad baseline", "name: x\nbase: static-vs-shared\nbaseline: asset\n", `baseline "asset"`},
+		{"sweep not a list", "name: x\nbase: static-vs-shared\nsweep: {seed: 3}\n", "sweep.seed"},
+		{"bad sweep key", "name: x\nbase: static-vs-shared\nsweep: {frameworks.nosuch.refuse: [1s]}\n", `no element named "nosuch"`},
+		{"bad sim value", "name: x\nbase: static-vs-shared\nsim: {allocator: {policy: nosuch}}\n", "nosuch"},
+		{"no base", "name: x\nbase: nosuch-scenario\n", "nosuch-scenario"},
+		{"missing trace", "name: x\nbase: static-vs-shared\nsim: {workload: {trace: [$TRACES/none.swf]}}\n", "none.swf"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := experiments.Load(writeStudy(t, c.text), nil)
+			if err == nil {
+				_, err = s.Runs()
+			}
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v; want one saying %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestSetOverrides(t *testing.T) {
+	s, err := experiments.Load(writeStudy(t, small), []string{"seeds=3", "policies=[drf]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs, err := s.Runs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 3 || runs[0].Policy != "drf" || runs[2].Seed != 3 {
+		t.Fatalf("runs %+v; want drf with seeds 1 to 3", runs)
+	}
+	var buf bytes.Buffer
+	if err := experiments.PrintMatrix(&buf, s); err != nil || !strings.Contains(buf.String(), "drf/seed-3") {
+		t.Fatalf("matrix: %v\n%s", err, buf.String())
+	}
+}
+
+// Every built-in study expands and checks.
+func TestBuiltinStudiesExpand(t *testing.T) {
+	for _, name := range experiments.Builtin() {
+		t.Run(name, func(t *testing.T) {
+			s, err := experiments.Load(name, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Runs(); err != nil {
+				if strings.Contains(err.Error(), "$TRACES") {
+					t.Skipf("trace samples not here: %v", err)
+				}
+				t.Fatal(err)
+			}
+		})
+	}
+}

@@ -1,0 +1,134 @@
+package experiments
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/apronlab/apron/sim"
+)
+
+// Run is one simulation of a study: a policy, a point of the sweep and a
+// seed.
+type Run struct {
+	ID     string    `json:"id"` // its folder under the study's results
+	Policy string    `json:"policy"`
+	Point  []Setting `json:"point,omitempty"`
+	Seed   uint64    `json:"seed"`
+	Config []byte    `json:"-"`    // the effective simulation config, YAML
+	Hash   string    `json:"hash"` // sha256 of Config
+}
+
+// Setting is one swept key's value.
+type Setting struct {
+	Key   string `json:"key"`
+	Value any    `json:"value"`
+}
+
+// Variant names a run's policy and point, its seeds aside: what the
+// aggregate averages over.
+func (r Run) Variant() string {
+	if len(r.Point) == 0 {
+		return r.Policy
+	}
+	return r.Policy + " " + pointLabel(r.Point)
+}
+
+func pointLabel(p []Setting) string {
+	var parts []string
+	for _, s := range p {
+		parts = append(parts, fmt.Sprintf("%s=%v", s.Key, s.Value))
+	}
+	return strings.Join(parts, ",")
+}
+
+// Runs expands the study into its runs, in order: policies, then sweep
+// points, then seeds. Each run's config is checked as the simulator checks
+// it; the first bad one is an error naming the run and the key.
+func (s *Study) Runs() ([]Run, error) {
+	points := s.points()
+	var runs []Run
+	for _, p := range s.Policies {
+		for _, pt := range points {
+			for _, seed := range s.Seeds {
+				r, err := s.run(p, pt, seed)
+				if err != nil {
+					return nil, err
+				}
+				runs = append(runs, r)
+			}
+		}
+	}
+	return runs, nil
+}
+
+// points is the grid of the sweep, keys in order.
+func (s *Study) points() [][]Setting {
+	flat := flatten("", s.Sweep)
+	points := [][]Setting{nil}
+	for _, k := range sortedKeys(flat) {
+		var next [][]Setting
+		for _, pt := range points {
+			for _, v := range flat[k].([]any) {
+				next = append(next, append(append([]Setting(nil), pt...), Setting{k, v}))
+			}
+		}
+		points = next
+	}
+	return points
+}
+
+func (s *Study) run(p Policy, pt []Setting, seed uint64) (Run, error) {
+	r := Run{Policy: p.Name, Point: pt, Seed: seed}
+	dir := []string{p.Name}
+	if len(pt) > 0 {
+		dir = append(dir, safeName(pointLabel(pt)))
+	}
+	r.ID = path.Join(append(dir, fmt.Sprintf("seed-%d", seed))...)
+	tree := map[string]any{}
+	if err := yaml.Unmarshal(s.base, &tree); err != nil {
+		return r, fmt.Errorf("base: %w", err)
+	}
+	merge(tree, s.Sim)
+	sets := flatten("", p.Set)
+	for _, k := range sortedKeys(sets) {
+		if err := setPath(tree, k, sets[k]); err != nil {
+			return r, fmt.Errorf("policies %s: set %s: %w", p.Name, k, err)
+		}
+	}
+	for _, st := range pt {
+		if err := setPath(tree, st.Key, st.Value); err != nil {
+			return r, fmt.Errorf("sweep.%s: %w", st.Key, err)
+		}
+	}
+	tree["seed"] = seed
+	tree["name"] = s.Name
+	if err := s.resolvePaths(tree); err != nil {
+		return r, err
+	}
+	cfg, err := yaml.Marshal(tree)
+	if err != nil {
+		return r, err
+	}
+	if _, err := sim.ParseConfig("run "+r.ID, bytes.NewReader(cfg)); err != nil {
+		return r, err
+	}
+	sum := sha256.Sum256(cfg)
+	r.Config, r.Hash = cfg, hex.EncodeToString(sum[:])
+	return r, nil
+}
+
+// safeName makes a label fit for a folder name.
+func safeName(s string) string {
+	return strings.Map(func(c rune) rune {
+		if strings.ContainsRune(`/\:*?"<>| `, c) {
+			return '_'
+		}
+		return c
+	}, s)
+}

@@ -1,0 +1,146 @@
+package experiments
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+)
+
+// series is a quantity over time: sorted times (s) and values.
+type series struct{ t, v []float64 }
+
+// timeseries reads the samples of one run's timeseries.csv whose metric
+// want accepts, keyed by metric and key.
+func timeseries(runDir string, want func(metric string) bool) (map[metric]*series, error) {
+	p := filepath.Join(runDir, "timeseries.csv")
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	if _, err := r.Read(); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	out := map[metric]*series{}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if len(rec) != 4 || !want(rec[1]) {
+			continue
+		}
+		t, err1 := strconv.ParseFloat(rec[0], 64)
+		v, err2 := strconv.ParseFloat(rec[3], 64)
+		if err1 != nil || err2 != nil {
+			line, _ := r.FieldPos(0)
+			return nil, fmt.Errorf("%s:%d: want numbers in time_s and value", p, line)
+		}
+		k := metric{rec[1], rec[2]}
+		s := out[k]
+		if s == nil {
+			s = &series{}
+			out[k] = s
+		}
+		s.t, s.v = append(s.t, t), append(s.v, v)
+	}
+}
+
+// meanOver averages series sampled at the same times (the runs of one
+// variant, whose seeds differ); a time some runs lack averages those that
+// have it.
+func meanOver(ss []*series) *series {
+	sum, n := map[float64]float64{}, map[float64]int{}
+	for _, s := range ss {
+		for i, t := range s.t {
+			sum[t] += s.v[i]
+			n[t]++
+		}
+	}
+	out := &series{}
+	for _, t := range slices.Sorted(maps.Keys(sum)) {
+		out.t, out.v = append(out.t, t), append(out.v, sum[t]/float64(n[t]))
+	}
+	return out
+}
+
+// ratio divides a by b where both have a sample and b is not zero.
+func ratio(a, b *series, scale float64) *series {
+	at := map[float64]float64{}
+	for i, t := range b.t {
+		at[t] = b.v[i]
+	}
+	out := &series{}
+	for i, t := range a.t {
+		if d, ok := at[t]; ok && d != 0 {
+			out.t, out.v = append(out.t, t), append(out.v, scale*a.v[i]/d)
+		}
+	}
+	return out
+}
+
+// thin averages s into at most n points, for figures of long runs.
+func thin(s *series, n int) *series {
+	if len(s.t) <= n {
+		return s
+	}
+	step := (len(s.t) + n - 1) / n
+	out := &series{}
+	for i := 0; i < len(s.t); i += step {
+		j := min(i+step, len(s.t))
+		var st, sv float64
+		for k := i; k < j; k++ {
+			st += s.t[k]
+			sv += s.v[k]
+		}
+		out.t, out.v = append(out.t, st/float64(j-i)), append(out.v, sv/float64(j-i))
+	}
+	return out
+}
+
+// jobTimes reads a column (wait_s or completion_s) of the completed jobs of
+// one run's jobs.csv.
+func jobTimes(runDir, column string) ([]float64, error) {
+	p := filepath.Join(runDir, "jobs.csv")
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	col, status := slices.Index(head, column), slices.Index(head, "status")
+	if col < 0 || status < 0 {
+		return nil, fmt.Errorf("%s: no %s or status column", p, column)
+	}
+	var out []float64
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if rec[status] != "completed" {
+			continue
+		}
+		if x, err := strconv.ParseFloat(rec[col], 64); err == nil {
+			out = append(out, x)
+		}
+	}
+}

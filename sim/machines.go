@@ -1,0 +1,73 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/apronlab/apron/sim/framework"
+	"github.com/apronlab/apron/traces"
+)
+
+// Machines takes the cluster from a trace's machine table: the machines
+// present at time 0 are the starting agents (named by their trace ids), and
+// every later add, remove and update becomes a machine event.
+type Machines struct {
+	Trace         []string `yaml:"trace" json:"trace"`
+	Format        string   `yaml:"format" json:"format,omitempty"`
+	SkipBad       bool     `yaml:"skip_bad" json:"skip_bad,omitempty"`
+	MachineCPUs   float64  `yaml:"machine_cpus" json:"machine_cpus,omitempty"`
+	MachineMemMiB float64  `yaml:"machine_mem" json:"machine_mem,omitempty"`
+	// Skipped counts the malformed lines skipped with SkipBad.
+	Skipped int64 `yaml:"-" json:"skipped,omitempty"`
+	loaded  bool
+}
+
+// loadMachines reads the machine table into the cluster and the machine
+// events. A machine with neither CPUs nor GPUs (a trace row of zero
+// capacity) is left out: nothing could run on it.
+func (c *Config) loadMachines() error {
+	m := c.Machines
+	if m.loaded {
+		return nil
+	}
+	m.loaded = true
+	if len(m.Trace) == 0 {
+		return errors.New("machines.trace: no file; want the part files of a machine table")
+	}
+	t, err := traces.OpenTable(m.Format, true, traces.Options{SkipBad: m.SkipBad, MachineCPUs: m.MachineCPUs, MachineMemMiB: m.MachineMemMiB}, m.Trace...)
+	if err != nil {
+		return fmt.Errorf("machines.trace: %w", err)
+	}
+	defer t.Close()
+	if t.Machines == nil {
+		return fmt.Errorf("machines.trace: %s holds jobs, not machines", m.Trace[0])
+	}
+	for {
+		e, err := t.Machines.NextMachine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("machines.trace: %w", err)
+		}
+		c.addMachineEvent(e)
+	}
+	m.Skipped = t.Stats().Skipped
+	return nil
+}
+
+func (c *Config) addMachineEvent(e *traces.MachineEvent) {
+	c0 := e.Machine.Capacity
+	if e.Kind != traces.MachineRemove && c0.CPUs <= 0 && c0.GPUs <= 0 {
+		return
+	}
+	res := Resources{framework.Resources(c0)}
+	if e.At == 0 && e.Kind == traces.MachineAdd {
+		c.Cluster = append(c.Cluster, Group{Name: e.Machine.ID, Count: 1, Resources: res, Attributes: e.Machine.Attributes})
+		return
+	}
+	kind := map[traces.MachineEventKind]string{traces.MachineAdd: "add", traces.MachineRemove: "remove", traces.MachineUpdate: "update"}[e.Kind]
+	c.MachineEvents = append(c.MachineEvents, MachineEvent{At: Duration(max(e.At, time.Duration(0))), Kind: kind, Name: e.Machine.ID, Resources: res, Attributes: e.Machine.Attributes})
+}
