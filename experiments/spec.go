@@ -3,10 +3,10 @@ package experiments
 import (
 	"bytes"
 	"errors"
-	"reflect"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
