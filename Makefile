@@ -4,16 +4,39 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test lint fuzz bench bench-long clean
+.PHONY: all build test gotest notebooks lint fuzz bench bench-long clean
 
 all: lint test
 
 build:
 	$(GO) build -o apron ./cmd/apron
 
-# Every unit, property, golden and integration test, with the fuzz seeds.
-test:
+# Every unit, property, golden and integration test, with the fuzz seeds;
+# then every notebook (skipped, saying why, without Jupyter).
+test: gotest notebooks
+
+gotest:
 	$(GO) test -count=1 $(PKGS)
+
+# Executes every notebook headless: the Go kernel GoNB and goimports are
+# pinned in tools/go.mod, Jupyter's nbconvert comes from Debian
+# (jupyter-nbconvert python3-nbclient python3-ipykernel). The notebooks run
+# their studies into results/ and the executed copies go to
+# results/notebooks.
+notebooks:
+	@if ! command -v jupyter >/dev/null 2>&1 || ! jupyter nbconvert --version >/dev/null 2>&1; then \
+	  echo "notebooks: skipped: Jupyter's nbconvert is not installed (Debian: apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel)"; \
+	  exit 0; fi; \
+	set -e; \
+	(cd tools && $(GO) build -o ../bin/gonb github.com/janpfeifer/gonb && $(GO) build -o ../bin/goimports golang.org/x/tools/cmd/goimports); \
+	PATH="$(CURDIR)/bin:$$PATH" bin/gonb --install --force_deps --logtostderr=false; \
+	mkdir -p results/notebooks; \
+	for nb in notebooks/*.ipynb; do \
+	  echo "notebooks: executing $$nb"; \
+	  APRON_ROOT="$(CURDIR)" PATH="$(CURDIR)/bin:$$PATH" jupyter nbconvert --to notebook --execute \
+	    --ExecutePreprocessor.timeout=3600 --output-dir results/notebooks "$$nb" 2>results/notebooks/nbconvert.log \
+	    || { tail -40 results/notebooks/nbconvert.log; exit 1; }; \
+	done
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -40,4 +63,4 @@ bench-long:
 	$(GO) test ./sim -run '^$$' -bench 'BenchmarkGoogleScaleMonth' -benchtime 1x -timeout 3h
 
 clean:
-	rm -f apron
+	rm -rf apron bin

@@ -280,6 +280,11 @@ func stack(p *plot.Plot, names []string, ss map[string]*series, unit float64) er
 		p.Legend.Add(name, pg)
 		lower = upper
 	}
+	top := 0.0
+	for _, y := range lower {
+		top = max(top, y)
+	}
+	p.Y.Max = top * 1.25 // room for the legend
 	return nil
 }
 

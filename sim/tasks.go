@@ -48,7 +48,7 @@ func (s *Sim) startTask(t *task, d time.Duration) {
 	t.f.stats.tasks++
 	s.rec.taskStarted(t)
 	s.update(t.f, framework.Status{Task: t.id, Agent: string(t.agent.id), State: framework.TaskRunning})
-	if d <= 0 {
+	if d < 0 {
 		return // runs until killed or lost
 	}
 	end, state := d, framework.TaskFinished

@@ -27,6 +27,9 @@ type Workload struct {
 	Generator string            `yaml:"generator" json:"generator,omitempty"` // google-scale or facebook-hadoop
 	Custom    *traces.Generator `yaml:"custom" json:"custom,omitempty"`       // a generator spelled out
 	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the jobs (default 1)
+	// TimeScale multiplies a trace's submit times: 0.01 submits its jobs
+	// a hundred times as fast, task durations kept (default 1).
+	TimeScale float64 `yaml:"time_scale" json:"time_scale,omitempty"`
 	Seed      uint64            `yaml:"seed" json:"seed"`
 	GroupBy   string            `yaml:"group_by" json:"group_by"` // one, user, queue or priority
 	Kind      string            `yaml:"kind" json:"kind"`         // batch or gang
@@ -100,10 +103,10 @@ func (w *Workload) source() (jobStream, error) {
 			t.Close()
 			return jobStream{}, fmt.Errorf("workload.trace: %s holds machines, not jobs", w.Trace[0])
 		}
-		src, err := traces.Slice{Fraction: w.Scale, Seed: w.Seed}.Jobs(t.Jobs)
+		src, err := traces.Slice{Fraction: w.Scale, Seed: w.Seed, TimeScale: w.TimeScale}.Jobs(t.Jobs)
 		if err != nil {
 			t.Close()
-			return jobStream{}, fmt.Errorf("workload.scale: %w", err)
+			return jobStream{}, fmt.Errorf("workload.scale or time_scale: %w", err)
 		}
 		return jobStream{src, t}, nil
 	}

@@ -28,11 +28,16 @@ type Task struct {
 	Job       string // the job it belongs to, for accounting
 	Resources allocator.Resources
 	// Duration is how long the task runs: the simulator runs it that long,
-	// the live runtime burns its resources that long. 0 means until killed.
+	// the live runtime burns its resources that long. Forever (any
+	// negative duration) runs until killed; 0 ends at once.
 	Duration time.Duration
 	// Command, if set, is what the live runtime runs instead of burning.
 	Command string
 }
+
+// Forever is the Duration of a task that runs until it is killed, such as
+// a service's.
+const Forever time.Duration = -1
 
 // State is a task's state, as in Mesos.
 type State string

@@ -47,7 +47,7 @@ func (s *Service) Offers(d Driver, offers []Offer) {
 			}
 			left = rest
 			s.next++
-			launch = append(launch, Task{ID: TaskID(fmt.Sprintf("%s/%d", s.Name, s.next)), Job: s.Name, Resources: s.Task})
+			launch = append(launch, Task{ID: TaskID(fmt.Sprintf("%s/%d", s.Name, s.next)), Job: s.Name, Resources: s.Task, Duration: Forever})
 		}
 		for _, t := range launch {
 			s.running[t.ID] = true
