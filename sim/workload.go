@@ -29,13 +29,13 @@ type Workload struct {
 	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the jobs (default 1)
 	// TimeScale multiplies a trace's submit times: 0.01 submits its jobs
 	// a hundred times as fast, task durations kept (default 1).
-	TimeScale float64 `yaml:"time_scale" json:"time_scale,omitempty"`
-	Seed      uint64            `yaml:"seed" json:"seed"`
-	GroupBy   string            `yaml:"group_by" json:"group_by"` // one, user, queue or priority
-	Kind      string            `yaml:"kind" json:"kind"`         // batch or gang
-	Role      string            `yaml:"role" json:"role"`         // default "trace"
-	Decision  *Decision         `yaml:"decision" json:"decision,omitempty"`
-	Refuse    Duration          `yaml:"refuse" json:"refuse,omitempty"`
+	TimeScale float64   `yaml:"time_scale" json:"time_scale,omitempty"`
+	Seed      uint64    `yaml:"seed" json:"seed"`
+	GroupBy   string    `yaml:"group_by" json:"group_by"` // one, user, queue or priority
+	Kind      string    `yaml:"kind" json:"kind"`         // batch or gang
+	Role      string    `yaml:"role" json:"role"`         // default "trace"
+	Decision  *Decision `yaml:"decision" json:"decision,omitempty"`
+	Refuse    Duration  `yaml:"refuse" json:"refuse,omitempty"`
 	// IdleRefuse and ReviveAfter: see FwConfig.
 	IdleRefuse  Duration `yaml:"idle_refuse" json:"idle_refuse,omitempty"`
 	ReviveAfter Duration `yaml:"revive_after" json:"revive_after,omitempty"`
