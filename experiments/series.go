@@ -18,34 +18,15 @@ type series struct{ t, v []float64 }
 // timeseries reads the samples of one run's timeseries.csv whose metric
 // want accepts, keyed by metric and key.
 func timeseries(runDir string, want func(metric string) bool) (map[metric]*series, error) {
-	p := filepath.Join(runDir, "timeseries.csv")
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.ReuseRecord = true
-	if _, err := r.Read(); err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
 	out := map[metric]*series{}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
-		}
+	err := eachRow(filepath.Join(runDir, "timeseries.csv"), nil, func(rec []string) error {
 		if len(rec) != 4 || !want(rec[1]) {
-			continue
+			return nil
 		}
 		t, err1 := strconv.ParseFloat(rec[0], 64)
 		v, err2 := strconv.ParseFloat(rec[3], 64)
 		if err1 != nil || err2 != nil {
-			line, _ := r.FieldPos(0)
-			return nil, fmt.Errorf("%s:%d: want numbers in time_s and value", p, line)
+			return errors.New("want numbers in time_s and value")
 		}
 		k := metric{rec[1], rec[2]}
 		s := out[k]
@@ -54,7 +35,36 @@ func timeseries(runDir string, want func(metric string) bool) (map[metric]*serie
 			out[k] = s
 		}
 		s.t, s.v = append(s.t, t), append(s.v, v)
+		return nil
+	})
+	return out, err
+}
+
+// eachRow reads a CSV file: head, if set, gets the header, then row every
+// record. An error names the file and line.
+func eachRow(p string, head func([]string) error, row func([]string) error) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
 	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	h, err := r.Read()
+	if err == nil && head != nil {
+		err = head(h)
+	}
+	for err == nil {
+		var rec []string
+		if rec, err = r.Read(); err == nil {
+			err = row(rec)
+		}
+	}
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	line, _ := r.FieldPos(0)
+	return fmt.Errorf("%s:%d: %w", p, line, err)
 }
 
 // meanOver averages series sampled at the same times (the runs of one
@@ -112,35 +122,21 @@ func thin(s *series, n int) *series {
 // jobTimes reads a column (wait_s or completion_s) of the completed jobs of
 // one run's jobs.csv.
 func jobTimes(runDir, column string) ([]float64, error) {
-	p := filepath.Join(runDir, "jobs.csv")
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	head, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	col, status := slices.Index(head, column), slices.Index(head, "status")
-	if col < 0 || status < 0 {
-		return nil, fmt.Errorf("%s: no %s or status column", p, column)
-	}
 	var out []float64
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
+	col, status := -1, -1
+	err := eachRow(filepath.Join(runDir, "jobs.csv"), func(head []string) error {
+		col, status = slices.Index(head, column), slices.Index(head, "status")
+		if col < 0 || status < 0 {
+			return fmt.Errorf("no %s or status column", column)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+		return nil
+	}, func(rec []string) error {
+		if rec[status] == "completed" {
+			if x, err := strconv.ParseFloat(rec[col], 64); err == nil {
+				out = append(out, x)
+			}
 		}
-		if rec[status] != "completed" {
-			continue
-		}
-		if x, err := strconv.ParseFloat(rec[col], 64); err == nil {
-			out = append(out, x)
-		}
-	}
+		return nil
+	})
+	return out, err
 }

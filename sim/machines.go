@@ -14,11 +14,7 @@ import (
 // present at time 0 are the starting agents (named by their trace ids), and
 // every later add, remove and update becomes a machine event.
 type Machines struct {
-	Trace         []string `yaml:"trace" json:"trace"`
-	Format        string   `yaml:"format" json:"format,omitempty"`
-	SkipBad       bool     `yaml:"skip_bad" json:"skip_bad,omitempty"`
-	MachineCPUs   float64  `yaml:"machine_cpus" json:"machine_cpus,omitempty"`
-	MachineMemMiB float64  `yaml:"machine_mem" json:"machine_mem,omitempty"`
+	TraceFiles `yaml:",inline"`
 	// Skipped counts the malformed lines skipped with SkipBad.
 	Skipped int64 `yaml:"-" json:"skipped,omitempty"`
 	loaded  bool
@@ -36,7 +32,7 @@ func (c *Config) loadMachines() error {
 	if len(m.Trace) == 0 {
 		return errors.New("machines.trace: no file; want the part files of a machine table")
 	}
-	t, err := traces.OpenTable(m.Format, true, traces.Options{SkipBad: m.SkipBad, MachineCPUs: m.MachineCPUs, MachineMemMiB: m.MachineMemMiB}, m.Trace...)
+	t, err := m.open(true)
 	if err != nil {
 		return fmt.Errorf("machines.trace: %w", err)
 	}

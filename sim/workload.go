@@ -10,19 +10,30 @@ import (
 	"github.com/apronlab/apron/traces"
 )
 
-// Workload is a trace-driven (or generated) workload, streamed: its jobs
-// are grouped into frameworks by GroupBy, each framework a batch (or gang)
-// framework in role Role/<group>, created when its first job arrives.
-type Workload struct {
-	// Trace lists the part files of a job trace, read as one; Format names
-	// its format (detected from the content when empty). SkipBad skips
-	// malformed lines (counted in the manifest); MachineCPUs and
-	// MachineMemMiB size normalised traces.
+// TraceFiles names one trace table: its part files, read as one, and its
+// format (detected from the content when empty). SkipBad skips malformed
+// lines (counted in the manifest); MachineCPUs and MachineMemMiB size
+// normalised traces.
+type TraceFiles struct {
 	Trace         []string `yaml:"trace" json:"trace,omitempty"`
 	Format        string   `yaml:"format" json:"format,omitempty"`
 	SkipBad       bool     `yaml:"skip_bad" json:"skip_bad,omitempty"`
 	MachineCPUs   float64  `yaml:"machine_cpus" json:"machine_cpus,omitempty"`
 	MachineMemMiB float64  `yaml:"machine_mem" json:"machine_mem,omitempty"`
+}
+
+// open opens the table, for its machines or its jobs.
+func (f TraceFiles) open(machines bool) (*traces.Table, error) {
+	opts := traces.Options{SkipBad: f.SkipBad, MachineCPUs: f.MachineCPUs, MachineMemMiB: f.MachineMemMiB}
+	return traces.OpenTable(f.Format, machines, opts, f.Trace...)
+}
+
+// Workload is a trace-driven (or generated) workload, streamed: its jobs
+// are grouped into frameworks by GroupBy, each framework a batch (or gang)
+// framework in role Role/<group>, created when its first job arrives.
+type Workload struct {
+	TraceFiles `yaml:",inline"` // a job trace, or none for a generator
+
 
 	Generator string            `yaml:"generator" json:"generator,omitempty"` // google-scale or facebook-hadoop
 	Custom    *traces.Generator `yaml:"custom" json:"custom,omitempty"`       // a generator spelled out
@@ -94,8 +105,7 @@ func (j jobStream) skipped() int64 {
 // source opens the workload's job stream.
 func (w *Workload) source() (jobStream, error) {
 	if len(w.Trace) > 0 {
-		opts := traces.Options{SkipBad: w.SkipBad, MachineCPUs: w.MachineCPUs, MachineMemMiB: w.MachineMemMiB}
-		t, err := traces.OpenTable(w.Format, false, opts, w.Trace...)
+		t, err := w.open(false)
 		if err != nil {
 			return jobStream{}, fmt.Errorf("workload.trace: %w", err)
 		}
