@@ -226,3 +226,54 @@ func TestBuiltinStudiesExpand(t *testing.T) {
 		})
 	}
 }
+
+// Study files may be TOML or JSON too, and environment variables
+// override their keys.
+func TestStudyFormatsAndEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"s.json": `{"name": "j", "base": "static-vs-shared", "policies": ["drf"], "seeds": 2}`,
+		"s.toml": "name = \"t\"\nbase = \"static-vs-shared\"\npolicies = [\"drf\"]\nseeds = 2\n",
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := experiments.Load(p, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if runs, err := s.Runs(); err != nil || len(runs) != 2 {
+			t.Fatalf("%s: %d runs, %v; want 2", name, len(runs), err)
+		}
+	}
+	t.Setenv("APRON_SEEDS", "4")
+	s, err := experiments.Load(filepath.Join(dir, "s.json"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs, _ := s.Runs(); len(runs) != 4 {
+		t.Fatalf("%d runs with APRON_SEEDS=4; want 4", len(runs))
+	}
+}
+
+// A cancelled study (Ctrl-C) records no unfinished run as done; the next
+// run of it does them.
+func TestInterruptedStudyResumes(t *testing.T) {
+	study := writeStudy(t, small)
+	root := t.TempDir()
+	s, err := experiments.Load(study, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := experiments.Execute(ctx, s, experiments.Options{Dir: root}); err == nil {
+		t.Fatal("a cancelled study reported success")
+	}
+	rep := execute(t, study, experiments.Options{Dir: root})
+	if rep.Ran != 4 || !rep.Aggregated {
+		t.Fatalf("resumed: %+v; want the 4 runs run", rep)
+	}
+}

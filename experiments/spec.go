@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -177,23 +179,39 @@ func (s *Study) policyNames() []string {
 	return out
 }
 
-// seedsHook reads seeds: n as the seeds 1..n.
+// seedsHook reads seeds: a count n (from YAML, TOML, JSON or the
+// environment) as the seeds 1..n.
 func seedsHook(from, to reflect.Type, data any) (any, error) {
 	if to != reflect.TypeOf([]uint64(nil)) {
 		return data, nil
 	}
-	switch n := data.(type) {
+	var n int64
+	switch v := data.(type) {
 	case int:
-		if n < 1 {
-			return nil, fmt.Errorf("seeds: %d; want a count of 1 or more, or a list of seeds", n)
+		n = int64(v)
+	case int64:
+		n = v
+	case float64:
+		if v != math.Trunc(v) {
+			return nil, fmt.Errorf("seeds: %v; want a whole count, or a list of seeds", v)
 		}
-		out := make([]uint64, n)
-		for i := range out {
-			out[i] = uint64(i + 1)
+		n = int64(v)
+	case string:
+		var err error
+		if n, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return nil, fmt.Errorf("seeds: %q; want a count of 1 or more, or a list of seeds", v)
 		}
-		return out, nil
+	default:
+		return data, nil
 	}
-	return data, nil
+	if n < 1 || n > 1_000_000 {
+		return nil, fmt.Errorf("seeds: %d; want a count from 1 to 1000000, or a list of seeds", n)
+	}
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = uint64(i + 1)
+	}
+	return out, nil
 }
 
 // policyHook reads a policy given as a name: the allocator policy of that
