@@ -277,3 +277,19 @@ func TestInterruptedStudyResumes(t *testing.T) {
 		t.Fatalf("resumed: %+v; want the 4 runs run", rep)
 	}
 }
+
+// With one seed there are no confidence intervals; every figure is still
+// drawn.
+func TestOneSeedDrawsEveryFigure(t *testing.T) {
+	s, err := experiments.Load(writeStudy(t, small), []string{"seeds=1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := experiments.Execute(context.Background(), s, experiments.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(outputs(t, rep.Dir)); n != 12 {
+		t.Fatalf("%d outputs; want aggregate, speedup and 5 figures in 2 formats", n)
+	}
+}

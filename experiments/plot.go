@@ -3,6 +3,7 @@ package experiments
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -311,7 +312,11 @@ func speedupFigure(agg aggregated, baseline string) ([][]*plot.Plot, error) {
 		for _, s := range agg.speedups {
 			if s.variant == v && s.est.Mean == s.est.Mean {
 				pts = append(pts, errPoint{x: float64(slices.Index(fws, s.framework)) + off, y: s.est.Mean, e: s.est.CI95})
-				p.Y.Max = max(p.Y.Max, s.est.Mean+max(s.est.CI95, 0)+0.1)
+				top := s.est.Mean
+				if !math.IsNaN(s.est.CI95) { // NaN with one seed
+					top += s.est.CI95
+				}
+				p.Y.Max = max(p.Y.Max, top+0.1)
 			}
 		}
 		if len(pts) == 0 {
@@ -347,7 +352,7 @@ type errPoints []errPoint
 func (e errPoints) Len() int                { return len(e) }
 func (e errPoints) XY(i int) (x, y float64) { return e[i].x, e[i].y }
 func (e errPoints) YError(i int) (float64, float64) {
-	if e[i].e != e[i].e { // NaN: one seed
+	if math.IsNaN(e[i].e) { // one seed
 		return 0, 0
 	}
 	return e[i].e, e[i].e
