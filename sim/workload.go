@@ -34,7 +34,6 @@ func (f TraceFiles) open(machines bool) (*traces.Table, error) {
 type Workload struct {
 	TraceFiles `yaml:",inline"` // a job trace, or none for a generator
 
-
 	Generator string            `yaml:"generator" json:"generator,omitempty"` // google-scale or facebook-hadoop
 	Custom    *traces.Generator `yaml:"custom" json:"custom,omitempty"`       // a generator spelled out
 	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the jobs (default 1)
