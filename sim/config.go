@@ -15,14 +15,20 @@ import (
 // frameworks and their workloads. It is read from YAML; every key is
 // documented in docs/simulation.md.
 type Config struct {
-	Name           string      `yaml:"name" json:"name"`
-	Seed           uint64      `yaml:"seed" json:"seed"`
-	Duration       Duration    `yaml:"duration" json:"duration"`               // stop here; 0: when every batch framework is done
-	SampleInterval Duration    `yaml:"sample_interval" json:"sample_interval"` // default 10s
-	TaskFailure    float64     `yaml:"task_failure" json:"task_failure"`       // probability a task fails
-	Allocator      AllocConfig `yaml:"allocator" json:"allocator"`
-	Master         Master      `yaml:"master" json:"master"`
-	Cluster        []Group     `yaml:"cluster" json:"cluster"`
+	Name           string   `yaml:"name" json:"name"`
+	Seed           uint64   `yaml:"seed" json:"seed"`
+	Duration       Duration `yaml:"duration" json:"duration"`               // stop here; 0: when every batch framework is done
+	SampleInterval Duration `yaml:"sample_interval" json:"sample_interval"` // default 10s
+	TaskFailure    float64  `yaml:"task_failure" json:"task_failure"`       // probability a task fails
+	// StallAfter ends a run without a duration whose jobs wait while
+	// nothing can change: every job arrived, no machine event to come, no
+	// task with an end running, and none started for this long (default
+	// 24h). The waiting jobs are reported incomplete and summary.json says
+	// when the run stalled.
+	StallAfter Duration    `yaml:"stall_after" json:"stall_after"`
+	Allocator  AllocConfig `yaml:"allocator" json:"allocator"`
+	Master     Master      `yaml:"master" json:"master"`
+	Cluster    []Group     `yaml:"cluster" json:"cluster"`
 	// Machines adds the machines of a trace's machine table to the cluster.
 	Machines *Machines `yaml:"machines" json:"machines,omitempty"`
 	// MachineEvents add, remove and update agents over time: an agent that
@@ -180,6 +186,9 @@ func ParseConfig(name string, r io.Reader) (*Config, error) {
 func (c *Config) Finish() error {
 	if c.SampleInterval == 0 {
 		c.SampleInterval = Duration(10 * time.Second)
+	}
+	if c.StallAfter == 0 {
+		c.StallAfter = Duration(24 * time.Hour)
 	}
 	if c.Allocator.AllocationInterval == 0 {
 		c.Allocator.AllocationInterval = Duration(time.Second)

@@ -80,3 +80,30 @@ frameworks: [{name: f, role: r, kind: batch, jobs: [{tasks: 1, task: "cpus:1", d
 		t.Fatalf("err = %v; want one naming machines.trace and the file", err)
 	}
 }
+
+// Two rigid frameworks that each hold half the cluster, waiting for more,
+// wait for ever: the run stops once nothing has started for stall_after,
+// reports when, and reports the jobs incomplete.
+func TestStalledRunEnds(t *testing.T) {
+	cfg, err := sim.ParseConfig("stall.yaml", strings.NewReader(`
+stall_after: 10m
+cluster:
+  - {name: node, count: 2, resources: "cpus:2;mem:2048"}
+frameworks:
+  - {name: a, role: a, kind: gang, jobs: [{tasks: 3, task: "cpus:1;mem:512", duration: 60s}]}
+  - {name: b, role: b, kind: gang, jobs: [{tasks: 3, task: "cpus:1;mem:512", duration: 60s}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, sum := run(t, cfg)
+	if sum.StalledAt < 600 || sum.StalledAt > 700 {
+		t.Fatalf("stalled at %vs; want about 600 s (stall_after) after the start", sum.StalledAt)
+	}
+	if fwSummary(sum, "a").Completed+fwSummary(sum, "b").Completed != 0 {
+		t.Fatalf("a job completed: %+v", sum.Frameworks)
+	}
+	if jobs := readCSV(t, filepath.Join(dir, "jobs.csv")); len(jobs) != 3 || jobs[1][10] != "incomplete" {
+		t.Fatalf("jobs.csv %v; want both jobs incomplete", jobs)
+	}
+}

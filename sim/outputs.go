@@ -42,7 +42,10 @@ func (o *outputs) close() {
 
 // Summary is summary.json.
 type Summary struct {
-	Complete   bool               `json:"complete"`
+	Complete bool `json:"complete"`
+	// StalledAt: the run stopped here with jobs waiting and nothing that
+	// could change (a gang holding offers for ever, say); absent if not.
+	StalledAt  float64            `json:"stalled_at_s,omitempty"`
 	Makespan   float64            `json:"makespan_s"`
 	Simulated  float64            `json:"simulated_s"`
 	Cluster    ClusterSummary     `json:"cluster"`
@@ -110,7 +113,7 @@ func (o *outputs) finish(s *Sim, res Result, version string) error {
 
 func (s *Sim) summary(res Result) Summary {
 	r := s.rec
-	out := Summary{Complete: res.Complete, Makespan: r.makesp.Seconds(), Simulated: res.Simulated.Seconds(),
+	out := Summary{Complete: res.Complete, StalledAt: res.Stalled.Seconds(), Makespan: r.makesp.Seconds(), Simulated: res.Simulated.Seconds(),
 		Cluster: ClusterSummary{Agents: len(s.order), Utilization: map[string]float64{}}}
 	if r.machineErrs > 0 {
 		out.Cluster.MachineEventErrors, out.Cluster.FirstMachineError = r.machineErrs, r.firstMachineErr.Error()

@@ -28,6 +28,11 @@ type Sim struct {
 	rng     *rand.Rand
 	rec     *recorder
 	feed    *feed
+
+	finite          int           // running tasks that will end by themselves
+	lastStart       time.Duration // when a task last started
+	machinesPending int           // machine events still to come
+	stalledAt       time.Duration
 }
 
 type simAgent struct {
@@ -45,6 +50,7 @@ type task struct {
 	res   allocator.Resources // the entries it holds on its agent
 	job   string
 	rec   *jobRec // its job's record, while the job runs
+	ends  bool    // it has a duration, rather than running until killed
 	done  bool
 }
 
@@ -174,6 +180,9 @@ type Result struct {
 	Wall      time.Duration
 	// SkippedLines counts malformed workload trace lines skipped (skip_bad).
 	SkippedLines int64
+	// Stalled says when the run stopped because nothing could happen any
+	// more (see Config.StallAfter); 0 if it did not.
+	Stalled time.Duration
 }
 
 // Run simulates until the end (the configured duration, or every batch
@@ -200,6 +209,11 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 			s.eng.Stop()
 			return
 		}
+		if s.stalled() {
+			s.stalledAt = s.eng.Now()
+			s.eng.Stop()
+			return
+		}
 		if opts.Progress != nil {
 			opts.Progress(Progress{Now: s.eng.Now(), Until: time.Duration(s.cfg.Duration), Events: s.eng.Processed(), Wall: time.Since(wallStart)})
 		}
@@ -212,7 +226,7 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 	s.machineEvents()
 	s.rec.startSampling()
 	s.eng.Run(until)
-	res := Result{Complete: ctx.Err() == nil, Events: s.eng.Processed(), Simulated: min(s.eng.Now(), until), Wall: time.Since(wallStart)}
+	res := Result{Complete: ctx.Err() == nil, Events: s.eng.Processed(), Simulated: min(s.eng.Now(), until), Wall: time.Since(wallStart), Stalled: s.stalledAt}
 	s.rec.finish()
 	if s.feed != nil {
 		res.SkippedLines = s.feed.src.skipped()
@@ -237,6 +251,23 @@ func (s *Sim) finished() bool {
 		}
 	}
 	return true
+}
+
+// stalled reports whether jobs wait but nothing can change any more: every
+// job has arrived, no machine event is to come, no task with an end is
+// running, and none has started for StallAfter. (A gang framework holding
+// offers until its whole job fits, in a pool others keep partly busy, can
+// wait so for ever.) A run with a duration ends then anyway.
+func (s *Sim) stalled() bool {
+	if s.cfg.Duration > 0 || s.feed != nil && !s.feed.done || s.machinesPending > 0 || s.finite > 0 {
+		return false
+	}
+	for _, b := range s.batches {
+		if !b.Arrived() {
+			return false
+		}
+	}
+	return s.eng.Now()-s.lastStart >= time.Duration(s.cfg.StallAfter)
 }
 
 // allocate runs one allocation cycle and hands the offers out.

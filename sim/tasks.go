@@ -46,6 +46,11 @@ func (s *Sim) startTask(t *task, d time.Duration) {
 	t.slot = len(t.agent.tasks)
 	t.agent.tasks = append(t.agent.tasks, t)
 	t.f.stats.tasks++
+	s.lastStart = s.eng.Now()
+	if d >= 0 {
+		t.ends = true
+		s.finite++
+	}
 	s.rec.taskStarted(t)
 	s.update(t.f, framework.Status{Task: t.id, Agent: string(t.agent.id), State: framework.TaskRunning})
 	if d < 0 {
@@ -64,6 +69,9 @@ func (s *Sim) endTask(t *task, state framework.State, reason string) {
 		return
 	}
 	t.done = true
+	if t.ends {
+		s.finite--
+	}
 	delete(t.f.tasks, t.id)
 	t.agent.drop(t)
 	if state != framework.TaskLost {
@@ -193,10 +201,12 @@ func sortJobs(jobs traces.Jobs) {
 
 // machineEvents schedules the config's machine events, in time order.
 func (s *Sim) machineEvents() {
+	s.machinesPending = len(s.cfg.MachineEvents)
 	for _, e := range s.cfg.MachineEvents {
 		spec := agentSpec{name: e.Name, res: e.Resources.Resources, attrs: e.Attributes}
 		kind := e.Kind
 		s.eng.At(time.Duration(e.At), func() {
+			s.machinesPending--
 			var err error
 			if kind != "add" {
 				err = s.removeAgent(allocator.AgentID(spec.name))

@@ -107,6 +107,9 @@ func NewBatch(cfg BatchConfig, src traces.Source) *Batch {
 // Err returns the error that stopped reading the job stream, if any.
 func (b *Batch) Err() error { return b.err }
 
+// Arrived reports whether every job has arrived (or the stream failed).
+func (b *Batch) Arrived() bool { return b.done }
+
 // Idle reports whether every job has been read and has finished.
 func (b *Batch) Idle() bool {
 	return b.done && b.queue.Len() == 0 && len(b.gangs) == 0 && len(b.running) == 0
@@ -220,6 +223,7 @@ func (b *Batch) Offers(d Driver, offers []Offer) {
 			b.held = append(b.held, heldOffer{o, d.Now()})
 		}
 		b.startGangs()
+		b.consolidate()
 		if len(b.held) > 0 && b.cfg.HoldLimit > 0 {
 			d.After(b.cfg.HoldLimit, b.releaseStale)
 		}
@@ -351,6 +355,26 @@ func (b *Batch) startGangs() {
 		b.held = nil
 		b.settle()
 	}
+}
+
+// consolidate gives back, unfiltered, the offers held on an agent of which
+// more than one is held, so that a later cycle offers what is free there
+// as one: a task must fit in one offer, and an agent held in fragments
+// (each freed by a task that ended) might never hold a large one.
+func (b *Batch) consolidate() {
+	count := map[string]int{}
+	for _, h := range b.held {
+		count[h.offer.Agent]++
+	}
+	keep := b.held[:0]
+	for _, h := range b.held {
+		if count[h.offer.Agent] > 1 {
+			b.d.Decline(h.offer.ID, 0)
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	b.held = keep
 }
 
 // packGang places every task of j on the held offers, first fit.
