@@ -39,10 +39,18 @@ func Markdown(dir string) (string, error) {
 	return b.String(), nil
 }
 
-// pm writes an estimate as mean ± half-width, to 3 significant figures.
+// pm writes an estimate as mean ± half-width, to 3 significant figures
+// (whole numbers from 1,000 up).
 func pm(e Estimate) string {
 	if math.IsNaN(e.CI95) {
-		return fmt.Sprintf("%.3g", e.Mean)
+		return short(e.Mean)
 	}
-	return fmt.Sprintf("%.3g ± %.2g", e.Mean, e.CI95)
+	return short(e.Mean) + " ± " + short(e.CI95)
+}
+
+func short(x float64) string {
+	if math.Abs(x) >= 1000 {
+		return fmt.Sprintf("%.0f", x)
+	}
+	return fmt.Sprintf("%.3g", x)
 }

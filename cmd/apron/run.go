@@ -58,7 +58,12 @@ study files.`,
 			}
 			fmt.Fprintf(out, "%s: %d runs (%d run now, %d already done)\n", rep.Dir, rep.Total, rep.Ran, rep.Skipped)
 			if rep.Aggregated {
-				fmt.Fprintf(out, "aggregate: %s/aggregate.csv, %s/speedup.csv; figures: %s/figures\n", rep.Dir, rep.Dir, rep.Dir)
+				fmt.Fprintf(out, "aggregate: %s/aggregate.csv, %s/speedup.csv; figures: %s/figures\n\n", rep.Dir, rep.Dir, rep.Dir)
+				md, err := experiments.Markdown(rep.Dir)
+				if err != nil {
+					return err
+				}
+				fmt.Fprint(out, md)
 			} else {
 				fmt.Fprintln(out, "other shards still to run; apron merge combines their results")
 			}
