@@ -27,18 +27,19 @@ func drawFigures(dir string, rec studyRecord, agg aggregated) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
+	runs := &runSeries{dir: dir, byRun: map[string]map[metric]*series{}}
 	for _, name := range rec.Figures {
 		var grid [][]*plot.Plot
 		var err error
 		switch name {
 		case "utilization":
-			grid, err = utilizationFigure(dir, agg)
+			grid, err = utilizationFigure(runs, agg)
 		case "completion-cdf":
 			grid, err = cdfFigure(dir, agg, "completion_s", "job completion time (s)")
 		case "wait-cdf":
 			grid, err = cdfFigure(dir, agg, "wait_s", "job wait (s)")
 		case "shares":
-			grid, err = sharesFigure(dir, agg)
+			grid, err = sharesFigure(runs, agg)
 		case "speedup":
 			grid, err = speedupFigure(agg, rec.Baseline)
 		}
@@ -136,21 +137,22 @@ func line(p *plot.Plot, i int, name string, s *series, unit float64) error {
 
 // utilizationFigure: per resource a panel, per variant a line of the
 // cluster's used share (mean over seeds) over time.
-func utilizationFigure(dir string, agg aggregated) ([][]*plot.Plot, error) {
+func utilizationFigure(runs *runSeries, agg aggregated) ([][]*plot.Plot, error) {
 	byVariant := map[string]map[string]*series{}
 	var resources []string
 	span := 0.0
 	for _, v := range agg.variants {
 		used, total := map[string][]*series{}, map[string][]*series{}
 		for _, r := range v.runs {
-			ts, err := timeseries(filepath.Join(dir, filepath.FromSlash(r.ID)), func(m string) bool { return m == "used" || m == "total" })
+			ts, err := runs.get(r)
 			if err != nil {
 				return nil, err
 			}
 			for k, s := range ts {
-				if k.name == "used" {
+				switch k.name {
+				case "used":
 					used[k.key] = append(used[k.key], s)
-				} else {
+				case "total":
 					total[k.key] = append(total[k.key], s)
 				}
 			}
@@ -217,17 +219,19 @@ func cdfFigure(dir string, agg aggregated, column, xlabel string) ([][]*plot.Plo
 
 // sharesFigure: per variant a panel of each framework's dominant share of
 // the cluster over time (mean over seeds), stacked.
-func sharesFigure(dir string, agg aggregated) ([][]*plot.Plot, error) {
+func sharesFigure(runs *runSeries, agg aggregated) ([][]*plot.Plot, error) {
 	var grid [][]*plot.Plot
 	for _, v := range agg.variants {
 		byFw := map[string][]*series{}
 		for _, r := range v.runs {
-			ts, err := timeseries(filepath.Join(dir, filepath.FromSlash(r.ID)), func(m string) bool { return m == "framework_share" })
+			ts, err := runs.get(r)
 			if err != nil {
 				return nil, err
 			}
 			for k, s := range ts {
-				byFw[k.key] = append(byFw[k.key], s)
+				if k.name == "framework_share" {
+					byFw[k.key] = append(byFw[k.key], s)
+				}
 			}
 		}
 		fws := sortedKeys(byFw)

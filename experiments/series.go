@@ -67,6 +67,27 @@ func eachRow(p string, head func([]string) error, row func([]string) error) erro
 	return fmt.Errorf("%s:%d: %w", p, line, err)
 }
 
+// runSeries reads each run's timeseries.csv once for all the figures that
+// draw from it, keeping the metrics they use.
+type runSeries struct {
+	dir   string
+	byRun map[string]map[metric]*series
+}
+
+func (rs *runSeries) get(r Run) (map[metric]*series, error) {
+	if ts, ok := rs.byRun[r.ID]; ok {
+		return ts, nil
+	}
+	ts, err := timeseries(filepath.Join(rs.dir, filepath.FromSlash(r.ID)), func(m string) bool {
+		return m == "used" || m == "total" || m == "framework_share"
+	})
+	if err != nil {
+		return nil, err
+	}
+	rs.byRun[r.ID] = ts
+	return ts, nil
+}
+
 // meanOver averages series sampled at the same times (the runs of one
 // variant, whose seeds differ); a time some runs lack averages those that
 // have it.
