@@ -22,6 +22,8 @@ type Run struct {
 	Seed   uint64    `json:"seed"`
 	Config []byte    `json:"-"`    // the effective simulation config, YAML
 	Hash   string    `json:"hash"` // sha256 of Config
+
+	cfg *sim.Config // Config parsed and checked, for running it
 }
 
 // Setting is one swept key's value.
@@ -115,7 +117,7 @@ func (s *Study) run(p Policy, pt []Setting, seed uint64) (Run, error) {
 	if err != nil {
 		return r, err
 	}
-	if _, err := sim.ParseConfig("run "+r.ID, bytes.NewReader(cfg)); err != nil {
+	if r.cfg, err = sim.ParseConfig("run "+r.ID, bytes.NewReader(cfg)); err != nil {
 		return r, err
 	}
 	sum := sha256.Sum256(cfg)

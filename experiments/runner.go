@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -153,11 +152,7 @@ func runOne(ctx context.Context, dir string, r Run, version string) error {
 	if err := os.WriteFile(filepath.Join(out, "config.yaml"), r.Config, 0o644); err != nil {
 		return err
 	}
-	cfg, err := sim.ParseConfig(r.ID, bytes.NewReader(r.Config))
-	if err != nil {
-		return err
-	}
-	sm, err := sim.New(cfg)
+	sm, err := sim.New(r.cfg)
 	if err != nil {
 		return fmt.Errorf("run %s: %w", r.ID, err)
 	}

@@ -100,11 +100,8 @@ func Load(study string, sets []string) (*Study, error) {
 
 func decode(v *viper.Viper, study, dir string) (*Study, error) {
 	s := &Study{dir: dir}
-	var md mapstructure.Metadata
 	err := v.Unmarshal(s, func(c *mapstructure.DecoderConfig) {
 		c.ErrorUnused = true
-		c.Metadata = &md
-		c.WeaklyTypedInput = false
 		c.DecodeHook = mapstructure.ComposeDecodeHookFunc(seedsHook, policyHook)
 	})
 	if err != nil {

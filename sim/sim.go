@@ -276,25 +276,14 @@ func (s *Sim) allocate() {
 	for _, o := range c.Rescinded {
 		s.rescinded(o)
 	}
-	// Group the offers by framework, in the order frameworks first appear,
-	// in one backing array.
-	count := map[*fw]int{}
+	// Group the offers by framework, in the order frameworks first appear.
+	byFw := map[*fw][]framework.Offer{}
 	var order []*fw
 	for _, o := range c.Offers {
 		f := s.byID[o.Framework]
-		if count[f] == 0 {
+		if byFw[f] == nil {
 			order = append(order, f)
 		}
-		count[f]++
-	}
-	all := make([]framework.Offer, 0, len(c.Offers))
-	byFw := make(map[*fw][]framework.Offer, len(order))
-	for _, f := range order {
-		byFw[f] = all[len(all) : len(all) : len(all)+count[f]]
-		all = all[:len(all)+count[f]]
-	}
-	for _, o := range c.Offers {
-		f := s.byID[o.Framework]
 		byFw[f] = append(byFw[f], framework.Offer{ID: offerID(o.ID), Agent: string(o.Agent), Role: o.Role,
 			Resources: o.Resources, Attributes: s.agents[o.Agent].attrs})
 	}
