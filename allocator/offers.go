@@ -88,20 +88,59 @@ func (a *Allocator) Accept(id OfferID, used Resources, refuse time.Duration, now
 	}
 	a.dropOffer(o)
 	c, ag := o.c, o.ag
-	if !u.isZero() {
-		a.charge(c, ag, u, false)
-		if ag.used[c] == nil {
-			ag.used[c] = new(vec)
-			c.used[ag] = ag.used[c]
-		}
-		ag.used[c].add(u)
-	}
+	a.use(c, ag, u)
 	rest := o.v.clone()
 	rest.sub(u)
 	if !rest.isZero() {
 		a.addFilter(c, ag, rest, a.refuse(refuse), now)
 	}
 	return nil
+}
+
+func (a *Allocator) use(c *client, ag *agent, u vec) {
+	if u.isZero() {
+		return
+	}
+	a.charge(c, ag, u, false)
+	if ag.used[c] == nil {
+		ag.used[c] = new(vec)
+		c.used[ag] = ag.used[c]
+	}
+	ag.used[c].add(u)
+}
+
+// Restore records resources already in use by a framework's tasks on an
+// agent, without an offer: what a master that rebuilds its allocator (after
+// a failover, or to swap the policy) tells it of the tasks that run, as the
+// Mesos allocator's addSlave does with its used resources. They stay in use
+// until Release.
+func (a *Allocator) Restore(fw FrameworkID, role string, id AgentID, used Resources) error {
+	c, ag, err := a.clientOn("restore", fw, role, id)
+	if err != nil {
+		return err
+	}
+	u := a.dims.vec(used)
+	if !ag.available().contains(u) {
+		return fmt.Errorf("restore: %s does not fit in what agent %q has left, %s", used, id, a.dims.resources(ag.available()))
+	}
+	a.use(c, ag, u)
+	return nil
+}
+
+func (a *Allocator) clientOn(op string, fw FrameworkID, role string, id AgentID) (*client, *agent, error) {
+	f, ok := a.frameworks[fw]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: no such framework %q", op, fw)
+	}
+	c := f.clients[role]
+	if c == nil {
+		return nil, nil, fmt.Errorf("%s: framework %q is not subscribed to role %q; its roles: %v", op, fw, role, f.roles)
+	}
+	ag, ok := a.agentByID[id]
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: no such agent %q", op, id)
+	}
+	return c, ag, nil
 }
 
 // Decline returns a whole offer with a filter of refuse (Config.DefaultRefuse
@@ -137,17 +176,9 @@ func (a *Allocator) refuse(d time.Duration) time.Duration {
 // Release returns resources a framework's tasks used on an agent in a role
 // (tasks finished, failed or were killed).
 func (a *Allocator) Release(fw FrameworkID, role string, id AgentID, res Resources) error {
-	f, ok := a.frameworks[fw]
-	if !ok {
-		return fmt.Errorf("release: no such framework %q", fw)
-	}
-	c := f.clients[role]
-	if c == nil {
-		return fmt.Errorf("release: framework %q is not subscribed to role %q; its roles: %v", fw, role, f.roles)
-	}
-	ag, ok := a.agentByID[id]
-	if !ok {
-		return fmt.Errorf("release: no such agent %q", id)
+	c, ag, err := a.clientOn("release", fw, role, id)
+	if err != nil {
+		return err
 	}
 	v := a.dims.vec(res)
 	u := ag.used[c]
