@@ -262,9 +262,19 @@ func (f *FwConfig) finish() error {
 
 // allocConfig builds the allocator's configuration.
 func (c *Config) allocConfig() (allocator.Config, error) {
-	a := c.Allocator
+	var roles []string
+	for _, f := range c.Frameworks {
+		roles = append(roles, f.Role)
+	}
+	return c.Allocator.config(c.Seed, c.agentsNamed, roles)
+}
+
+// config converts the policy keys to the allocator's configuration; names
+// resolves a partition's agent or group names, roles are the frameworks'
+// (a static policy without partitions splits the cluster among them).
+func (a AllocConfig) config(seed uint64, names func(string) []allocator.AgentID, roles []string) (allocator.Config, error) {
 	cfg := allocator.Config{
-		Policy: a.Policy, Seed: c.Seed,
+		Policy: a.Policy, Seed: seed,
 		AllocationInterval: time.Duration(a.AllocationInterval),
 		OfferTimeout:       time.Duration(a.OfferTimeout),
 		DefaultRefuse:      time.Duration(a.DefaultRefuse),
@@ -278,7 +288,7 @@ func (c *Config) allocConfig() (allocator.Config, error) {
 	for _, p := range a.Partitions {
 		part := allocator.Partition{Role: p.Role, Size: p.Size}
 		for _, name := range p.Agents {
-			ids := c.agentsNamed(name)
+			ids := names(name)
 			if len(ids) == 0 {
 				return cfg, fmt.Errorf("allocator.partitions: role %s: no agent or group named %q", p.Role, name)
 			}
@@ -287,9 +297,8 @@ func (c *Config) allocConfig() (allocator.Config, error) {
 		cfg.Partitions = append(cfg.Partitions, part)
 	}
 	if cfg.Policy == "static" && len(cfg.Partitions) == 0 {
-		var roles []string
-		for _, f := range c.Frameworks {
-			roles = append(roles, f.Role)
+		if len(roles) == 0 {
+			return cfg, fmt.Errorf("allocator.partitions: the static policy needs partitions (role and agents, or role and size)")
 		}
 		cfg.Partitions = allocator.EqualPartitions(roles...)
 	}

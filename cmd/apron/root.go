@@ -36,6 +36,7 @@ func newRoot() *cobra.Command {
 		},
 	}
 	root.PersistentFlags().String("settings", "", "file (YAML, TOML or JSON) of flag values, keyed by flag name")
-	root.AddCommand(newAlloc(v), newSim(v), newTrace(v), newRun(v), newPlot(v), newMerge(v))
+	root.AddCommand(newAlloc(v), newSim(v), newTrace(v), newRun(v), newPlot(v), newMerge(v),
+		newMaster(v), newAgent(v), newExecute(v), newUp(v), newPolicy(v), newBurn(v))
 	return root
 }

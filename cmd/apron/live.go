@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/agent"
+	"github.com/apronlab/apron/runtime/agent/isolation"
+	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/sim"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+func newMaster(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "master",
+		Short: "Run a live master: the allocator behind the scheduler API, /state and /metrics",
+		Long: `master runs the allocator package in wall time. --policy takes a policy file
+(the allocator keys of a simulation config), a whole simulation config, or a
+simulation run's manifest.json; without it the master runs DRF with Mesos'
+defaults. POST a new policy to /api/v1/policy (apron policy apply) to change
+it without a restart. The API is documented in docs/api.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := masterOptions(v.GetString("policy"))
+			if err != nil {
+				return err
+			}
+			opts.AgentTimeout = v.GetDuration("agent-timeout")
+			opts.Log = logger(cmd)
+			m, err := master.New(opts)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			go m.Run(ctx)
+			fmt.Fprintf(cmd.ErrOrStderr(), "apron master on http://%s, policy %s (%s)\n", v.GetString("listen"), opts.Policy.Policy, opts.PolicySource)
+			return serve(ctx, v.GetString("listen"), m.Handler())
+		},
+	}
+	cmd.Flags().String("listen", "127.0.0.1:5050", "address to serve on")
+	cmd.Flags().String("policy", "", "policy file, simulation config or manifest.json")
+	cmd.Flags().Duration("agent-timeout", 10*time.Second, "mark an agent unreachable after this long without a heartbeat")
+	return cmd
+}
+
+// masterOptions reads the policy a master starts with.
+func masterOptions(file string) (master.Options, error) {
+	opts := master.Options{ParsePolicy: sim.ParsePolicy, PolicySource: "default"}
+	if file == "" {
+		cfg, err := sim.ParsePolicy("default", []byte("policy: drf\n"))
+		opts.Policy = cfg
+		return opts, err
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return opts, err
+	}
+	opts.Policy, err = sim.ParsePolicy(file, data)
+	opts.PolicySource = file
+	return opts, err
+}
+
+func logger(cmd *cobra.Command) *slog.Logger {
+	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// serve serves h on addr until ctx ends.
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func newAgent(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run a live agent: register resources with a master and run tasks in cgroups",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := agentResources(v.GetString("resources"))
+			if err != nil {
+				return err
+			}
+			listen := v.GetString("listen")
+			host, _ := os.Hostname()
+			name := v.GetString("name")
+			if name == "" {
+				_, port, _ := net.SplitHostPort(listen)
+				name = host + "-" + port
+			}
+			iso := isolation.None()
+			if !v.GetBool("no-isolation") {
+				var warn error
+				if iso, warn = isolation.New("apron/" + name); warn != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: tasks run WITHOUT isolation (no cgroup limits): %v\n", warn)
+				}
+			}
+			a, err := agent.New(agent.Options{Master: masterURL(v.GetString("master")), Name: name, Hostname: host, URL: "http://" + listen,
+				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd)})
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			go func() { _ = a.Run(ctx) }()
+			fmt.Fprintf(cmd.ErrOrStderr(), "apron agent %s on http://%s, %s, isolation %s, master %s\n", a.Name(), listen, res, iso.Name(), v.GetString("master"))
+			return serve(ctx, listen, a.Handler())
+		},
+	}
+	cmd.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")
+	cmd.Flags().String("listen", "127.0.0.1:5051", "address to serve /state and sandboxes on")
+	cmd.Flags().String("name", "", "agent id (default: the one in the work dir, else hostname-port)")
+	cmd.Flags().String("resources", "", `resources to offer, e.g. "cpus:4;mem:4096" (default: detected)`)
+	cmd.Flags().String("work-dir", "/tmp/apron-agent", "sandboxes and checkpoints")
+	cmd.Flags().Duration("grace", 3*time.Second, "time between SIGTERM and SIGKILL when a task is killed")
+	cmd.Flags().Bool("no-isolation", false, "run tasks without cgroups")
+	return cmd
+}
+
+func agentResources(s string) (allocator.Resources, error) {
+	if s == "" {
+		return agent.Detect()
+	}
+	r, err := allocator.ParseResources(s)
+	if err != nil {
+		return nil, fmt.Errorf("--resources: %w", err)
+	}
+	return r, nil
+}
+
+// masterURL accepts host:port or a URL.
+func masterURL(s string) string {
+	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
+		return strings.TrimSuffix(s, "/")
+	}
+	return "http://" + s
+}

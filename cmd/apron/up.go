@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/burn"
+	"github.com/apronlab/apron/runtime/local"
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+)
+
+func newUp(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start a local master and agents, and keep them up until Ctrl-C",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := masterOptions(v.GetString("policy"))
+			if err != nil {
+				return err
+			}
+			var r allocator.Resources
+			if s := v.GetString("resources"); s != "" {
+				if r, err = allocator.ParseResources(s); err != nil {
+					return fmt.Errorf("--resources: %w", err)
+				}
+			}
+			self, _ := os.Executable()
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			c, err := local.Start(ctx, local.Config{Master: opts, MasterAddr: v.GetString("listen"), Agents: v.GetInt("agents"),
+				Prefix: v.GetString("prefix"), Resources: r, AgentPort: v.GetInt("agent-port"), WorkDir: v.GetString("work-dir"),
+				Isolation: !v.GetBool("no-isolation"), Self: self, Log: logger(cmd)})
+			if err != nil {
+				return err
+			}
+			defer c.Stop()
+			out := cmd.OutOrStdout()
+			if c.Warning != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: tasks run WITHOUT isolation (no cgroup limits): %v\n", c.Warning)
+			}
+			fmt.Fprintf(out, "apron master: %s (policy %s)\n", c.URL, opts.Policy.Policy)
+			for _, a := range c.Master.State().Agents {
+				fmt.Fprintf(out, "  agent %s at %s: %v, isolation %s\n", a.ID, a.URL, a.Resources.Total, a.Isolation)
+			}
+			fmt.Fprintf(out, "\nTry:\n  apron execute --master %s --name my-first-task --command \"echo hello world && sleep 10\" --resources \"cpus:1;mem:128\"\n", c.URL)
+			fmt.Fprintf(out, "State: curl %s/state    Metrics: curl %s/metrics\nCtrl-C stops the cluster.\n", c.URL, c.URL)
+			<-ctx.Done()
+			fmt.Fprintln(out, "stopping")
+			return nil
+		},
+	}
+	cmd.Flags().Int("agents", 2, "number of agents")
+	cmd.Flags().String("listen", "127.0.0.1:5050", "the master's address")
+	cmd.Flags().Int("agent-port", 5051, "the first agent's port; the others follow")
+	cmd.Flags().String("prefix", "agent", "agents are named PREFIX-1..PREFIX-N")
+	cmd.Flags().String("resources", "", `each agent's resources (default: the machine's, split evenly)`)
+	cmd.Flags().String("policy", "", "policy file, simulation config or manifest.json")
+	cmd.Flags().String("work-dir", filepath.Join(os.TempDir(), "apron-up"), "agents' sandboxes and checkpoints")
+	cmd.Flags().Bool("no-isolation", false, "run tasks without cgroups")
+	return cmd
+}
+
+func newPolicy(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{Use: "policy", Short: "Show or change a live master's policy"}
+	apply := &cobra.Command{
+		Use:   "apply FILE",
+		Short: "Swap a running master's policy (weights, quotas, partitions or the policy itself) at its next allocation cycle",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			u := masterURL(v.GetString("master")) + "/api/v1/policy?name=" + url.QueryEscape(filepath.Base(args[0]))
+			resp, err := http.Post(u, "application/yaml", bytes.NewReader(data))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != http.StatusAccepted {
+				return fmt.Errorf("the master refused the policy (%s): %s", resp.Status, bytes.TrimSpace(body))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "accepted; it takes effect at the next allocation cycle:\n%s", body)
+			return nil
+		},
+	}
+	apply.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")
+	cmd.AddCommand(apply)
+	return cmd
+}
+
+func newBurn(v *viper.Viper) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "burn",
+		Short: "Use CPU and memory for a while: what a replayed task runs on a live cluster",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return burn.Run(ctx, burn.Spec{CPUs: v.GetFloat64("cpus"), MemMiB: v.GetFloat64("mem"), Duration: v.GetDuration("duration")})
+		},
+	}
+	cmd.Flags().Float64("cpus", 1, "cores to keep busy (a fraction runs a duty cycle)")
+	cmd.Flags().Float64("mem", 0, "MiB to allocate and touch")
+	cmd.Flags().Duration("duration", 10*time.Second, "how long; 0 until killed")
+	return cmd
+}

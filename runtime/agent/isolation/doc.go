@@ -1,0 +1,16 @@
+// Package isolation owns the cgroups in which apron's agent runs its tasks:
+// it makes one cgroup (a Container) per task under a root the agent owns,
+// such as "apron/<agent-name>", sets the task's CPU, memory and pids limits
+// in it, moves the task's processes into it, reads it back (limit files,
+// processes, whether the OOM killer struck) and removes it.
+//
+// It works on cgroup v1, including the hybrid layout where a cgroup2 mount
+// without controllers sits beside the v1 hierarchies (only the cpu, memory
+// and pids hierarchies are touched), and on cgroup v2 (unified hierarchy),
+// through github.com/containerd/cgroups/v3. Where cgroups are unusable (not
+// root, no mount, a controller missing, a write refused) New falls back to
+// the "none" isolator and says why, so the agent can run unisolated and
+// warn loudly.
+//
+// It knows nothing of tasks, executors or the agent protocol.
+package isolation

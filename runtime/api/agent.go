@@ -1,0 +1,93 @@
+package api
+
+// apron's agent protocol. An agent posts a SUBSCRIBE (REGISTER for a new
+// agent, with its previous id and its tasks after a restart) to
+// /api/v1/agent and reads the master's events from the response stream;
+// HEARTBEAT and STATUS calls are posted separately with the agent's id.
+
+// Agent call types.
+const (
+	AgentCallSubscribe = "SUBSCRIBE"
+	AgentCallHeartbeat = "HEARTBEAT"
+	AgentCallStatus    = "STATUS"
+)
+
+// AgentCall is one call of an agent.
+type AgentCall struct {
+	Type      string          `json:"type"`
+	AgentID   string          `json:"agent_id,omitempty"`
+	Subscribe *AgentSubscribe `json:"subscribe,omitempty"`
+	Statuses  []AgentStatus   `json:"statuses,omitempty"`
+}
+
+// AgentSubscribe registers an agent, or re-registers one that ran before.
+type AgentSubscribe struct {
+	Name       string            `json:"name"`
+	Hostname   string            `json:"hostname"`
+	URL        string            `json:"url"` // where the agent serves /state and sandboxes
+	Resources  []Resource        `json:"resources"`
+	Attributes map[string]string `json:"attributes,omitempty"`
+	Isolation  string            `json:"isolation"`
+	Tasks      []AgentTask       `json:"tasks,omitempty"` // running, when re-registering
+}
+
+// AgentTask is a task an agent runs, as it reports it when re-registering.
+type AgentTask struct {
+	FrameworkID string   `json:"framework_id"`
+	Task        TaskInfo `json:"task"`
+	State       string   `json:"state"`
+	Role        string   `json:"role"`
+}
+
+// AgentStatus is a status update from an agent, retried until the master
+// sends an ACKNOWLEDGE with its uuid.
+type AgentStatus struct {
+	FrameworkID string     `json:"framework_id"`
+	Status      TaskStatus `json:"status"`
+}
+
+// Agent event types.
+const (
+	AgentEventRegistered = "REGISTERED"
+	AgentEventLaunch     = "LAUNCH"
+	AgentEventKill       = "KILL"
+	AgentEventAck        = "ACKNOWLEDGE"
+	AgentEventShutdown   = "SHUTDOWN"
+	AgentEventPing       = "PING"
+)
+
+// AgentEvent is one event on an agent's stream.
+type AgentEvent struct {
+	Type       string           `json:"type"`
+	Registered *AgentRegistered `json:"registered,omitempty"`
+	Launch     *AgentLaunchTask `json:"launch,omitempty"`
+	Kill       *AgentKillTask   `json:"kill,omitempty"`
+	Ack        *AgentAckStatus  `json:"ack,omitempty"`
+	Shutdown   *Error           `json:"shutdown,omitempty"`
+}
+
+// AgentRegistered answers a SUBSCRIBE.
+type AgentRegistered struct {
+	AgentID                  string  `json:"agent_id"`
+	HeartbeatIntervalSeconds float64 `json:"heartbeat_interval_seconds"`
+}
+
+// AgentLaunchTask starts a task.
+type AgentLaunchTask struct {
+	FrameworkID string   `json:"framework_id"`
+	Role        string   `json:"role"`
+	Task        TaskInfo `json:"task"`
+}
+
+// AgentKillTask stops a task; one the agent does not run is reported LOST.
+type AgentKillTask struct {
+	FrameworkID string `json:"framework_id"`
+	TaskID      string `json:"task_id"`
+}
+
+// AgentAckStatus acknowledges a status update.
+type AgentAckStatus struct {
+	FrameworkID string `json:"framework_id"`
+	TaskID      string `json:"task_id"`
+	UUID        string `json:"uuid"`
+}

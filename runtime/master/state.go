@@ -1,0 +1,163 @@
+package master
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+)
+
+// Amounts are resources by name; a reservation is "name(role)".
+type Amounts map[string]float64
+
+func amounts(r allocator.Resources) Amounts {
+	out := make(Amounts, len(r))
+	for _, e := range r {
+		k := e.Name
+		if e.Role != "" {
+			k += "(" + e.Role + ")"
+		}
+		out[k] += e.Value.Float()
+	}
+	return out
+}
+
+// State is GET /state.
+type State struct {
+	StartTime      time.Time        `json:"start_time"`
+	Time           time.Time        `json:"time"`
+	Policy         PolicyView       `json:"policy"`
+	Resources      Usage            `json:"resources"`
+	Agents         []AgentState     `json:"agents"`
+	Frameworks     []FrameworkState `json:"frameworks"`
+	Roles          []RoleState      `json:"roles"`
+	Tasks          []TaskState      `json:"tasks"`
+	CompletedTasks []TaskState      `json:"completed_tasks"`
+	TaskCounts     map[string]int   `json:"task_counts"`
+}
+
+// Usage is total, used (by tasks) and offered resources.
+type Usage struct {
+	Total   Amounts `json:"total"`
+	Used    Amounts `json:"used"`
+	Offered Amounts `json:"offered"`
+}
+
+// AgentState is one agent in /state.
+type AgentState struct {
+	ID            string            `json:"id"`
+	Hostname      string            `json:"hostname"`
+	URL           string            `json:"url"`
+	State         string            `json:"state"`
+	Isolation     string            `json:"isolation"`
+	Connected     bool              `json:"connected"`
+	Registered    time.Time         `json:"registered"`
+	LastHeartbeat time.Time         `json:"last_heartbeat"`
+	Attributes    map[string]string `json:"attributes,omitempty"`
+	Resources     Usage             `json:"resources"`
+	Tasks         int               `json:"tasks"`
+}
+
+// FrameworkState is one framework in /state.
+type FrameworkState struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	Roles         []string  `json:"roles"`
+	Connected     bool      `json:"connected"`
+	Registered    time.Time `json:"registered"`
+	Resources     Usage     `json:"resources"`
+	DominantShare float64   `json:"dominant_share"`
+	Suppressed    []string  `json:"suppressed,omitempty"`
+	Tasks         int       `json:"tasks"`
+}
+
+// RoleState is one role in /state.
+type RoleState struct {
+	Name          string  `json:"name"`
+	Weight        float64 `json:"weight"`
+	Allocated     Amounts `json:"allocated"`
+	DominantShare float64 `json:"dominant_share"`
+	Guarantee     Amounts `json:"guarantee,omitempty"`
+	Limit         Amounts `json:"limit,omitempty"`
+}
+
+// TaskState is one task in /state.
+type TaskState struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	FrameworkID string    `json:"framework_id"`
+	AgentID     string    `json:"agent_id"`
+	Role        string    `json:"role"`
+	State       string    `json:"state"`
+	Reason      string    `json:"reason,omitempty"`
+	Message     string    `json:"message,omitempty"`
+	Resources   string    `json:"resources"`
+	Updated     time.Time `json:"updated"`
+}
+
+func (m *Master) serveState(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, m.State())
+}
+
+// State returns a copy of the master's state.
+func (m *Master) State() State {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := State{StartTime: m.start, Time: m.opts.Now(), Policy: m.policy.view(), TaskCounts: map[string]int{}}
+	for k, n := range m.counts {
+		if k != "" && n > 0 {
+			st.TaskCounts[k] = n
+		}
+	}
+	offered := map[string]allocator.Resources{}
+	fwOffered := map[string]allocator.Resources{}
+	var allOffered allocator.Resources
+	for _, o := range m.alloc.Offers() {
+		offered[string(o.Agent)] = offered[string(o.Agent)].Add(o.Resources)
+		fwOffered[string(o.Framework)] = fwOffered[string(o.Framework)].Add(o.Resources)
+		allOffered = allOffered.Add(o.Resources)
+	}
+	total := m.alloc.Total()
+	st.Resources = Usage{Total: amounts(total), Used: amounts(m.alloc.Allocated().Sub(allOffered)), Offered: amounts(allOffered)}
+	st.Agents = m.agentStates(offered)
+	for _, v := range m.alloc.Frameworks() {
+		f := m.fws[string(v.ID)]
+		fs := FrameworkState{ID: f.id, Name: f.info.Name, Roles: f.roles, Connected: f.out != nil, Registered: f.registered,
+			Resources:     Usage{Total: amounts(v.Allocated), Used: amounts(v.Used), Offered: amounts(fwOffered[f.id])},
+			DominantShare: v.DominantShare, Suppressed: v.Suppressed, Tasks: len(f.tasks)}
+		st.Frameworks = append(st.Frameworks, fs)
+		for _, id := range sortedKeys(f.tasks) {
+			st.Tasks = append(st.Tasks, taskState(f.tasks[id]))
+		}
+		for _, t := range f.done {
+			st.CompletedTasks = append(st.CompletedTasks, taskState(t))
+		}
+	}
+	for _, r := range m.alloc.Roles() {
+		st.Roles = append(st.Roles, RoleState{Name: r.Name, Weight: r.Weight, Allocated: amounts(r.Allocated), DominantShare: r.DominantShare, Guarantee: amounts(r.Guarantee), Limit: amounts(r.Limit)})
+	}
+	return st
+}
+
+func (m *Master) agentStates(offered map[string]allocator.Resources) []AgentState {
+	views := map[string]allocator.AgentView{}
+	for _, v := range m.alloc.Agents() {
+		views[string(v.ID)] = v
+	}
+	out := make([]AgentState, 0, len(m.agentsN))
+	for _, id := range m.agentsN {
+		ag := m.agents[id]
+		as := AgentState{ID: id, Hostname: ag.hostname, URL: ag.url, State: ag.state, Isolation: ag.isolation, Connected: ag.out != nil,
+			Registered: ag.registered, LastHeartbeat: ag.lastSeen, Attributes: ag.attrs, Tasks: len(ag.tasks)}
+		if v, ok := views[id]; ok {
+			as.Resources = Usage{Total: amounts(v.Total), Used: amounts(v.Allocated.Sub(offered[id])), Offered: amounts(offered[id])}
+		}
+		out = append(out, as)
+	}
+	return out
+}
+
+func taskState(t *task) TaskState {
+	return TaskState{ID: t.info.TaskID.Value, Name: t.info.Name, FrameworkID: t.fw.id, AgentID: t.agent, Role: t.role,
+		State: t.state, Reason: t.reason, Message: t.message, Resources: t.res.String(), Updated: t.updated}
+}

@@ -1,0 +1,321 @@
+package scheduler
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/sim/framework"
+)
+
+// Options configure a framework's run on a live master.
+type Options struct {
+	Master          string // base URL, e.g. http://127.0.0.1:5050
+	Name            string
+	Role            string        // default "*"
+	FailoverTimeout time.Duration // how long the master keeps the framework while it reconnects; default 1m
+	Compress        float64       // framework seconds per wall second; default 1
+	// Command gives the shell command of a task that names none; default:
+	// $APRON burn for the task's cpus and mem and its duration (see Burn).
+	Command func(t framework.Task, wall time.Duration) string
+	// Done, if set, is asked after every callback: true ends the run with
+	// a TEARDOWN.
+	Done func() bool
+	// Observe, if set, sees every event and job as it happens, at the
+	// framework's time, for recording.
+	Observe Observer
+	// OnSubscribed, if set, is called once the master gave the framework
+	// its id.
+	OnSubscribed func(d *Driver)
+	Log          *slog.Logger
+}
+
+// Observer records what a framework does.
+type Observer interface {
+	Submitted(fw string, j framework.JobInfo, at time.Duration)
+	Launched(fw string, t framework.Task, agent string, at time.Duration)
+	Updated(fw string, s framework.Status, at time.Duration)
+}
+
+// Burn is the default task command: apron burn with the task's cpus and
+// mem, less 24 MiB for burn's own runtime so it stays under the task's
+// memory limit, for wall (until killed when negative).
+func Burn(t framework.Task, wall time.Duration) string {
+	mem := max(t.Resources.Sum("mem").Float()-24, 0)
+	d := "0"
+	if wall >= 0 {
+		d = wall.String()
+	}
+	if wall == 0 {
+		return "true"
+	}
+	return fmt.Sprintf(`exec "$APRON" burn --cpus %g --mem %g --duration %s`, t.Resources.Sum("cpus").Float(), mem, d)
+}
+
+// Driver is a framework's connection to a live master.
+type Driver struct {
+	opts     Options
+	sched    framework.Scheduler
+	hc       *http.Client
+	start    time.Time
+	id       string
+	streamID string
+	events   chan func()
+	ctx      context.Context
+	offers   map[framework.OfferID]string // agent of each outstanding offer
+	cluster  []allocator.Resources        // agents' totals, for Submitted
+	err      error
+}
+
+var _ framework.Driver = (*Driver)(nil)
+
+// Run subscribes sched to the master and runs it until ctx ends, Done says
+// so, or the master refuses it; the framework is then torn down.
+func Run(ctx context.Context, opts Options, sched framework.Scheduler) error {
+	if opts.Role == "" {
+		opts.Role = "*"
+	}
+	if opts.FailoverTimeout == 0 {
+		opts.FailoverTimeout = time.Minute
+	}
+	if opts.Compress <= 0 {
+		opts.Compress = 1
+	}
+	if opts.Command == nil {
+		opts.Command = Burn
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	d := &Driver{opts: opts, sched: sched, hc: &http.Client{Timeout: 30 * time.Second}, events: make(chan func(), 1024),
+		ctx: ctx, offers: map[framework.OfferID]string{}}
+	if err := d.loadCluster(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d.ctx = ctx
+	subscribed := make(chan error, 1)
+	go d.stream(ctx, subscribed)
+	if err := <-subscribed; err != nil {
+		return err
+	}
+	d.start = time.Now()
+	d.loop(ctx)
+	if d.id != "" {
+		_ = d.call(context.Background(), api.Call{Type: api.CallTeardown})
+	}
+	return d.err
+}
+
+// ID is the framework id the master gave.
+func (d *Driver) ID() string { return d.id }
+
+func (d *Driver) loop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case fn := <-d.events:
+			fn()
+			if d.err != nil || d.opts.Done != nil && d.opts.Done() {
+				return
+			}
+		}
+	}
+}
+
+// push hands fn to the event loop.
+func (d *Driver) push(fn func()) {
+	select {
+	case d.events <- fn:
+	case <-d.ctx.Done():
+	}
+}
+
+// stream subscribes, and subscribes again with the framework's id when the
+// connection drops, until ctx ends or the master refuses.
+func (d *Driver) stream(ctx context.Context, subscribed chan<- error) {
+	first := true
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := d.subscribe(ctx, func() {
+			if first {
+				first = false
+				subscribed <- nil
+			}
+			backoff = 100 * time.Millisecond
+		})
+		var refused *refusedError
+		if errors.As(err, &refused) || first {
+			if first {
+				subscribed <- err
+			} else {
+				d.push(func() { d.err = err })
+			}
+			return
+		}
+		d.opts.Log.Warn("scheduler stream lost; resubscribing", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return e.msg }
+
+func (d *Driver) subscribe(ctx context.Context, ok func()) error {
+	info := api.FrameworkInfo{Name: d.opts.Name, Roles: []string{d.opts.Role}, FailoverTimeout: d.opts.FailoverTimeout.Seconds()}
+	if d.id != "" {
+		info.ID = &api.ID{Value: d.id}
+	}
+	body, _ := json.Marshal(api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: info}})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.opts.Master+"/api/v1/scheduler", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return &refusedError{fmt.Sprintf("subscribe: %s: %s", resp.Status, errorOf(resp))}
+	}
+	sid := resp.Header.Get(api.StreamIDHeader)
+	rr := api.NewRecordReader(resp.Body)
+	for {
+		var e api.Event
+		if err := rr.Decode(&e); err != nil {
+			return err
+		}
+		if e.Type == api.EventSubscribed {
+			d.push(func() { d.subscribed(e.Subscribed.FrameworkID.Value, sid) })
+			ok()
+			continue
+		}
+		d.push(func() { d.handle(e) })
+	}
+}
+
+func (d *Driver) subscribed(id, sid string) {
+	again := d.id != ""
+	d.id, d.streamID = id, sid
+	clear(d.offers)
+	if !again {
+		if d.opts.OnSubscribed != nil {
+			d.opts.OnSubscribed(d)
+		}
+		d.sched.Subscribed(d)
+	}
+}
+
+func (d *Driver) handle(e api.Event) {
+	switch e.Type {
+	case api.EventOffers:
+		var offers []framework.Offer
+		for _, o := range e.Offers.Offers {
+			res, err := api.ToResources("offer", o.Resources)
+			if err != nil {
+				continue
+			}
+			id := framework.OfferID(o.ID.Value)
+			d.offers[id] = o.AgentID.Value
+			offers = append(offers, framework.Offer{ID: id, Agent: o.AgentID.Value, Role: o.Role, Resources: res, Attributes: o.Attributes})
+		}
+		d.sched.Offers(d, offers)
+	case api.EventRescind:
+		id := framework.OfferID(e.Rescind.OfferID.Value)
+		delete(d.offers, id)
+		d.sched.Rescinded(d, id)
+	case api.EventUpdate:
+		s := e.Update.Status
+		st := framework.Status{Task: framework.TaskID(s.TaskID.Value), State: framework.State(s.State), Reason: s.Reason, Message: s.Message}
+		if s.AgentID != nil {
+			st.Agent = s.AgentID.Value
+		}
+		if d.opts.Observe != nil {
+			d.opts.Observe.Updated(d.opts.Name, st, d.Now())
+		}
+		d.sched.Update(d, st)
+		if s.UUID != "" && st.Agent != "" {
+			d.post(api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: st.Agent}, TaskID: s.TaskID, UUID: s.UUID}})
+		}
+	case api.EventError:
+		d.err = fmt.Errorf("master: %s", e.Error.Message)
+	}
+}
+
+func errorOf(resp *http.Response) string {
+	var e api.ErrorBody
+	if json.NewDecoder(resp.Body).Decode(&e) == nil {
+		return e.Error
+	}
+	return ""
+}
+
+// call posts a call of this framework.
+func (d *Driver) call(ctx context.Context, c api.Call) error {
+	c.FrameworkID = &api.ID{Value: d.id}
+	body, _ := json.Marshal(c)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.opts.Master+"/api/v1/scheduler", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(api.StreamIDHeader, d.streamID)
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return fmt.Errorf("%s: %s: %s", c.Type, resp.Status, errorOf(resp))
+	}
+	return nil
+}
+
+func (d *Driver) post(c api.Call) {
+	if err := d.call(d.ctx, c); err != nil && d.ctx.Err() == nil {
+		d.opts.Log.Warn("call failed", "err", err)
+	}
+}
+
+// loadCluster reads the agents' totals from the master's /state.
+func (d *Driver) loadCluster() error {
+	req, _ := http.NewRequestWithContext(d.ctx, http.MethodGet, d.opts.Master+"/state", nil)
+	resp, err := d.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("master %s: %w", d.opts.Master, err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Agents []struct {
+			State     string `json:"state"`
+			Resources struct {
+				Total map[string]float64 `json:"total"`
+			} `json:"resources"`
+		} `json:"agents"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return fmt.Errorf("master %s/state: %w", d.opts.Master, err)
+	}
+	for _, a := range st.Agents {
+		if a.State != "active" {
+			continue
+		}
+		var r allocator.Resources
+		for name, v := range a.Resources.Total {
+			q, _ := allocator.QuantityOf(v)
+			r = r.Add(allocator.Resources{{Name: name, Value: q}})
+		}
+		d.cluster = append(d.cluster, r.Flatten())
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"go.yaml.in/yaml/v3"
+)
+
+// PolicyFile is a policy file for the live master: the allocator keys of a
+// simulation config, at the top level, and the seed of the allocator's
+// shuffles.
+type PolicyFile struct {
+	Seed        uint64 `yaml:"seed"`
+	AllocConfig `yaml:",inline"`
+}
+
+// ParsePolicy reads the policy a live master runs from data, in one of
+// three forms: a policy file (the keys of a simulation config's allocator
+// section, plus seed), a whole simulation config (its allocator section
+// and seed are used), or a simulation run's manifest.json (the exact
+// allocator configuration the run used). Partitions name agents by id.
+func ParsePolicy(name string, data []byte) (allocator.Config, error) {
+	var probe map[string]any
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		return allocator.Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if _, ok := probe["apron_version"]; ok {
+		var m struct {
+			Allocator *allocator.Config `json:"allocator"`
+		}
+		if err := json.Unmarshal(data, &m); err != nil || m.Allocator == nil {
+			return allocator.Config{}, fmt.Errorf("%s: a manifest.json without an allocator section: %v", name, err)
+		}
+		_, err := allocator.New(*m.Allocator)
+		return *m.Allocator, wrap(name, err)
+	}
+	if _, ok := probe["allocator"]; ok {
+		c, err := ParseConfig(name, bytes.NewReader(data))
+		if err != nil {
+			return allocator.Config{}, err
+		}
+		return c.allocConfig()
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var p PolicyFile
+	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
+		return allocator.Config{}, fmt.Errorf("%s: %w (a policy file holds policy, allocation_interval, offer_timeout, default_refuse, roles, partitions, min_allocatable and seed)", name, err)
+	}
+	if p.AllocationInterval == 0 {
+		p.AllocationInterval = Duration(time.Second)
+	}
+	ids := func(n string) []allocator.AgentID { return []allocator.AgentID{allocator.AgentID(n)} }
+	cfg, err := p.config(p.Seed, ids, nil)
+	return cfg, wrap(name, err)
+}
+
+func wrap(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
