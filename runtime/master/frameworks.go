@@ -5,9 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
@@ -311,9 +313,14 @@ func (m *Master) failovers(now time.Time) {
 	}
 }
 
+// jsonField names the field a decoding error is about, if it says.
 func jsonField(err error) string {
-	if ute, ok := err.(*json.UnmarshalTypeError); ok {
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
 		return ute.Field
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return strings.Trim(name, `"`)
 	}
 	return ""
 }

@@ -1,0 +1,230 @@
+package integration
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apronlab/apron/runtime/api"
+)
+
+func TestTasksRunAndFinish(t *testing.T) {
+	c := startMaster(t)
+	c.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
+	f := subscribe(t, c.url, "test", "", 0)
+	f.launch("hello", "echo hello from $APRON_TASK_ID", "cpus:0.5;mem:64")
+	f.until("hello", "TASK_RUNNING")
+	s := f.until("hello", "TASK_FINISHED")
+	if s.AgentID == nil || s.AgentID.Value != "a1" {
+		t.Errorf("finished on %v, want a1", s.AgentID)
+	}
+	c.waitFor("the task's resources to be freed", func(st masterState) bool { return st.Resources.Used["cpus"] == 0 })
+}
+
+func TestExecuteEndToEnd(t *testing.T) {
+	c := startMaster(t)
+	c.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
+	tests := []struct {
+		name, command string
+		ok            bool
+		want          []string
+	}{
+		{"hello", "echo hello world && sleep 1", true, []string{"Subscribed with ID", "Submitted task 'hello' to agent 'a1'", "TASK_RUNNING", "TASK_FINISHED"}},
+		{"fails", "exit 3", false, []string{"TASK_FAILED", "exited with status 3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := exec.Command(apronBin, "execute", "--master", c.url, "--name", tt.name, "--command", tt.command, "--resources", "cpus:1;mem:128").CombinedOutput()
+			if (err == nil) != tt.ok {
+				t.Fatalf("exit error %v, want success %v\n%s", err, tt.ok, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestKilledAgentsTasksAreLost(t *testing.T) {
+	c := startMaster(t, "--agent-timeout", "1s")
+	agent := c.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
+	f := subscribe(t, c.url, "test", "", 0)
+	f.launch("long", "sleep 30", "cpus:1;mem:64")
+	f.until("long", "TASK_RUNNING")
+	pid := taskPid(t, c, "a1", "long")
+	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+	agent.kill9()
+	s := f.until("long", "TASK_LOST")
+	if !strings.Contains(s.Message, "unreachable") {
+		t.Errorf("lost with message %q, want one saying the agent is unreachable", s.Message)
+	}
+	f.next(api.EventFailure)
+	st := c.waitFor("the agent to be unreachable", func(st masterState) bool { return st.agent("a1").State == "unreachable" })
+	if st.Resources.Total["cpus"] != 0 || st.Resources.Total["mem"] != 0 {
+		t.Errorf("total resources %v after the only agent was lost, want none", st.Resources.Total)
+	}
+}
+
+func TestRestartedAgentRecoversItsTasks(t *testing.T) {
+	c := startMaster(t)
+	dir := t.TempDir()
+	agent := c.startAgent("a1", "cpus:2;mem:1024", dir)
+	f := subscribe(t, c.url, "test", "", 0)
+	f.launch("survivor", "sleep 3; echo done", "cpus:1;mem:64")
+	f.until("survivor", "TASK_RUNNING")
+	agent.kill9()
+	c.startAgent("a1", "cpus:2;mem:1024", dir)
+	st, _ := c.state()
+	if len(st.Tasks) != 1 || st.Tasks[0].State != "TASK_RUNNING" {
+		t.Fatalf("tasks after the agent restarted: %+v, want survivor running", st.Tasks)
+	}
+	f.until("survivor", "TASK_FINISHED")
+	out, _ := os.ReadFile(filepath.Join(dir, "sandboxes", f.id, "survivor", "stdout"))
+	if strings.TrimSpace(string(out)) != "done" {
+		t.Errorf("stdout %q, want done", out)
+	}
+}
+
+func TestFrameworkFailoverKeepsItsTasks(t *testing.T) {
+	c := startMaster(t)
+	c.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
+	f := subscribe(t, c.url, "test", "", 30)
+	f.launch("kept", "sleep 2", "cpus:1;mem:64")
+	f.until("kept", "TASK_RUNNING")
+	f.cancel() // the framework goes away
+	c.waitFor("the framework to be disconnected", func(st masterState) bool { return len(st.Tasks) == 1 })
+	time.Sleep(200 * time.Millisecond)
+	again := subscribe(t, c.url, "test", f.id, 30)
+	if again.id != f.id {
+		t.Fatalf("resubscribed as %s, want %s", again.id, f.id)
+	}
+	again.until("kept", "TASK_FINISHED")
+}
+
+func TestCgroupLimitsAndMemoryLimit(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("cgroups need root")
+	}
+	c := startMaster(t)
+	c.startAgent("cg", "cpus:2;mem:1024", t.TempDir())
+	st, _ := c.state()
+	if iso := st.agent("cg").Isolation; iso == "none" {
+		t.Skipf("the agent could not use cgroups here (isolation %s)", iso)
+	}
+	f := subscribe(t, c.url, "test", "", 0)
+	f.launch("limited", "sleep 10", "cpus:0.5;mem:64")
+	f.until("limited", "TASK_RUNNING")
+	limits := taskLimits(t, st.agent("cg").URL, "limited")
+	want := map[string]string{"cpu.cfs_quota_us": "50000", "cpu.cfs_period_us": "100000", "memory.limit_in_bytes": "67108864", "memory.max": "67108864", "cpu.max": "50000 100000"}
+	checked := 0
+	for k, v := range limits {
+		if w, ok := want[k]; ok {
+			checked++
+			if strings.TrimSpace(v) != w {
+				t.Errorf("%s = %q, want %s", k, v, w)
+			}
+		}
+	}
+	if checked < 2 {
+		t.Errorf("limits %v: want the CPU quota and the memory limit", limits)
+	}
+	f.call(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: "limited"}}})
+	f.until("limited", "TASK_KILLED")
+
+	f.launch("hog", "head -c 300m /dev/zero | tail", "cpus:0.5;mem:32")
+	s := f.until("hog", "TASK_FAILED")
+	if s.Reason != "memory-limit" {
+		t.Errorf("hog failed with reason %q (%s), want memory-limit", s.Reason, s.Message)
+	}
+}
+
+func TestPolicyApply(t *testing.T) {
+	c := startMaster(t)
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(bad, []byte("policy: nosuch\n"), 0o644)
+	os.WriteFile(good, []byte("policy: hdrf\nroles:\n  - {name: a, weight: 3}\n"), 0o644)
+	out, err := exec.Command(apronBin, "policy", "apply", "--master", c.url, bad).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "unknown policy") {
+		t.Fatalf("a bad policy: err %v, output %s; want a refusal naming the problem", err, out)
+	}
+	if st, _ := c.state(); st.Policy.Policy != "drf" {
+		t.Fatalf("policy %s after a refused apply, want drf", st.Policy.Policy)
+	}
+	if out, err := exec.Command(apronBin, "policy", "apply", "--master", c.url, good).CombinedOutput(); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	st := c.waitFor("the new policy", func(st masterState) bool { return st.Policy.Policy == "hdrf" })
+	if st.Policy.Source != "good.yaml" || st.Policy.AppliedAt.IsZero() {
+		t.Errorf("policy source %q applied at %v", st.Policy.Source, st.Policy.AppliedAt)
+	}
+}
+
+func TestBadCalls(t *testing.T) {
+	c := startMaster(t)
+	c.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
+	post := func(body, sid string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, c.url+"/api/v1/scheduler", strings.NewReader(body))
+		if sid != "" {
+			req.Header.Set(api.StreamIDHeader, sid)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var e api.ErrorBody
+		_ = jsonDecode(resp, &e)
+		return resp.StatusCode, e.Field
+	}
+	f := subscribe(t, c.url, "test", "", 0)
+	tests := []struct {
+		name, body, sid string
+		code            int
+		field           string
+	}{
+		{"not json", `{"type":`, f.sid, 400, ""},
+		{"wrong type", `{"type":"ACCEPT","framework_id":{"value":7}}`, f.sid, 400, "framework_id.value"},
+		{"unknown field", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q},"colour":1}`, f.id), f.sid, 400, "colour"},
+		{"unknown type", fmt.Sprintf(`{"type":"FLY","framework_id":{"value":%q}}`, f.id), f.sid, 400, "type"},
+		{"no stream id", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q}}`, f.id), "", 403, api.StreamIDHeader},
+		{"wrong stream id", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q}}`, f.id), "nope", 403, api.StreamIDHeader},
+		{"accept without offers", fmt.Sprintf(`{"type":"ACCEPT","framework_id":{"value":%q},"accept":{}}`, f.id), f.sid, 400, "accept.offer_ids"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, field := post(tt.body, tt.sid)
+			if code != tt.code || field != tt.field {
+				t.Errorf("got %d field %q, want %d field %q", code, field, tt.code, tt.field)
+			}
+		})
+	}
+	o := f.next(api.EventOffers).Offers.Offers[0]
+	launch := func(offer api.ID, id, res string) {
+		ti := api.TaskInfo{Name: id, TaskID: api.ID{Value: id}, AgentID: o.AgentID, Command: &api.CommandInfo{Value: "true"},
+			Resources: []api.Resource{{Name: "cpus", Type: "SCALAR", Scalar: api.Scalar{Value: 64}}}}
+		if res == "small" {
+			ti.Resources[0].Scalar.Value = 0.1
+		}
+		f.call(api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{offer}, Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: []api.TaskInfo{ti}}}}}})
+	}
+	launch(api.ID{Value: "O9-999"}, "ghost", "small")
+	if s := f.until("ghost", "TASK_DROPPED"); s.Reason != "REASON_INVALID_OFFERS" {
+		t.Errorf("unknown offer: reason %s", s.Reason)
+	}
+	launch(o.ID, "huge", "huge")
+	if s := f.until("huge", "TASK_ERROR"); !strings.Contains(s.Message, "do not fit") {
+		t.Errorf("too big a task: message %q", s.Message)
+	}
+	launch(o.ID, "late", "small") // the offer was used by the refused launch
+	f.until("late", "TASK_DROPPED")
+}
