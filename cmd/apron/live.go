@@ -83,7 +83,7 @@ func serve(ctx context.Context, addr string, h http.Handler) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := master.NewServer(h)
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()

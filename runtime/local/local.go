@@ -135,7 +135,7 @@ func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocat
 }
 
 func (c *Cluster) serve(ln net.Listener, h http.Handler) {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := master.NewServer(h)
 	c.servers = append(c.servers, srv)
 	c.wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

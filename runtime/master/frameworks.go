@@ -26,6 +26,7 @@ type fw struct {
 	registered   time.Time
 	disconnected time.Time
 	tasks        map[string]*task // not yet terminal
+	launched     []*task          // in launch order, with some that ended
 	done         []*task          // terminal, the last Options.Retain
 	pending      []api.Event      // updates queued while disconnected
 	suppressed   map[string]bool
@@ -300,6 +301,9 @@ func (m *Master) teardown(f *fw, why string) {
 		f.out.close()
 	}
 	delete(m.fws, f.id)
+	for _, t := range f.done {
+		m.fragBytes -= len(t.frag)
+	}
 	m.opts.Log.Info("framework removed", "id", f.id, "why", why)
 }
 

@@ -56,18 +56,20 @@ type Master struct {
 	opts  Options
 	start time.Time
 
-	mu      sync.Mutex
-	alloc   *allocator.Allocator
-	gen     int // allocator generation; offer ids carry it
-	policy  policyState
-	agents  map[string]*agent
-	agentsN []string // agent ids in the order registered
-	fws     map[string]*fw
-	nextFw  int
-	nextID  uint64
-	counts  map[string]int // tasks by state
-	stats   stats
-	kick    chan struct{}
+	mu        sync.Mutex
+	alloc     *allocator.Allocator
+	gen       int // allocator generation; offer ids carry it
+	policy    policyState
+	agents    map[string]*agent
+	agentsN   []string // agent ids in the order registered
+	fws       map[string]*fw
+	nextFw    int
+	nextID    uint64
+	launches  int64
+	fragBytes int            // the tasks' JSON in /state, for sizing its buffer
+	counts    map[string]int // tasks by state
+	stats     stats
+	kick      chan struct{}
 
 	metricsOnce sync.Once
 	metrics     http.Handler

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -22,18 +23,23 @@ func amounts(r allocator.Resources) Amounts {
 	return out
 }
 
-// State is GET /state.
+// State is GET /state: a summary of the cluster, and its tasks.
 type State struct {
-	StartTime      time.Time        `json:"start_time"`
-	Time           time.Time        `json:"time"`
-	Policy         PolicyView       `json:"policy"`
-	Resources      Usage            `json:"resources"`
-	Agents         []AgentState     `json:"agents"`
-	Frameworks     []FrameworkState `json:"frameworks"`
-	Roles          []RoleState      `json:"roles"`
-	Tasks          []TaskState      `json:"tasks"`
-	CompletedTasks []TaskState      `json:"completed_tasks"`
-	TaskCounts     map[string]int   `json:"task_counts"`
+	Summary
+	Tasks          TaskList `json:"tasks"`
+	CompletedTasks TaskList `json:"completed_tasks"`
+}
+
+// Summary is everything in /state but the tasks.
+type Summary struct {
+	StartTime  time.Time        `json:"start_time"`
+	Time       time.Time        `json:"time"`
+	Policy     PolicyView       `json:"policy"`
+	Resources  Usage            `json:"resources"`
+	Agents     []AgentState     `json:"agents"`
+	Frameworks []FrameworkState `json:"frameworks"`
+	Roles      []RoleState      `json:"roles"`
+	TaskCounts map[string]int   `json:"task_counts"`
 }
 
 // Usage is total, used (by tasks) and offered resources.
@@ -83,27 +89,71 @@ type RoleState struct {
 
 // TaskState is one task in /state.
 type TaskState struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	FrameworkID string    `json:"framework_id"`
-	AgentID     string    `json:"agent_id"`
-	Role        string    `json:"role"`
-	State       string    `json:"state"`
-	Reason      string    `json:"reason,omitempty"`
-	Message     string    `json:"message,omitempty"`
-	Resources   string    `json:"resources"`
-	Updated     time.Time `json:"updated"`
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	FrameworkID string  `json:"framework_id"`
+	AgentID     string  `json:"agent_id"`
+	Role        string  `json:"role"`
+	State       string  `json:"state"`
+	Reason      string  `json:"reason,omitempty"`
+	Message     string  `json:"message,omitempty"`
+	Resources   string  `json:"resources"`
+	Updated     float64 `json:"updated"` // Unix time, seconds
 }
 
-func (m *Master) serveState(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, m.State())
+// serveState writes /state, indented with ?pretty. The tasks' JSON is
+// kept with each task (see task.frag), so a large /state is mostly copying.
+func (m *Master) serveState(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Query().Has("pretty") {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(m.State())
+		return
+	}
+	m.mu.Lock()
+	head, _ := json.Marshal(m.summary()) // the view types always marshal
+	b := make([]byte, 0, len(head)+64+m.fragBytes)
+	b = append(b, head[:len(head)-1]...)
+	b = m.appendTasks(append(b, `,"tasks":`...), (*fw).launchOrder)
+	b = m.appendTasks(append(b, `,"completed_tasks":`...), func(f *fw) []*task { return f.done })
+	m.mu.Unlock()
+	_, _ = w.Write(append(b, "}\n"...))
+}
+
+func (m *Master) appendTasks(b []byte, of func(*fw) []*task) []byte {
+	b = append(b, '[')
+	first := true
+	for _, id := range sortedKeys(m.fws) {
+		for _, t := range of(m.fws[id]) {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(b, t.frag...)
+		}
+	}
+	return append(b, ']')
 }
 
 // State returns a copy of the master's state.
 func (m *Master) State() State {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	st := State{StartTime: m.start, Time: m.opts.Now(), Policy: m.policy.view(), TaskCounts: map[string]int{}}
+	st := State{Summary: m.summary(), Tasks: TaskList{}, CompletedTasks: TaskList{}}
+	for _, id := range sortedKeys(m.fws) {
+		for _, t := range m.fws[id].launchOrder() {
+			st.Tasks = append(st.Tasks, taskState(t))
+		}
+		for _, t := range m.fws[id].done {
+			st.CompletedTasks = append(st.CompletedTasks, taskState(t))
+		}
+	}
+	return st
+}
+
+func (m *Master) summary() Summary {
+	st := Summary{StartTime: m.start, Time: m.opts.Now(), Policy: m.policy.view(), TaskCounts: map[string]int{}}
 	for k, n := range m.counts {
 		if k != "" && n > 0 {
 			st.TaskCounts[k] = n
@@ -117,21 +167,13 @@ func (m *Master) State() State {
 		fwOffered[string(o.Framework)] = fwOffered[string(o.Framework)].Add(o.Resources)
 		allOffered = allOffered.Add(o.Resources)
 	}
-	total := m.alloc.Total()
-	st.Resources = Usage{Total: amounts(total), Used: amounts(m.alloc.Allocated().Sub(allOffered)), Offered: amounts(allOffered)}
+	st.Resources = Usage{Total: amounts(m.alloc.Total()), Used: amounts(m.alloc.Allocated().Sub(allOffered)), Offered: amounts(allOffered)}
 	st.Agents = m.agentStates(offered)
 	for _, v := range m.alloc.Frameworks() {
 		f := m.fws[string(v.ID)]
-		fs := FrameworkState{ID: f.id, Name: f.info.Name, Roles: f.roles, Connected: f.out != nil, Registered: f.registered,
+		st.Frameworks = append(st.Frameworks, FrameworkState{ID: f.id, Name: f.info.Name, Roles: f.roles, Connected: f.out != nil, Registered: f.registered,
 			Resources:     Usage{Total: amounts(v.Allocated), Used: amounts(v.Used), Offered: amounts(fwOffered[f.id])},
-			DominantShare: v.DominantShare, Suppressed: v.Suppressed, Tasks: len(f.tasks)}
-		st.Frameworks = append(st.Frameworks, fs)
-		for _, id := range sortedKeys(f.tasks) {
-			st.Tasks = append(st.Tasks, taskState(f.tasks[id]))
-		}
-		for _, t := range f.done {
-			st.CompletedTasks = append(st.CompletedTasks, taskState(t))
-		}
+			DominantShare: v.DominantShare, Suppressed: v.Suppressed, Tasks: len(f.tasks)})
 	}
 	for _, r := range m.alloc.Roles() {
 		st.Roles = append(st.Roles, RoleState{Name: r.Name, Weight: r.Weight, Allocated: amounts(r.Allocated), DominantShare: r.DominantShare, Guarantee: amounts(r.Guarantee), Limit: amounts(r.Limit)})
@@ -159,5 +201,19 @@ func (m *Master) agentStates(offered map[string]allocator.Resources) []AgentStat
 
 func taskState(t *task) TaskState {
 	return TaskState{ID: t.info.TaskID.Value, Name: t.info.Name, FrameworkID: t.fw.id, AgentID: t.agent, Role: t.role,
-		State: t.state, Reason: t.reason, Message: t.message, Resources: t.res.String(), Updated: t.updated}
+		State: t.state, Reason: t.reason, Message: t.message, Resources: t.resText, Updated: float64(t.updated.UnixMilli()) / 1e3}
+}
+
+// launchOrder is the framework's running tasks in the order launched: its
+// launch list, compacted of the tasks that ended.
+func (f *fw) launchOrder() []*task {
+	live := f.launched[:0]
+	for _, t := range f.launched {
+		if !terminal(t.state) {
+			live = append(live, t)
+		}
+	}
+	clear(f.launched[len(live):])
+	f.launched = live
+	return live
 }

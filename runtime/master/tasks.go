@@ -19,6 +19,16 @@ type task struct {
 	reason  string
 	message string
 	updated time.Time
+	seq     int64  // launch order
+	resText string // res as text, for /state
+	frag    []byte // the task's JSON in /state
+}
+
+// refresh rewrites the task's JSON for /state after a change.
+func (m *Master) refresh(t *task) {
+	m.fragBytes -= len(t.frag)
+	t.frag = taskState(t).appendJSON(t.frag[:0])
+	m.fragBytes += len(t.frag)
 }
 
 func terminal(state string) bool {
@@ -37,6 +47,9 @@ func (m *Master) setState(t *task, s api.TaskStatus) {
 		return
 	}
 	t.state, t.reason, t.message, t.updated = s.State, s.Reason, s.Message, m.opts.Now()
+	if was != "" {
+		m.refresh(t)
+	}
 	m.counts[was]--
 	m.counts[s.State]++
 	if s.Timestamp == 0 {
@@ -63,6 +76,9 @@ func (m *Master) setState(t *task, s api.TaskStatus) {
 	}
 	t.fw.done = append(t.fw.done, t)
 	if over := len(t.fw.done) - m.opts.Retain; over > 0 {
+		for _, old := range t.fw.done[:over] {
+			m.fragBytes -= len(old.frag)
+		}
 		t.fw.done = append(t.fw.done[:0], t.fw.done[over:]...)
 	}
 }
@@ -268,10 +284,14 @@ func overlap(have, want allocator.Resources) allocator.Resources {
 
 // launch records a task and sends it to its agent.
 func (m *Master) launch(t *task) {
-	t.state, t.updated = "TASK_STAGING", m.opts.Now()
+	m.launches++
+	t.state, t.updated, t.seq = "TASK_STAGING", m.opts.Now(), m.launches
 	m.counts["TASK_STAGING"]++
 	m.stats.launched++
 	t.fw.tasks[t.info.TaskID.Value] = t
+	t.fw.launched = append(t.fw.launched, t)
+	t.resText = t.res.String()
+	m.refresh(t)
 	ag := m.agents[t.agent]
 	ag.tasks[taskKey{t.fw.id, t.info.TaskID.Value}] = t
 	if ag.out == nil {

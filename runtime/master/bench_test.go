@@ -1,0 +1,151 @@
+package master
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/loadgen"
+)
+
+// loaded is a master with simulated agents and frameworks, built once per
+// size for every round of a benchmark.
+type loaded struct {
+	m   *Master
+	srv *httptest.Server
+}
+
+var (
+	loadedMu sync.Mutex
+	loadedBy = map[string]*loaded{}
+)
+
+func newLoaded(b *testing.B, key string, setup func(ctx context.Context, l *loaded) error) *loaded {
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	if l := loadedBy[key]; l != nil {
+		return l
+	}
+	m, err := New(Options{Policy: allocator.Config{Policy: "drf", AllocationInterval: time.Hour}, AgentTimeout: time.Hour, Heartbeat: time.Hour, Retain: 10})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(m.Handler())
+	srv.Config = NewServer(m.Handler())
+	srv.Start()
+	l := &loaded{m: m, srv: srv}
+	t0 := time.Now()
+	if err := setup(context.Background(), l); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: set up in %v", key, time.Since(t0).Round(time.Millisecond))
+	loadedBy[key] = l
+	return l
+}
+
+// waitOffers waits until no offer is outstanding (the frameworks declined
+// them all).
+func (l *loaded) waitOffers(b *testing.B) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		l.m.mu.Lock()
+		n := len(l.m.alloc.Offers())
+		l.m.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d offers still outstanding after a minute", n)
+		}
+	}
+}
+
+// BenchmarkAllocationCycle times one allocation cycle of the master with
+// simulated agents registered over the agent protocol and 200 frameworks
+// that decline every offer with no filter, so every cycle offers every
+// agent again (the cycle includes queueing the OFFERS events).
+func BenchmarkAllocationCycle(b *testing.B) {
+	for _, agents := range []int{10000, 50000} {
+		b.Run(fmt.Sprintf("agents=%d/frameworks=200", agents), func(b *testing.B) {
+			l := newLoaded(b, fmt.Sprintf("cycle-%d", agents), func(ctx context.Context, l *loaded) error {
+				if _, err := loadgen.StartAgents(ctx, l.srv.URL, agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim"); err != nil {
+					return err
+				}
+				_, _, err := loadgen.StartFrameworks(ctx, l.srv.URL, 200, "fw", "*", loadgen.DeclineAll(ctx))
+				return err
+			})
+			l.waitOffers(b)
+			offers := 0
+			b.ResetTimer()
+			for range b.N {
+				b.StartTimer()
+				l.m.allocate()
+				b.StopTimer()
+				offers += int(l.m.stats.offers)
+				l.waitOffers(b)
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/cycle")
+		})
+	}
+}
+
+// BenchmarkState times GET /state, read whole, with 10,000 agents and
+// 100,000 running tasks.
+func BenchmarkState(b *testing.B) {
+	const agents, tasks = 10000, 100000
+	l := newLoaded(b, "state", func(ctx context.Context, l *loaded) error {
+		fleet, err := loadgen.StartAgents(ctx, l.srv.URL, agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim")
+		if err != nil {
+			return err
+		}
+		var mu sync.Mutex
+		next := 0
+		fill := func(f *loadgen.Framework, offers []api.Offer) {
+			for _, o := range offers {
+				var infos []api.TaskInfo
+				mu.Lock()
+				for k := 0; k < tasks/agents && next < tasks; k++ {
+					next++
+					infos = append(infos, api.TaskInfo{Name: "t", TaskID: api.ID{Value: fmt.Sprintf("t%d", next)}, AgentID: o.AgentID,
+						Command: &api.CommandInfo{Value: "sleep 1000"}, Resources: api.FromResources(allocator.MustParseResources("cpus:1;mem:1024"))})
+				}
+				mu.Unlock()
+				hour := 3600.0
+				_ = f.Call(ctx, api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{o.ID},
+					Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: infos}}}, Filters: &api.Filters{RefuseSeconds: &hour}}})
+			}
+		}
+		if _, _, err := loadgen.StartFrameworks(ctx, l.srv.URL, 1, "filler", "*", fill); err != nil {
+			return err
+		}
+		l.m.allocate()
+		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+			l.m.mu.Lock()
+			running := l.m.counts["TASK_RUNNING"]
+			l.m.mu.Unlock()
+			if running == tasks {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%d of %d tasks running (%d launched) after 5 minutes", running, tasks, fleet.Launched.Load())
+			}
+		}
+	})
+	b.ResetTimer()
+	var size int64
+	for range b.N {
+		resp, err := http.Get(l.srv.URL + "/state")
+		if err != nil {
+			b.Fatal(err)
+		}
+		size, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	b.ReportMetric(float64(size)/1e6, "MB/response")
+}
