@@ -37,7 +37,7 @@ type Options struct {
 // Agent runs tasks for a master.
 type Agent struct {
 	opts  Options
-	store store
+	store *store
 	hc    *http.Client // calls
 	sc    *http.Client // the event stream
 
@@ -74,7 +74,7 @@ func New(opts Options) (*Agent, error) {
 	if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
 		return nil, fmt.Errorf("agent: work dir: %w", err)
 	}
-	a := &Agent{opts: opts, store: store{opts.WorkDir}, hc: &http.Client{Timeout: 10 * time.Second}, sc: &http.Client{},
+	a := &Agent{opts: opts, store: &store{dir: opts.WorkDir}, hc: &http.Client{Timeout: 10 * time.Second}, sc: &http.Client{},
 		tasks: map[string]*run{}, wake: make(chan struct{}, 1), reconnect: make(chan struct{}, 1), heartbeat: time.Second}
 	if a.opts.Name == "" {
 		a.opts.Name = a.store.loadName()

@@ -43,3 +43,28 @@ func TestStartTicksNamesAProcess(t *testing.T) {
 		t.Error("startTicks of no process: no error")
 	}
 }
+
+func TestJournalKeepsTheLastRecordOfEachLiveTask(t *testing.T) {
+	dir := t.TempDir()
+	s := &store{dir: dir}
+	if recs, errs := s.load(); len(recs) != 0 || len(errs) != 0 {
+		t.Fatalf("an empty work dir: %v %v", recs, errs)
+	}
+	a := &record{FrameworkID: "f", State: "TASK_STARTING"}
+	a.Task.TaskID.Value = "a"
+	b := &record{FrameworkID: "f", State: "TASK_RUNNING"}
+	b.Task.TaskID.Value = "b"
+	for _, step := range []func() error{
+		func() error { return s.save(a) }, func() error { return s.save(b) },
+		func() error { a.State = "TASK_RUNNING"; return s.save(a) }, func() error { return s.remove(b) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	again := &store{dir: dir}
+	recs, errs := again.load()
+	if len(errs) != 0 || len(recs) != 1 || recs[0].key() != "f/a" || recs[0].State != "TASK_RUNNING" {
+		t.Fatalf("reloaded %+v, errors %v; want f/a running alone", recs, errs)
+	}
+}

@@ -97,8 +97,24 @@ func (a *Agent) acked(ack *api.AgentAckStatus) {
 		if err := a.store.remove(&r.rec); err != nil {
 			a.opts.Log.Error("checkpoint", "task", r.rec.key(), "err", err)
 		}
+		a.compact()
 		return
 	}
 	a.save(r)
 	a.poke()
+}
+
+// compact rewrites the checkpoint journal with only the live tasks once
+// it has grown long. Called with a.mu held.
+func (a *Agent) compact() {
+	if !a.store.tooLong() {
+		return
+	}
+	recs := make([]*record, 0, len(a.tasks))
+	for _, k := range sortedKeys(a.tasks) {
+		recs = append(recs, &a.tasks[k].rec)
+	}
+	if err := a.store.rewrite(recs); err != nil {
+		a.opts.Log.Error("checkpoint", "err", err)
+	}
 }

@@ -34,7 +34,7 @@ func (d *Driver) Launch(offer framework.OfferID, tasks []framework.Task, refuse 
 			}
 			cmd = d.opts.Command(t, wall)
 		}
-		infos = append(infos, api.TaskInfo{Name: string(t.ID), TaskID: api.ID{Value: string(t.ID)}, AgentID: api.ID{Value: agent},
+		infos = append(infos, api.TaskInfo{Name: string(t.ID), TaskID: api.ID{Value: d.ids.wire(t.ID)}, AgentID: api.ID{Value: agent},
 			Resources: api.FromResources(t.Resources), Command: &api.CommandInfo{Value: cmd}, Job: t.Job})
 		if d.opts.Observe != nil {
 			d.opts.Observe.Launched(d.opts.Name, t, agent, d.Now())
@@ -66,7 +66,7 @@ func (d *Driver) Revive() { d.post(api.Call{Type: api.CallRevive, Revive: &api.R
 
 // Kill stops a task.
 func (d *Driver) Kill(id framework.TaskID) {
-	d.post(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: string(id)}}})
+	d.post(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: d.ids.wire(id)}}})
 }
 
 // After runs fn on the event loop after v of the framework's time.

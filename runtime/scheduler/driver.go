@@ -71,6 +71,7 @@ type Driver struct {
 	ctx      context.Context
 	offers   map[framework.OfferID]string // agent of each outstanding offer
 	cluster  []allocator.Resources        // agents' totals, for Submitted
+	ids      taskIDs
 	err      error
 }
 
@@ -95,7 +96,7 @@ func Run(ctx context.Context, opts Options, sched framework.Scheduler) error {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	d := &Driver{opts: opts, sched: sched, hc: &http.Client{Timeout: 30 * time.Second}, events: make(chan func(), 1024),
-		ctx: ctx, offers: map[framework.OfferID]string{}}
+		ctx: ctx, offers: map[framework.OfferID]string{}, ids: newTaskIDs()}
 	if err := d.loadCluster(); err != nil {
 		return err
 	}
@@ -239,12 +240,15 @@ func (d *Driver) handle(e api.Event) {
 		d.sched.Rescinded(d, id)
 	case api.EventUpdate:
 		s := e.Update.Status
-		st := framework.Status{Task: framework.TaskID(s.TaskID.Value), State: framework.State(s.State), Reason: s.Reason, Message: s.Message}
+		st := framework.Status{Task: d.ids.framework(s.TaskID.Value), State: framework.State(s.State), Reason: s.Reason, Message: s.Message}
 		if s.AgentID != nil {
 			st.Agent = s.AgentID.Value
 		}
 		if d.opts.Observe != nil {
 			d.opts.Observe.Updated(d.opts.Name, st, d.Now())
+		}
+		if framework.State(s.State).Terminal() {
+			d.ids.forget(s.TaskID.Value)
 		}
 		d.sched.Update(d, st)
 		if s.UUID != "" && st.Agent != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -194,20 +195,26 @@ func (c *v1Container) OOMKilled() (bool, error) {
 	return n > 0, nil
 }
 
-// Pids is the union of the processes in the three hierarchies, sorted; it
-// is empty once the container is deleted.
+// Pids is the processes in the container, sorted, read from the first
+// hierarchy's cgroup.procs (every task process is in all three, and tasks
+// make no sub-cgroups); it is empty once the container is deleted.
 func (c *v1Container) Pids() ([]int, error) {
+	return readProcs(filepath.Join(c.dir(c.subs[0].Name()), "cgroup.procs"))
+}
+
+// readProcs reads a cgroup.procs file; a cgroup that is gone has none.
+func readProcs(path string) ([]int, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("isolation: %w", err)
+	}
 	var pids []int
-	for _, s := range c.subs {
-		procs, err := c.cg.Processes(s.Name(), true)
-		if errors.Is(err, cgroup1.ErrCgroupDeleted) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("isolation: pids of %s: %w", c.path, err)
-		}
-		for _, p := range procs {
-			pids = append(pids, p.Pid)
+	for _, f := range strings.Fields(string(data)) {
+		if p, err := strconv.Atoi(f); err == nil {
+			pids = append(pids, p)
 		}
 	}
 	slices.Sort(pids)
@@ -226,12 +233,16 @@ func (c *v1Container) Files() map[string]string {
 }
 
 func (c *v1Container) Delete() error {
+	// rmdir each hierarchy's directory, as the kernel allows once the
+	// processes are gone; cheaper than the library's Delete, which walks
+	// the tree to move stragglers to the parent.
 	err := retryDelete(func() error {
-		err := c.cg.Delete()
-		if errors.Is(err, cgroup1.ErrCgroupDeleted) {
-			return nil
+		for _, s := range c.subs {
+			if err := os.Remove(c.dir(s.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		left, _ := c.Pids()
