@@ -93,6 +93,7 @@ type aggregated struct {
 
 type variant struct {
 	name, policy, point string
+	backend             string
 	runs                []Run
 	metrics             []metric // in order
 	est                 map[metric]Estimate
@@ -114,7 +115,7 @@ func aggregate(dir string, rec studyRecord) (aggregated, error) {
 		name := r.Variant()
 		v := byName[name]
 		if v == nil {
-			agg.variants = append(agg.variants, variant{name: name, policy: r.Policy, point: pointLabel(r.Point), est: map[metric]Estimate{}, perSeed: map[metric]map[uint64]float64{}})
+			agg.variants = append(agg.variants, variant{name: name, policy: r.Policy, point: pointLabel(r.Point), backend: r.Backend, est: map[metric]Estimate{}, perSeed: map[metric]map[uint64]float64{}})
 			v = &agg.variants[len(agg.variants)-1]
 			byName[name] = v
 		}
@@ -155,14 +156,14 @@ func seedValues(bySeed map[uint64]float64, runs []Run) []float64 {
 func speedups(vs []variant, baseline string) []speedup {
 	base := map[string]*variant{}
 	for i := range vs {
-		if vs[i].policy == baseline {
+		if vs[i].policy == baseline && vs[i].backend == "" {
 			base[vs[i].point] = &vs[i]
 		}
 	}
 	var out []speedup
 	for _, v := range vs {
 		b := base[v.point]
-		if b == nil || v.policy == baseline {
+		if b == nil || b.name == v.name {
 			continue
 		}
 		for _, k := range v.metrics {

@@ -20,8 +20,10 @@ type Run struct {
 	Policy string    `json:"policy"`
 	Point  []Setting `json:"point,omitempty"`
 	Seed   uint64    `json:"seed"`
-	Config []byte    `json:"-"`    // the effective simulation config, YAML
-	Hash   string    `json:"hash"` // sha256 of Config
+	// Backend is "live" for a run on a live cluster; "" is the simulator.
+	Backend string `json:"backend,omitempty"`
+	Config  []byte `json:"-"`    // the effective simulation config, YAML
+	Hash    string `json:"hash"` // sha256 of Config
 
 	cfg *sim.Config // Config parsed and checked, for running it
 }
@@ -35,10 +37,14 @@ type Setting struct {
 // Variant names a run's policy and point, its seeds aside: what the
 // aggregate averages over.
 func (r Run) Variant() string {
-	if len(r.Point) == 0 {
-		return r.Policy
+	v := r.Policy
+	if len(r.Point) > 0 {
+		v += " " + pointLabel(r.Point)
 	}
-	return r.Policy + " " + pointLabel(r.Point)
+	if r.Backend != "" {
+		v += " (" + r.Backend + ")"
+	}
+	return v
 }
 
 func pointLabel(p []Setting) string {
@@ -55,14 +61,21 @@ func pointLabel(p []Setting) string {
 func (s *Study) Runs() ([]Run, error) {
 	points := s.points()
 	var runs []Run
-	for _, p := range s.Policies {
-		for _, pt := range points {
-			for _, seed := range s.Seeds {
-				r, err := s.run(p, pt, seed)
-				if err != nil {
-					return nil, err
+	for _, backend := range s.Backends {
+		for _, p := range s.Policies {
+			for _, pt := range points {
+				for _, seed := range s.Seeds {
+					r, err := s.run(p, pt, seed)
+					if err != nil {
+						return nil, err
+					}
+					if backend != "sim" {
+						r.Backend, r.ID = backend, backend+"/"+r.ID
+						sum := sha256.Sum256(append(append([]byte(nil), r.Config...), "\nbackend: "+backend...))
+						r.Hash = hex.EncodeToString(sum[:])
+					}
+					runs = append(runs, r)
 				}
-				runs = append(runs, r)
 			}
 		}
 	}

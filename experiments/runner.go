@@ -23,6 +23,9 @@ type Options struct {
 	// Progress, if set, is called as runs finish or are found done.
 	Progress func(done, total int)
 	Version  string // apron's version, for the manifests
+	// Live runs the study's live runs (backends: [live]); they run one at
+	// a time, after the simulated ones.
+	Live *Live
 }
 
 // Report says what Execute did.
@@ -76,7 +79,23 @@ func Execute(ctx context.Context, s *Study, opts Options) (Report, error) {
 	if opts.Progress != nil {
 		opts.Progress(rep.Skipped, rep.Total)
 	}
-	if err := runAll(ctx, dir, todo, opts, rep.Skipped, rep.Total); err != nil {
+	var simRuns, liveRuns []Run
+	for _, r := range todo {
+		if r.Backend == "live" {
+			liveRuns = append(liveRuns, r)
+		} else {
+			simRuns = append(simRuns, r)
+		}
+	}
+	if len(liveRuns) > 0 && opts.Live == nil {
+		return rep, fmt.Errorf("the study has %d live runs; give the live master (apron run --master URL)", len(liveRuns))
+	}
+	if err := runAll(ctx, dir, simRuns, opts, rep.Skipped, rep.Total); err != nil {
+		return rep, err
+	}
+	one := opts
+	one.Workers = 1 // one live cluster: its runs take turns
+	if err := runAll(ctx, dir, liveRuns, one, rep.Skipped+len(simRuns), rep.Total); err != nil {
 		return rep, err
 	}
 	rep.Ran = len(todo)
@@ -112,7 +131,7 @@ func runAll(ctx context.Context, dir string, todo []Run, opts Options, finished,
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				err := runOne(ctx, dir, r, opts.Version)
+				err := runOne(ctx, dir, r, opts)
 				mu.Lock()
 				if err != nil && first == nil {
 					first = err
@@ -142,8 +161,9 @@ func runAll(ctx context.Context, dir string, todo []Run, opts Options, finished,
 	return ctx.Err()
 }
 
-// runOne simulates one run into its folder and records it as done.
-func runOne(ctx context.Context, dir string, r Run, version string) error {
+// runOne runs one run, in the simulator or on the live cluster, into its
+// folder and records it as done.
+func runOne(ctx context.Context, dir string, r Run, opts Options) error {
 	out := filepath.Join(dir, filepath.FromSlash(r.ID))
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
@@ -152,21 +172,33 @@ func runOne(ctx context.Context, dir string, r Run, version string) error {
 	if err := os.WriteFile(filepath.Join(out, "config.yaml"), r.Config, 0o644); err != nil {
 		return err
 	}
-	sm, err := sim.New(r.cfg)
+	var complete bool
+	var err error
+	if r.Backend == "live" {
+		complete, err = opts.Live.run(ctx, r.cfg, r.Config, out, r.ID+"/config.yaml", opts.Version)
+	} else {
+		complete, err = simulate(ctx, r, out, opts.Version)
+	}
 	if err != nil {
 		return fmt.Errorf("run %s: %w", r.ID, err)
 	}
-	res, err := sm.Run(ctx, sim.Options{Dir: out, Version: version})
-	if err != nil {
-		return fmt.Errorf("run %s: %w", r.ID, err)
-	}
-	if !res.Complete {
+	if !complete {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("run %s: stopped before its end", r.ID)
 	}
 	return writeJSON(filepath.Join(out, "run.json"), runRecord{Run: r, Complete: true})
+}
+
+// simulate runs r in the simulator.
+func simulate(ctx context.Context, r Run, out, version string) (bool, error) {
+	sm, err := sim.New(r.cfg)
+	if err != nil {
+		return false, err
+	}
+	res, err := sm.Run(ctx, sim.Options{Dir: out, Version: version})
+	return res.Complete, err
 }
 
 // done reports whether r has finished with the same config.

@@ -42,9 +42,14 @@ type Study struct {
 	// combination.
 	Sweep map[string]any `mapstructure:"sweep"`
 	// Seeds are the simulation seeds: a count n (seeds 1..n) or a list.
-	Seeds   []uint64 `mapstructure:"seeds"`
-	Figures []string `mapstructure:"figures"`
-	Formats []string `mapstructure:"formats"`
+	Seeds []uint64 `mapstructure:"seeds"`
+	// Backends run the matrix in the simulator ("sim", the default), on a
+	// live cluster ("live"), or both: a live run is the variant with
+	// " (live)" after its name, and its speedup is against the simulated
+	// baseline.
+	Backends []string `mapstructure:"backends"`
+	Figures  []string `mapstructure:"figures"`
+	Formats  []string `mapstructure:"formats"`
 
 	dir  string // the study file's folder; "" for a built-in study
 	base []byte // the base simulation config, YAML
@@ -143,6 +148,14 @@ func (s *Study) check() error {
 	}
 	if len(s.Seeds) == 0 {
 		s.Seeds = []uint64{1}
+	}
+	if len(s.Backends) == 0 {
+		s.Backends = []string{"sim"}
+	}
+	for i, b := range s.Backends {
+		if b != "sim" && b != "live" {
+			return fmt.Errorf("backends[%d]: %q; want sim or live", i, b)
+		}
 	}
 	for k, vals := range flatten("", s.Sweep) {
 		if l, ok := vals.([]any); !ok || len(l) == 0 {

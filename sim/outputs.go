@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"gonum.org/v1/gonum/stat"
@@ -99,35 +100,57 @@ func dist(xs []float64) Dist {
 	return Dist{N: len(s), Mean: stat.Mean(s, nil), P50: q(0.5), P95: q(0.95), P99: q(0.99)}
 }
 
+// FwStats is what the driver of a run knows of a framework besides its
+// jobs: the simulator counts it, the live backend's scheduler driver too.
+type FwStats struct {
+	Tasks, Offers, Launched, Declined, Rescinded int
+	Busy                                         time.Duration // deciding
+	LocalityHits, LocalityTotal                  int
+}
+
 // finish writes frameworks.csv, summary.json and manifest.json.
-func (o *outputs) finish(s *Sim, res Result, version string) error {
-	sum := s.summary(res)
-	if err := o.writeFrameworks(s, sum); err != nil {
+func (o *outputs) finish(sum Summary, stats []FwStats, man any) error {
+	if err := o.writeFrameworks(sum, stats); err != nil {
 		return err
 	}
 	if err := writeJSON(filepath.Join(o.dir, "summary.json"), sum); err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(o.dir, "manifest.json"), manifest(s, res, version))
+	return writeJSON(filepath.Join(o.dir, "manifest.json"), man)
 }
 
-func (s *Sim) summary(res Result) Summary {
-	r := s.rec
-	out := Summary{Complete: res.Complete, StalledAt: res.Stalled.Seconds(), Makespan: r.makesp.Seconds(), Simulated: res.Simulated.Seconds(),
-		Cluster: ClusterSummary{Agents: len(s.order), Utilization: map[string]float64{}}}
+// fwStats is the simulator's count of each framework, in order.
+func (s *Sim) fwStats() []FwStats {
+	out := make([]FwStats, len(s.fws))
+	for i, f := range s.fws {
+		st := FwStats{Tasks: f.stats.tasks, Offers: f.stats.offers, Launched: f.stats.launched, Declined: f.stats.declined,
+			Rescinded: f.stats.rescinded, Busy: f.busy}
+		if b, ok := f.sched.(interface{ Locality() (int, int) }); ok {
+			st.LocalityHits, st.LocalityTotal = b.Locality()
+		}
+		out[i] = st
+	}
+	return out
+}
+
+// summary is summary.json of a run over span with agents agents; stats
+// are the frameworks' in the order the recorder was told of them.
+func (r *recorder) summary(complete bool, span, stalled time.Duration, agents int, stats []FwStats) Summary {
+	out := Summary{Complete: complete, StalledAt: stalled.Seconds(), Makespan: r.makesp.Seconds(), Simulated: span.Seconds(),
+		Cluster: ClusterSummary{Agents: agents, Utilization: map[string]float64{}}}
 	if r.machineErrs > 0 {
 		out.Cluster.MachineEventErrors, out.Cluster.FirstMachineError = r.machineErrs, r.firstMachineErr.Error()
 	}
-	span := res.Simulated.Seconds()
 	for _, name := range r.names {
 		if g := r.gauges[name]; span > 0 && g.total > 0 {
-			out.Cluster.Utilization[name] = g.area / span / g.total
+			out.Cluster.Utilization[name] = g.area / span.Seconds() / g.total
 		}
 	}
-	for _, f := range s.fws {
-		fr := r.perFw[f.id]
+	for i, f := range r.fws {
+		fr, st := r.perFw[f.id], stats[i]
 		fs := FrameworkSummary{Name: string(f.id), Role: f.role, Jobs: fr.jobs, Completed: fr.completed, Unschedulable: fr.unschedulable,
-			Tasks: f.stats.tasks, Wait: dist(fr.waits), Completion: dist(fr.completions), Slowdown: dist(fr.slowdowns)}
+			Tasks: st.Tasks, Wait: dist(fr.waits), Completion: dist(fr.completions), Slowdown: dist(fr.slowdowns),
+			LocalityHits: st.LocalityHits, LocalityTotal: st.LocalityTotal}
 		if len(fr.reasons) > 0 {
 			fs.Reasons = fr.reasons
 		}
@@ -135,17 +158,14 @@ func (s *Sim) summary(res Result) Summary {
 			fs.SumCompletion += c
 		}
 		if span > 0 {
-			fs.Busy = f.busy.Seconds() / span
-		}
-		if b, ok := f.sched.(interface{ Locality() (int, int) }); ok {
-			fs.LocalityHits, fs.LocalityTotal = b.Locality()
+			fs.Busy = st.Busy.Seconds() / span.Seconds()
 		}
 		out.Frameworks = append(out.Frameworks, fs)
 	}
 	return out
 }
 
-func (o *outputs) writeFrameworks(s *Sim, sum Summary) error {
+func (o *outputs) writeFrameworks(sum Summary, stats []FwStats) error {
 	f, err := os.Create(filepath.Join(o.dir, "frameworks.csv"))
 	if err != nil {
 		return err
@@ -154,11 +174,10 @@ func (o *outputs) writeFrameworks(s *Sim, sum Summary) error {
 	w := csv.NewWriter(f)
 	_ = w.Write([]string{"framework", "role", "jobs", "jobs_completed", "jobs_unschedulable", "tasks", "offers", "launches", "declines", "rescinds",
 		"busy_fraction", "locality_hits", "locality_launches", "mean_wait_s", "mean_completion_s", "sum_completion_s"})
-	for i, fw := range s.fws {
-		fs := sum.Frameworks[i]
-		st := fw.stats
-		_ = w.Write([]string{fs.Name, fs.Role, itoa(fs.Jobs), itoa(fs.Completed), itoa(fs.Unschedulable), itoa(fs.Tasks), itoa(st.offers), itoa(st.launched),
-			itoa(st.declined), itoa(st.rescinded), num(fs.Busy), itoa(fs.LocalityHits), itoa(fs.LocalityTotal), num(fs.Wait.Mean), num(fs.Completion.Mean), num(fs.SumCompletion)})
+	for i, fs := range sum.Frameworks {
+		st := stats[i]
+		_ = w.Write([]string{fs.Name, fs.Role, itoa(fs.Jobs), itoa(fs.Completed), itoa(fs.Unschedulable), itoa(fs.Tasks), itoa(st.Offers), itoa(st.Launched),
+			itoa(st.Declined), itoa(st.Rescinded), num(fs.Busy), itoa(fs.LocalityHits), itoa(fs.LocalityTotal), num(fs.Wait.Mean), num(fs.Completion.Mean), num(fs.SumCompletion)})
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
@@ -178,6 +197,7 @@ type Manifest struct {
 	Complete         bool             `json:"complete"`
 	Config           *Config          `json:"config"`
 	Allocator        allocator.Config `json:"allocator"`
+	Compress         float64          `json:"compress,omitempty"` // live: framework seconds per wall second
 	Events           uint64           `json:"events"`
 	SkippedLines     int64            `json:"trace_skipped_lines"`
 	Simulated        float64          `json:"simulated_s"`

@@ -67,3 +67,25 @@ func wrap(name string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", name, err)
 }
+
+// PolicyYAML writes an allocator configuration as a policy file that
+// ParsePolicy reads back to the same configuration: what the live backend
+// posts to a master.
+func PolicyYAML(c allocator.Config) ([]byte, error) {
+	p := PolicyFile{Seed: c.Seed, AllocConfig: AllocConfig{Policy: c.Policy, AllocationInterval: Duration(c.AllocationInterval),
+		OfferTimeout: Duration(c.OfferTimeout), DefaultRefuse: Duration(c.DefaultRefuse)}}
+	for _, m := range c.MinAllocatable {
+		p.MinAllocatable = append(p.MinAllocatable, Resources{m})
+	}
+	for _, r := range c.Roles {
+		p.Roles = append(p.Roles, RoleSpec{Name: r.Name, Weight: r.Weight, Guarantee: Resources{r.Guarantee}, Limit: Resources{r.Limit}})
+	}
+	for _, part := range c.Partitions {
+		ps := PartSpec{Role: part.Role, Size: part.Size}
+		for _, a := range part.Agents {
+			ps.Agents = append(ps.Agents, string(a))
+		}
+		p.Partitions = append(p.Partitions, ps)
+	}
+	return yaml.Marshal(p)
+}

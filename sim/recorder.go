@@ -18,7 +18,8 @@ import (
 // agents. Time series are sampled every sample interval and streamed out;
 // a job's row is written when its last task ends.
 type recorder struct {
-	s      *Sim
+	now    func() time.Duration
+	fws    []fwMeta          // in the order added
 	names  []string          // resource names, sorted
 	gauges map[string]*gauge // by resource name
 	last   time.Duration     // time of the last change of used
@@ -43,8 +44,13 @@ type jobKey struct {
 	id string
 }
 
+type fwMeta struct {
+	id   allocator.FrameworkID
+	role string
+}
+
 type jobRec struct {
-	fw          *fw
+	fw          allocator.FrameworkID
 	id          string
 	submit      time.Duration
 	first, last time.Duration
@@ -62,12 +68,13 @@ type fwRec struct {
 	reasons                        map[string]int
 }
 
-func newRecorder(s *Sim) *recorder {
-	return &recorder{s: s, gauges: map[string]*gauge{}, jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}}
+func newRecorder(now func() time.Duration) *recorder {
+	return &recorder{now: now, gauges: map[string]*gauge{}, jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}}
 }
 
-func (r *recorder) framework(f *fw) {
-	r.perFw[f.id] = &fwRec{used: map[string]allocator.Quantity{}, reasons: map[string]int{}}
+func (r *recorder) framework(id allocator.FrameworkID, role string) {
+	r.fws = append(r.fws, fwMeta{id, role})
+	r.perFw[id] = &fwRec{used: map[string]allocator.Quantity{}, reasons: map[string]int{}}
 }
 
 // gauge returns the gauge of a resource, adding it when it is new.
@@ -105,37 +112,36 @@ func (r *recorder) write(w *csv.Writer, fields ...string) {
 func num(v float64) string        { return strconv.FormatFloat(v, 'g', -1, 64) }
 func secs(d time.Duration) string { return num(d.Seconds()) }
 
-// startSampling samples now and every sample interval after.
-func (r *recorder) startSampling() {
-	var sample func()
-	sample = func() {
-		r.sample()
-		r.s.eng.After(time.Duration(r.s.cfg.SampleInterval), sample)
-	}
-	r.s.eng.At(0, sample)
+// AllocView is what a sample reads of the allocation: the simulator's
+// allocator, or a live master's /state.
+type AllocView interface {
+	Allocated() allocator.Resources
+	Total() allocator.Resources
+	FrameworkAllocation(id allocator.FrameworkID) allocator.Resources
+	Roles() []allocator.RoleView
 }
 
-func (r *recorder) sample() {
-	now := secs(r.s.eng.Now())
-	alloc := r.s.alloc.Allocated()
+func (r *recorder) sample(v AllocView) {
+	now := secs(r.now())
+	alloc := v.Allocated()
 	for _, name := range r.names {
 		g := r.gauges[name]
 		r.write(r.ts, now, "total", name, num(g.total))
 		r.write(r.ts, now, "allocated", name, num(alloc.Sum(name).Float()))
 		r.write(r.ts, now, "used", name, num(g.used))
 	}
-	total := r.s.alloc.Total()
-	for _, f := range r.s.fws {
-		r.write(r.ts, now, "framework_share", string(f.id), num(r.s.alloc.FrameworkAllocation(f.id).DominantShare(total)))
+	total := v.Total()
+	for _, f := range r.fws {
+		r.write(r.ts, now, "framework_share", string(f.id), num(v.FrameworkAllocation(f.id).DominantShare(total)))
 		r.write(r.ts, now, "framework_used_share", string(f.id), num(r.perFw[f.id].usedShare(total)))
 	}
-	for _, role := range r.s.alloc.Roles() {
+	for _, role := range v.Roles() {
 		r.write(r.ts, now, "role_share", role.Name, num(role.DominantShare))
 	}
 }
 
 func (r *recorder) changeUsed(res allocator.Resources, sign float64) {
-	now := r.s.eng.Now()
+	now := r.now()
 	dt := (now - r.last).Seconds()
 	for _, g := range r.gauges {
 		g.area += g.used * dt
@@ -165,33 +171,35 @@ func (fr *fwRec) usedShare(total allocator.Resources) float64 {
 	return share
 }
 
-func (r *recorder) jobSubmitted(f *fw, j framework.JobInfo, unschedulable string) {
-	fr := r.perFw[f.id]
+func (r *recorder) jobSubmitted(f allocator.FrameworkID, j framework.JobInfo, unschedulable string) {
+	fr := r.perFw[f]
 	fr.jobs++
 	if unschedulable != "" {
 		fr.unschedulable++
 		fr.reasons[unschedulable]++
-		now := secs(r.s.eng.Now())
-		r.write(r.js, string(f.id), j.ID, now, "", "", "", "", "", strconv.Itoa(j.Tasks), "0", "unschedulable")
+		now := secs(r.now())
+		r.write(r.js, string(f), j.ID, now, "", "", "", "", "", strconv.Itoa(j.Tasks), "0", "unschedulable")
 		return
 	}
-	r.jobs[jobKey{f.id, j.ID}] = &jobRec{fw: f, id: j.ID, submit: r.s.eng.Now(), tasks: j.Tasks, longest: j.Longest}
+	r.jobs[jobKey{f, j.ID}] = &jobRec{fw: f, id: j.ID, submit: r.now(), tasks: j.Tasks, longest: j.Longest}
 }
 
-func (r *recorder) taskStarted(t *task) {
-	r.changeUsed(t.res, +1)
-	r.perFw[t.f.id].use(t.res, +1)
-	t.rec = r.jobs[jobKey{t.f.id, t.job}]
-	if j := t.rec; j != nil && !j.started {
-		j.started, j.first = true, r.s.eng.Now()
+// taskStarted records a task of job starting and returns the job's record
+// (nil if the job is not known), to hand back when the task ends.
+func (r *recorder) taskStarted(f allocator.FrameworkID, job string, res allocator.Resources) *jobRec {
+	r.changeUsed(res, +1)
+	r.perFw[f].use(res, +1)
+	j := r.jobs[jobKey{f, job}]
+	if j != nil && !j.started {
+		j.started, j.first = true, r.now()
 	}
+	return j
 }
 
-func (r *recorder) taskEnded(t *task, state framework.State) {
-	r.changeUsed(t.res, -1)
-	r.perFw[t.f.id].use(t.res, -1)
-	r.makesp = r.s.eng.Now()
-	j := t.rec
+func (r *recorder) taskEnded(f allocator.FrameworkID, j *jobRec, res allocator.Resources, state framework.State) {
+	r.changeUsed(res, -1)
+	r.perFw[f].use(res, -1)
+	r.makesp = r.now()
 	if j == nil || j.finished || state == framework.TaskLost {
 		return // a lost task runs again; the job goes on
 	}
@@ -200,17 +208,17 @@ func (r *recorder) taskEnded(t *task, state framework.State) {
 		j.failed++
 	}
 	if j.done >= j.tasks {
-		j.last = r.s.eng.Now()
+		j.last = r.now()
 		r.jobDone(j, "completed")
 		j.finished = true
-		delete(r.jobs, jobKey{t.f.id, t.job})
+		delete(r.jobs, jobKey{f, j.id})
 	}
 }
 
 func (r *recorder) jobDone(j *jobRec, status string) {
-	fr := r.perFw[j.fw.id]
+	fr := r.perFw[j.fw]
 	if status != "completed" {
-		r.write(r.js, string(j.fw.id), j.id, secs(j.submit), optSecs(j.started, j.first), "", optSecs(j.started, j.first-j.submit), "", "", strconv.Itoa(j.tasks), strconv.Itoa(j.failed), status)
+		r.write(r.js, string(j.fw), j.id, secs(j.submit), optSecs(j.started, j.first), "", optSecs(j.started, j.first-j.submit), "", "", strconv.Itoa(j.tasks), strconv.Itoa(j.failed), status)
 		return
 	}
 	wait, jct := (j.first - j.submit).Seconds(), (j.last - j.submit).Seconds()
@@ -222,7 +230,7 @@ func (r *recorder) jobDone(j *jobRec, status string) {
 	fr.completed++
 	fr.waits = append(fr.waits, wait)
 	fr.completions = append(fr.completions, jct)
-	r.write(r.js, string(j.fw.id), j.id, secs(j.submit), secs(j.first), secs(j.last), num(wait), num(jct), optNum(slow), strconv.Itoa(j.tasks), strconv.Itoa(j.failed), status)
+	r.write(r.js, string(j.fw), j.id, secs(j.submit), secs(j.first), secs(j.last), num(wait), num(jct), optNum(slow), strconv.Itoa(j.tasks), strconv.Itoa(j.failed), status)
 }
 
 func optSecs(ok bool, d time.Duration) string {

@@ -67,7 +67,7 @@ func New(cfg *Config) (*Sim, error) {
 	s := &Sim{cfg: cfg, alloc: a, epoch: time.Unix(0, 0).UTC(), byID: map[allocator.FrameworkID]*fw{},
 		agents: map[allocator.AgentID]*simAgent{}, shapes: map[string][]allocator.Resources{},
 		rng: rand.New(rand.NewPCG(cfg.Seed, 0x73696d))}
-	s.rec = newRecorder(s)
+	s.rec = newRecorder(s.eng.Now)
 	var names []string
 	for _, ag := range cfg.agents() {
 		if err := s.addAgent(ag); err != nil {
@@ -106,22 +106,9 @@ func (s *Sim) addFramework(fc FwConfig, agents []string, seed uint64) error {
 	if s.byID[id] != nil {
 		return fmt.Errorf("framework %s is listed twice", fc.Name)
 	}
-	var sched framework.Scheduler
-	switch fc.Kind {
-	case "service":
-		svc := framework.NewService(fc.Name, fc.Instances, fc.Task.Resources)
-		svc.Refuse = time.Duration(fc.Refuse)
-		sched = svc
-	default:
-		bc := framework.BatchConfig{Gang: fc.Kind == "gang", HoldLimit: time.Duration(fc.HoldLimit), Delay: time.Duration(fc.Delay),
-			Replicas: fc.Replicas, Refuse: time.Duration(fc.Refuse), Seed: seed,
-			IdleRefuse: time.Duration(fc.IdleRefuse), ReviveAfter: time.Duration(fc.ReviveAfter)}
-		if bc.Delay > 0 {
-			bc.Agents = agents
-		}
-		b := framework.NewBatch(bc, jobsOf(fc, seed))
+	sched := NewScheduler(fc, agents, seed)
+	if b, ok := sched.(*framework.Batch); ok {
 		s.batches = append(s.batches, b)
-		sched = b
 	}
 	if err := s.alloc.AddFramework(id, fc.Role); err != nil {
 		return err
@@ -129,9 +116,29 @@ func (s *Sim) addFramework(fc FwConfig, agents []string, seed uint64) error {
 	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision, tasks: map[framework.TaskID]*task{}}
 	s.fws = append(s.fws, f)
 	s.byID[id] = f
-	s.rec.framework(f)
+	s.rec.framework(f.id, f.role)
 	s.eng.At(0, func() { f.call(func() { sched.Subscribed(f) }) })
 	return nil
+}
+
+// NewScheduler builds the framework a config describes: a service, or a
+// batch framework (elastic or gang) running its job list. agents are the
+// cluster's agent names, for delay scheduling's data placement; seed
+// seeds its draws. The simulator and the live backend build frameworks
+// here, so the same config runs the same framework in both.
+func NewScheduler(fc FwConfig, agents []string, seed uint64) framework.Scheduler {
+	if fc.Kind == "service" {
+		svc := framework.NewService(fc.Name, fc.Instances, fc.Task.Resources)
+		svc.Refuse = time.Duration(fc.Refuse)
+		return svc
+	}
+	bc := framework.BatchConfig{Gang: fc.Kind == "gang", HoldLimit: time.Duration(fc.HoldLimit), Delay: time.Duration(fc.Delay),
+		Replicas: fc.Replicas, Refuse: time.Duration(fc.Refuse), Seed: seed,
+		IdleRefuse: time.Duration(fc.IdleRefuse), ReviveAfter: time.Duration(fc.ReviveAfter)}
+	if bc.Delay > 0 {
+		bc.Agents = agents
+	}
+	return framework.NewBatch(bc, jobsOf(fc, seed))
 }
 
 // jobsOf expands a framework's job specs into a source in submit order.
@@ -224,7 +231,7 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 		return Result{}, err
 	}
 	s.machineEvents()
-	s.rec.startSampling()
+	s.startSampling()
 	s.eng.Run(until)
 	res := Result{Complete: ctx.Err() == nil, Events: s.eng.Processed(), Simulated: min(s.eng.Now(), until), Wall: time.Since(wallStart), Stalled: s.stalledAt}
 	s.rec.finish()
@@ -238,7 +245,8 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 	if err := s.rec.err(); err != nil {
 		return res, err
 	}
-	return res, out.finish(s, res, opts.Version)
+	sum := s.rec.summary(res.Complete, res.Simulated, res.Stalled, len(s.order), s.fwStats())
+	return res, out.finish(sum, s.fwStats(), manifest(s, res, opts.Version))
 }
 
 func (s *Sim) finished() bool {
@@ -304,4 +312,14 @@ func (s *Sim) rescinded(o allocator.Offer) {
 		}
 	}
 	f.call(func() { f.sched.Rescinded(f, id) })
+}
+
+// startSampling samples the allocation now and every sample interval after.
+func (s *Sim) startSampling() {
+	var sample func()
+	sample = func() {
+		s.rec.sample(s.alloc)
+		s.eng.After(time.Duration(s.cfg.SampleInterval), sample)
+	}
+	s.eng.At(0, sample)
 }

@@ -51,7 +51,7 @@ func (s *Sim) startTask(t *task, d time.Duration) {
 		t.ends = true
 		s.finite++
 	}
-	s.rec.taskStarted(t)
+	t.rec = s.rec.taskStarted(t.f.id, t.job, t.res)
 	s.update(t.f, framework.Status{Task: t.id, Agent: string(t.agent.id), State: framework.TaskRunning})
 	if d < 0 {
 		return // runs until killed or lost
@@ -77,7 +77,7 @@ func (s *Sim) endTask(t *task, state framework.State, reason string) {
 	if state != framework.TaskLost {
 		_ = s.alloc.Release(t.f.id, t.f.role, t.agent.id, t.res) // held by construction
 	}
-	s.rec.taskEnded(t, state)
+	s.rec.taskEnded(t.f.id, t.rec, t.res, state)
 	s.update(t.f, framework.Status{Task: t.id, Agent: string(t.agent.id), State: state, Reason: reason})
 }
 
@@ -141,7 +141,7 @@ func (s *Sim) submitted(f *fw, j framework.JobInfo) error {
 	case !j.Gang.IsEmpty() && !s.capacityFor(f.role).Contains(j.Gang.Flatten()):
 		reason = fmt.Sprintf("its %d tasks together need %s, more than the cluster", j.Tasks, j.Gang)
 	}
-	s.rec.jobSubmitted(f, j, reason)
+	s.rec.jobSubmitted(f.id, j, reason)
 	if reason != "" {
 		return fmt.Errorf("job %s is unschedulable: %s", j.ID, reason)
 	}

@@ -24,10 +24,21 @@ results/<study>/<run>/ (the simulator's outputs), aggregate.csv and
 speedup.csv (means and 95% confidence intervals over the seeds) and
 figures/ (PNG and SVG). Runs already finished with the same config are
 skipped, so an interrupted study resumes. docs/experiments.md describes
-study files.`,
+study files.
+
+With --backend live --master URL the same runs replay on a live cluster
+(apron up starts one): each run's policy is applied to the master, its
+frameworks run through the scheduler driver, every task a real process
+(apron burn) using its cpus and mem for its duration divided by
+--compress, and the master's reports become the same result files, with
+backend: live in manifest.json; --backend sim,live does both, so the
+figures draw simulated and live variants together.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sets, _ := cmd.Flags().GetStringArray("set")
+			if b := v.GetString("backend"); b != "" {
+				sets = append(sets, "backends=["+b+"]")
+			}
 			s, err := experiments.Load(args[0], sets)
 			if err != nil {
 				return err
@@ -46,8 +57,12 @@ study files.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			bar := newProgress(cmd.ErrOrStderr(), "runs", 0)
+			var live *experiments.Live
+			if m := v.GetString("master"); m != "" {
+				live = &experiments.Live{Master: masterURL(m), Compress: v.GetFloat64("compress")}
+			}
 			rep, err := experiments.Execute(ctx, s, experiments.Options{Dir: v.GetString("out"), Workers: v.GetInt("workers"),
-				Shard: shard, Shards: shards, Version: version,
+				Shard: shard, Shards: shards, Version: version, Live: live,
 				Progress: func(done, total int) { bar.update(int64(done), fmt.Sprintf("%d of %d runs done", done, total)) }})
 			bar.finish()
 			if ctx.Err() != nil {
@@ -71,6 +86,9 @@ study files.`,
 		},
 	}
 	cmd.Flags().Bool("dry-run", false, "print the expanded run matrix and stop")
+	cmd.Flags().String("backend", "", "sim, live, or sim,live: where the runs run (default: the study's backends, else sim)")
+	cmd.Flags().String("master", "", "the live master (host:port or URL) for live runs")
+	cmd.Flags().Float64("compress", 1, "live runs: framework seconds per wall second (10 runs a 10-minute workload in a minute)")
 	cmd.Flags().StringArray("set", nil, "override a study key, key=value (repeatable): --set seeds=3")
 	cmd.Flags().String("out", "results", "results root; the study writes to <out>/<name>")
 	cmd.Flags().Int("workers", 0, "runs at once (default: every core)")

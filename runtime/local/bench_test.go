@@ -57,8 +57,8 @@ func BenchmarkLiveTaskThroughput(b *testing.B) {
 
 type counter struct{ finished *int }
 
-func (c *counter) Submitted(string, framework.JobInfo, time.Duration)     {}
-func (c *counter) Launched(string, framework.Task, string, time.Duration) {}
+func (c *counter) Submitted(string, framework.JobInfo, string, time.Duration) {}
+func (c *counter) Launched(string, framework.Task, string, time.Duration)     {}
 func (c *counter) Updated(_ string, s framework.Status, _ time.Duration) {
 	if s.State == framework.TaskFinished {
 		*c.finished++

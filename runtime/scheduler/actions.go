@@ -77,20 +77,24 @@ func (d *Driver) After(v time.Duration, fn func()) {
 // Submitted checks that a job can run on the cluster as it was when the
 // framework subscribed.
 func (d *Driver) Submitted(j framework.JobInfo) error {
-	if d.opts.Observe != nil {
-		d.opts.Observe.Submitted(d.opts.Name, j, d.Now())
-	}
 	fits := false
 	var total allocator.Resources
 	for _, a := range d.cluster {
 		fits = fits || a.Contains(j.Largest.Flatten())
 		total = total.Add(a)
 	}
+	why := ""
 	switch {
 	case !fits:
-		return fmt.Errorf("job %s: no agent can hold its largest task, %s", j.ID, j.Largest)
+		why = fmt.Sprintf("no agent can hold a task of %s", j.Largest)
 	case !j.Gang.IsEmpty() && !total.Contains(j.Gang.Flatten()):
-		return fmt.Errorf("job %s: its gang, %s, is larger than the cluster, %s", j.ID, j.Gang, total)
+		why = fmt.Sprintf("its %d tasks together need %s, more than the cluster", j.Tasks, j.Gang)
+	}
+	if d.opts.Observe != nil {
+		d.opts.Observe.Submitted(d.opts.Name, j, why, d.Now())
+	}
+	if why != "" {
+		return fmt.Errorf("job %s is unschedulable: %s", j.ID, why)
 	}
 	return nil
 }

@@ -39,7 +39,9 @@ type Options struct {
 
 // Observer records what a framework does.
 type Observer interface {
-	Submitted(fw string, j framework.JobInfo, at time.Duration)
+	// Submitted sees a job arrive; unschedulable says why it can never
+	// run on the cluster, if it cannot.
+	Submitted(fw string, j framework.JobInfo, unschedulable string, at time.Duration)
 	Launched(fw string, t framework.Task, agent string, at time.Duration)
 	Updated(fw string, s framework.Status, at time.Duration)
 }
