@@ -30,6 +30,9 @@ type Live struct {
 	// Compress is framework seconds per wall second: 10 runs a
 	// 10-minute workload in one minute, every task a tenth as long.
 	Compress float64
+	// Command, if set, replaces apron burn as the command of the tasks
+	// (tests use sleep).
+	Command func(t framework.Task, wall time.Duration) string
 }
 
 // liveRun is one run on the live cluster.
@@ -107,7 +110,7 @@ func (r *liveRun) runFrameworks(ctx context.Context, agents []string) (bool, err
 		r.metrics.Framework(fc.Name, fc.Role)
 		r.stats[fc.Name] = &sim.FwStats{}
 		sched := sim.NewScheduler(fc, agents, r.cfg.Seed+uint64(i))
-		opts := scheduler.Options{Master: r.l.Master, Name: fc.Name, Role: fc.Role, Compress: r.l.compress(), Observe: r}
+		opts := scheduler.Options{Master: r.l.Master, Name: fc.Name, Role: fc.Role, Compress: r.l.compress(), Observe: r, Command: r.l.Command}
 		runCtx := services
 		if b, ok := sched.(*framework.Batch); ok {
 			opts.Done, runCtx = b.Idle, ctx

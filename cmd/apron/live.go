@@ -118,7 +118,8 @@ func newAgent(v *viper.Viper) *cobra.Command {
 					fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: tasks run WITHOUT isolation (no cgroup limits): %v\n", warn)
 				}
 			}
-			a, err := agent.New(agent.Options{Master: masterURL(v.GetString("master")), Name: name, Hostname: host, URL: "http://" + listen,
+			self, _ := os.Executable()
+			a, err := agent.New(agent.Options{Master: masterURL(v.GetString("master")), Name: name, Hostname: host, URL: "http://" + listen, Self: self,
 				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd)})
 			if err != nil {
 				return err

@@ -30,8 +30,11 @@ type Options struct {
 	Isolator   isolation.Isolator
 	Grace      time.Duration // SIGTERM to SIGKILL; default 3s
 	Retry      time.Duration // status update retry; default 1s, doubling to 10s
-	Self       string        // the apron binary, $APRON in task commands; default os.Executable
-	Log        *slog.Logger
+	// Self is the apron binary, $APRON in task commands (what apron burn
+	// runs from). It is never guessed: in a test binary os.Executable is
+	// the test itself, which would run the tests again for every task.
+	Self string
+	Log  *slog.Logger
 }
 
 // Agent runs tasks for a master.
@@ -67,9 +70,6 @@ func New(opts Options) (*Agent, error) {
 	}
 	if opts.Isolator == nil {
 		opts.Isolator = isolation.None()
-	}
-	if opts.Self == "" {
-		opts.Self, _ = os.Executable()
 	}
 	if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
 		return nil, fmt.Errorf("agent: work dir: %w", err)

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -126,7 +127,7 @@ func (a *Agent) spawn(r *run, l isolation.Limits) (*exec.Cmd, error) {
 	cmd := exec.Command("/bin/sh", "-c", wrapper, "apron-task", r.rec.Task.Command.Value, filepath.Join(dir, exitFile))
 	cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = dir, stdout, stderr, []*os.File{gateR}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Env = append(os.Environ(), "APRON="+a.opts.Self, "APRON_SANDBOX="+dir, "MESOS_SANDBOX="+dir,
+	cmd.Env = append(os.Environ(), "APRON="+cmp.Or(a.opts.Self, "apron-not-set"), "APRON_SANDBOX="+dir, "MESOS_SANDBOX="+dir,
 		"APRON_TASK_ID="+r.rec.Task.TaskID.Value, "APRON_FRAMEWORK_ID="+r.rec.FrameworkID)
 	err = cmd.Start()
 	gateR.Close()

@@ -228,3 +228,28 @@ func TestBadCalls(t *testing.T) {
 	launch(o.ID, "late", "small") // the offer was used by the refused launch
 	f.until("late", "TASK_DROPPED")
 }
+
+// The new user's path: apron up, then the apron execute it suggests.
+func TestUpThenExecute(t *testing.T) {
+	addr := freeAddr(t)
+	_, port, _ := strings.Cut(freeAddr(t), ":")
+	up := start(t, "up", "--agents", "2", "--listen", addr, "--agent-port", port, "--resources", "cpus:1;mem:512", "--work-dir", t.TempDir())
+	c := &cluster{t: t, url: "http://" + addr, master: up}
+	c.waitFor("both agents", func(st masterState) bool { return len(st.Agents) == 2 && st.Agents[1].State == "active" })
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(up.out.String(), "apron execute --master") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(up.out.String(), "apron execute --master "+c.url) {
+		t.Fatalf("apron up does not say how to run apron execute:\n%s", up.out)
+	}
+	out, err := exec.Command(apronBin, "execute", "--master", c.url, "--name", "my-first-task", "--command", "echo hello world && sleep 1", "--resources", "cpus:1;mem:128").CombinedOutput()
+	if err != nil {
+		t.Fatalf("execute: %v\n%s", err, out)
+	}
+	running := strings.Index(string(out), "TASK_RUNNING")
+	finished := strings.Index(string(out), "TASK_FINISHED")
+	if running < 0 || finished < running {
+		t.Errorf("want TASK_RUNNING then TASK_FINISHED:\n%s", out)
+	}
+}
