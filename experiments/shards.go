@@ -16,8 +16,12 @@ func PrintMatrix(w io.Writer, s *Study) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "study %s: %d runs (%d policies x %d sweep points x %d seeds), baseline %s\n",
-		s.Name, len(runs), len(s.Policies), len(s.points()), len(s.Seeds), s.Baseline)
+	backends := ""
+	if len(s.Backends) > 1 || s.Backends[0] != "sim" {
+		backends = fmt.Sprintf(" x %d backends (%s)", len(s.Backends), strings.Join(s.Backends, ", "))
+	}
+	fmt.Fprintf(w, "study %s: %d runs (%d policies x %d sweep points x %d seeds%s), baseline %s\n",
+		s.Name, len(runs), len(s.Policies), len(s.points()), len(s.Seeds), backends, s.Baseline)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\trun\tpolicy\tpoint\tseed\tconfig")
 	for i, r := range runs {

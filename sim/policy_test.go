@@ -56,3 +56,21 @@ func TestPolicyYAMLRoundTrips(t *testing.T) {
 		t.Errorf("round trip:\n%+v\nwant\n%+v\n%s", back, c, data)
 	}
 }
+
+// ParsePolicy reads what a master is posted: any bytes give a config or an
+// error, never a panic, and a config it accepts builds an allocator.
+func FuzzParsePolicy(f *testing.F) {
+	f.Add("p.yaml", []byte("policy: hdrf\nallocation_interval: 2s\nroles:\n  - {name: a, weight: 2, guarantee: \"cpus:1\"}\n"))
+	f.Add("p.yaml", []byte("policy: static\npartitions:\n  - {role: a, agents: [host-1]}\n  - {role: b, size: 2}\n"))
+	f.Add("c.yaml", []byte("seed: 3\nallocator: {policy: drf}\ncluster: [{name: h, count: 2, resources: \"cpus:1\"}]\nframeworks: [{name: x, role: x, kind: batch}]\n"))
+	f.Add("manifest.json", []byte(`{"apron_version":"dev","backend":"sim","allocator":{"Policy":"drf","AllocationInterval":1000000000}}`))
+	f.Fuzz(func(t *testing.T, name string, data []byte) {
+		c, err := ParsePolicy(name, data)
+		if err != nil {
+			return
+		}
+		if _, err := allocator.New(c); err != nil {
+			t.Fatalf("accepted %q but the allocator refuses it: %v", data, err)
+		}
+	})
+}
