@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/api"
@@ -131,10 +133,7 @@ func (a *Agent) subscribe(ctx context.Context) error {
 	call := api.AgentCall{Type: api.AgentCallSubscribe, Subscribe: &api.AgentSubscribe{
 		Name: a.opts.Name, Hostname: a.opts.Hostname, URL: a.opts.URL, Resources: api.FromResources(a.opts.Resources),
 		Attributes: a.opts.Attributes, Isolation: a.opts.Isolator.Name(), Tasks: a.running()}}
-	body, _ := json.Marshal(call)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.Master+"/api/v1/agent", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := a.sc.Do(req)
+	resp, err := a.do(ctx, a.sc, call)
 	if err != nil {
 		return err
 	}
@@ -177,7 +176,7 @@ func (a *Agent) running() []api.AgentTask {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var out []api.AgentTask
-	for _, k := range sortedKeys(a.tasks) {
+	for _, k := range sorted.Keys(a.tasks) {
 		r := a.tasks[k].rec
 		if r.State == "TASK_STARTING" || r.State == "TASK_RUNNING" {
 			out = append(out, api.AgentTask{FrameworkID: r.FrameworkID, Task: r.Task, State: r.State, Role: r.Role})
@@ -206,10 +205,7 @@ func (a *Agent) heartbeats(ctx context.Context) {
 // post sends a call; a 404 means the master forgot the agent, which then
 // subscribes again.
 func (a *Agent) post(ctx context.Context, c api.AgentCall) bool {
-	body, _ := json.Marshal(c)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.Master+"/api/v1/agent", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := a.hc.Do(req)
+	resp, err := a.do(ctx, a.hc, c)
 	if err != nil {
 		return false
 	}
@@ -221,6 +217,17 @@ func (a *Agent) post(ctx context.Context, c api.AgentCall) bool {
 		}
 	}
 	return resp.StatusCode == http.StatusAccepted
+}
+
+// do posts an agent call to the master.
+func (a *Agent) do(ctx context.Context, hc *http.Client, c api.AgentCall) (*http.Response, error) {
+	body, _ := json.Marshal(c) // the wire types always marshal
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.Master+"/api/v1/agent", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return hc.Do(req)
 }
 
 func readError(resp *http.Response) string {

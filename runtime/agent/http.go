@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"path/filepath"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/runtime/api"
 )
 
@@ -56,7 +58,7 @@ func (a *Agent) State() StateView {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	v := StateView{ID: a.opts.Name, Master: a.opts.Master, Isolation: a.opts.Isolator.Name(), Resources: api.FromResources(a.opts.Resources)}
-	for _, k := range sortedKeys(a.tasks) {
+	for _, k := range sorted.Keys(a.tasks) {
 		r := a.tasks[k]
 		tv := TaskView{FrameworkID: r.rec.FrameworkID, ID: r.rec.Task.TaskID.Value, Name: r.rec.Task.Name, State: r.rec.State,
 			Pid: r.rec.Pid, Sandbox: r.rec.Sandbox, Unacked: len(r.rec.Pending)}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/runtime/api"
 )
 
@@ -65,7 +67,7 @@ func (a *Agent) due() (string, []api.AgentStatus) {
 	}
 	now := time.Now()
 	var out []api.AgentStatus
-	for _, k := range sortedKeys(a.tasks) {
+	for _, k := range sorted.Keys(a.tasks) {
 		r := a.tasks[k]
 		if len(r.rec.Pending) == 0 || now.Before(r.nextSend) {
 			continue
@@ -111,7 +113,7 @@ func (a *Agent) compact() {
 		return
 	}
 	recs := make([]*record, 0, len(a.tasks))
-	for _, k := range sortedKeys(a.tasks) {
+	for _, k := range sorted.Keys(a.tasks) {
 		recs = append(recs, &a.tasks[k].rec)
 	}
 	if err := a.store.rewrite(recs); err != nil {

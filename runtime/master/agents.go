@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
 )
@@ -201,7 +203,7 @@ func (m *Master) loseAgent(ag *agent, why string) {
 	for _, k := range sortedTaskKeys(ag.tasks) {
 		m.setState(ag.tasks[k], api.TaskStatus{TaskID: api.ID{Value: k.task}, State: "TASK_LOST", Reason: "REASON_AGENT_UNREACHABLE", Message: "agent " + ag.id + " is unreachable: " + why, Source: "SOURCE_MASTER"})
 	}
-	for _, id := range sortedKeys(m.fws) {
+	for _, id := range sorted.Keys(m.fws) {
 		m.fws[id].send(api.Event{Type: api.EventFailure, Failure: &api.Failure{AgentID: &api.ID{Value: ag.id}}})
 	}
 	if ag.out != nil {

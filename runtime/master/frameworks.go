@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
 )
@@ -289,7 +291,7 @@ func (m *Master) rescindAll(f *fw) {
 // teardown removes a framework: its tasks are killed and its resources
 // freed.
 func (m *Master) teardown(f *fw, why string) {
-	for _, id := range sortedKeys(f.tasks) {
+	for _, id := range sorted.Keys(f.tasks) {
 		t := f.tasks[id]
 		if ag := m.agents[t.agent]; ag != nil && ag.out != nil {
 			ag.out.send(api.AgentEvent{Type: api.AgentEventKill, Kill: &api.AgentKillTask{FrameworkID: f.id, TaskID: id}})
@@ -309,7 +311,7 @@ func (m *Master) teardown(f *fw, why string) {
 
 // failovers tears down frameworks disconnected past their failover timeout.
 func (m *Master) failovers(now time.Time) {
-	for _, id := range sortedKeys(m.fws) {
+	for _, id := range sorted.Keys(m.fws) {
 		f := m.fws[id]
 		if f.out == nil && now.Sub(f.disconnected).Seconds() > f.info.FailoverTimeout {
 			m.teardown(f, "failover timeout passed")

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
 )
@@ -64,7 +66,6 @@ type Master struct {
 	agentsN   []string // agent ids in the order registered
 	fws       map[string]*fw
 	nextFw    int
-	nextID    uint64
 	launches  int64
 	fragBytes int            // the tasks' JSON in /state, for sizing its buffer
 	counts    map[string]int // tasks by state
@@ -220,7 +221,7 @@ func (m *Master) parseOfferID(s string) (allocator.OfferID, bool) {
 func (m *Master) heartbeat() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, id := range sortedKeys(m.fws) {
+	for _, id := range sorted.Keys(m.fws) {
 		m.fws[id].send(api.Event{Type: api.EventHeartbeat})
 	}
 }
@@ -238,9 +239,4 @@ func (m *Master) shutdown() {
 			a.out.close()
 		}
 	}
-}
-
-func (m *Master) uuid() string {
-	m.nextID++
-	return fmt.Sprintf("%x-%d", m.start.UnixNano(), m.nextID)
 }

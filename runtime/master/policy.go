@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/allocator"
 )
 
@@ -137,7 +139,7 @@ func (m *Master) rebuild(cfg allocator.Config) (*allocator.Allocator, error) {
 			}
 		}
 	}
-	for _, id := range sortedKeys(m.fws) {
+	for _, id := range sorted.Keys(m.fws) {
 		f := m.fws[id]
 		fid := allocator.FrameworkID(id)
 		if err := a.AddFramework(fid, f.roles...); err != nil {
@@ -148,7 +150,7 @@ func (m *Master) rebuild(cfg allocator.Config) (*allocator.Allocator, error) {
 				_ = a.Suppress(fid, r)
 			}
 		}
-		for _, tid := range sortedKeys(f.tasks) {
+		for _, tid := range sorted.Keys(f.tasks) {
 			t := f.tasks[tid]
 			if err := a.Restore(fid, t.role, allocator.AgentID(t.agent), t.res); err != nil {
 				return nil, fmt.Errorf("task %s of %s: %w", tid, id, err)

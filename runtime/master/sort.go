@@ -5,15 +5,6 @@ import (
 	"slices"
 )
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 func sortedTaskKeys[V any](m map[taskKey]V) []taskKey {
 	keys := make([]taskKey, 0, len(m))
 	for k := range m {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/allocator"
 )
 
@@ -124,7 +126,7 @@ func (m *Master) serveState(w http.ResponseWriter, r *http.Request) {
 func (m *Master) appendTasks(b []byte, of func(*fw) []*task) []byte {
 	b = append(b, '[')
 	first := true
-	for _, id := range sortedKeys(m.fws) {
+	for _, id := range sorted.Keys(m.fws) {
 		for _, t := range of(m.fws[id]) {
 			if !first {
 				b = append(b, ',')
@@ -141,7 +143,7 @@ func (m *Master) State() State {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := State{Summary: m.summary(), Tasks: TaskList{}, CompletedTasks: TaskList{}}
-	for _, id := range sortedKeys(m.fws) {
+	for _, id := range sorted.Keys(m.fws) {
 		for _, t := range m.fws[id].launchOrder() {
 			st.Tasks = append(st.Tasks, taskState(t))
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/apronlab/apron/internal/sorted"
+
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
 )
@@ -120,7 +122,7 @@ func (m *Master) acknowledge(f *fw, a *api.Acknowledge) {
 func (m *Master) reconcile(f *fw, r *api.Reconcile) {
 	var ids []string
 	if r == nil || len(r.Tasks) == 0 {
-		ids = sortedKeys(f.tasks)
+		ids = sorted.Keys(f.tasks)
 	} else {
 		for _, t := range r.Tasks {
 			ids = append(ids, t.TaskID.Value)

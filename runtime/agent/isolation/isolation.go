@@ -246,3 +246,14 @@ func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
 }
+
+// checkCreate checks a container's id and limits.
+func checkCreate(id string, l Limits) error {
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("isolation: create: %w", err)
+	}
+	if err := l.check(); err != nil {
+		return fmt.Errorf("isolation: create %s: %w", id, err)
+	}
+	return nil
+}

@@ -80,11 +80,8 @@ func (v *v1Isolator) dirs(p string) []string {
 }
 
 func (v *v1Isolator) Create(id string, l Limits) (Container, error) {
-	if err := checkID(id); err != nil {
-		return nil, fmt.Errorf("isolation: create: %w", err)
-	}
-	if err := l.check(); err != nil {
-		return nil, fmt.Errorf("isolation: create %s: %w", id, err)
+	if err := checkCreate(id, l); err != nil {
+		return nil, err
 	}
 	c, err := v.create(id, l)
 	if err != nil {

@@ -56,11 +56,8 @@ func (v *v2Isolator) Name() string { return "cgroups-v2" }
 func (v *v2Isolator) dirs(p string) []string { return []string{v2Mount + p} }
 
 func (v *v2Isolator) Create(id string, l Limits) (Container, error) {
-	if err := checkID(id); err != nil {
-		return nil, fmt.Errorf("isolation: create: %w", err)
-	}
-	if err := l.check(); err != nil {
-		return nil, fmt.Errorf("isolation: create %s: %w", id, err)
+	if err := checkCreate(id, l); err != nil {
+		return nil, err
 	}
 	c, err := v.create(id, l)
 	if err != nil {
