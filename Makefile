@@ -15,8 +15,10 @@ build:
 # then every notebook (skipped, saying why, without Jupyter).
 test: gotest notebooks
 
+# The browser test's screenshots land in results/artifacts.
 gotest:
-	$(GO) test -count=1 $(PKGS)
+	mkdir -p results/artifacts
+	$(GO) test -count=1 -artifacts -outputdir $(CURDIR)/results/artifacts $(PKGS)
 
 # Executes every notebook headless: the Go kernel GoNB and goimports are
 # pinned in tools/go.mod, Jupyter's nbconvert comes from Debian

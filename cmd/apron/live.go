@@ -17,6 +17,7 @@ import (
 	"github.com/apronlab/apron/runtime/agent"
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/webui"
 	"github.com/apronlab/apron/sim"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
@@ -46,8 +47,8 @@ it without a restart. The API is documented in docs/api.md.`,
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			go m.Run(ctx)
-			fmt.Fprintf(cmd.ErrOrStderr(), "apron master on http://%s, policy %s (%s)\n", v.GetString("listen"), opts.Policy.Policy, opts.PolicySource)
-			return serve(ctx, v.GetString("listen"), m.Handler())
+			fmt.Fprintf(cmd.ErrOrStderr(), "apron master on http://%s (web UI at /), policy %s (%s)\n", v.GetString("listen"), opts.Policy.Policy, opts.PolicySource)
+			return serve(ctx, v.GetString("listen"), webui.Handler(m))
 		},
 	}
 	cmd.Flags().String("listen", "127.0.0.1:5050", "address to serve on")

@@ -49,7 +49,7 @@ func newUp(v *viper.Viper) *cobra.Command {
 			if c.Warning != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: tasks run WITHOUT isolation (no cgroup limits): %v\n", c.Warning)
 			}
-			fmt.Fprintf(out, "apron master: %s (policy %s)\n", c.URL, opts.Policy.Policy)
+			fmt.Fprintf(out, "apron master: %s (policy %s); web UI: %s/\n", c.URL, opts.Policy.Policy, c.URL)
 			for _, a := range c.Master.State().Agents {
 				fmt.Fprintf(out, "  agent %s at %s: %v, isolation %s\n", a.ID, a.URL, a.Resources.Total, a.Isolation)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/apronlab/apron/runtime/agent"
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/webui"
 )
 
 // Config is a local cluster.
@@ -76,7 +77,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("master: %w", err)
 	}
 	c.URL = "http://" + ln.Addr().String()
-	c.serve(ln, m.Handler())
+	c.serve(ln, webui.Handler(m))
 	c.wg.Go(func() { m.Run(ctx) })
 	iso := isolation.None()
 	if cfg.Isolation {

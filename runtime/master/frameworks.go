@@ -32,6 +32,35 @@ type fw struct {
 	done         []*task          // terminal, the last Options.Retain
 	pending      []api.Event      // updates queued while disconnected
 	suppressed   map[string]bool
+	removed      time.Time // torn down, for the completed frameworks
+	why          string
+}
+
+// keepGone is how many torn-down frameworks the master remembers, with
+// their finished tasks, for /state and the web UI.
+const keepGone = 100
+
+// allFws is every framework the master remembers: the subscribed ones by
+// id, then the torn-down ones, oldest first.
+func (m *Master) allFws() []*fw {
+	out := make([]*fw, 0, len(m.fws)+len(m.gone))
+	for _, id := range sorted.Keys(m.fws) {
+		out = append(out, m.fws[id])
+	}
+	return append(out, m.gone...)
+}
+
+// lookupFw finds a subscribed or torn-down framework.
+func (m *Master) lookupFw(id string) *fw {
+	if f := m.fws[id]; f != nil {
+		return f
+	}
+	for _, f := range m.gone {
+		if f.id == id {
+			return f
+		}
+	}
+	return nil
 }
 
 func (f *fw) send(e api.Event) {
@@ -303,8 +332,13 @@ func (m *Master) teardown(f *fw, why string) {
 		f.out.close()
 	}
 	delete(m.fws, f.id)
-	for _, t := range f.done {
-		m.fragBytes -= len(t.frag)
+	f.removed, f.why = m.opts.Now(), why
+	m.gone = append(m.gone, f)
+	if len(m.gone) > keepGone {
+		for _, t := range m.gone[0].done {
+			m.fragBytes -= len(t.frag)
+		}
+		m.gone = append(m.gone[:0], m.gone[1:]...)
 	}
 	m.opts.Log.Info("framework removed", "id", f.id, "why", why)
 }

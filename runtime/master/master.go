@@ -31,6 +31,9 @@ type Options struct {
 	// Retain is how many finished tasks /state keeps per framework
 	// (default 1000).
 	Retain int
+	// Sample is how often the master records the cluster for the last
+	// hour's charts (default 5s).
+	Sample time.Duration
 	Log    *slog.Logger
 	Now    func() time.Time // default time.Now
 }
@@ -44,6 +47,9 @@ func (o *Options) defaults() {
 	}
 	if o.Retain <= 0 {
 		o.Retain = 1000
+	}
+	if o.Sample <= 0 {
+		o.Sample = 5 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -65,12 +71,14 @@ type Master struct {
 	agents    map[string]*agent
 	agentsN   []string // agent ids in the order registered
 	fws       map[string]*fw
+	gone      []*fw // torn down, the last keepGone
 	nextFw    int
 	launches  int64
 	fragBytes int            // the tasks' JSON in /state, for sizing its buffer
 	counts    map[string]int // tasks by state
 	stats     stats
 	kick      chan struct{}
+	history   *history
 
 	metricsOnce sync.Once
 	metrics     http.Handler
@@ -97,7 +105,7 @@ func New(opts Options) (*Master, error) {
 		opts: opts, start: now, alloc: a, gen: 1,
 		policy: policyState{Config: a.Config(), Source: opts.PolicySource, AppliedAt: now},
 		agents: map[string]*agent{}, fws: map[string]*fw{}, counts: map[string]int{},
-		kick: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), history: newHistory(opts.Sample, time.Hour),
 	}
 	m.stats.cycleBuckets = make([]uint64, len(cycleBuckets))
 	return m, nil
@@ -109,6 +117,11 @@ func (m *Master) Run(ctx context.Context) {
 	alloc := time.NewTimer(interval)
 	health := time.NewTicker(m.opts.AgentTimeout / 10)
 	beat := time.NewTicker(m.opts.Heartbeat)
+	sample := time.NewTicker(m.opts.Sample)
+	defer sample.Stop()
+	m.mu.Lock()
+	m.sample()
+	m.mu.Unlock()
 	defer alloc.Stop()
 	defer health.Stop()
 	defer beat.Stop()
@@ -127,6 +140,10 @@ func (m *Master) Run(ctx context.Context) {
 			m.checkHealth()
 		case <-beat.C:
 			m.heartbeat()
+		case <-sample.C:
+			m.mu.Lock()
+			m.sample()
+			m.mu.Unlock()
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/apronlab/apron/internal/sorted"
-
 	"github.com/apronlab/apron/allocator"
 )
 
@@ -40,8 +38,10 @@ type Summary struct {
 	Resources  Usage            `json:"resources"`
 	Agents     []AgentState     `json:"agents"`
 	Frameworks []FrameworkState `json:"frameworks"`
-	Roles      []RoleState      `json:"roles"`
-	TaskCounts map[string]int   `json:"task_counts"`
+	// CompletedFrameworks were torn down (the last 100), newest last.
+	CompletedFrameworks []FrameworkState `json:"completed_frameworks"`
+	Roles               []RoleState      `json:"roles"`
+	TaskCounts          map[string]int   `json:"task_counts"`
 }
 
 // Usage is total, used (by tasks) and offered resources.
@@ -77,6 +77,8 @@ type FrameworkState struct {
 	DominantShare float64   `json:"dominant_share"`
 	Suppressed    []string  `json:"suppressed,omitempty"`
 	Tasks         int       `json:"tasks"`
+	Removed       time.Time `json:"removed,omitzero"`
+	RemovedWhy    string    `json:"removed_why,omitempty"`
 }
 
 // RoleState is one role in /state.
@@ -126,8 +128,8 @@ func (m *Master) serveState(w http.ResponseWriter, r *http.Request) {
 func (m *Master) appendTasks(b []byte, of func(*fw) []*task) []byte {
 	b = append(b, '[')
 	first := true
-	for _, id := range sorted.Keys(m.fws) {
-		for _, t := range of(m.fws[id]) {
+	for _, f := range m.allFws() {
+		for _, t := range of(f) {
 			if !first {
 				b = append(b, ',')
 			}
@@ -143,11 +145,11 @@ func (m *Master) State() State {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := State{Summary: m.summary(), Tasks: TaskList{}, CompletedTasks: TaskList{}}
-	for _, id := range sorted.Keys(m.fws) {
-		for _, t := range m.fws[id].launchOrder() {
+	for _, f := range m.allFws() {
+		for _, t := range f.launchOrder() {
 			st.Tasks = append(st.Tasks, taskState(t))
 		}
-		for _, t := range m.fws[id].done {
+		for _, t := range f.done {
 			st.CompletedTasks = append(st.CompletedTasks, taskState(t))
 		}
 	}
@@ -176,6 +178,10 @@ func (m *Master) summary() Summary {
 		st.Frameworks = append(st.Frameworks, FrameworkState{ID: f.id, Name: f.info.Name, Roles: f.roles, Connected: f.out != nil, Registered: f.registered,
 			Resources:     Usage{Total: amounts(v.Allocated), Used: amounts(v.Used), Offered: amounts(fwOffered[f.id])},
 			DominantShare: v.DominantShare, Suppressed: v.Suppressed, Tasks: len(f.tasks)})
+	}
+	for _, f := range m.gone {
+		st.CompletedFrameworks = append(st.CompletedFrameworks, FrameworkState{ID: f.id, Name: f.info.Name, Roles: f.roles, Registered: f.registered,
+			Removed: f.removed, RemovedWhy: f.why})
 	}
 	for _, r := range m.alloc.Roles() {
 		st.Roles = append(st.Roles, RoleState{Name: r.Name, Weight: r.Weight, Allocated: amounts(r.Allocated), DominantShare: r.DominantShare, Guarantee: amounts(r.Guarantee), Limit: amounts(r.Limit)})

@@ -24,6 +24,7 @@ type task struct {
 	seq     int64  // launch order
 	resText string // res as text, for /state
 	frag    []byte // the task's JSON in /state
+	history []Transition
 }
 
 // refresh rewrites the task's JSON for /state after a change.
@@ -49,6 +50,7 @@ func (m *Master) setState(t *task, s api.TaskStatus) {
 		return
 	}
 	t.state, t.reason, t.message, t.updated = s.State, s.Reason, s.Message, m.opts.Now()
+	t.history = append(t.history, Transition{State: s.State, Reason: s.Reason, Message: s.Message, Time: t.updated})
 	if was != "" {
 		m.refresh(t)
 	}
@@ -288,6 +290,7 @@ func overlap(have, want allocator.Resources) allocator.Resources {
 func (m *Master) launch(t *task) {
 	m.launches++
 	t.state, t.updated, t.seq = "TASK_STAGING", m.opts.Now(), m.launches
+	t.history = []Transition{{State: "TASK_STAGING", Time: t.updated}}
 	m.counts["TASK_STAGING"]++
 	m.stats.launched++
 	t.fw.tasks[t.info.TaskID.Value] = t

@@ -1,0 +1,38 @@
+// Keeps the page live: every two seconds it fetches the page's content
+// again (?partial=1) and puts it in place if it changed, keeping the
+// keyboard focus where it was. No library, no request leaves the master.
+(function () {
+  "use strict";
+  var main = document.getElementById("main");
+  var status = document.getElementById("live-status");
+  var last = null;
+  function focusKey(el) {
+    if (!el || !main.contains(el)) return null;
+    return el.id ? "#" + el.id : el.getAttribute("href");
+  }
+  function refocus(key) {
+    if (!key) return;
+    var el = key.charAt(0) === "#" ? document.getElementById(key.slice(1)) : main.querySelector('[href="' + key.replace(/"/g, '\\"') + '"]');
+    if (el) el.focus();
+  }
+  function refresh() {
+    var url = new URL(window.location.href);
+    url.searchParams.set("partial", "1");
+    fetch(url, { cache: "no-store" }).then(function (r) {
+      if (!r.ok) throw new Error(r.status + " " + r.statusText);
+      return r.text();
+    }).then(function (html) {
+      status.textContent = "live · updated " + new Date().toLocaleTimeString();
+      if (html === last) return;
+      last = html;
+      var key = focusKey(document.activeElement);
+      var scroll = window.scrollY;
+      main.innerHTML = html;
+      refocus(key);
+      window.scrollTo(0, scroll);
+    }).catch(function (e) {
+      status.textContent = "not updating: " + e.message;
+    });
+  }
+  setInterval(refresh, 2000);
+})();

@@ -1,0 +1,71 @@
+package webui
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/master"
+)
+
+func TestPaginate(t *testing.T) {
+	rows := make([]int, 120)
+	tests := []struct {
+		query                     string
+		n, of, first, last, pv, nx int
+	}{
+		{"", 1, 3, 1, 50, 0, 2},
+		{"p=2", 2, 3, 51, 100, 1, 3},
+		{"p=3", 3, 3, 101, 120, 2, 0},
+		{"p=9", 3, 3, 101, 120, 2, 0},
+		{"p=x", 1, 3, 1, 50, 0, 2},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("GET", "/?"+tt.query, nil)
+		p := paginate(r, "p", rows)
+		if p.N != tt.n || p.Of != tt.of || p.First != tt.first || p.Last != tt.last || p.Prev != tt.pv || p.Next != tt.nx || len(p.Rows) != tt.last-tt.first+1 {
+			t.Errorf("%q: got page %d of %d rows %d-%d prev %d next %d", tt.query, p.N, p.Of, p.First, p.Last, p.Prev, p.Next)
+		}
+	}
+	if p := paginate(httptest.NewRequest("GET", "/", nil), "p", []int{}); p.Of != 1 || len(p.Rows) != 0 || p.First != 0 {
+		t.Errorf("empty: %+v", p)
+	}
+}
+
+func TestPages(t *testing.T) {
+	m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := Handler(m)
+	tests := []struct {
+		path string
+		code int
+		want string
+	}{
+		{"/", 200, "<title>Cluster · apron</title>"},
+		{"/?partial=1", 200, `<h1>Cluster</h1>`},
+		{"/agents", 200, "no agents"},
+		{"/frameworks", 200, "no frameworks"},
+		{"/agents/nope", 404, "agent nope not found"},
+		{"/frameworks/nope", 404, "framework nope not found"},
+		{"/tasks/f/t", 404, "task t not found"},
+		{"/sandbox/nope/f/t/stdout", 404, "agent nope not found"},
+		{"/sandbox/a/f/t/passwd", 404, "sandbox file passwd not found"},
+		{"/static/app.js", 200, "partial"},
+		{"/state", 200, `"agents"`},
+		{"/health", 200, ""},
+	}
+	for _, tt := range tests {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, tt.path, nil))
+		if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.want) {
+			t.Errorf("GET %s: %d, want %d with %q:\n%.300s", tt.path, w.Code, tt.code, tt.want, w.Body.String())
+		}
+		if strings.Contains(tt.path, "partial") && strings.Contains(w.Body.String(), "<html") {
+			t.Errorf("GET %s: a partial page holds the whole document", tt.path)
+		}
+	}
+}
