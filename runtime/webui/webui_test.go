@@ -13,7 +13,7 @@ import (
 func TestPaginate(t *testing.T) {
 	rows := make([]int, 120)
 	tests := []struct {
-		query                     string
+		query                      string
 		n, of, first, last, pv, nx int
 	}{
 		{"", 1, 3, 1, 50, 0, 2},
