@@ -17,6 +17,8 @@ test: gotest notebooks
 
 # The browser test's screenshots land in results/artifacts.
 gotest:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	    echo "gotest: no Chromium (Debian: apt-get install chromium): the web UI's browser test will be skipped"
 	mkdir -p results/artifacts
 	$(GO) test -count=1 -artifacts -outputdir $(CURDIR)/results/artifacts $(PKGS)
 
