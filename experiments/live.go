@@ -45,6 +45,7 @@ type liveRun struct {
 	mu       sync.Mutex
 	launched map[[2]string]framework.Task
 	stats    map[string]*sim.FwStats
+	order    []string // frameworks, in the order started
 }
 
 func (l Live) compress() float64 { return max(l.Compress, 1e-9) }
@@ -55,8 +56,8 @@ func (r *liveRun) now() time.Duration {
 
 // run runs one study run into dir; config is its YAML.
 func (l Live) run(ctx context.Context, cfg *sim.Config, config []byte, dir, name, version string) (bool, error) {
-	if cfg.Workload != nil || len(cfg.MachineEvents) > 0 {
-		return false, fmt.Errorf("the live backend runs frameworks with job lists; workload traces and machine events are simulator-only for now")
+	if len(cfg.MachineEvents) > 0 {
+		return false, fmt.Errorf("machine_events: the live backend runs on the cluster it is given; machine events are simulator-only")
 	}
 	policy, err := l.applyPolicy(ctx, config, name)
 	if err != nil {
@@ -80,9 +81,9 @@ func (l Live) run(ctx context.Context, cfg *sim.Config, config []byte, dir, name
 	}
 	complete, err := r.runFrameworks(ctx, agents)
 	span := r.now()
-	stats := make([]sim.FwStats, len(cfg.Frameworks))
-	for i, fc := range cfg.Frameworks {
-		stats[i] = *r.stats[fc.Name]
+	stats := make([]sim.FwStats, len(r.order))
+	for i, name := range r.order {
+		stats[i] = *r.stats[name]
 	}
 	man := sim.Manifest{Version: version, Backend: "live", Seed: cfg.Seed, Complete: complete && err == nil, Config: cfg, Allocator: policy,
 		Compress: l.compress(), Simulated: span.Seconds(), Wall: time.Since(r.start).Seconds()}
@@ -92,8 +93,9 @@ func (l Live) run(ctx context.Context, cfg *sim.Config, config []byte, dir, name
 	return man.Complete, err
 }
 
-// runFrameworks runs every framework until the batch ones are done (or
-// the config's duration passes), sampling the master as it goes.
+// runFrameworks runs every framework, and the workload's as its jobs
+// arrive, until the batch ones are done (or the config's duration passes),
+// sampling the master as it goes.
 func (r *liveRun) runFrameworks(ctx context.Context, agents []string) (bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -102,39 +104,129 @@ func (r *liveRun) runFrameworks(ctx context.Context, agents []string) (bool, err
 		ctx, stop = context.WithTimeout(ctx, time.Duration(float64(d)/r.l.compress()))
 		defer stop()
 	}
-	var wg, batches sync.WaitGroup
-	errs := make(chan error, len(r.cfg.Frameworks))
 	services, serviceStop := context.WithCancel(ctx)
 	defer serviceStop()
+	fl := &fleet{r: r, ctx: ctx, services: services, cancel: cancel}
 	for i, fc := range r.cfg.Frameworks {
-		r.metrics.Framework(fc.Name, fc.Role)
-		r.stats[fc.Name] = &sim.FwStats{}
-		sched := sim.NewScheduler(fc, agents, r.cfg.Seed+uint64(i))
-		opts := scheduler.Options{Master: r.l.Master, Name: fc.Name, Role: fc.Role, Compress: r.l.compress(), Observe: r, Command: r.l.Command}
-		runCtx := services
-		if b, ok := sched.(*framework.Batch); ok {
-			opts.Done, runCtx = b.Idle, ctx
-			batches.Add(1)
-		}
-		wg.Go(func() {
-			if _, ok := sched.(*framework.Batch); ok {
-				defer batches.Done()
+		fl.start(fc, sim.NewScheduler(fc, agents, r.cfg.Seed+uint64(i)), nil)
+	}
+	if w := r.cfg.Workload; w != nil {
+		fl.batches.Add(1)
+		go func() {
+			defer fl.batches.Done()
+			if err := fl.feed(w, agents); err != nil {
+				fl.fail(err)
 			}
-			if err := scheduler.Run(runCtx, opts, sched); err != nil && ctx.Err() == nil {
-				errs <- fmt.Errorf("framework %s: %w", fc.Name, err)
-				cancel()
-			}
-		})
+		}()
 	}
 	go r.sample(ctx)
-	batches.Wait()
+	fl.batches.Wait()
 	serviceStop()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		return false, err
+	fl.wg.Wait()
+	if fl.err != nil {
+		return false, fl.err
 	}
 	return ctx.Err() == nil || r.cfg.Duration > 0 && ctx.Err() == context.DeadlineExceeded, nil
+}
+
+// fleet is the frameworks of one live run.
+type fleet struct {
+	r             *liveRun
+	ctx, services context.Context
+	cancel        context.CancelFunc
+	wg, batches   sync.WaitGroup
+	mu            sync.Mutex
+	err           error
+}
+
+func (fl *fleet) fail(err error) {
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if fl.err == nil && fl.ctx.Err() == nil {
+		fl.err = err
+		fl.cancel()
+	}
+}
+
+// start runs one framework; a batch one counts toward the run's end.
+// subscribed, if set, gets the framework's driver once it has its id.
+func (fl *fleet) start(fc sim.FwConfig, sched framework.Scheduler, subscribed func(*scheduler.Driver)) {
+	r := fl.r
+	r.metrics.Framework(fc.Name, fc.Role)
+	r.mu.Lock()
+	r.stats[fc.Name] = &sim.FwStats{}
+	r.order = append(r.order, fc.Name)
+	r.mu.Unlock()
+	opts := scheduler.Options{Master: r.l.Master, Name: fc.Name, Role: fc.Role, Compress: r.l.compress(), Observe: r,
+		Command: r.l.Command, OnSubscribed: subscribed}
+	ctx := fl.services
+	b, isBatch := sched.(*framework.Batch)
+	if isBatch {
+		opts.Done, ctx = b.Idle, fl.ctx
+		fl.batches.Add(1)
+	}
+	fl.wg.Go(func() {
+		if isBatch {
+			defer fl.batches.Done()
+		}
+		if err := scheduler.Run(ctx, opts, sched); err != nil {
+			fl.fail(fmt.Errorf("framework %s: %w", fc.Name, err))
+		}
+	})
+}
+
+// feed replays the workload: each job is handed to its group's framework
+// (started with the group's first job) at its submit time, compressed.
+func (fl *fleet) feed(w *sim.Workload, agents []string) error {
+	src, err := w.Jobs()
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	type group struct {
+		b *framework.Batch
+		d *scheduler.Driver
+	}
+	groups := map[string]*group{}
+	var order []*group
+	defer func() {
+		for _, g := range order {
+			g.d.Do(g.b.Close)
+		}
+	}()
+	for {
+		j, err := src.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("workload: %w", err)
+		}
+		select {
+		case <-fl.ctx.Done():
+			return nil
+		case <-time.After(time.Until(fl.r.start.Add(time.Duration(float64(j.Submit) / fl.r.l.compress())))):
+		}
+		name := w.Group(j)
+		g := groups[name]
+		if g == nil {
+			fc, err := w.Framework(name)
+			if err != nil {
+				return err
+			}
+			g = &group{b: framework.NewBatch(sim.BatchConfig(fc, agents, w.Seed+uint64(len(order))), nil)}
+			ready := make(chan *scheduler.Driver, 1)
+			fl.start(fc, g.b, func(d *scheduler.Driver) { ready <- d })
+			select {
+			case g.d = <-ready:
+			case <-fl.ctx.Done():
+				return nil
+			}
+			groups[name] = g
+			order = append(order, g)
+		}
+		g.d.Do(func() { g.b.Feed(j) })
+	}
 }
 
 // sample reads /state every sample interval (of framework time).
@@ -164,6 +256,16 @@ func (r *liveRun) Launched(fw string, t framework.Task, _ string, _ time.Duratio
 	defer r.mu.Unlock()
 	r.launched[[2]string{fw, string(t.ID)}] = t
 	r.stats[fw].Launched++
+}
+
+func (r *liveRun) Offered(fw string, n int) { r.count(fw, func(st *sim.FwStats) { st.Offers += n }) }
+func (r *liveRun) Declined(fw string)       { r.count(fw, func(st *sim.FwStats) { st.Declined++ }) }
+func (r *liveRun) Rescinded(fw string)      { r.count(fw, func(st *sim.FwStats) { st.Rescinded++ }) }
+
+func (r *liveRun) count(fw string, f func(*sim.FwStats)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(r.stats[fw])
 }
 
 func (r *liveRun) Updated(fw string, s framework.Status, _ time.Duration) {

@@ -132,13 +132,19 @@ func NewScheduler(fc FwConfig, agents []string, seed uint64) framework.Scheduler
 		svc.Refuse = time.Duration(fc.Refuse)
 		return svc
 	}
+	return framework.NewBatch(BatchConfig(fc, agents, seed), jobsOf(fc, seed))
+}
+
+// BatchConfig is the batch framework a config describes, for a framework
+// fed its jobs from outside (Batch.Feed), as a workload's groups are.
+func BatchConfig(fc FwConfig, agents []string, seed uint64) framework.BatchConfig {
 	bc := framework.BatchConfig{Gang: fc.Kind == "gang", HoldLimit: time.Duration(fc.HoldLimit), Delay: time.Duration(fc.Delay),
 		Replicas: fc.Replicas, Refuse: time.Duration(fc.Refuse), Seed: seed,
 		IdleRefuse: time.Duration(fc.IdleRefuse), ReviveAfter: time.Duration(fc.ReviveAfter)}
 	if bc.Delay > 0 {
 		bc.Agents = agents
 	}
-	return framework.NewBatch(bc, jobsOf(fc, seed))
+	return bc
 }
 
 // jobsOf expands a framework's job specs into a source in submit order.
@@ -236,7 +242,7 @@ func (s *Sim) Run(ctx context.Context, opts Options) (Result, error) {
 	res := Result{Complete: ctx.Err() == nil, Events: s.eng.Processed(), Simulated: min(s.eng.Now(), until), Wall: time.Since(wallStart), Stalled: s.stalledAt}
 	s.rec.finish()
 	if s.feed != nil {
-		res.SkippedLines = s.feed.src.skipped()
+		res.SkippedLines = s.feed.src.Skipped()
 		s.feed.src.Close()
 		if s.feed.err != nil {
 			return res, s.feed.err

@@ -73,51 +73,51 @@ func (w *Workload) finish() error {
 	if w.Scale < 0 || w.Scale > 1 || math.IsNaN(w.Scale) {
 		return fmt.Errorf("workload.scale %v: want a fraction from 0 to 1", w.Scale)
 	}
-	src, err := w.source()
+	src, err := w.Jobs()
 	if err != nil {
 		return err
 	}
 	return src.Close()
 }
 
-// jobStream is a workload's open job stream.
-type jobStream struct {
+// JobStream is a workload's open job stream, in submit order.
+type JobStream struct {
 	traces.Source
 	table *traces.Table // nil for a generator
 }
 
-func (j jobStream) Close() error {
+func (j JobStream) Close() error {
 	if j.table != nil {
 		return j.table.Close()
 	}
 	return nil
 }
 
-// skipped returns the malformed lines a trace reader skipped.
-func (j jobStream) skipped() int64 {
+// Skipped returns the malformed lines a trace reader skipped.
+func (j JobStream) Skipped() int64 {
 	if j.table != nil {
 		return j.table.Stats().Skipped
 	}
 	return 0
 }
 
-// source opens the workload's job stream.
-func (w *Workload) source() (jobStream, error) {
+// Jobs opens the workload's job stream; close it when done.
+func (w *Workload) Jobs() (JobStream, error) {
 	if len(w.Trace) > 0 {
 		t, err := w.open(false)
 		if err != nil {
-			return jobStream{}, fmt.Errorf("workload.trace: %w", err)
+			return JobStream{}, fmt.Errorf("workload.trace: %w", err)
 		}
 		if t.Jobs == nil {
 			t.Close()
-			return jobStream{}, fmt.Errorf("workload.trace: %s holds machines, not jobs", w.Trace[0])
+			return JobStream{}, fmt.Errorf("workload.trace: %s holds machines, not jobs", w.Trace[0])
 		}
 		src, err := traces.Slice{Fraction: w.Scale, Seed: w.Seed, TimeScale: w.TimeScale}.Jobs(t.Jobs)
 		if err != nil {
 			t.Close()
-			return jobStream{}, fmt.Errorf("workload.scale or time_scale: %w", err)
+			return JobStream{}, fmt.Errorf("workload.scale or time_scale: %w", err)
 		}
-		return jobStream{src, t}, nil
+		return JobStream{src, t}, nil
 	}
 	var g traces.Generator
 	switch {
@@ -128,14 +128,15 @@ func (w *Workload) source() (jobStream, error) {
 	case w.Generator == "facebook-hadoop":
 		g = traces.FacebookHadoop(w.Seed)
 	default:
-		return jobStream{}, fmt.Errorf("workload: generator %q: want google-scale or facebook-hadoop, a custom generator, or a trace", w.Generator)
+		return JobStream{}, fmt.Errorf("workload: generator %q: want google-scale or facebook-hadoop, a custom generator, or a trace", w.Generator)
 	}
 	g.Jobs = int(math.Round(float64(g.Jobs) * w.Scale))
 	src, err := g.Source()
-	return jobStream{Source: src}, err
+	return JobStream{Source: src}, err
 }
 
-func (w *Workload) group(j *traces.Job) string {
+// Group names the group a job belongs to, by GroupBy.
+func (w *Workload) Group(j *traces.Job) string {
 	g := "all"
 	switch w.GroupBy {
 	case "user":
@@ -156,7 +157,7 @@ func (w *Workload) group(j *traces.Job) string {
 type feed struct {
 	s      *Sim
 	w      *Workload
-	src    jobStream
+	src    JobStream
 	groups map[string]*group
 	order  []*group
 	err    error
@@ -168,7 +169,7 @@ func (s *Sim) startWorkload() error {
 	if w == nil {
 		return nil
 	}
-	src, err := w.source()
+	src, err := w.Jobs()
 	if err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func (f *feed) next() {
 		return
 	}
 	f.s.eng.At(j.Submit, func() {
-		g, err := f.framework(f.w.group(j))
+		g, err := f.framework(f.w.Group(j))
 		if err != nil {
 			f.err = err
 			f.s.eng.Stop()
@@ -213,13 +214,8 @@ func (f *feed) framework(name string) (*group, error) {
 	if g := f.groups[name]; g != nil {
 		return g, nil
 	}
-	fwName, role := f.w.Role, f.w.Role
-	if f.w.GroupBy != "one" {
-		fwName, role = name, f.w.Role+"/"+name
-	}
-	fc := FwConfig{Name: fwName, Role: role, Kind: f.w.Kind, Decision: f.w.Decision, Refuse: f.w.Refuse,
-		IdleRefuse: f.w.IdleRefuse, ReviveAfter: f.w.ReviveAfter}
-	if err := fc.finish(); err != nil {
+	fc, err := f.w.Framework(name)
+	if err != nil {
 		return nil, err
 	}
 	if err := f.s.addFramework(fc, nil, f.w.Seed+uint64(len(f.order))); err != nil {
@@ -229,4 +225,17 @@ func (f *feed) framework(name string) (*group, error) {
 	f.groups[name] = g
 	f.order = append(f.order, g)
 	return g, nil
+}
+
+// Framework is the config of the framework that runs a group's jobs: named
+// after the group in role Role/<group>, or the workload's role itself when
+// every job is one group.
+func (w *Workload) Framework(group string) (FwConfig, error) {
+	name, role := w.Role, w.Role
+	if w.GroupBy != "one" {
+		name, role = group, w.Role+"/"+group
+	}
+	fc := FwConfig{Name: name, Role: role, Kind: w.Kind, Decision: w.Decision, Refuse: w.Refuse,
+		IdleRefuse: w.IdleRefuse, ReviveAfter: w.ReviveAfter}
+	return fc, fc.finish()
 }

@@ -55,10 +55,11 @@ func BenchmarkLiveTaskThroughput(b *testing.B) {
 	b.Logf("isolation %s", iso)
 }
 
-type counter struct{ finished *int }
+type counter struct {
+	scheduler.NopObserver
+	finished *int
+}
 
-func (c *counter) Submitted(string, framework.JobInfo, string, time.Duration) {}
-func (c *counter) Launched(string, framework.Task, string, time.Duration)     {}
 func (c *counter) Updated(_ string, s framework.Status, _ time.Duration) {
 	if s.State == framework.TaskFinished {
 		*c.finished++

@@ -36,9 +36,7 @@ func (d *Driver) Launch(offer framework.OfferID, tasks []framework.Task, refuse 
 		}
 		infos = append(infos, api.TaskInfo{Name: string(t.ID), TaskID: api.ID{Value: d.ids.wire(t.ID)}, AgentID: api.ID{Value: agent},
 			Resources: api.FromResources(t.Resources), Command: &api.CommandInfo{Value: cmd}, Job: t.Job})
-		if d.opts.Observe != nil {
-			d.opts.Observe.Launched(d.opts.Name, t, agent, d.Now())
-		}
+		d.opts.Observe.Launched(d.opts.Name, t, agent, d.Now())
 	}
 	d.post(api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{{Value: string(offer)}},
 		Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: infos}}}, Filters: d.filters(refuse)}})
@@ -55,6 +53,7 @@ func (d *Driver) filters(refuse time.Duration) *api.Filters {
 // Decline returns an offer.
 func (d *Driver) Decline(offer framework.OfferID, refuse time.Duration) {
 	delete(d.offers, offer)
+	d.opts.Observe.Declined(d.opts.Name)
 	d.post(api.Call{Type: api.CallDecline, Decline: &api.Decline{OfferIDs: []api.ID{{Value: string(offer)}}, Filters: d.filters(refuse)}})
 }
 
@@ -90,9 +89,7 @@ func (d *Driver) Submitted(j framework.JobInfo) error {
 	case !j.Gang.IsEmpty() && !total.Contains(j.Gang.Flatten()):
 		why = fmt.Sprintf("its %d tasks together need %s, more than the cluster", j.Tasks, j.Gang)
 	}
-	if d.opts.Observe != nil {
-		d.opts.Observe.Submitted(d.opts.Name, j, why, d.Now())
-	}
+	d.opts.Observe.Submitted(d.opts.Name, j, why, d.Now())
 	if why != "" {
 		return fmt.Errorf("job %s is unschedulable: %s", j.ID, why)
 	}

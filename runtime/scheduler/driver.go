@@ -44,7 +44,21 @@ type Observer interface {
 	Submitted(fw string, j framework.JobInfo, unschedulable string, at time.Duration)
 	Launched(fw string, t framework.Task, agent string, at time.Duration)
 	Updated(fw string, s framework.Status, at time.Duration)
+	// Offered, Declined and Rescinded count the offer traffic.
+	Offered(fw string, n int)
+	Declined(fw string)
+	Rescinded(fw string)
 }
+
+// NopObserver observes nothing; embed it to observe only some events.
+type NopObserver struct{}
+
+func (NopObserver) Submitted(string, framework.JobInfo, string, time.Duration) {}
+func (NopObserver) Launched(string, framework.Task, string, time.Duration)     {}
+func (NopObserver) Updated(string, framework.Status, time.Duration)            {}
+func (NopObserver) Offered(string, int)                                        {}
+func (NopObserver) Declined(string)                                            {}
+func (NopObserver) Rescinded(string)                                           {}
 
 // Burn is the default task command: apron burn with the task's cpus and
 // mem, less 24 MiB for burn's own runtime so it stays under the task's
@@ -97,6 +111,9 @@ func Run(ctx context.Context, opts Options, sched framework.Scheduler) error {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
+	if opts.Observe == nil {
+		opts.Observe = NopObserver{}
+	}
 	d := &Driver{opts: opts, sched: sched, hc: &http.Client{Timeout: 30 * time.Second}, events: make(chan func(), 1024),
 		ctx: ctx, offers: map[framework.OfferID]string{}, ids: newTaskIDs()}
 	if err := d.loadCluster(); err != nil {
@@ -120,6 +137,11 @@ func Run(ctx context.Context, opts Options, sched framework.Scheduler) error {
 
 // ID is the framework id the master gave.
 func (d *Driver) ID() string { return d.id }
+
+// Do runs fn on the framework's event loop, as one of its callbacks: how
+// code outside the framework hands it work (Batch.Feed a job, say). It
+// returns at once; after the run ends fn is dropped.
+func (d *Driver) Do(fn func()) { go d.push(fn) }
 
 func (d *Driver) loop(ctx context.Context) {
 	for {
@@ -235,10 +257,12 @@ func (d *Driver) handle(e api.Event) {
 			d.offers[id] = o.AgentID.Value
 			offers = append(offers, framework.Offer{ID: id, Agent: o.AgentID.Value, Role: o.Role, Resources: res, Attributes: o.Attributes})
 		}
+		d.opts.Observe.Offered(d.opts.Name, len(offers))
 		d.sched.Offers(d, offers)
 	case api.EventRescind:
 		id := framework.OfferID(e.Rescind.OfferID.Value)
 		delete(d.offers, id)
+		d.opts.Observe.Rescinded(d.opts.Name)
 		d.sched.Rescinded(d, id)
 	case api.EventUpdate:
 		s := e.Update.Status
@@ -246,9 +270,7 @@ func (d *Driver) handle(e api.Event) {
 		if s.AgentID != nil {
 			st.Agent = s.AgentID.Value
 		}
-		if d.opts.Observe != nil {
-			d.opts.Observe.Updated(d.opts.Name, st, d.Now())
-		}
+		d.opts.Observe.Updated(d.opts.Name, st, d.Now())
 		if framework.State(s.State).Terminal() {
 			d.ids.forget(s.TaskID.Value)
 		}
