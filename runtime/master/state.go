@@ -89,6 +89,7 @@ type RoleState struct {
 	DominantShare float64 `json:"dominant_share"`
 	Guarantee     Amounts `json:"guarantee,omitempty"`
 	Limit         Amounts `json:"limit,omitempty"`
+	Reserved      Amounts `json:"reserved,omitempty"` // on agents, for the role and its sub-roles
 }
 
 // TaskState is one task in /state.
@@ -184,7 +185,7 @@ func (m *Master) summary() Summary {
 			Removed: f.removed, RemovedWhy: f.why})
 	}
 	for _, r := range m.alloc.Roles() {
-		st.Roles = append(st.Roles, RoleState{Name: r.Name, Weight: r.Weight, Allocated: amounts(r.Allocated), DominantShare: r.DominantShare, Guarantee: amounts(r.Guarantee), Limit: amounts(r.Limit)})
+		st.Roles = append(st.Roles, RoleState{Name: r.Name, Weight: r.Weight, Allocated: amounts(r.Allocated), DominantShare: r.DominantShare, Guarantee: amounts(r.Guarantee), Limit: amounts(r.Limit), Reserved: amounts(r.Reserved)})
 	}
 	return st
 }

@@ -35,7 +35,8 @@ func TestPaginate(t *testing.T) {
 }
 
 func TestPages(t *testing.T) {
-	m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"}})
+	m, err := master.New(master.Options{Policy: allocator.Config{Policy: "hdrf",
+		Roles: []allocator.RoleConfig{{Name: "analytics", Weight: 3, Guarantee: allocator.MustParseResources("cpus:1"), Limit: allocator.MustParseResources("mem:512")}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +48,8 @@ func TestPages(t *testing.T) {
 	}{
 		{"/", 200, "<title>Cluster · apron</title>"},
 		{"/?partial=1", 200, `<h1>Cluster</h1>`},
+		{"/", 200, `<strong id="policy-name">hdrf</strong>`},
+		{"/", 200, `<td>analytics</td><td class="n">3</td><td>cpus:1 </td><td>mem:512 </td>`},
 		{"/agents", 200, "no agents"},
 		{"/frameworks", 200, "no frameworks"},
 		{"/agents/nope", 404, "agent nope not found"},
