@@ -101,7 +101,7 @@ func (a *Agent) start(r *run) {
 // run the command.
 func (a *Agent) spawn(r *run, l isolation.Limits) (*exec.Cmd, error) {
 	dir := r.rec.Sandbox
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := mkdirSandbox(dir); err != nil {
 		return nil, err
 	}
 	stdout, err := os.OpenFile(filepath.Join(dir, "stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -319,4 +319,17 @@ func readExit(dir string) int {
 		return -1
 	}
 	return n
+}
+
+// mkdirSandbox makes a task's sandbox: one mkdir when its framework's
+// folder exists, as it does for every task but a framework's first.
+func mkdirSandbox(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrNotExist) {
+		return os.MkdirAll(dir, 0o755)
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return nil // a task id used again after its task ended
+	}
+	return err
 }
