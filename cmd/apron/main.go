@@ -1,7 +1,7 @@
-// Command apron is the one binary of apron: the allocation playground, and
-// (as they land) the simulator, trace tools, experiment runner and live
-// master and agents. It only reads flags and prints; the work is done by the
-// packages it calls.
+// Command apron is the one binary of apron: the allocation playground, the
+// simulator, the trace tools, the experiment runner, and the live master
+// (with its web UI), agents and tools. It only reads flags and prints; the
+// work is done by the packages it calls.
 package main
 
 import (

@@ -97,7 +97,22 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 		},
 	}
 	apply.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")
-	cmd.AddCommand(apply)
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Print the policy a master runs (and one waiting for the next cycle)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			resp, err := http.Get(masterURL(v.GetString("master")) + "/api/v1/policy")
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			_, err = io.Copy(cmd.OutOrStdout(), resp.Body)
+			return err
+		},
+	}
+	show.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")
+	cmd.AddCommand(apply, show)
 	return cmd
 }
 

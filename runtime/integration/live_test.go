@@ -253,3 +253,11 @@ func TestUpThenExecute(t *testing.T) {
 		t.Errorf("want TASK_RUNNING then TASK_FINISHED:\n%s", out)
 	}
 }
+
+func TestPolicyShow(t *testing.T) {
+	c := startMaster(t)
+	out, err := exec.Command(apronBin, "policy", "show", "--master", c.url).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"policy": "drf"`) {
+		t.Fatalf("policy show: %v\n%s", err, out)
+	}
+}
