@@ -122,13 +122,18 @@ func (a *Allocator) byNameOf(r Resources) []Quantity {
 }
 
 // AddAgent adds an agent with its total resources; entries reserved for a
-// role (cpus(analytics):4) are offered only to that role and its sub-roles.
+// role (cpus(analytics):4) are offered only to that role and its sub-roles,
+// and so are the amounts Config.Reservations reserve on it.
 func (a *Allocator) AddAgent(info AgentInfo, total Resources) error {
 	if info.ID == "" {
 		return fmt.Errorf("add agent: empty agent id")
 	}
 	if _, dup := a.agentByID[info.ID]; dup {
 		return fmt.Errorf("add agent %q: already added", info.ID)
+	}
+	total, err := a.cfg.reserve(info.ID, total)
+	if err != nil {
+		return fmt.Errorf("add agent %q: %w", info.ID, err)
 	}
 	if a.gate != nil {
 		if err := a.gate.AgentAdded(info); err != nil {

@@ -35,6 +35,17 @@ type Config struct {
 	Roles []RoleConfig
 	// Partitions assigns agents to roles for the static policy.
 	Partitions []Partition
+	// Reservations set aside part of agents' unreserved resources for
+	// roles, as an agent that offers cpus(role):4 does, but from the
+	// policy: a live master changes them with a policy swap.
+	Reservations []Reservation
+}
+
+// Reservation reserves, on one agent, unreserved amounts by name for a role.
+type Reservation struct {
+	Agent     AgentID
+	Role      string
+	Resources Resources
 }
 
 // RoleConfig is the weight and quota of one role.
@@ -91,6 +102,11 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		seen[r.Name] = true
 	}
+	for i, r := range c.Reservations {
+		if err := r.validate(); err != nil {
+			return c, fmt.Errorf("reservations[%d]: %w", i, err)
+		}
+	}
 	for i, p := range c.Partitions {
 		if err := ValidateRole(p.Role); err != nil {
 			return c, fmt.Errorf("partitions[%d]: %w", i, err)
@@ -125,6 +141,36 @@ func (r RoleConfig) validate() error {
 		}
 	}
 	return nil
+}
+
+func (r Reservation) validate() error {
+	if r.Agent == "" {
+		return fmt.Errorf("a reservation names its agent")
+	}
+	if err := ValidateRole(r.Role); err != nil {
+		return err
+	}
+	if r.Resources.IsEmpty() || !r.Resources.Reserved().IsEmpty() {
+		return fmt.Errorf("agent %s, role %s: resources %q; want unreserved amounts by name, such as cpus:2;mem:1024", r.Agent, r.Role, r.Resources)
+	}
+	return nil
+}
+
+// reserve applies the configured reservations of an agent to its total:
+// each moves unreserved amounts to its role, in the order listed.
+func (c *Config) reserve(id AgentID, total Resources) (Resources, error) {
+	for _, r := range c.Reservations {
+		if r.Agent != id {
+			continue
+		}
+		for _, e := range r.Resources {
+			if have := total.Get(e.Name, ""); have < e.Value {
+				return nil, fmt.Errorf("reserving %s:%s for %s: the agent has %s unreserved", e.Name, e.Value, r.Role, have)
+			}
+			total = total.Sub(Resources{{Name: e.Name, Value: e.Value}}).Add(Resources{{Name: e.Name, Role: r.Role, Value: e.Value}})
+		}
+	}
+	return total, nil
 }
 
 func (r RoleConfig) weight() float64 {

@@ -53,3 +53,33 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestConfiguredReservations(t *testing.T) {
+	cfg := Config{KeepAgentOrder: true, Reservations: []Reservation{{Agent: "a1", Role: "web", Resources: MustParseResources("cpus:1;mem:512")}}}
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, a.AddAgent(AgentInfo{ID: "a1"}, MustParseResources("cpus:4;mem:4096")))
+	if got := a.Agents()[0].Total; !got.Equal(MustParseResources("cpus:3;mem:3584;cpus(web):1;mem(web):512")) {
+		t.Fatalf("total after the reservation: %s", got)
+	}
+	must(t, a.AddFramework("batch", "batch"))
+	c := a.Allocate(time.Unix(0, 0))
+	if len(c.Offers) != 1 || !c.Offers[0].Resources.Equal(MustParseResources("cpus:3;mem:3584")) {
+		t.Fatalf("another role is offered %+v; want the unreserved part only", c.Offers)
+	}
+	if err := a.AddAgent(AgentInfo{ID: "a1x"}, MustParseResources("cpus:1")); err != nil {
+		t.Fatalf("an agent without a reservation: %v", err)
+	}
+	small, _ := New(Config{Reservations: []Reservation{{Agent: "a2", Role: "web", Resources: MustParseResources("cpus:8")}}})
+	if err := small.AddAgent(AgentInfo{ID: "a2"}, MustParseResources("cpus:4")); err == nil || !strings.Contains(err.Error(), "has 4 unreserved") {
+		t.Errorf("reserving more than the agent has: %v", err)
+	}
+	for _, bad := range []Reservation{{Role: "web", Resources: MustParseResources("cpus:1")}, {Agent: "a", Role: "", Resources: MustParseResources("cpus:1")},
+		{Agent: "a", Role: "web", Resources: MustParseResources("cpus(x):1")}} {
+		if _, err := New(Config{Reservations: []Reservation{bad}}); err == nil {
+			t.Errorf("New accepted reservation %+v", bad)
+		}
+	}
+}

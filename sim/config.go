@@ -49,6 +49,17 @@ type AllocConfig struct {
 	Roles              []RoleSpec  `yaml:"roles" json:"roles"`
 	Partitions         []PartSpec  `yaml:"partitions" json:"partitions"`
 	MinAllocatable     []Resources `yaml:"min_allocatable" json:"min_allocatable"`
+	// Reservations set aside unreserved resources of agents (by name or
+	// group) for roles: {agent: host, role: web, resources: "cpus:1"}.
+	Reservations []ResSpec `yaml:"reservations" json:"reservations,omitempty"`
+}
+
+// ResSpec reserves resources on an agent, or on every agent of a group,
+// for a role.
+type ResSpec struct {
+	Agent     string    `yaml:"agent" json:"agent"`
+	Role      string    `yaml:"role" json:"role"`
+	Resources Resources `yaml:"resources" json:"resources"`
 }
 
 // RoleSpec is a role's weight and quota.
@@ -295,6 +306,15 @@ func (a AllocConfig) config(seed uint64, names func(string) []allocator.AgentID,
 			part.Agents = append(part.Agents, ids...)
 		}
 		cfg.Partitions = append(cfg.Partitions, part)
+	}
+	for i, r := range a.Reservations {
+		ids := names(r.Agent)
+		if len(ids) == 0 {
+			return cfg, fmt.Errorf("allocator.reservations[%d]: no agent or group named %q", i, r.Agent)
+		}
+		for _, id := range ids {
+			cfg.Reservations = append(cfg.Reservations, allocator.Reservation{Agent: id, Role: r.Role, Resources: r.Resources.Resources})
+		}
 	}
 	if cfg.Policy == "static" && len(cfg.Partitions) == 0 {
 		if len(roles) == 0 {

@@ -51,7 +51,7 @@ func ParsePolicy(name string, data []byte) (allocator.Config, error) {
 	dec.KnownFields(true)
 	var p PolicyFile
 	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-		return allocator.Config{}, fmt.Errorf("%s: %w (a policy file holds policy, allocation_interval, offer_timeout, default_refuse, roles, partitions, min_allocatable and seed)", name, err)
+		return allocator.Config{}, fmt.Errorf("%s: %w (a policy file holds policy, allocation_interval, offer_timeout, default_refuse, roles, partitions, reservations, min_allocatable and seed)", name, err)
 	}
 	if p.AllocationInterval == 0 {
 		p.AllocationInterval = Duration(time.Second)
@@ -79,6 +79,9 @@ func PolicyYAML(c allocator.Config) ([]byte, error) {
 	}
 	for _, r := range c.Roles {
 		p.Roles = append(p.Roles, RoleSpec{Name: r.Name, Weight: r.Weight, Guarantee: Resources{r.Guarantee}, Limit: Resources{r.Limit}})
+	}
+	for _, r := range c.Reservations {
+		p.Reservations = append(p.Reservations, ResSpec{Agent: string(r.Agent), Role: r.Role, Resources: Resources{r.Resources}})
 	}
 	for _, part := range c.Partitions {
 		ps := PartSpec{Role: part.Role, Size: part.Size}

@@ -41,8 +41,9 @@ func TestParsePolicyForms(t *testing.T) {
 
 func TestPolicyYAMLRoundTrips(t *testing.T) {
 	c := allocator.Config{Policy: "static", Seed: 7, AllocationInterval: 250 * time.Millisecond, DefaultRefuse: time.Second,
-		Roles:      []allocator.RoleConfig{{Name: "a", Weight: 2, Guarantee: allocator.MustParseResources("cpus:1")}},
-		Partitions: []allocator.Partition{{Role: "a", Agents: []allocator.AgentID{"h-1"}}, {Role: "b", Size: 2}}}
+		Roles:        []allocator.RoleConfig{{Name: "a", Weight: 2, Guarantee: allocator.MustParseResources("cpus:1")}},
+		Partitions:   []allocator.Partition{{Role: "a", Agents: []allocator.AgentID{"h-1"}}, {Role: "b", Size: 2}},
+		Reservations: []allocator.Reservation{{Agent: "h-1", Role: "a", Resources: allocator.MustParseResources("cpus:1;mem:256")}}}
 	data, err := PolicyYAML(c)
 	if err != nil {
 		t.Fatal(err)

@@ -24,24 +24,60 @@ type policyState struct {
 
 // PolicyView is the policy as /state and GET /api/v1/policy show it.
 type PolicyView struct {
-	Policy             string                 `json:"policy"`
-	Source             string                 `json:"source"`
-	AppliedAt          time.Time              `json:"applied_at"`
-	AllocationInterval string                 `json:"allocation_interval"`
-	OfferTimeout       string                 `json:"offer_timeout"`
-	DefaultRefuse      string                 `json:"default_refuse"`
-	Roles              []allocator.RoleConfig `json:"roles,omitempty"`
-	Partitions         []allocator.Partition  `json:"partitions,omitempty"`
-	Pending            string                 `json:"pending,omitempty"` // the source of a policy waiting for the next cycle
-	LastError          string                 `json:"last_error,omitempty"`
+	Policy             string              `json:"policy"`
+	Source             string              `json:"source"`
+	AppliedAt          time.Time           `json:"applied_at"`
+	AllocationInterval string              `json:"allocation_interval"`
+	OfferTimeout       string              `json:"offer_timeout"`
+	DefaultRefuse      string              `json:"default_refuse"`
+	Roles              []RolePolicy        `json:"roles,omitempty"`
+	Partitions         []PartitionPolicy   `json:"partitions,omitempty"`
+	Reservations       []ReservationPolicy `json:"reservations,omitempty"`
+	Pending            string              `json:"pending,omitempty"` // the source of a policy waiting for the next cycle
+	LastError          string              `json:"last_error,omitempty"`
+}
+
+// RolePolicy is a role's weight and quota, resources in text form.
+type RolePolicy struct {
+	Name      string  `json:"name"`
+	Weight    float64 `json:"weight"`
+	Guarantee string  `json:"guarantee,omitempty"`
+	Limit     string  `json:"limit,omitempty"`
+}
+
+// PartitionPolicy is a static partition.
+type PartitionPolicy struct {
+	Role   string   `json:"role"`
+	Agents []string `json:"agents,omitempty"`
+	Size   float64  `json:"size,omitempty"`
+}
+
+// ReservationPolicy is resources reserved for a role on an agent.
+type ReservationPolicy struct {
+	Agent     string `json:"agent"`
+	Role      string `json:"role"`
+	Resources string `json:"resources"`
 }
 
 func (p policyState) view() PolicyView {
+	c := p.Config
 	v := PolicyView{
-		Policy: p.Config.Policy, Source: p.Source, AppliedAt: p.AppliedAt,
-		AllocationInterval: p.Config.AllocationInterval.String(), OfferTimeout: p.Config.OfferTimeout.String(),
-		DefaultRefuse: p.Config.DefaultRefuse.String(), Roles: p.Config.Roles, Partitions: p.Config.Partitions,
-		LastError: p.LastError,
+		Policy: c.Policy, Source: p.Source, AppliedAt: p.AppliedAt,
+		AllocationInterval: c.AllocationInterval.String(), OfferTimeout: c.OfferTimeout.String(),
+		DefaultRefuse: c.DefaultRefuse.String(), LastError: p.LastError,
+	}
+	for _, r := range c.Roles {
+		v.Roles = append(v.Roles, RolePolicy{Name: r.Name, Weight: r.Weight, Guarantee: r.Guarantee.String(), Limit: r.Limit.String()})
+	}
+	for _, part := range c.Partitions {
+		pp := PartitionPolicy{Role: part.Role, Size: part.Size}
+		for _, a := range part.Agents {
+			pp.Agents = append(pp.Agents, string(a))
+		}
+		v.Partitions = append(v.Partitions, pp)
+	}
+	for _, r := range c.Reservations {
+		v.Reservations = append(v.Reservations, ReservationPolicy{Agent: string(r.Agent), Role: r.Role, Resources: r.Resources.String()})
 	}
 	if p.Pending != nil {
 		v.Pending = p.PendingOf
