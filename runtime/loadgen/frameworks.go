@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/apronlab/apron/allocator"
+
 	"github.com/apronlab/apron/runtime/api"
 )
 
@@ -79,5 +81,28 @@ func DeclineAll(ctx context.Context) func(*Framework, []api.Offer) {
 		}
 		zero := 0.0
 		_ = f.Call(ctx, api.Call{Type: api.CallDecline, Decline: &api.Decline{OfferIDs: ids, Filters: &api.Filters{RefuseSeconds: &zero}}})
+	}
+}
+
+// Fill launches perOffer tasks of res on every offer until total tasks
+// are launched, then declines with an hour's filter: a cluster loaded
+// with running tasks (simulated agents report them running).
+func Fill(ctx context.Context, perOffer, total int, res allocator.Resources) func(*Framework, []api.Offer) {
+	var mu sync.Mutex
+	next := 0
+	hour := 3600.0
+	return func(f *Framework, offers []api.Offer) {
+		for _, o := range offers {
+			var infos []api.TaskInfo
+			mu.Lock()
+			for k := 0; k < perOffer && next < total; k++ {
+				next++
+				infos = append(infos, api.TaskInfo{Name: "t", TaskID: api.ID{Value: fmt.Sprintf("t%d", next)}, AgentID: o.AgentID,
+					Command: &api.CommandInfo{Value: "sleep 1000"}, Resources: api.FromResources(res)})
+			}
+			mu.Unlock()
+			_ = f.Call(ctx, api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{o.ID},
+				Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: infos}}}, Filters: &api.Filters{RefuseSeconds: &hour}}})
+		}
 	}
 }

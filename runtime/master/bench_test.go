@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
-	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/runtime/loadgen"
 )
 
@@ -104,23 +103,7 @@ func BenchmarkState(b *testing.B) {
 		if err != nil {
 			return err
 		}
-		var mu sync.Mutex
-		next := 0
-		fill := func(f *loadgen.Framework, offers []api.Offer) {
-			for _, o := range offers {
-				var infos []api.TaskInfo
-				mu.Lock()
-				for k := 0; k < tasks/agents && next < tasks; k++ {
-					next++
-					infos = append(infos, api.TaskInfo{Name: "t", TaskID: api.ID{Value: fmt.Sprintf("t%d", next)}, AgentID: o.AgentID,
-						Command: &api.CommandInfo{Value: "sleep 1000"}, Resources: api.FromResources(allocator.MustParseResources("cpus:1;mem:1024"))})
-				}
-				mu.Unlock()
-				hour := 3600.0
-				_ = f.Call(ctx, api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{o.ID},
-					Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: infos}}}, Filters: &api.Filters{RefuseSeconds: &hour}}})
-			}
-		}
+		fill := loadgen.Fill(ctx, tasks/agents, tasks, allocator.MustParseResources("cpus:1;mem:1024"))
 		if _, _, err := loadgen.StartFrameworks(ctx, l.srv.URL, 1, "filler", "*", fill); err != nil {
 			return err
 		}

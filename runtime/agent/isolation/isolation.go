@@ -257,3 +257,14 @@ func checkCreate(id string, l Limits) error {
 	}
 	return nil
 }
+
+// addProc moves a process into the container at path with add.
+func addProc(path string, pid int, add func(uint64) error) error {
+	if pid <= 0 {
+		return fmt.Errorf("isolation: add %d to %s: bad pid", pid, path)
+	}
+	if err := add(uint64(pid)); err != nil {
+		return fmt.Errorf("isolation: add %d to %s: %w", pid, path, err)
+	}
+	return nil
+}

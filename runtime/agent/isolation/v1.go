@@ -156,13 +156,7 @@ func (c *v1Container) dir(n cgroup1.Name) string { return subDir(c.subs, n, c.pa
 func (c *v1Container) Path() string { return c.path }
 
 func (c *v1Container) Add(pid int) error {
-	if pid <= 0 {
-		return fmt.Errorf("isolation: add %d to %s: bad pid", pid, c.path)
-	}
-	if err := c.cg.AddProc(uint64(pid)); err != nil {
-		return fmt.Errorf("isolation: add %d to %s: %w", pid, c.path, err)
-	}
-	return nil
+	return addProc(c.path, pid, func(p uint64) error { return c.cg.AddProc(p) })
 }
 
 // OOMKilled reads memory.oom_control: oom_kill > 0 (kernels 4.13 on).

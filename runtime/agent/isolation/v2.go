@@ -126,15 +126,7 @@ type v2Container struct {
 
 func (c *v2Container) Path() string { return c.group }
 
-func (c *v2Container) Add(pid int) error {
-	if pid <= 0 {
-		return fmt.Errorf("isolation: add %d to %s: bad pid", pid, c.group)
-	}
-	if err := c.m.AddProc(uint64(pid)); err != nil {
-		return fmt.Errorf("isolation: add %d to %s: %w", pid, c.group, err)
-	}
-	return nil
-}
+func (c *v2Container) Add(pid int) error { return addProc(c.group, pid, c.m.AddProc) }
 
 // OOMKilled reads oom_kill in memory.events, which counts the processes of
 // the cgroup killed by any OOM killer.
