@@ -160,7 +160,7 @@ func (m *Master) State() State {
 func (m *Master) summary() Summary {
 	st := Summary{StartTime: m.start, Time: m.opts.Now(), Policy: m.policy.view(), TaskCounts: map[string]int{}}
 	for k, n := range m.counts {
-		if k != "" && n > 0 {
+		if n > 0 {
 			st.TaskCounts[k] = n
 		}
 	}

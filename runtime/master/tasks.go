@@ -51,10 +51,10 @@ func (m *Master) setState(t *task, s api.TaskStatus) {
 	}
 	t.state, t.reason, t.message, t.updated = s.State, s.Reason, s.Message, m.opts.Now()
 	t.history = append(t.history, Transition{State: s.State, Reason: s.Reason, Message: s.Message, Time: t.updated})
-	if was != "" {
+	if was != "" { // a task refused before launch was never counted
 		m.refresh(t)
+		m.counts[was]--
 	}
-	m.counts[was]--
 	m.counts[s.State]++
 	if s.Timestamp == 0 {
 		s.Timestamp = float64(t.updated.UnixNano()) / 1e9
@@ -95,7 +95,6 @@ func (m *Master) reject(f *fw, ti api.TaskInfo, state, reason, msg string) {
 		m.stats.invalid++
 	}
 	t := &task{fw: f, info: ti, agent: ti.AgentID.Value}
-	m.counts[""]++
 	m.setState(t, api.TaskStatus{TaskID: ti.TaskID, State: state, Reason: reason, Message: msg, Source: "SOURCE_MASTER"})
 }
 
