@@ -43,8 +43,8 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
-	st := m.State()
 	m.mu.Lock()
+	st := m.summary() // the counts and views, not the task lists
 	s := m.stats
 	buckets := map[float64]uint64{}
 	for i, b := range cycleBuckets {

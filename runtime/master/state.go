@@ -157,6 +157,14 @@ func (m *Master) State() State {
 	return st
 }
 
+// Summary returns /state without its task lists: what a page or a scrape
+// that shows no tasks needs.
+func (m *Master) Summary() Summary {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.summary()
+}
+
 func (m *Master) summary() Summary {
 	st := Summary{StartTime: m.start, Time: m.opts.Now(), Policy: m.policy.view(), TaskCounts: map[string]int{}}
 	for k, n := range m.counts {

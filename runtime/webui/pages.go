@@ -59,7 +59,7 @@ func newestFirst(ts master.TaskList) []master.TaskState {
 }
 
 func (u *UI) agents(w http.ResponseWriter, r *http.Request) {
-	st := u.m.State()
+	st := u.m.Summary()
 	u.render(w, r, "agents", struct {
 		Title  string
 		Agents page[master.AgentState]
@@ -68,7 +68,7 @@ func (u *UI) agents(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) agent(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	st := u.m.State()
+	st := u.m.Summary()
 	for _, a := range st.Agents {
 		if a.ID == id {
 			running, done := u.m.AgentTasks(id)
@@ -85,7 +85,7 @@ func (u *UI) agent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) frameworks(w http.ResponseWriter, r *http.Request) {
-	st := u.m.State()
+	st := u.m.Summary()
 	done := append([]master.FrameworkState(nil), st.CompletedFrameworks...)
 	slices.Reverse(done)
 	u.render(w, r, "frameworks", struct {
@@ -96,7 +96,7 @@ func (u *UI) frameworks(w http.ResponseWriter, r *http.Request) {
 
 func (u *UI) framework(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	st := u.m.State()
+	st := u.m.Summary()
 	for _, f := range append(st.Frameworks, st.CompletedFrameworks...) {
 		if f.ID == id {
 			running, done := u.m.FrameworkTasks(id)
