@@ -3,12 +3,10 @@ package experiments
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"sync"
 	"time"
 
@@ -63,7 +61,7 @@ func (l Live) run(ctx context.Context, cfg *sim.Config, config []byte, dir, name
 	if err != nil {
 		return false, err
 	}
-	st, err := getState(ctx, l.Master)
+	st, err := master.FetchState(ctx, http.DefaultClient, l.Master)
 	if err != nil {
 		return false, err
 	}
@@ -75,7 +73,7 @@ func (l Live) run(ctx context.Context, cfg *sim.Config, config []byte, dir, name
 	var agents []string
 	for _, a := range st.Agents {
 		if a.State == "active" {
-			r.metrics.Capacity(amountsToResources(a.Resources.Total), +1)
+			r.metrics.Capacity(a.Resources.Total.Resources(), +1)
 			agents = append(agents, a.ID)
 		}
 	}
@@ -233,7 +231,7 @@ func (fl *fleet) feed(w *sim.Workload, agents []string) error {
 func (r *liveRun) sample(ctx context.Context) {
 	every := time.Duration(float64(r.cfg.SampleInterval) / r.l.compress())
 	for {
-		if st, err := getState(ctx, r.l.Master); err == nil {
+		if st, err := master.FetchState(ctx, http.DefaultClient, r.l.Master); err == nil {
 			r.metrics.Sample(stateView{st})
 		}
 		select {
@@ -315,7 +313,7 @@ func (l Live) applyPolicy(ctx context.Context, config []byte, name string) (allo
 		return policy, fmt.Errorf("master %s refused the policy: %s", l.Master, bytes.TrimSpace(body))
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		st, err := getState(ctx, l.Master)
+		st, err := master.FetchState(ctx, http.DefaultClient, l.Master)
 		if err != nil {
 			return policy, err
 		}
@@ -329,33 +327,19 @@ func (l Live) applyPolicy(ctx context.Context, config []byte, name string) (allo
 	return policy, fmt.Errorf("master %s did not apply the policy within 30s", l.Master)
 }
 
-func getState(ctx context.Context, base string) (master.State, error) {
-	var st master.State
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/state", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return st, fmt.Errorf("master %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return st, fmt.Errorf("master %s/state: %w", base, err)
-	}
-	return st, nil
-}
-
 // stateView is a master's /state as the recorder samples an allocator.
 type stateView struct{ st master.State }
 
 func (v stateView) Allocated() allocator.Resources {
-	return amountsToResources(v.st.Resources.Used).Add(amountsToResources(v.st.Resources.Offered))
+	return v.st.Resources.Used.Resources().Add(v.st.Resources.Offered.Resources())
 }
 
-func (v stateView) Total() allocator.Resources { return amountsToResources(v.st.Resources.Total) }
+func (v stateView) Total() allocator.Resources { return v.st.Resources.Total.Resources() }
 
 func (v stateView) FrameworkAllocation(id allocator.FrameworkID) allocator.Resources {
 	for _, f := range v.st.Frameworks {
 		if f.Name == string(id) {
-			return amountsToResources(f.Resources.Total)
+			return f.Resources.Total.Resources()
 		}
 	}
 	return nil
@@ -364,23 +348,7 @@ func (v stateView) FrameworkAllocation(id allocator.FrameworkID) allocator.Resou
 func (v stateView) Roles() []allocator.RoleView {
 	var out []allocator.RoleView
 	for _, r := range v.st.Roles {
-		out = append(out, allocator.RoleView{Name: r.Name, Weight: r.Weight, Allocated: amountsToResources(r.Allocated), DominantShare: r.DominantShare})
-	}
-	return out
-}
-
-// amountsToResources converts /state's amounts, by name in order.
-func amountsToResources(a master.Amounts) allocator.Resources {
-	names := make([]string, 0, len(a))
-	for n := range a {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	var out allocator.Resources
-	for _, n := range names {
-		if r, err := allocator.ParseResources(fmt.Sprintf("%s:%g", n, a[n])); err == nil {
-			out = out.Add(r)
-		}
+		out = append(out, allocator.RoleView{Name: r.Name, Weight: r.Weight, Allocated: r.Allocated.Resources(), DominantShare: r.DominantShare})
 	}
 	return out
 }

@@ -50,3 +50,12 @@ func TestPolicySwapReservations(t *testing.T) {
 		t.Errorf("an impossible reservation: source %q, last error %q", st.Policy.Source, st.Policy.LastError)
 	}
 }
+
+func TestAmountsRoundTrip(t *testing.T) {
+	for _, text := range []string{"cpus:1.5;mem:512", "cpus:3;cpus(web):1;gpus:0.25", ""} {
+		r := allocator.MustParseResources(text)
+		if back := amounts(r).Resources(); !back.Equal(r) {
+			t.Errorf("%q: back as %s", text, back)
+		}
+	}
+}

@@ -1,15 +1,50 @@
 package master
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/apronlab/apron/internal/sorted"
 
 	"github.com/apronlab/apron/allocator"
 )
 
 // Amounts are resources by name; a reservation is "name(role)".
 type Amounts map[string]float64
+
+// Resources converts amounts back to the allocator's resources, by name in
+// order.
+func (a Amounts) Resources() allocator.Resources {
+	var out allocator.Resources
+	for _, k := range sorted.Keys(a) {
+		if r, err := allocator.ParseResources(fmt.Sprintf("%s:%g", k, a[k])); err == nil {
+			out = out.Add(r)
+		}
+	}
+	return out
+}
+
+// FetchState reads a master's /state: what a client of the master (the
+// scheduler driver, the live backend) knows of the cluster.
+func FetchState(ctx context.Context, hc *http.Client, base string) (State, error) {
+	var st State
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/state", nil)
+	if err != nil {
+		return st, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return st, fmt.Errorf("master %s: %w", base, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return st, fmt.Errorf("master %s/state: %w", base, err)
+	}
+	return st, nil
+}
 
 func amounts(r allocator.Resources) Amounts {
 	out := make(Amounts, len(r))

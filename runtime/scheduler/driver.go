@@ -12,6 +12,7 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/master"
 	"github.com/apronlab/apron/sim/framework"
 )
 
@@ -317,33 +318,14 @@ func (d *Driver) post(c api.Call) {
 
 // loadCluster reads the agents' totals from the master's /state.
 func (d *Driver) loadCluster() error {
-	req, _ := http.NewRequestWithContext(d.ctx, http.MethodGet, d.opts.Master+"/state", nil)
-	resp, err := d.hc.Do(req)
+	st, err := master.FetchState(d.ctx, d.hc, d.opts.Master)
 	if err != nil {
-		return fmt.Errorf("master %s: %w", d.opts.Master, err)
-	}
-	defer resp.Body.Close()
-	var st struct {
-		Agents []struct {
-			State     string `json:"state"`
-			Resources struct {
-				Total map[string]float64 `json:"total"`
-			} `json:"resources"`
-		} `json:"agents"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return fmt.Errorf("master %s/state: %w", d.opts.Master, err)
+		return err
 	}
 	for _, a := range st.Agents {
-		if a.State != "active" {
-			continue
+		if a.State == "active" {
+			d.cluster = append(d.cluster, a.Resources.Total.Resources().Flatten())
 		}
-		var r allocator.Resources
-		for name, v := range a.Resources.Total {
-			q, _ := allocator.QuantityOf(v)
-			r = r.Add(allocator.Resources{{Name: name, Value: q}})
-		}
-		d.cluster = append(d.cluster, r.Flatten())
 	}
 	return nil
 }
