@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/internal/sorted"
@@ -66,12 +67,15 @@ func (a *Agent) due() (string, []api.AgentStatus) {
 		return "", nil
 	}
 	now := time.Now()
-	var out []api.AgentStatus
-	for _, k := range sorted.Keys(a.tasks) {
-		r := a.tasks[k]
-		if len(r.rec.Pending) == 0 || now.Before(r.nextSend) {
-			continue
+	var due []*run // sorted below: only the few with an update due, not every task, every tick
+	for _, r := range a.tasks {
+		if len(r.rec.Pending) > 0 && !now.Before(r.nextSend) {
+			due = append(due, r)
 		}
+	}
+	slices.SortFunc(due, func(x, y *run) int { return strings.Compare(x.rec.key(), y.rec.key()) })
+	var out []api.AgentStatus
+	for _, r := range due {
 		out = append(out, api.AgentStatus{FrameworkID: r.rec.FrameworkID, Status: r.rec.Pending[0]})
 		r.backoff = min(max(2*r.backoff, a.opts.Retry), 10*time.Second)
 		r.nextSend = now.Add(r.backoff)
