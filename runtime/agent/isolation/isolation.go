@@ -247,15 +247,20 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// checkCreate checks a container's id and limits.
-func checkCreate(id string, l Limits) error {
+// newContainer checks a container's id and limits and makes it with make; a
+// failure is a nil Container, never a typed nil.
+func newContainer[C Container](id string, l Limits, make func(string, Limits) (C, error)) (Container, error) {
 	if err := checkID(id); err != nil {
-		return fmt.Errorf("isolation: create: %w", err)
+		return nil, fmt.Errorf("isolation: create: %w", err)
 	}
 	if err := l.check(); err != nil {
-		return fmt.Errorf("isolation: create %s: %w", id, err)
+		return nil, fmt.Errorf("isolation: create %s: %w", id, err)
 	}
-	return nil
+	c, err := make(id, l)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // addProc moves a process into the container at path with add.

@@ -80,14 +80,7 @@ func (v *v1Isolator) dirs(p string) []string {
 }
 
 func (v *v1Isolator) Create(id string, l Limits) (Container, error) {
-	if err := checkCreate(id, l); err != nil {
-		return nil, err
-	}
-	c, err := v.create(id, l)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return newContainer(id, l, v.create)
 }
 
 // create makes the cgroup of id, unchecked, setting its limits through the

@@ -56,14 +56,7 @@ func (v *v2Isolator) Name() string { return "cgroups-v2" }
 func (v *v2Isolator) dirs(p string) []string { return []string{v2Mount + p} }
 
 func (v *v2Isolator) Create(id string, l Limits) (Container, error) {
-	if err := checkCreate(id, l); err != nil {
-		return nil, err
-	}
-	c, err := v.create(id, l)
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
+	return newContainer(id, l, v.create)
 }
 
 // create makes the cgroup of id, unchecked, enabling cpu, memory and pids
