@@ -28,7 +28,14 @@ type AgentSubscribe struct {
 	Resources  []Resource        `json:"resources"`
 	Attributes map[string]string `json:"attributes,omitempty"`
 	Isolation  string            `json:"isolation"`
-	Tasks      []AgentTask       `json:"tasks,omitempty"` // running, when re-registering
+	// Tasks are every task the agent has that is not terminal and
+	// acknowledged, when re-registering, with their latest states.
+	Tasks []AgentTask `json:"tasks,omitempty"`
+	// Frameworks are the infos of the frameworks those tasks belong to,
+	// as the agent received them with LAUNCH: a master that restarted
+	// with no memory of them recovers them from here, as Mesos' master
+	// does from re-registering agents.
+	Frameworks []FrameworkInfo `json:"frameworks,omitempty"`
 }
 
 // AgentTask is a task an agent runs, as it reports it when re-registering.
@@ -40,10 +47,15 @@ type AgentTask struct {
 }
 
 // AgentStatus is a status update from an agent, retried until the master
-// sends an ACKNOWLEDGE with its uuid.
+// sends an ACKNOWLEDGE with its uuid. An agent sends a task's oldest
+// unacknowledged update; LatestState is the state of the newest one
+// queued behind it, if any (Mesos' latest_state): the master keeps the
+// task in that state, and frees its resources when it is terminal, before
+// the framework acknowledges anything.
 type AgentStatus struct {
 	FrameworkID string     `json:"framework_id"`
 	Status      TaskStatus `json:"status"`
+	LatestState string     `json:"latest_state,omitempty"`
 }
 
 // Agent event types.
@@ -74,9 +86,10 @@ type AgentRegistered struct {
 
 // AgentLaunchTask starts a task.
 type AgentLaunchTask struct {
-	FrameworkID string   `json:"framework_id"`
-	Role        string   `json:"role"`
-	Task        TaskInfo `json:"task"`
+	FrameworkID string         `json:"framework_id"`
+	Framework   *FrameworkInfo `json:"framework,omitempty"` // kept by the agent for re-registration
+	Role        string         `json:"role"`
+	Task        TaskInfo       `json:"task"`
 }
 
 // AgentKillTask stops a task; one the agent does not run is reported LOST.

@@ -100,3 +100,27 @@ func FuzzRecordReader(f *testing.F) {
 		}
 	})
 }
+
+func TestToResourcesLargeAndFineAmounts(t *testing.T) {
+	tests := []struct {
+		in   []Resource
+		want string
+	}{
+		{[]Resource{{Name: "mem", Scalar: Scalar{Value: 1 << 20}}}, "mem:1048576"},
+		{[]Resource{{Name: "mem", Scalar: Scalar{Value: 1e6}}, {Name: "cpus", Scalar: Scalar{Value: 2e7}}}, "mem:1000000;cpus:20000000"},
+		{[]Resource{{Name: "cpus", Scalar: Scalar{Value: 0.1 + 0.2}}}, "cpus:0.3"},
+		{[]Resource{{Name: "cpus", Role: "web", Scalar: Scalar{Value: 1e6}}}, "cpus(web):1000000"},
+	}
+	for _, tt := range tests {
+		got, err := ToResources("r", tt.in)
+		if err != nil {
+			t.Fatalf("%v: %v", tt.in, err)
+		}
+		if got.String() != tt.want {
+			t.Errorf("%v: got %s, want %s", tt.in, got, tt.want)
+		}
+	}
+	if _, err := ToResources("r", []Resource{{Name: "mem", Scalar: Scalar{Value: 1e15}}}); err == nil || !strings.Contains(err.Error(), "r[0].scalar.value") {
+		t.Errorf("an amount over the maximum: %v, want an error naming r[0].scalar.value", err)
+	}
+}

@@ -46,9 +46,17 @@ func ToResources(field string, rs []Resource) (allocator.Resources, error) {
 		if role == "*" {
 			role = ""
 		}
-		text := fmt.Sprintf("%s:%g", r.Name, r.Scalar.Value)
+		// Rounded to the allocator's resolution of 0.001, as Mesos rounds
+		// scalars, and written in plain decimal (%g wrote 1e+06, which the
+		// text form refuses, so an agent of 1 TiB could not register).
+		q, err := allocator.QuantityOf(r.Scalar.Value)
+		if err != nil {
+			return nil, fmt.Errorf("%s.scalar.value: %w", f, err)
+		}
+		amount := q.String()
+		text := r.Name + ":" + amount
 		if role != "" {
-			text = fmt.Sprintf("%s(%s):%g", r.Name, role, r.Scalar.Value)
+			text = r.Name + "(" + role + "):" + amount
 		}
 		one, err := allocator.ParseResources(text)
 		if err != nil {

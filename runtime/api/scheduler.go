@@ -48,6 +48,29 @@ type FrameworkInfo struct {
 	Roles           []string `json:"roles,omitempty"` // default ["*"]
 	FailoverTimeout float64  `json:"failover_timeout,omitempty"`
 	Hostname        string   `json:"hostname,omitempty"`
+	// Capabilities as Mesos names them; apron reads PARTITION_AWARE (an
+	// unreachable agent's tasks are TASK_UNREACHABLE, not TASK_LOST, and
+	// resume if it comes back).
+	Capabilities []Capability `json:"capabilities,omitempty"`
+}
+
+// Capability is one capability of a framework.
+type Capability struct {
+	Type string `json:"type"`
+}
+
+// PartitionAware is the capability of a framework that handles
+// TASK_UNREACHABLE.
+const PartitionAware = "PARTITION_AWARE"
+
+// Has reports whether the framework declared capability c.
+func (f *FrameworkInfo) Has(c string) bool {
+	for _, x := range f.Capabilities {
+		if x.Type == c {
+			return true
+		}
+	}
+	return false
 }
 
 // Subscribe registers a framework, or re-registers it with its id.
