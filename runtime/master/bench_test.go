@@ -54,7 +54,7 @@ func newLoaded(b *testing.B, key string, setup func(ctx context.Context, l *load
 func (l *loaded) waitOffers(b *testing.B) {
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
 		l.m.mu.Lock()
-		n := len(l.m.alloc.Offers())
+		n := l.m.core.Offers()
 		l.m.mu.Unlock()
 		if n == 0 {
 			return
@@ -86,7 +86,7 @@ func BenchmarkAllocationCycle(b *testing.B) {
 				b.StartTimer()
 				l.m.allocate()
 				b.StopTimer()
-				offers += int(l.m.stats.offers)
+				offers += int(l.m.core.Stats().Offers)
 				l.waitOffers(b)
 			}
 			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/cycle")
@@ -109,9 +109,7 @@ func BenchmarkState(b *testing.B) {
 		}
 		l.m.allocate()
 		for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
-			l.m.mu.Lock()
-			running := l.m.counts["TASK_RUNNING"]
-			l.m.mu.Unlock()
+			running := l.m.Summary().TaskCounts["TASK_RUNNING"]
 			if running == tasks {
 				return nil
 			}

@@ -2,149 +2,192 @@ package master
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/apronlab/apron/internal/sorted"
-
 	"github.com/apronlab/apron/allocator"
-	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/master/core"
 )
 
 // Options configure a master.
 type Options struct {
-	// Policy is the allocator's configuration; Source says where it came
-	// from (a file name), for /state.
+	// Policy is the allocator's configuration; PolicySource says where it
+	// came from (a file name), for /state.
 	Policy       allocator.Config
 	PolicySource string
 	// ParsePolicy reads a policy file posted to /api/v1/policy; name is the
 	// file's name, for its format. Without it the endpoint refuses.
 	ParsePolicy func(name string, data []byte) (allocator.Config, error)
 	// AgentTimeout marks an agent unreachable when it has not been heard of
-	// for this long (default 10s); agents heartbeat every quarter of it.
+	// for this long (default 75s); agents heartbeat every quarter of it.
 	AgentTimeout time.Duration
 	// Heartbeat is how often frameworks get a HEARTBEAT event (default 15s).
 	Heartbeat time.Duration
-	// Retain is how many finished tasks /state keeps per framework
+	// Retain is how many completed tasks /state keeps per framework
 	// (default 1000).
 	Retain int
 	// Sample is how often the master records the cluster for the last
 	// hour's charts (default 5s).
 	Sample time.Duration
-	Log    *slog.Logger
-	Now    func() time.Time // default time.Now
+	// Limits bound what clients can make the master hold (see
+	// core.Limits); MaxOutbox bounds the bytes queued for one event
+	// stream: a subscriber that does not read is disconnected.
+	Limits    core.Limits
+	MaxOutbox int
+	Log       *slog.Logger
+	Now       func() time.Time // default time.Now
 }
 
 func (o *Options) defaults() {
-	if o.AgentTimeout <= 0 {
-		o.AgentTimeout = 10 * time.Second
-	}
-	if o.Heartbeat <= 0 {
-		o.Heartbeat = 15 * time.Second
-	}
-	if o.Retain <= 0 {
-		o.Retain = 1000
-	}
-	if o.Sample <= 0 {
-		o.Sample = 5 * time.Second
-	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MaxOutbox <= 0 {
+		o.MaxOutbox = 16 << 20
+	}
+	if o.Retain > 0 {
+		o.Limits.Retain = o.Retain
+	}
 }
 
-// Master is a live master. Its methods are safe for concurrent use.
+// Master is a live master: the shell around a core.Core. One mutex
+// serialises every input to the core; after each, what the core asks for
+// is carried out (Ready): messages go to the streams' outboxes, which
+// their HTTP handlers drain, so nothing waits on a client.
 type Master struct {
 	opts  Options
 	start time.Time
 
-	mu        sync.Mutex
-	alloc     *allocator.Allocator
-	gen       int // allocator generation; offer ids carry it
-	policy    policyState
-	agents    map[string]*agent
-	agentsN   []string // agent ids in the order registered
-	fws       map[string]*fw
-	gone      []*fw // torn down, the last keepGone
-	nextFw    int
-	launches  int64
-	fragBytes int            // the tasks' JSON in /state, for sizing its buffer
-	counts    map[string]int // tasks by state
-	stats     stats
-	kick      chan struct{}
-	history   *history
+	mu       sync.Mutex
+	core     *core.Core
+	streams  map[string]*outbox
+	overflow uint64 // streams closed because their subscriber did not read
+	stateLen int    // the last /state's size, to size the next one's buffer
+	cycles   cycleStats
+	wake     chan struct{}
 
 	metricsOnce sync.Once
 	metrics     http.Handler
 }
 
-type stats struct {
-	cycles                                 uint64
-	lastCycle                              time.Duration
-	cycleSum                               time.Duration
-	offers, rescinded, declined, accepted  uint64
-	launched, dropped, invalid, agentsLost uint64
-	cycleBuckets                           []uint64
-}
-
-// New validates the policy and returns a master with no agents.
+// New validates the options and returns a master with no agents.
 func New(opts Options) (*Master, error) {
 	opts.defaults()
-	a, err := allocator.New(opts.Policy)
-	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", opts.PolicySource, err)
-	}
 	now := opts.Now()
-	m := &Master{
-		opts: opts, start: now, alloc: a, gen: 1,
-		policy: policyState{Config: a.Config(), Source: opts.PolicySource, AppliedAt: now},
-		agents: map[string]*agent{}, fws: map[string]*fw{}, counts: map[string]int{},
-		kick: make(chan struct{}, 1), history: newHistory(opts.Sample, time.Hour),
+	c, err := core.New(core.Config{Policy: opts.Policy, PolicySource: opts.PolicySource, ID: now.UTC().Format("20060102-150405"),
+		AgentTimeout: opts.AgentTimeout, Heartbeat: opts.Heartbeat, Sample: opts.Sample, Limits: opts.Limits}, now)
+	if err != nil {
+		return nil, fmt.Errorf("master: %w", err)
 	}
-	m.stats.cycleBuckets = make([]uint64, len(cycleBuckets))
+	m := &Master{opts: opts, start: now, core: c, streams: map[string]*outbox{}, wake: make(chan struct{}, 1)}
+	m.cycles.buckets = make([]uint64, len(cycleBuckets))
+	m.flush()
 	return m, nil
 }
 
-// Run runs the allocation and health loops until ctx ends.
+// Run drives the core's timers until ctx ends.
 func (m *Master) Run(ctx context.Context) {
-	interval := m.interval()
-	alloc := time.NewTimer(interval)
-	health := time.NewTicker(m.opts.AgentTimeout / 10)
-	beat := time.NewTicker(m.opts.Heartbeat)
-	sample := time.NewTicker(m.opts.Sample)
-	defer sample.Stop()
-	m.mu.Lock()
-	m.sample()
-	m.mu.Unlock()
-	defer alloc.Stop()
-	defer health.Stop()
-	defer beat.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			m.shutdown()
 			return
-		case <-alloc.C:
-			m.allocate()
-			alloc.Reset(m.interval())
-		case <-m.kick:
-			m.allocate()
-			alloc.Reset(m.interval())
-		case <-health.C:
-			m.checkHealth()
-		case <-beat.C:
-			m.heartbeat()
-		case <-sample.C:
-			m.mu.Lock()
-			m.sample()
-			m.mu.Unlock()
+		case <-timer.C:
+			m.tick()
+		case <-m.wake:
 		}
+		m.mu.Lock()
+		d := m.core.Deadline()
+		m.mu.Unlock()
+		timer.Reset(max(time.Until(d), 0))
+	}
+}
+
+func (m *Master) tick() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t0 := time.Now()
+	if m.core.Tick(m.opts.Now()) {
+		m.cycles.observe(time.Since(t0))
+	}
+	m.flush()
+}
+
+// input runs one input to the core under the lock and carries out what it
+// asks for.
+func (m *Master) input(fn func(now time.Time)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fn(m.opts.Now())
+	m.flush()
+}
+
+// flush carries out the core's Ready: the commands are applied already
+// (a replicated master persists them here first), then each message goes
+// to its stream's outbox. A stream whose subscriber does not read is
+// closed, and the core told.
+func (m *Master) flush() {
+	for {
+		r := m.core.Ready()
+		if len(r.Messages) == 0 {
+			break
+		}
+		for _, msg := range r.Messages {
+			o := m.streams[msg.Stream]
+			if o == nil {
+				continue
+			}
+			ok := true
+			if msg.Event != nil {
+				ok = o.send(msg.Event)
+			}
+			if msg.AgentEvent != nil {
+				ok = o.send(msg.AgentEvent)
+			}
+			if !ok {
+				// The subscriber does not read: its stream is closed
+				// and its handler tells the core it is gone.
+				m.overflow++
+				m.opts.Log.Warn("event stream closed: its subscriber does not read", "stream", msg.Stream, "limit_bytes", m.opts.MaxOutbox)
+			}
+			if msg.Close || !ok {
+				o.close()
+				delete(m.streams, msg.Stream)
+			}
+		}
+	}
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// openStream makes an outbox for a new event stream.
+func (m *Master) openStream() (string, *outbox) {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	o := newOutbox(m.opts.MaxOutbox)
+	m.streams[id] = o
+	return id, o
+}
+
+func (m *Master) shutdown() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, o := range m.streams {
+		o.close()
+		delete(m.streams, id)
 	}
 }
 
@@ -161,99 +204,12 @@ func (m *Master) Handler() http.Handler {
 	return mux
 }
 
-func (m *Master) interval() time.Duration {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.alloc.Config().AllocationInterval
-}
-
-// soon asks for an allocation cycle now rather than at the next interval,
-// as Mesos does when a framework or agent is added or a framework revives.
-func (m *Master) soon() {
-	select {
-	case m.kick <- struct{}{}:
-	default:
-	}
-}
-
-// allocate runs one allocation cycle and sends its offers and rescinds.
+// allocate runs an allocation cycle at once (benchmarks).
 func (m *Master) allocate() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.applyPending()
 	t0 := time.Now()
-	c := m.alloc.Allocate(m.opts.Now())
-	m.observeCycle(time.Since(t0))
-	for _, o := range c.Rescinded {
-		m.rescinded(o)
-	}
-	byFw := map[allocator.FrameworkID][]api.Offer{}
-	var order []allocator.FrameworkID
-	for _, o := range c.Offers {
-		if byFw[o.Framework] == nil {
-			order = append(order, o.Framework)
-		}
-		byFw[o.Framework] = append(byFw[o.Framework], m.wireOffer(o))
-	}
-	m.stats.offers += uint64(len(c.Offers))
-	for _, id := range order {
-		if f := m.fws[string(id)]; f != nil {
-			f.send(api.Event{Type: api.EventOffers, Offers: &api.Offers{Offers: byFw[id]}})
-		}
-	}
-}
-
-func (m *Master) rescinded(o allocator.Offer) {
-	m.stats.rescinded++
-	if f := m.fws[string(o.Framework)]; f != nil {
-		f.send(api.Event{Type: api.EventRescind, Rescind: &api.Rescind{OfferID: api.ID{Value: m.offerID(o.ID)}}})
-	}
-}
-
-func (m *Master) wireOffer(o allocator.Offer) api.Offer {
-	ag := m.agents[string(o.Agent)]
-	return api.Offer{
-		ID: api.ID{Value: m.offerID(o.ID)}, FrameworkID: api.ID{Value: string(o.Framework)},
-		AgentID: api.ID{Value: string(o.Agent)}, Hostname: ag.hostname, Role: o.Role,
-		Resources: api.FromResources(o.Resources), Attributes: ag.attrs,
-	}
-}
-
-func (m *Master) offerID(id allocator.OfferID) string {
-	return fmt.Sprintf("O%d-%d", m.gen, id)
-}
-
-// parseOfferID returns the allocator's id of a wire offer id, or false for
-// an id of another generation or none at all.
-func (m *Master) parseOfferID(s string) (allocator.OfferID, bool) {
-	var gen int
-	var id uint64
-	if n, err := fmt.Sscanf(s, "O%d-%d", &gen, &id); n != 2 || err != nil || gen != m.gen {
-		return 0, false
-	}
-	return allocator.OfferID(id), true
-}
-
-// heartbeat sends HEARTBEAT to every connected framework.
-func (m *Master) heartbeat() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, id := range sorted.Keys(m.fws) {
-		m.fws[id].send(api.Event{Type: api.EventHeartbeat})
-	}
-}
-
-func (m *Master) shutdown() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, f := range m.fws {
-		if f.out != nil {
-			f.out.close()
-		}
-	}
-	for _, a := range m.agents {
-		if a.out != nil {
-			a.out.close()
-		}
-	}
+	m.core.AllocateNow(m.opts.Now())
+	m.cycles.observe(time.Since(t0))
+	m.flush()
 }

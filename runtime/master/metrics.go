@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/apronlab/apron/runtime/master/core"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -11,13 +12,21 @@ import (
 // cycleBuckets are the allocation cycle time histogram's upper bounds.
 var cycleBuckets = []float64{0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
 
-func (m *Master) observeCycle(d time.Duration) {
-	m.stats.cycles++
-	m.stats.lastCycle = d
-	m.stats.cycleSum += d
+// cycleStats time the allocation cycles.
+type cycleStats struct {
+	n       uint64
+	last    time.Duration
+	sum     time.Duration
+	buckets []uint64
+}
+
+func (s *cycleStats) observe(d time.Duration) {
+	s.n++
+	s.last = d
+	s.sum += d
 	for i, b := range cycleBuckets {
 		if d.Seconds() <= b {
-			m.stats.cycleBuckets[i]++
+			s.buckets[i]++
 		}
 	}
 }
@@ -44,23 +53,25 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
 	m.mu.Lock()
-	st := m.summary() // the counts and views, not the task lists
-	s := m.stats
+	st := m.core.Summary() // the counts and views, not the task lists
+	s := m.core.Stats()
+	cy := m.cycles
 	buckets := map[float64]uint64{}
 	for i, b := range cycleBuckets {
-		buckets[b] = s.cycleBuckets[i]
+		buckets[b] = cy.buckets[i]
 	}
+	overflow := m.overflow
 	m.mu.Unlock()
-	ch <- prometheus.MustNewConstHistogram(descCycle, s.cycles, s.cycleSum.Seconds(), buckets)
-	ch <- prometheus.MustNewConstMetric(descLastCycle, prometheus.GaugeValue, s.lastCycle.Seconds())
-	for name, v := range map[string]uint64{"offer": s.offers, "rescind": s.rescinded, "decline": s.declined, "accept": s.accepted,
-		"launch": s.launched, "drop": s.dropped, "invalid": s.invalid, "agent_lost": s.agentsLost} {
+	ch <- prometheus.MustNewConstHistogram(descCycle, cy.n, cy.sum.Seconds(), buckets)
+	ch <- prometheus.MustNewConstMetric(descLastCycle, prometheus.GaugeValue, cy.last.Seconds())
+	for name, v := range map[string]uint64{"offer": s.Offers, "rescind": s.Rescinded, "decline": s.Declined, "accept": s.Accepted,
+		"launch": s.Launched, "drop": s.Dropped, "invalid": s.Invalid, "agent_lost": s.AgentsLost, "refused": s.Refused, "stream_overflow": overflow} {
 		ch <- prometheus.MustNewConstMetric(descEvents, prometheus.CounterValue, float64(v), name)
 	}
 	for state, n := range st.TaskCounts {
 		ch <- prometheus.MustNewConstMetric(descTasks, prometheus.GaugeValue, float64(n), state)
 	}
-	agents := map[string]int{agentActive: 0, agentUnreachable: 0}
+	agents := map[string]int{core.AgentActive: 0, core.AgentUnreachable: 0}
 	for _, a := range st.Agents {
 		agents[a.State]++
 	}

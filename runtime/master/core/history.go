@@ -1,4 +1,4 @@
-package master
+package core
 
 import (
 	"time"
@@ -43,31 +43,27 @@ func (h *history) all() []Sample {
 	return append(append([]Sample(nil), h.samples[h.next:]...), h.samples[:h.next]...)
 }
 
-// sample records the cluster now. Called with m.mu held.
-func (m *Master) sample() {
+// sample records the cluster now.
+func (c *Core) sample() {
 	var offered allocator.Resources
-	for _, o := range m.alloc.Offers() {
+	for _, o := range c.alloc.Offers() {
 		offered = offered.Add(o.Resources)
 	}
-	s := Sample{Time: m.opts.Now(), Total: amounts(m.alloc.Total()), Used: amounts(m.alloc.Allocated().Sub(offered)),
+	s := Sample{Time: c.now, Total: amounts(c.alloc.Total()), Used: amounts(c.alloc.Allocated().Sub(offered)),
 		Offered: amounts(offered), Shares: map[string]float64{}}
-	for _, f := range m.alloc.Frameworks() {
+	for _, f := range c.alloc.Frameworks() {
 		s.Shares[string(f.ID)] = f.DominantShare
 	}
-	for state, n := range m.counts {
+	for state, n := range c.reg.counts {
 		switch {
-		case state == "TASK_STAGING" || state == "TASK_STARTING" || state == "TASK_RUNNING":
+		case state == TaskStaging || state == TaskStarting || state == TaskRunning || state == TaskKilling:
 			s.Running += n
-		case terminal(state):
+		case Terminal(state):
 			s.Completed += n
 		}
 	}
-	m.history.add(s)
+	c.history.add(s)
 }
 
 // History returns the last hour's samples, oldest first.
-func (m *Master) History() []Sample {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.history.all()
-}
+func (c *Core) History() []Sample { return c.history.all() }

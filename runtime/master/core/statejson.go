@@ -1,4 +1,4 @@
-package master
+package core
 
 import (
 	"encoding/json"
@@ -14,9 +14,6 @@ type TaskList []TaskState
 func (l TaskList) MarshalJSON() ([]byte, error) { return l.appendJSON(nil), nil }
 
 func (l TaskList) appendJSON(b []byte) []byte {
-	if l == nil {
-		return append(b, "null"...)
-	}
 	b = append(b, '[')
 	for i, t := range l {
 		if i > 0 {

@@ -1,0 +1,184 @@
+package core
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
+)
+
+// accept launches the tasks of an ACCEPT on its offers. As in Mesos, the
+// offers an ACCEPT names are used up whatever happens: what its tasks do
+// not take goes back to the allocator with the call's filter. A bad offer
+// drops every task (TASK_DROPPED); a bad task is refused alone
+// (TASK_ERROR).
+func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
+	refuse, r := c.refuseOf("accept.filters", a.Filters)
+	offers, agent, why := c.acceptedOffers(f, a.OfferIDs)
+	if r == nil {
+		r = c.checkOperations(a)
+	}
+	if r != nil || why != "" {
+		if r != nil {
+			refuse = 0
+		}
+		c.useOffers(offers, nil, refuse)
+		if r != nil {
+			return r
+		}
+		for _, op := range a.Operations {
+			for _, ti := range op.Launch.TaskInfos {
+				c.refuseTask(f, ti, agent, TaskDropped, "REASON_INVALID_OFFERS", why)
+			}
+		}
+		return nil
+	}
+	var total, used allocator.Resources
+	for _, o := range offers {
+		total = total.Add(o.Resources)
+	}
+	var launch []*Task
+	seen := map[string]bool{}
+	for i, op := range a.Operations {
+		for j, ti := range op.Launch.TaskInfos {
+			field := fmt.Sprintf("accept.operations[%d].launch.task_infos[%d]", i, j)
+			res, msg := c.checkTask(f, ti, field, agent, seen)
+			if msg == "" && !total.Sub(used).Contains(res) {
+				msg = fmt.Sprintf("%s.resources: %s do not fit in what is left of the offers, %s", field, res, total.Sub(used))
+			}
+			if msg != "" {
+				c.refuseTask(f, ti, agent, TaskError, "REASON_TASK_INVALID", msg)
+				continue
+			}
+			seen[ti.TaskID.Value] = true
+			used = used.Add(res)
+			ti.AgentID = api.ID{Value: agent}
+			launch = append(launch, &Task{TaskRecord: TaskRecord{FrameworkID: f.ID, AgentID: agent, Role: offers[0].Role, Info: ti, Resources: res.String()}})
+		}
+	}
+	c.useOffers(offers, used, refuse)
+	c.stats.Accepted++
+	for _, t := range launch {
+		c.launch(f, t)
+	}
+	return nil
+}
+
+// checkOperations checks an ACCEPT's operations: apron runs LAUNCH.
+func (c *Core) checkOperations(a *api.Accept) *Refusal {
+	if len(a.OfferIDs) == 0 {
+		return c.refuse(http.StatusBadRequest, "accept.offer_ids", "an ACCEPT names at least one offer")
+	}
+	n := 0
+	for i, op := range a.Operations {
+		if op.Type != "LAUNCH" || op.Launch == nil {
+			return c.refuse(http.StatusBadRequest, fmt.Sprintf("accept.operations[%d].type", i), "operation type %.64q; apron supports LAUNCH with a launch object", op.Type)
+		}
+		n += len(op.Launch.TaskInfos)
+	}
+	if n > c.cfg.Limits.MaxTasksPerAccept {
+		return c.refuse(http.StatusBadRequest, "accept.operations", "%d tasks in one ACCEPT; at most %d", n, c.cfg.Limits.MaxTasksPerAccept)
+	}
+	return nil
+}
+
+// acceptedOffers looks up the offers of an accept; why says why they
+// cannot be used (with the offers that could, which are used up all the
+// same).
+func (c *Core) acceptedOffers(f *Framework, ids []api.ID) ([]allocator.Offer, string, string) {
+	var offers []allocator.Offer
+	why := ""
+	seen := map[allocator.OfferID]bool{}
+	for _, id := range ids {
+		oid, ok := c.parseOfferID(id.Value)
+		o, found := c.alloc.Offer(oid)
+		switch {
+		case ok && seen[oid]:
+			why = fmt.Sprintf("offer %s is named twice", id.Value)
+		case !ok || !found || string(o.Framework) != f.ID:
+			why = fmt.Sprintf("offer %.64s is not outstanding for this framework (it was used, declined, rescinded or never made)", id.Value)
+		case len(offers) > 0 && o.Agent != offers[0].Agent:
+			why = fmt.Sprintf("offer %s is on agent %s, not %s: one ACCEPT uses offers of one agent", id.Value, o.Agent, offers[0].Agent)
+			seen[oid] = true
+			_ = c.alloc.Decline(oid, 0, c.now)
+		case len(offers) > 0 && o.Role != offers[0].Role:
+			why = fmt.Sprintf("offer %s is for role %s, not %s", id.Value, o.Role, offers[0].Role)
+			seen[oid] = true
+			_ = c.alloc.Decline(oid, 0, c.now)
+		default:
+			seen[oid] = true
+			offers = append(offers, o)
+		}
+	}
+	if len(offers) == 0 {
+		return nil, "", why
+	}
+	return offers, string(offers[0].Agent), why
+}
+
+// checkTask checks one task of an accept; the message says what is wrong.
+func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent string, seen map[string]bool) (allocator.Resources, string) {
+	id := ti.TaskID.Value
+	lim := c.cfg.Limits
+	res, err := api.ToResources(field+".resources", ti.Resources)
+	switch {
+	case !api.ValidName(id):
+		return nil, fmt.Sprintf("%s.task_id %.64q: %s (it names the task's sandbox)", field, id, api.NameRule)
+	case f.Tasks[id] != nil || seen[id]:
+		return nil, fmt.Sprintf("%s.task_id: %q is already in use by a task of this framework that is not completed", field, id)
+	case len(f.Tasks) >= lim.MaxTasksPerFramework:
+		return nil, fmt.Sprintf("%s: the framework has %d tasks not completed, the limit (--max-tasks-per-framework)", field, len(f.Tasks))
+	case ti.AgentID.Value != "" && ti.AgentID.Value != agent:
+		return nil, fmt.Sprintf("%s.agent_id: %.64q, but the offers are on %s", field, ti.AgentID.Value, agent)
+	case len(ti.Name) > lim.MaxName || len(ti.Job) > lim.MaxName:
+		return nil, fmt.Sprintf("%s.name: %d bytes; at most %d", field, len(ti.Name)+len(ti.Job), lim.MaxName)
+	case err != nil:
+		return nil, err.Error()
+	case res.IsEmpty():
+		return nil, field + ".resources: empty; a task asks for some cpus or mem"
+	case ti.Command == nil || ti.Command.Value == "":
+		return nil, field + ".command.value: empty; give the shell command to run"
+	case len(ti.Command.Value) > lim.MaxCommand:
+		return nil, fmt.Sprintf("%s.command.value: %d bytes; at most %d", field, len(ti.Command.Value), lim.MaxCommand)
+	}
+	return res, ""
+}
+
+// useOffers accepts each offer with its part of used; the rest of each
+// goes back with the filter.
+func (c *Core) useOffers(offers []allocator.Offer, used allocator.Resources, refuse time.Duration) {
+	left := used
+	for _, o := range offers {
+		part := overlap(o.Resources, left)
+		left = left.Sub(part)
+		if err := c.alloc.Accept(o.ID, part, refuse, c.now); err != nil {
+			c.applyErrors = append(c.applyErrors, err)
+		}
+	}
+}
+
+// overlap is the most of want that fits in have, entry by entry.
+func overlap(have, want allocator.Resources) allocator.Resources {
+	var out allocator.Resources
+	for _, w := range want {
+		q := min(w.Value, have.Get(w.Name, w.Role))
+		if q > 0 {
+			out = out.Add(allocator.Resources{{Name: w.Name, Role: w.Role, Value: q}})
+		}
+	}
+	return out
+}
+
+// launch records a task (its resources are charged already) and sends it
+// to its agent.
+func (c *Core) launch(f *Framework, t *Task) {
+	c.apply(Command{Op: OpAddTask, Task: &t.TaskRecord, Ref: Ref{State: TaskStaging}})
+	t = f.Tasks[t.Info.TaskID.Value]
+	t.charged = true
+	c.stats.Launched++
+	info := f.Info
+	c.toAgent(c.reg.agents[t.AgentID], api.AgentEvent{Type: api.AgentEventLaunch, Launch: &api.AgentLaunchTask{
+		FrameworkID: f.ID, Framework: &info, Role: t.Role, Task: t.Info}})
+}

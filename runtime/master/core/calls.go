@@ -1,0 +1,204 @@
+package core
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
+)
+
+// dispatch runs one call of a subscribed framework.
+func (c *Core) dispatch(f *Framework, call *api.Call) *Refusal {
+	switch call.Type {
+	case api.CallTeardown:
+		c.teardown(f, "torn down by the framework")
+	case api.CallAccept:
+		if call.Accept == nil {
+			return c.refuse(http.StatusBadRequest, "accept", "an ACCEPT call needs an accept object")
+		}
+		return c.accept(f, call.Accept)
+	case api.CallDecline:
+		if call.Decline == nil {
+			return c.refuse(http.StatusBadRequest, "decline", "a DECLINE call needs a decline object")
+		}
+		return c.decline(f, call.Decline)
+	case api.CallRevive, api.CallSuppress:
+		return c.reviveOrSuppress(f, call)
+	case api.CallKill:
+		if call.Kill == nil || call.Kill.TaskID.Value == "" {
+			return c.refuse(http.StatusBadRequest, "kill.task_id", "a KILL call needs kill.task_id")
+		}
+		c.kill(f, call.Kill.TaskID.Value)
+	case api.CallAcknowledge:
+		a := call.Acknowledge
+		if a == nil || a.UUID == "" || a.TaskID.Value == "" || a.AgentID.Value == "" {
+			return c.refuse(http.StatusBadRequest, "acknowledge", "an ACKNOWLEDGE call needs acknowledge.agent_id, task_id and uuid")
+		}
+		c.acknowledge(f, a)
+	case api.CallReconcile:
+		return c.reconcile(f, call.Reconcile)
+	default:
+		return c.refuse(http.StatusBadRequest, "type", "unknown call type %.64q; known: SUBSCRIBE, TEARDOWN, ACCEPT, DECLINE, REVIVE, SUPPRESS, KILL, ACKNOWLEDGE, RECONCILE", call.Type)
+	}
+	return nil
+}
+
+// refuseOf is how long a filter lasts: -1 for none (refuse_seconds 0 or
+// less), 0 for the policy's default, capped at MaxRefuse.
+func (c *Core) refuseOf(field string, f *api.Filters) (time.Duration, *Refusal) {
+	if f == nil || f.RefuseSeconds == nil {
+		return 0, nil
+	}
+	s := *f.RefuseSeconds
+	switch {
+	case math.IsNaN(s):
+		return 0, c.refuse(http.StatusBadRequest, field+".refuse_seconds", "%s.refuse_seconds is not a number", field)
+	case s <= 0:
+		return -1, nil
+	case s >= MaxRefuse.Seconds():
+		return MaxRefuse, nil
+	}
+	return time.Duration(s * float64(time.Second)), nil
+}
+
+func (c *Core) decline(f *Framework, d *api.Decline) *Refusal {
+	refuse, r := c.refuseOf("decline.filters", d.Filters)
+	if r != nil {
+		return r
+	}
+	for _, id := range d.OfferIDs {
+		if oid, ok := c.parseOfferID(id.Value); ok && c.ownsOffer(f, oid) {
+			_ = c.alloc.Decline(oid, refuse, c.now)
+			c.stats.Declined++
+		}
+	}
+	return nil
+}
+
+func (c *Core) ownsOffer(f *Framework, id allocator.OfferID) bool {
+	o, ok := c.alloc.Offer(id)
+	return ok && string(o.Framework) == f.ID
+}
+
+func (c *Core) reviveOrSuppress(f *Framework, call *api.Call) *Refusal {
+	var roles []string
+	if call.Revive != nil {
+		roles = call.Revive.Roles
+	}
+	if call.Suppress != nil {
+		roles = call.Suppress.Roles
+	}
+	for i, r := range roles {
+		if !slices.Contains(f.Roles, wireRole(r)) {
+			return c.refuse(http.StatusBadRequest, fmt.Sprintf("roles[%d]", i), "framework %s is not subscribed to role %.64q; its roles: %v", f.ID, r, f.Roles)
+		}
+		roles[i] = wireRole(r)
+	}
+	if len(roles) == 0 {
+		roles = f.Roles
+	}
+	if call.Type == api.CallSuppress {
+		_ = c.alloc.Suppress(allocator.FrameworkID(f.ID), roles...)
+	} else {
+		_ = c.alloc.Revive(allocator.FrameworkID(f.ID), roles...)
+		c.soon = true
+	}
+	for _, r := range roles {
+		f.suppressed[r] = call.Type == api.CallSuppress
+	}
+	return nil
+}
+
+// kill asks a task's agent to kill it. The request is kept with the task
+// and sent again whenever the agent re-registers (Mesos retries kills on
+// re-registration); a task the master does not run is answered with what
+// the master knows of it.
+func (c *Core) kill(f *Framework, id string) {
+	t := f.Tasks[id]
+	if t == nil {
+		c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: c.reconciled(f, id, "kill: the master runs no task by this id")}})
+		return
+	}
+	if Terminal(t.State) {
+		return
+	}
+	if !t.KillAsked {
+		c.apply(Command{Op: OpKillTask, Ref: Ref{Framework: f.ID, Task: id}})
+	}
+	c.toAgent(c.reg.agents[t.AgentID], killEvent(t))
+}
+
+func killEvent(t *Task) api.AgentEvent {
+	return api.AgentEvent{Type: api.AgentEventKill, Kill: &api.AgentKillTask{FrameworkID: t.FrameworkID, TaskID: t.Info.TaskID.Value}}
+}
+
+// acknowledge passes a framework's acknowledgement to the agent; once the
+// task's terminal update is acknowledged, the task is completed.
+func (c *Core) acknowledge(f *Framework, a *api.Acknowledge) {
+	c.toAgent(c.reg.agents[a.AgentID.Value], api.AgentEvent{Type: api.AgentEventAck,
+		Ack: &api.AgentAckStatus{FrameworkID: f.ID, TaskID: a.TaskID.Value, UUID: a.UUID}})
+	t := f.Tasks[a.TaskID.Value]
+	if t != nil && t.AgentID == a.AgentID.Value && t.statusUUID == a.UUID && Terminal(t.statusState) {
+		c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: f.ID, Task: t.Info.TaskID.Value}})
+	}
+}
+
+// reconcile sends the latest state of the tasks asked for, or of every
+// task not yet completed when none are named.
+func (c *Core) reconcile(f *Framework, r *api.Reconcile) *Refusal {
+	if r != nil && len(r.Tasks) > c.cfg.Limits.MaxReconcile {
+		return c.refuse(http.StatusBadRequest, "reconcile.tasks", "reconcile.tasks: %d tasks; at most %d in one call", len(r.Tasks), c.cfg.Limits.MaxReconcile)
+	}
+	if r == nil || len(r.Tasks) == 0 {
+		for _, t := range bySeq(taskList(f.Tasks)) {
+			c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: c.reconciled(f, t.Info.TaskID.Value, "")}})
+		}
+		return nil
+	}
+	for _, rt := range r.Tasks {
+		c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: c.reconciled(f, rt.TaskID.Value, "")}})
+	}
+	return nil
+}
+
+func taskList(m map[string]*Task) []*Task {
+	out := make([]*Task, 0, len(m))
+	for _, t := range m {
+		out = append(out, t)
+	}
+	return out
+}
+
+// reconciled is the master's answer for a task: its latest state, that
+// of a completed task kept, or TASK_LOST (TASK_UNKNOWN for a partition-
+// aware framework) for one it does not know. Answers carry no uuid and
+// reason REASON_RECONCILIATION: they are not new updates.
+func (c *Core) reconciled(f *Framework, id, msg string) api.TaskStatus {
+	s := api.TaskStatus{TaskID: api.ID{Value: id}, Reason: "REASON_RECONCILIATION", Source: "SOURCE_MASTER", Timestamp: unix(c.now)}
+	t := f.Tasks[id]
+	if t == nil {
+		for i := len(f.Done) - 1; i >= 0 && t == nil; i-- {
+			if f.Done[i].Info.TaskID.Value == id {
+				t = f.Done[i]
+			}
+		}
+	}
+	switch {
+	case t != nil:
+		s.State, s.Message, s.AgentID = t.State, t.Message, &api.ID{Value: t.AgentID}
+	case f.Info.Has(api.PartitionAware):
+		s.State, s.Message = TaskUnknown, "the master knows no task by this id"
+	default:
+		s.State, s.Message = TaskLost, "the master knows no task by this id"
+	}
+	if msg != "" {
+		s.Message = msg
+	}
+	return s
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -1,0 +1,220 @@
+package core
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
+)
+
+// Refusal is a call the master refuses: the HTTP status, the field that
+// was wrong and what is allowed.
+type Refusal struct {
+	Code    int
+	Field   string
+	Message string
+}
+
+func (r *Refusal) Error() string { return r.Message }
+
+func (c *Core) refuse(code int, field, format string, args ...any) *Refusal {
+	c.stats.Refused++
+	return &Refusal{Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Subscribe registers a framework, takes back one that failed over (its
+// id given), or adopts one this master does not know (after a restart, as
+// Mesos' master does), and makes stream its event stream: the first event
+// on it is SUBSCRIBED. The shell must be ready to carry messages for
+// stream before the call.
+func (c *Core) Subscribe(now time.Time, stream string, info api.FrameworkInfo) (string, *Refusal) {
+	c.now = now
+	roles, r := c.checkFrameworkInfo(&info)
+	if r != nil {
+		return "", r
+	}
+	f, r := c.frameworkFor(info, roles)
+	if r != nil {
+		return "", r
+	}
+	if f.stream != "" {
+		c.closeStream(f.stream, &api.Event{Type: api.EventError, Error: &api.Error{Message: "framework resubscribed on another connection"}})
+	}
+	f.stream, f.disconnected = stream, time.Time{}
+	c.streams[stream] = f.ID
+	clear(f.suppressed)
+	_ = c.alloc.Revive(allocator.FrameworkID(f.ID))
+	c.toFw(f, api.Event{Type: api.EventSubscribed, Subscribed: &api.Subscribed{FrameworkID: api.ID{Value: f.ID}, HeartbeatIntervalSeconds: c.cfg.Heartbeat.Seconds()}})
+	c.soon = true
+	return f.ID, nil
+}
+
+// checkFrameworkInfo checks a subscription's info and returns its roles
+// as the allocator names them.
+func (c *Core) checkFrameworkInfo(info *api.FrameworkInfo) ([]string, *Refusal) {
+	const field = "subscribe.framework_info"
+	lim := c.cfg.Limits
+	for name, v := range map[string]string{"name": info.Name, "user": info.User, "hostname": info.Hostname} {
+		if len(v) > lim.MaxName {
+			return nil, c.refuse(http.StatusBadRequest, field+"."+name, "%s.%s: %d bytes; at most %d", field, name, len(v), lim.MaxName)
+		}
+	}
+	if info.ID != nil && !api.ValidName(info.ID.Value) {
+		return nil, c.refuse(http.StatusBadRequest, field+".id.value", "%s.id.value %.64q: %s", field, info.ID.Value, api.NameRule)
+	}
+	ft := info.FailoverTimeout
+	if math.IsNaN(ft) || math.IsInf(ft, 0) || ft < 0 {
+		return nil, c.refuse(http.StatusBadRequest, field+".failover_timeout", "%s.failover_timeout %v: want seconds, 0 or more", field, ft)
+	}
+	info.FailoverTimeout = min(ft, MaxRefuse.Seconds())
+	if len(info.Roles) == 0 {
+		info.Roles = []string{"*"}
+	}
+	if len(info.Roles) > lim.MaxRoles || len(info.Capabilities) > lim.MaxRoles {
+		return nil, c.refuse(http.StatusBadRequest, field+".roles", "%s: %d roles and %d capabilities; at most %d of each", field, len(info.Roles), len(info.Capabilities), lim.MaxRoles)
+	}
+	roles := make([]string, len(info.Roles))
+	for i, role := range info.Roles {
+		if err := allocator.ValidateRole(role); err != nil && role != "*" {
+			return nil, c.refuse(http.StatusBadRequest, fmt.Sprintf("%s.roles[%d]", field, i), "%v", err)
+		}
+		roles[i] = wireRole(role)
+	}
+	slices.Sort(roles)
+	if len(slices.Compact(roles)) != len(info.Roles) {
+		return nil, c.refuse(http.StatusBadRequest, field+".roles", "%s.roles %v: a role is named twice", field, info.Roles)
+	}
+	return roles, nil
+}
+
+// frameworkFor finds or adds the framework a subscription is for.
+func (c *Core) frameworkFor(info api.FrameworkInfo, roles []string) (*Framework, *Refusal) {
+	if info.ID != nil && info.ID.Value != "" {
+		id := info.ID.Value
+		if f := c.reg.frameworks[id]; f != nil {
+			if !slices.Equal(f.Roles, roles) {
+				return nil, c.refuse(http.StatusBadRequest, "subscribe.framework_info.roles", "framework %s is subscribed to roles %v; a resubscription keeps them (got %v)", id, f.Roles, roles)
+			}
+			rec := f.FrameworkRecord
+			rec.Info = info
+			c.apply(Command{Op: OpUpdateFramework, Framework: &rec})
+			return f, nil
+		}
+		for _, g := range c.reg.gone {
+			if g.ID == id {
+				return nil, c.refuse(http.StatusNotFound, "subscribe.framework_info.id", "framework %s was removed (%s); subscribe without an id", id, g.Why)
+			}
+		}
+		return c.addFramework(id, info, roles)
+	}
+	return c.addFramework(fmt.Sprintf("%s-%04d", c.cfg.ID, c.reg.nextFw+1), info, roles)
+}
+
+// addFramework adds a framework to the registry and the allocator.
+func (c *Core) addFramework(id string, info api.FrameworkInfo, roles []string) (*Framework, *Refusal) {
+	if len(c.reg.frameworks) >= c.cfg.Limits.MaxFrameworks {
+		return nil, c.refuse(http.StatusServiceUnavailable, "", "this master holds %d frameworks, its limit (--max-frameworks)", len(c.reg.frameworks))
+	}
+	if c.reg.frameworks[id] != nil {
+		id = fmt.Sprintf("%s-%d", id, c.reg.nextFw+1) // a recovered framework took the id
+	}
+	if err := c.alloc.AddFramework(allocator.FrameworkID(id), roles...); err != nil {
+		return nil, c.refuse(http.StatusBadRequest, "subscribe.framework_info.roles", "%v", err)
+	}
+	info.ID = &api.ID{Value: id}
+	c.apply(Command{Op: OpAddFramework, Framework: &FrameworkRecord{ID: id, Info: info, Roles: roles, Registered: c.now}})
+	return c.reg.frameworks[id], nil
+}
+
+// wireRole maps Mesos' "*" (the default role) to the allocator's name for it.
+func wireRole(r string) string {
+	if r == "*" {
+		return "default"
+	}
+	return r
+}
+
+func failoverTimeout(f *Framework) time.Duration {
+	return time.Duration(f.Info.FailoverTimeout * float64(time.Second))
+}
+
+// FrameworkGone tells the core a framework's event stream ended (the
+// client went away, or the shell closed it): the framework's offers are
+// rescinded and it gets no more until it resubscribes, within its
+// failover timeout, or it is torn down.
+func (c *Core) FrameworkGone(now time.Time, stream string) {
+	c.now = now
+	id, ok := c.streams[stream]
+	if !ok {
+		return
+	}
+	delete(c.streams, stream)
+	f := c.reg.frameworks[id]
+	if f == nil || f.stream != stream {
+		return
+	}
+	f.stream, f.disconnected = "", now
+	_ = c.alloc.Suppress(allocator.FrameworkID(f.ID))
+	c.rescindAll(f)
+	if failoverTimeout(f) <= 0 {
+		c.teardown(f, "disconnected with no failover timeout")
+	}
+}
+
+func (c *Core) rescindAll(f *Framework) {
+	for _, o := range c.alloc.Offers() {
+		if string(o.Framework) == f.ID {
+			_ = c.alloc.Rescind(o.ID)
+		}
+	}
+}
+
+// teardown removes a framework: its tasks are killed and their resources
+// freed.
+func (c *Core) teardown(f *Framework, why string) {
+	for _, id := range sortedKeys(f.Tasks) {
+		t := f.Tasks[id]
+		if Terminal(t.State) {
+			continue
+		}
+		c.toAgent(c.reg.agents[t.AgentID], api.AgentEvent{Type: api.AgentEventKill, Kill: &api.AgentKillTask{FrameworkID: f.ID, TaskID: id}})
+		c.setTask(t, Ref{State: TaskKilled, Reason: "REASON_FRAMEWORK_REMOVED", Message: why}, false)
+	}
+	_ = c.alloc.RemoveFramework(allocator.FrameworkID(f.ID))
+	if f.stream != "" {
+		c.closeStream(f.stream, nil)
+		f.stream = ""
+	}
+	c.apply(Command{Op: OpRemoveFramework, Ref: Ref{Framework: f.ID, Message: why}})
+}
+
+// failovers tears down frameworks disconnected past their failover timeout.
+func (c *Core) failovers() {
+	for _, id := range sortedKeys(c.reg.frameworks) {
+		f := c.reg.frameworks[id]
+		if f.stream == "" && c.now.Sub(f.disconnected) >= failoverTimeout(f) {
+			c.teardown(f, "failover timeout passed")
+		}
+	}
+}
+
+// Call runs one call of a subscribed framework; stream is the stream id
+// the call presents. A refused call changes nothing.
+func (c *Core) Call(now time.Time, stream string, call *api.Call) *Refusal {
+	c.now = now
+	if call.FrameworkID == nil || call.FrameworkID.Value == "" {
+		return c.refuse(http.StatusBadRequest, "framework_id", "framework_id is required for a %s call", call.Type)
+	}
+	f := c.reg.frameworks[call.FrameworkID.Value]
+	if f == nil {
+		return c.refuse(http.StatusNotFound, "framework_id", "framework %.64q is not subscribed (it never was, or it was torn down)", call.FrameworkID.Value)
+	}
+	if f.stream == "" || stream != f.stream {
+		return c.refuse(http.StatusForbidden, api.StreamIDHeader, "the %s header %.64q is not framework %s's current subscription", api.StreamIDHeader, stream, f.ID)
+	}
+	return c.dispatch(f, call)
+}

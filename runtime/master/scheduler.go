@@ -1,0 +1,141 @@
+package master
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/master/core"
+)
+
+// Request bodies are bounded: a scheduler call (an ACCEPT of 1,000 tasks
+// with long commands fits) and an agent call (a re-registration with its
+// tasks).
+const (
+	maxSchedulerCall = 16 << 20
+	maxAgentCall     = 64 << 20
+)
+
+// refuse writes a JSON error with the field it is about.
+func refuse(w http.ResponseWriter, code int, field, format string, args ...any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(api.ErrorBody{Error: fmt.Sprintf(format, args...), Field: field})
+}
+
+func refused(w http.ResponseWriter, r *core.Refusal) {
+	refuse(w, r.Code, r.Field, "%s", r.Message)
+}
+
+// decode reads a call's JSON body, refusing what is too long, not JSON or
+// not the call's shape.
+func decode(w http.ResponseWriter, r *http.Request, limit int64, what string, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLong *http.MaxBytesError
+		if errors.As(err, &tooLong) {
+			refuse(w, http.StatusRequestEntityTooLarge, "", "the call is longer than %d bytes", limit)
+			return false
+		}
+		refuse(w, http.StatusBadRequest, jsonField(err), "the call is not valid JSON for %s: %v", what, err)
+		return false
+	}
+	return true
+}
+
+func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
+	var c api.Call
+	if !decode(w, r, maxSchedulerCall, "a scheduler call", &c) {
+		return
+	}
+	if c.Type == api.CallSubscribe {
+		m.subscribe(w, r, &c)
+		return
+	}
+	sid := cmp.Or(r.Header.Get(api.StreamIDHeader), r.Header.Get("Mesos-Stream-Id"))
+	var ref *core.Refusal
+	m.input(func(now time.Time) { ref = m.core.Call(now, sid, &c) })
+	if ref != nil {
+		refused(w, ref)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// subscribe registers a framework (or takes back one that failed over) and
+// serves its event stream until it disconnects.
+func (m *Master) subscribe(w http.ResponseWriter, r *http.Request, c *api.Call) {
+	if c.Subscribe == nil {
+		refuse(w, http.StatusBadRequest, "subscribe", "a SUBSCRIBE call needs subscribe.framework_info")
+		return
+	}
+	m.mu.Lock()
+	sid, out := m.openStream()
+	if _, ref := m.core.Subscribe(m.opts.Now(), sid, c.Subscribe.FrameworkInfo); ref != nil {
+		delete(m.streams, sid)
+		m.mu.Unlock()
+		refused(w, ref)
+		return
+	}
+	m.flush()
+	m.mu.Unlock()
+	w.Header().Set(api.StreamIDHeader, sid)
+	w.Header().Set("Mesos-Stream-Id", sid)
+	serveStream(w, r, out, "application/recordio", func() {
+		m.input(func(now time.Time) {
+			delete(m.streams, sid)
+			m.core.FrameworkGone(now, sid)
+		})
+	})
+}
+
+func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
+	var c api.AgentCall
+	if !decode(w, r, maxAgentCall, "an agent call", &c) {
+		return
+	}
+	if c.Type != api.AgentCallSubscribe {
+		var ref *core.Refusal
+		m.input(func(now time.Time) { ref = m.core.AgentCall(now, &c) })
+		if ref != nil {
+			refused(w, ref)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	m.mu.Lock()
+	sid, out := m.openStream()
+	if ref := m.core.AgentSubscribe(m.opts.Now(), sid, c.Subscribe); ref != nil {
+		delete(m.streams, sid)
+		m.mu.Unlock()
+		refused(w, ref)
+		return
+	}
+	m.flush()
+	m.mu.Unlock()
+	serveStream(w, r, out, "application/recordio", func() {
+		m.input(func(now time.Time) {
+			delete(m.streams, sid)
+			m.core.AgentGone(now, sid)
+		})
+	})
+}
+
+// jsonField names the field a decoding error is about, if it says.
+func jsonField(err error) string {
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		return ute.Field
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return strings.Trim(name, `"`)
+	}
+	return ""
+}
