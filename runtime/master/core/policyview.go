@@ -69,4 +69,3 @@ func (c *Core) policyView() PolicyView {
 	}
 	return v
 }
-
