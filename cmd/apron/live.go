@@ -17,6 +17,7 @@ import (
 	"github.com/apronlab/apron/runtime/agent"
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/master/core"
 	"github.com/apronlab/apron/runtime/webui"
 	"github.com/apronlab/apron/sim"
 	"github.com/spf13/cobra"
@@ -38,7 +39,7 @@ it without a restart. The API is documented in docs/api.md.`,
 			if err != nil {
 				return err
 			}
-			opts.AgentTimeout = v.GetDuration("agent-timeout")
+			limits := masterLimits(v, &opts)
 			opts.Log = logger(cmd)
 			m, err := master.New(opts)
 			if err != nil {
@@ -48,13 +49,41 @@ it without a restart. The API is documented in docs/api.md.`,
 			defer stop()
 			go m.Run(ctx)
 			fmt.Fprintf(cmd.ErrOrStderr(), "apron master on http://%s (web UI at /), policy %s (%s)\n", v.GetString("listen"), opts.Policy.Policy, opts.PolicySource)
-			return serve(ctx, v.GetString("listen"), webui.Handler(m))
+			return serve(ctx, v.GetString("listen"), webui.Handler(m), limits)
 		},
 	}
 	cmd.Flags().String("listen", "127.0.0.1:5050", "address to serve on")
 	cmd.Flags().String("policy", "", "policy file, simulation config or manifest.json")
-	cmd.Flags().Duration("agent-timeout", 10*time.Second, "mark an agent unreachable after this long without a heartbeat")
+	masterFlags(cmd)
 	return cmd
+}
+
+// masterFlags are the flags of a master's timeouts and bounds (apron
+// master, apron up).
+func masterFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.Duration("agent-timeout", 75*time.Second, "mark an agent unreachable after this long without a heartbeat (Mesos: 75s)")
+	f.Int("max-frameworks", 1000, "frameworks subscribed at once")
+	f.Int("max-agents", 100000, "agents registered at once")
+	f.Int("max-tasks-per-framework", 100000, "tasks of one framework not yet completed")
+	f.Int("max-tasks-per-accept", 1000, "tasks in one ACCEPT")
+	f.Int("max-reconcile", 10000, "tasks named in one RECONCILE")
+	f.Int("max-name", 1024, "bytes of a name, hostname, URL or message")
+	f.Int("max-command", 65536, "bytes of a task's command")
+	f.Int("retain", 1000, "completed tasks kept per framework")
+	f.Int("max-outbox", 16<<20, "bytes queued for one event stream before its subscriber is disconnected")
+	f.Int("max-connections", 10000, "HTTP connections open at once")
+}
+
+// masterLimits sets a master's options from masterFlags and returns its
+// server's limits.
+func masterLimits(v *viper.Viper, opts *master.Options) master.ServerLimits {
+	opts.AgentTimeout = v.GetDuration("agent-timeout")
+	opts.MaxOutbox = v.GetInt("max-outbox")
+	opts.Limits = core.Limits{MaxFrameworks: v.GetInt("max-frameworks"), MaxAgents: v.GetInt("max-agents"),
+		MaxTasksPerFramework: v.GetInt("max-tasks-per-framework"), MaxTasksPerAccept: v.GetInt("max-tasks-per-accept"),
+		MaxReconcile: v.GetInt("max-reconcile"), MaxName: v.GetInt("max-name"), MaxCommand: v.GetInt("max-command"), Retain: v.GetInt("retain")}
+	return master.ServerLimits{MaxConnections: v.GetInt("max-connections")}
 }
 
 // masterOptions reads the policy a master starts with.
@@ -79,12 +108,12 @@ func logger(cmd *cobra.Command) *slog.Logger {
 }
 
 // serve serves h on addr until ctx ends.
-func serve(ctx context.Context, addr string, h http.Handler) error {
+func serve(ctx context.Context, addr string, h http.Handler, limits master.ServerLimits) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := master.NewServer(h)
+	srv := master.NewServerWith(h, limits)
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
@@ -129,7 +158,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			defer stop()
 			go func() { _ = a.Run(ctx) }()
 			fmt.Fprintf(cmd.ErrOrStderr(), "apron agent %s on http://%s, %s, isolation %s, master %s\n", a.Name(), listen, res, iso.Name(), v.GetString("master"))
-			return serve(ctx, listen, a.Handler())
+			return serve(ctx, listen, a.Handler(), master.ServerLimits{})
 		},
 	}
 	cmd.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")

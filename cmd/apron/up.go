@@ -35,6 +35,7 @@ func newUp(v *viper.Viper) *cobra.Command {
 					return fmt.Errorf("--resources: %w", err)
 				}
 			}
+			masterLimits(v, &opts)
 			self, _ := os.Executable()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -68,6 +69,7 @@ func newUp(v *viper.Viper) *cobra.Command {
 	cmd.Flags().String("policy", "", "policy file, simulation config or manifest.json")
 	cmd.Flags().String("work-dir", filepath.Join(os.TempDir(), "apron-up"), "agents' sandboxes and checkpoints")
 	cmd.Flags().Bool("no-isolation", false, "run tasks without cgroups")
+	masterFlags(cmd)
 	return cmd
 }
 
