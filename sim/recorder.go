@@ -200,7 +200,7 @@ func (r *recorder) taskEnded(f allocator.FrameworkID, j *jobRec, res allocator.R
 	r.changeUsed(res, -1)
 	r.perFw[f].use(res, -1)
 	r.makesp = r.now()
-	if j == nil || j.finished || state == framework.TaskLost {
+	if j == nil || j.finished || state == framework.TaskLost || state == framework.TaskGone || state == framework.TaskDropped {
 		return // a lost task runs again; the job goes on
 	}
 	j.done++

@@ -26,6 +26,9 @@ type Options struct {
 	// AgentTimeout marks an agent unreachable when it has not been heard of
 	// for this long (default 75s); agents heartbeat every quarter of it.
 	AgentTimeout time.Duration
+	// UnreachableTimeout gives up an unreachable agent's tasks (TASK_GONE)
+	// after this long (default 15m).
+	UnreachableTimeout time.Duration
 	// Heartbeat is how often frameworks get a HEARTBEAT event (default 15s).
 	Heartbeat time.Duration
 	// Retain is how many completed tasks /state keeps per framework
@@ -83,7 +86,7 @@ func New(opts Options) (*Master, error) {
 	opts.defaults()
 	now := opts.Now()
 	c, err := core.New(core.Config{Policy: opts.Policy, PolicySource: opts.PolicySource, ID: now.UTC().Format("20060102-150405"),
-		AgentTimeout: opts.AgentTimeout, Heartbeat: opts.Heartbeat, Sample: opts.Sample, Limits: opts.Limits}, now)
+		AgentTimeout: opts.AgentTimeout, UnreachableTimeout: opts.UnreachableTimeout, Heartbeat: opts.Heartbeat, Sample: opts.Sample, Limits: opts.Limits}, now)
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
 	}

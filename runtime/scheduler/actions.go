@@ -63,9 +63,11 @@ func (d *Driver) Suppress() { d.post(api.Call{Type: api.CallSuppress, Suppress: 
 // Revive resumes offers and clears filters.
 func (d *Driver) Revive() { d.post(api.Call{Type: api.CallRevive, Revive: &api.Roles{}}) }
 
-// Kill stops a task.
+// Kill stops a task; one that ended already needs nothing.
 func (d *Driver) Kill(id framework.TaskID) {
-	d.post(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: d.ids.wire(id)}}})
+	if w, ok := d.ids.toWire[id]; ok {
+		d.post(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: w}}})
+	}
 }
 
 // After runs fn on the event loop after v of the framework's time.

@@ -89,6 +89,7 @@ type Driver struct {
 	offers   map[framework.OfferID]string // agent of each outstanding offer
 	cluster  []allocator.Resources        // agents' totals, for Submitted
 	ids      taskIDs
+	seen     seenUpdates
 	err      error
 }
 
@@ -116,7 +117,7 @@ func Run(ctx context.Context, opts Options, sched framework.Scheduler) error {
 		opts.Observe = NopObserver{}
 	}
 	d := &Driver{opts: opts, sched: sched, hc: &http.Client{Timeout: 30 * time.Second}, events: make(chan func(), 1024),
-		ctx: ctx, offers: map[framework.OfferID]string{}, ids: newTaskIDs()}
+		ctx: ctx, offers: map[framework.OfferID]string{}, ids: newTaskIDs(), seen: newSeenUpdates()}
 	if err := d.loadCluster(); err != nil {
 		return err
 	}
@@ -202,7 +203,8 @@ type refusedError struct{ msg string }
 func (e *refusedError) Error() string { return e.msg }
 
 func (d *Driver) subscribe(ctx context.Context, ok func()) error {
-	info := api.FrameworkInfo{Name: d.opts.Name, Roles: []string{d.opts.Role}, FailoverTimeout: d.opts.FailoverTimeout.Seconds()}
+	info := api.FrameworkInfo{Name: d.opts.Name, Roles: []string{d.opts.Role}, FailoverTimeout: d.opts.FailoverTimeout.Seconds(),
+		Capabilities: []api.Capability{{Type: api.PartitionAware}}}
 	if d.id != "" {
 		info.ID = &api.ID{Value: d.id}
 	}
@@ -242,6 +244,16 @@ func (d *Driver) subscribed(id, sid string) {
 			d.opts.OnSubscribed(d)
 		}
 		d.sched.Subscribed(d)
+		return
+	}
+	// Updates the master made while the framework was away are not sent
+	// again: ask for the state of every task not known to have ended.
+	if live := d.ids.live(); len(live) > 0 {
+		rec := &api.Reconcile{}
+		for _, w := range live {
+			rec.Tasks = append(rec.Tasks, api.ReconcileTask{TaskID: api.ID{Value: w}})
+		}
+		d.post(api.Call{Type: api.CallReconcile, Reconcile: rec})
 	}
 }
 
@@ -266,22 +278,32 @@ func (d *Driver) handle(e api.Event) {
 		d.opts.Observe.Rescinded(d.opts.Name)
 		d.sched.Rescinded(d, id)
 	case api.EventUpdate:
-		s := e.Update.Status
-		st := framework.Status{Task: d.ids.framework(s.TaskID.Value), State: framework.State(s.State), Reason: s.Reason, Message: s.Message}
-		if s.AgentID != nil {
-			st.Agent = s.AgentID.Value
-		}
-		d.opts.Observe.Updated(d.opts.Name, st, d.Now())
-		if framework.State(s.State).Terminal() {
-			d.ids.forget(s.TaskID.Value)
-		}
-		d.sched.Update(d, st)
-		if s.UUID != "" && st.Agent != "" {
-			d.post(api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: st.Agent}, TaskID: s.TaskID, UUID: s.UUID}})
-		}
+		d.update(e.Update.Status)
 	case api.EventError:
 		d.err = fmt.Errorf("master: %s", e.Error.Message)
 	}
+}
+
+// update delivers a status to the framework once: an update the agent
+// sends again (its acknowledgement was lost) is acknowledged again but not
+// delivered, and a reconciliation answer only when it tells something new.
+func (d *Driver) update(s api.TaskStatus) {
+	agent := ""
+	if s.AgentID != nil {
+		agent = s.AgentID.Value
+	}
+	if s.UUID != "" && agent != "" {
+		defer d.post(api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: agent}, TaskID: s.TaskID, UUID: s.UUID}})
+	}
+	if !d.seen.fresh(s) || !d.ids.known(s.TaskID.Value) && s.Reason == "REASON_RECONCILIATION" {
+		return
+	}
+	st := framework.Status{Task: d.ids.framework(s.TaskID.Value), Agent: agent, State: framework.State(s.State), Reason: s.Reason, Message: s.Message}
+	d.opts.Observe.Updated(d.opts.Name, st, d.Now())
+	if st.State.Terminal() {
+		d.ids.forget(s.TaskID.Value)
+	}
+	d.sched.Update(d, st)
 }
 
 func errorOf(resp *http.Response) string {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/sim/framework"
 )
 
@@ -33,6 +34,38 @@ func TestTaskIDsAreSandboxSafeAndReversible(t *testing.T) {
 	}
 	if got := m.framework("unknown"); got != "unknown" {
 		t.Errorf("an unknown wire id maps to %q", got)
+	}
+}
+
+// A task launched again after it ended gets a new wire id; an update
+// sent again, or a reconciliation answer that tells nothing new, is not
+// delivered twice.
+func TestRelaunchAndRepeats(t *testing.T) {
+	m := newTaskIDs()
+	first := m.wire("job/0")
+	m.forget(first)
+	if again := m.wire("job/0"); again == first || m.framework(again) != "job/0" {
+		t.Errorf("relaunched as %q (first %q)", again, first)
+	}
+	seen := newSeenUpdates()
+	up := func(state, uuid string) api.TaskStatus {
+		return api.TaskStatus{TaskID: api.ID{Value: "t"}, State: state, UUID: uuid}
+	}
+	steps := []struct {
+		s    api.TaskStatus
+		want bool
+	}{
+		{up("TASK_RUNNING", "u1"), true},
+		{up("TASK_RUNNING", "u1"), false}, // sent again
+		{up("TASK_RUNNING", ""), false},   // reconciliation, nothing new
+		{up("TASK_FINISHED", "u2"), true},
+		{up("TASK_FINISHED", "u2"), false},
+		{up("TASK_LOST", ""), false}, // after the end
+	}
+	for i, st := range steps {
+		if got := seen.fresh(st.s); got != st.want {
+			t.Errorf("step %d (%s %s): fresh %v, want %v", i, st.s.State, st.s.UUID, got, st.want)
+		}
 	}
 }
 

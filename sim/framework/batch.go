@@ -427,7 +427,7 @@ func (b *Batch) Update(d Driver, s Status) {
 	delete(b.running, s.Task)
 	j := l.job
 	j.running--
-	if s.State == TaskLost || s.State == TaskDropped {
+	if s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone {
 		// The work was lost with its agent, or never started: run it again.
 		b.requeue(j, l.task)
 	} else if j.index >= 0 {

@@ -52,12 +52,18 @@ const (
 	TaskLost     State = "TASK_LOST"
 	TaskError    State = "TASK_ERROR"   // the launch was invalid
 	TaskDropped  State = "TASK_DROPPED" // the offer was gone
+	// TaskGone: the task's agent was unreachable for so long that the
+	// master gave it up (a partition-aware framework's TASK_LOST).
+	TaskGone State = "TASK_GONE"
+	// TaskUnreachable: the task's agent stopped answering; the task may
+	// still run, and its true end follows if the agent comes back.
+	TaskUnreachable State = "TASK_UNREACHABLE"
 )
 
 // Terminal reports whether a task in state s will never run again.
 func (s State) Terminal() bool {
 	switch s {
-	case TaskFinished, TaskFailed, TaskKilled, TaskLost, TaskError, TaskDropped:
+	case TaskFinished, TaskFailed, TaskKilled, TaskLost, TaskError, TaskDropped, TaskGone:
 		return true
 	}
 	return false

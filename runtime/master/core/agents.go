@@ -257,6 +257,9 @@ func (c *Core) AgentGone(now time.Time, stream string) {
 func (c *Core) checkAgents() {
 	for _, id := range c.reg.agentOrder {
 		ag := c.reg.agents[id]
+		if ag.State == AgentUnreachable && c.now.Sub(ag.unreachable) >= c.cfg.UnreachableTimeout {
+			c.giveUp(ag)
+		}
 		if ag.State != AgentActive {
 			continue
 		}
@@ -278,6 +281,7 @@ func (c *Core) checkAgents() {
 // TASK_LOST; every framework hears of the failure.
 func (c *Core) unreachable(ag *Agent, why string) {
 	c.stats.AgentsLost++
+	ag.unreachable = c.now
 	delete(c.reregister, ag.ID)
 	c.apply(Command{Op: OpAgentState, Ref: Ref{Agent: ag.ID, State: AgentUnreachable, Message: why}})
 	c.removeFromAllocator(ag)
@@ -299,6 +303,18 @@ func (c *Core) unreachable(ag *Agent, why string) {
 	}
 	for _, id := range sortedKeys(c.reg.frameworks) {
 		c.toFw(c.reg.frameworks[id], api.Event{Type: api.EventFailure, Failure: &api.Failure{AgentID: &api.ID{Value: ag.ID}}})
+	}
+}
+
+// giveUp ends the tasks of an agent unreachable for the unreachable
+// timeout: TASK_GONE. If the agent comes back, they are killed.
+func (c *Core) giveUp(ag *Agent) {
+	c.apply(Command{Op: OpAgentState, Ref: Ref{Agent: ag.ID, State: AgentGone}})
+	msg := fmt.Sprintf("agent %s was unreachable for %v", ag.ID, c.cfg.UnreachableTimeout)
+	for _, k := range sortedTaskKeys(ag.Tasks) {
+		if t := ag.Tasks[k]; !Terminal(t.State) {
+			c.setTask(t, Ref{State: TaskGone, Reason: "REASON_AGENT_REMOVED", Message: msg}, true)
+		}
 	}
 }
 

@@ -26,6 +26,10 @@ type Config struct {
 	// this master took over, to re-register before they are marked
 	// unreachable (default 10m, Mesos' agent_reregister_timeout).
 	ReregisterTimeout time.Duration
+	// UnreachableTimeout is how long an unreachable agent's tasks stay
+	// TASK_UNREACHABLE before they are TASK_GONE and the agent is given
+	// up (default 15m); if it comes back after, its tasks are killed.
+	UnreachableTimeout time.Duration
 	// Heartbeat is how often frameworks get a HEARTBEAT event (default
 	// 15s).
 	Heartbeat time.Duration
@@ -97,6 +101,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ReregisterTimeout == 0 {
 		c.ReregisterTimeout = 10 * time.Minute
 	}
+	if c.UnreachableTimeout == 0 {
+		c.UnreachableTimeout = 15 * time.Minute
+	}
 	if c.Heartbeat == 0 {
 		c.Heartbeat = 15 * time.Second
 	}
@@ -110,6 +117,7 @@ func (c Config) withDefaults() (Config, error) {
 	}{
 		{"agent timeout", c.AgentTimeout, MinAgentTimeout},
 		{"agent re-register timeout", c.ReregisterTimeout, MinAgentTimeout},
+		{"unreachable timeout", c.UnreachableTimeout, MinAgentTimeout},
 		{"framework heartbeat", c.Heartbeat, MinHeartbeat},
 		{"sample interval", c.Sample, MinHeartbeat},
 	} {

@@ -101,8 +101,11 @@ func recoverCore(cfg Config, reg *Registry, now time.Time) (*Core, error) {
 	for _, id := range reg.agentOrder {
 		ag := reg.agents[id]
 		ag.stream, ag.inAlloc = "", false
-		if ag.State == AgentActive {
+		switch ag.State {
+		case AgentActive:
 			c.reregister[id] = now.Add(cfg.ReregisterTimeout)
+		case AgentUnreachable:
+			ag.unreachable = now
 		}
 		for _, t := range ag.Tasks {
 			t.charged = false

@@ -295,3 +295,22 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Errorf("loaded:\n%s\nsaved:\n%s", got, snap)
 	}
 }
+
+// An agent unreachable past the unreachable timeout is given up: its
+// tasks are TASK_GONE, and killed if it comes back.
+func TestUnreachableAgentGivenUp(t *testing.T) {
+	r, fw, fs, as := launched(t, partitionAware("f"))
+	r.c.cfg.UnreachableTimeout = time.Minute
+	_ = r.status("a1", fw, "t1", TaskRunning, "", "u1")
+	r.c.AgentGone(r.now, as)
+	r.advance(11 * time.Second)
+	r.advance(61 * time.Second)
+	if got := r.updates(fs, "t1"); got[len(got)-1] != TaskGone {
+		t.Fatalf("framework got %v, want TASK_GONE last", got)
+	}
+	rt := api.AgentTask{FrameworkID: fw, Task: taskInfo("t1", "cpus:1;mem:128"), State: TaskRunning, Role: "default"}
+	as2 := r.agent("a1", "cpus:2;mem:2048", []api.AgentTask{rt})
+	if n := len(r.agentEvents(as2, api.AgentEventKill)); n != 1 {
+		t.Errorf("%d kills sent to the returning agent, want 1", n)
+	}
+}

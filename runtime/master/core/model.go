@@ -29,8 +29,9 @@ type Agent struct {
 	Tasks map[taskKey]*Task
 
 	// The leader's, rebuilt after a failover.
-	stream   string // the agent's event stream; "" while disconnected
-	lastSeen time.Time
+	stream      string // the agent's event stream; "" while disconnected
+	lastSeen    time.Time
+	unreachable time.Time // when it became unreachable
 	inAlloc  bool // added to the allocator (connected, active)
 }
 
@@ -66,6 +67,7 @@ type taskKey struct{ fw, task string }
 const (
 	AgentActive      = "active"
 	AgentUnreachable = "unreachable"
+	AgentGone        = "gone" // unreachable past the unreachable timeout
 
 	TaskStaging     = "TASK_STAGING"
 	TaskStarting    = "TASK_STARTING"
