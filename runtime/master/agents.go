@@ -97,8 +97,8 @@ func (m *Master) agentSubscribe(w http.ResponseWriter, r *http.Request, c *api.A
 		refuse(w, http.StatusBadRequest, "subscribe.name", "an agent SUBSCRIBE needs subscribe.name")
 		return
 	}
-	if !safeID(s.Name) {
-		refuse(w, http.StatusBadRequest, "subscribe.name", "agent name %q may hold only letters, digits, '-', '_' and '.'", s.Name)
+	if err := api.ValidName(s.Name); err != nil {
+		refuse(w, http.StatusBadRequest, "subscribe.name", "agent name: %v", err)
 		return
 	}
 	total, err := api.ToResources("subscribe.resources", s.Resources)

@@ -233,8 +233,8 @@ func (m *Master) validTask(f *fw, ti api.TaskInfo, field, agent string) (allocat
 		return nil, field + ".task_id: empty; every task needs an id unique in its framework"
 	case f.tasks[id] != nil:
 		return nil, fmt.Sprintf("%s.task_id: %q is already running", field, id)
-	case !safeID(id):
-		return nil, fmt.Sprintf("%s.task_id: %q may hold only letters, digits, '-', '_' and '.' (it names the task's sandbox)", field, id)
+	case api.ValidName(id) != nil:
+		return nil, fmt.Sprintf("%s.task_id: %v (it names the task's sandbox)", field, api.ValidName(id))
 	case ti.AgentID.Value != "" && ti.AgentID.Value != agent:
 		return nil, fmt.Sprintf("%s.agent_id: %q, but the offers are on %s", field, ti.AgentID.Value, agent)
 	case err != nil:
@@ -245,19 +245,6 @@ func (m *Master) validTask(f *fw, ti api.TaskInfo, field, agent string) (allocat
 		return nil, field + ".command.value: empty; give the shell command to run"
 	}
 	return res, ""
-}
-
-func safeID(s string) bool {
-	if s == "." || s == ".." || len(s) > 200 {
-		return false
-	}
-	for _, c := range s {
-		ok := c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 // useOffers accepts each offer with its part of used; the rest of each
