@@ -1,9 +1,8 @@
 package agent
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,9 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/apronlab/apron/internal/sorted"
-
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/agent/core"
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/api"
 )
@@ -23,7 +21,7 @@ import (
 // Options configure an agent.
 type Options struct {
 	Master     string // the master's base URL, e.g. http://127.0.0.1:5050
-	Name       string // the agent's id; default: the checkpointed one, else hostname-port
+	Name       string // the agent's id; default: the checkpointed one
 	Hostname   string
 	URL        string // where this agent serves /state and sandboxes
 	Resources  allocator.Resources
@@ -32,6 +30,10 @@ type Options struct {
 	Isolator   isolation.Isolator
 	Grace      time.Duration // SIGTERM to SIGKILL; default 3s
 	Retry      time.Duration // status update retry; default 1s, doubling to 10s
+	GCDelay    time.Duration // an ended task's sandbox is removed this long after its end is acknowledged; default 1h
+	// MasterTimeout: no call accepted by the master for this long, the
+	// agent subscribes again; default 3 heartbeat intervals.
+	MasterTimeout time.Duration
 	// Self is the apron binary, $APRON in task commands (what apron burn
 	// runs from). It is never guessed: in a test binary os.Executable is
 	// the test itself, which would run the tests again for every task.
@@ -39,19 +41,28 @@ type Options struct {
 	Log  *slog.Logger
 }
 
+// postTimeout bounds a HEARTBEAT or STATUS post.
+const postTimeout = 10 * time.Second
+
 // Agent runs tasks for a master.
 type Agent struct {
 	opts  Options
-	store *store
-	hc    *http.Client // calls
-	sc    *http.Client // the event stream
+	store *journal
+	hc    *http.Client // posts
+	sc    *http.Client // event streams
 
-	mu        sync.Mutex
-	id        string
-	heartbeat time.Duration
-	tasks     map[string]*run // by framework/task
-	wake      chan struct{}   // a status is ready to send
-	reconnect chan struct{}   // the master no longer knows this agent
+	mu    sync.Mutex
+	core  *core.Core
+	procs map[core.TaskKey]*proc // the processes the agent watches
+	gens  map[uint64]generation  // the contexts of the streams not yet closed
+	ctx   context.Context        // Run's; nil before
+	timer *time.Timer
+}
+
+// generation is one subscribe attempt's context: its stream and posts.
+type generation struct {
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // New checks the options and recovers the checkpointed tasks of the work
@@ -60,12 +71,6 @@ type Agent struct {
 func New(opts Options) (*Agent, error) {
 	if opts.Master == "" || opts.WorkDir == "" || opts.Resources.IsEmpty() {
 		return nil, fmt.Errorf("agent: the master URL, a work dir and some resources are required")
-	}
-	if opts.Grace <= 0 {
-		opts.Grace = 3 * time.Second
-	}
-	if opts.Retry <= 0 {
-		opts.Retry = time.Second
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -76,166 +81,88 @@ func New(opts Options) (*Agent, error) {
 	if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
 		return nil, fmt.Errorf("agent: work dir: %w", err)
 	}
-	a := &Agent{opts: opts, store: &store{dir: opts.WorkDir}, hc: &http.Client{Timeout: 10 * time.Second}, sc: &http.Client{},
-		tasks: map[string]*run{}, wake: make(chan struct{}, 1), reconnect: make(chan struct{}, 1), heartbeat: time.Second}
+	a := &Agent{opts: opts, store: newJournal(osFS{}, opts.WorkDir), procs: map[core.TaskKey]*proc{}, gens: map[uint64]generation{},
+		hc: &http.Client{Timeout: postTimeout, Transport: &http.Transport{MaxConnsPerHost: 4, MaxIdleConnsPerHost: 4}}, sc: &http.Client{}}
+	if err := a.name(); err != nil {
+		return nil, err
+	}
+	if err := a.recover(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// name settles the agent's name: the one given, else the checkpointed
+// one, and checkpoints it.
+func (a *Agent) name() error {
 	if a.opts.Name == "" {
 		a.opts.Name = a.store.loadName()
 	}
 	if a.opts.Name == "" {
-		return nil, fmt.Errorf("agent: no name given and none checkpointed in %s", opts.WorkDir)
+		return fmt.Errorf("agent: no name given and none checkpointed in %s", a.opts.WorkDir)
+	}
+	if err := api.ValidName(a.opts.Name); err != nil {
+		return fmt.Errorf("agent: name: %w", err)
 	}
 	if err := a.store.saveName(a.opts.Name); err != nil {
-		return nil, fmt.Errorf("agent: checkpoint: %w", err)
+		return fmt.Errorf("agent: checkpoint: %w", err)
 	}
-	a.recover()
-	return a, nil
+	return nil
+}
+
+func (a *Agent) config() core.Config {
+	return core.Config{Name: a.opts.Name, Hostname: a.opts.Hostname, URL: a.opts.URL, Resources: api.FromResources(a.opts.Resources),
+		Attributes: a.opts.Attributes, Isolation: a.opts.Isolator.Name(), Grace: a.opts.Grace, RetryMin: a.opts.Retry,
+		MasterTimeout: a.opts.MasterTimeout, GCDelay: a.opts.GCDelay, Rand: rand.Reader}
 }
 
 // Name is the agent's id.
 func (a *Agent) Name() string { return a.opts.Name }
 
 // Run registers with the master and serves it until ctx ends; a lost
-// connection is retried. Tasks keep running after Run returns.
+// connection is retried. Tasks keep running after Run returns, and their
+// ends are still checkpointed.
 func (a *Agent) Run(ctx context.Context) error {
-	go a.sendStatuses(ctx)
-	go a.heartbeats(ctx)
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		start := time.Now()
-		err := a.subscribe(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		a.opts.Log.Warn("master connection lost; retrying", "err", err, "in", backoff)
-		if time.Since(start) > 5*time.Second {
-			backoff = 100 * time.Millisecond
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
+	a.mu.Lock()
+	if a.ctx != nil {
+		a.mu.Unlock()
+		return fmt.Errorf("agent %s: Run called twice", a.opts.Name)
+	}
+	a.ctx = ctx
+	a.timer = time.AfterFunc(time.Hour, func() { a.step(func(c *core.Core, now time.Time) { c.Tick(now) }) })
+	a.arm()
+	a.mu.Unlock()
+	<-ctx.Done()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.timer.Stop()
+	for g := range a.gens {
+		a.closeGen(g)
 	}
 	return nil
 }
 
-// subscribe opens the event stream and handles its events until it ends.
-func (a *Agent) subscribe(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-a.reconnect:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	call := api.AgentCall{Type: api.AgentCallSubscribe, Subscribe: &api.AgentSubscribe{
-		Name: a.opts.Name, Hostname: a.opts.Hostname, URL: a.opts.URL, Resources: api.FromResources(a.opts.Resources),
-		Attributes: a.opts.Attributes, Isolation: a.opts.Isolator.Name(), Tasks: a.running()}}
-	resp, err := a.do(ctx, a.sc, call)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("subscribe: %s: %s", resp.Status, readError(resp))
-	}
-	rr := api.NewRecordReader(resp.Body)
-	for {
-		var e api.AgentEvent
-		if err := rr.Decode(&e); err != nil {
-			return err
-		}
-		a.handle(e)
-	}
-}
-
-func (a *Agent) handle(e api.AgentEvent) {
-	switch {
-	case e.Type == api.AgentEventRegistered && e.Registered != nil:
-		a.mu.Lock()
-		a.id = e.Registered.AgentID
-		a.heartbeat = time.Duration(e.Registered.HeartbeatIntervalSeconds * float64(time.Second))
-		a.mu.Unlock()
-		a.opts.Log.Info("registered", "agent", a.id)
-		a.poke() // resend what is pending
-	case e.Type == api.AgentEventLaunch && e.Launch != nil:
-		a.launch(e.Launch)
-	case e.Type == api.AgentEventKill && e.Kill != nil:
-		a.kill(e.Kill.FrameworkID, e.Kill.TaskID)
-	case e.Type == api.AgentEventAck && e.Ack != nil:
-		a.acked(e.Ack)
-	case e.Type == api.AgentEventShutdown:
-		a.opts.Log.Warn("the master asked this agent to shut down")
-	}
-}
-
-// running lists the tasks to report when (re-)registering.
-func (a *Agent) running() []api.AgentTask {
+// step feeds the core one input and does what it asks: persist, then
+// effects, then messages; then re-arms the timer.
+func (a *Agent) step(input func(c *core.Core, now time.Time)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var out []api.AgentTask
-	for _, k := range sorted.Keys(a.tasks) {
-		r := a.tasks[k].rec
-		if r.State == "TASK_STARTING" || r.State == "TASK_RUNNING" {
-			out = append(out, api.AgentTask{FrameworkID: r.FrameworkID, Task: r.Task, State: r.State, Role: r.Role})
-		}
-	}
-	return out
+	input(a.core, time.Now())
+	a.perform(a.core.Ready())
+	a.arm()
 }
 
-// heartbeats posts a HEARTBEAT at the interval the master asked for.
-func (a *Agent) heartbeats(ctx context.Context) {
-	for {
-		a.mu.Lock()
-		d, id := a.heartbeat, a.id
-		a.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(d):
-		}
-		if id != "" {
-			a.post(ctx, api.AgentCall{Type: api.AgentCallHeartbeat, AgentID: id})
-		}
+// arm sets the timer to the core's deadline.
+func (a *Agent) arm() {
+	if a.timer == nil || a.ctx.Err() != nil {
+		return
 	}
-}
-
-// post sends a call; a 404 means the master forgot the agent, which then
-// subscribes again.
-func (a *Agent) post(ctx context.Context, c api.AgentCall) bool {
-	resp, err := a.do(ctx, a.hc, c)
-	if err != nil {
-		return false
+	d := a.core.Deadline()
+	if d.IsZero() {
+		a.timer.Stop()
+		return
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
-		select {
-		case a.reconnect <- struct{}{}:
-		default:
-		}
-	}
-	return resp.StatusCode == http.StatusAccepted
-}
-
-// do posts an agent call to the master.
-func (a *Agent) do(ctx context.Context, hc *http.Client, c api.AgentCall) (*http.Response, error) {
-	body, _ := json.Marshal(c) // the wire types always marshal
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.Master+"/api/v1/agent", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return hc.Do(req)
-}
-
-func readError(resp *http.Response) string {
-	var e api.ErrorBody
-	if json.NewDecoder(resp.Body).Decode(&e) == nil {
-		return e.Error
-	}
-	return ""
+	a.timer.Reset(max(time.Until(d), 0))
 }
 
 // Detect returns this machine's resources as Mesos counts them: every

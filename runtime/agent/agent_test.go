@@ -5,13 +5,20 @@ import (
 	"testing"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/agent/core"
 )
 
-func TestSandboxStaysInTheWorkDir(t *testing.T) {
-	a, err := New(Options{Master: "http://127.0.0.1:1", Name: "a", WorkDir: t.TempDir(), Resources: allocator.MustParseResources("cpus:1")})
+func newTestAgent(t *testing.T, master, dir string) *Agent {
+	t.Helper()
+	a, err := New(Options{Master: master, Name: "a", WorkDir: dir, Resources: allocator.MustParseResources("cpus:1;mem:256"), Grace: 500e6})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a
+}
+
+func TestSandboxStaysInTheWorkDir(t *testing.T) {
+	a := newTestAgent(t, "http://127.0.0.1:1", t.TempDir())
 	tests := []struct {
 		fw, task string
 		ok       bool
@@ -24,13 +31,20 @@ func TestSandboxStaysInTheWorkDir(t *testing.T) {
 		{"fw", "a/b", false},
 	}
 	for _, tt := range tests {
-		p, err := a.sandbox(tt.fw, tt.task)
+		p, err := a.sandbox(core.TaskKey{Framework: tt.fw, Task: tt.task})
 		if (err == nil) != tt.ok {
 			t.Errorf("sandbox(%q, %q) = %s, %v; want ok %v", tt.fw, tt.task, p, err, tt.ok)
 		}
 		if err == nil && !strings.HasPrefix(p, a.opts.WorkDir) {
 			t.Errorf("sandbox(%q, %q) = %s, outside %s", tt.fw, tt.task, p, a.opts.WorkDir)
 		}
+	}
+}
+
+func TestBadNameIsRefused(t *testing.T) {
+	_, err := New(Options{Master: "http://x", Name: "a/b", WorkDir: t.TempDir(), Resources: allocator.MustParseResources("cpus:1")})
+	if err == nil || !strings.Contains(err.Error(), "name") {
+		t.Errorf("New with name a/b: %v, want an error about the name", err)
 	}
 }
 
@@ -42,29 +56,7 @@ func TestStartTicksNamesAProcess(t *testing.T) {
 	if _, err := startTicks(1 << 30); err == nil {
 		t.Error("startTicks of no process: no error")
 	}
-}
-
-func TestJournalKeepsTheLastRecordOfEachLiveTask(t *testing.T) {
-	dir := t.TempDir()
-	s := &store{dir: dir}
-	if recs, errs := s.load(); len(recs) != 0 || len(errs) != 0 {
-		t.Fatalf("an empty work dir: %v %v", recs, errs)
-	}
-	a := &record{FrameworkID: "f", State: "TASK_STARTING"}
-	a.Task.TaskID.Value = "a"
-	b := &record{FrameworkID: "f", State: "TASK_RUNNING"}
-	b.Task.TaskID.Value = "b"
-	for _, step := range []func() error{
-		func() error { return s.save(a) }, func() error { return s.save(b) },
-		func() error { a.State = "TASK_RUNNING"; return s.save(a) }, func() error { return s.remove(b) },
-	} {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	again := &store{dir: dir}
-	recs, errs := again.load()
-	if len(errs) != 0 || len(recs) != 1 || recs[0].key() != "f/a" || recs[0].State != "TASK_RUNNING" {
-		t.Fatalf("reloaded %+v, errors %v; want f/a running alone", recs, errs)
+	if fd, ok := pidfdIfSame(1, a+1); ok {
+		t.Errorf("pidfdIfSame(1) with the wrong start time = %d, true", fd)
 	}
 }

@@ -1,8 +1,21 @@
-// Package agent is apron's live agent: it registers its resources with a
-// master, runs each task it is given as a process in its own cgroup
-// (package isolation) with a sandbox directory holding the task's stdout
-// and stderr, reports task status updates and sends each again until the
-// master acknowledges it, and checkpoints its tasks to its work directory
-// so that, restarted, it takes back the tasks still running and reports
-// the ones that ended while it was down.
+// Package agent is apron's live agent: the shell around the agent's pure
+// protocol core (package core). The core decides; the shell does what the
+// core's Ready asks, in order, and reports back what happened:
+//
+//   - checkpoint: a journal of task records under WORK_DIR/meta, fsynced
+//     (and its directory, when it is rewritten) before anything that
+//     depends on it goes out;
+//   - effects: each task runs as a process in its own cgroup (package
+//     isolation) with a sandbox directory holding its stdout and stderr;
+//     its end is watched (wait, or a pidfd for a process recovered after
+//     a restart) and reported with its exit code and whether the OOM
+//     killer struck; signals; sandbox removal; closing a stream;
+//   - messages: the SUBSCRIBE stream (one goroutine per generation) and
+//     HEARTBEAT and STATUS posts, whose HTTP status goes back to the core;
+//   - time: one timer, armed at the core's Deadline.
+//
+// Restarted on the same work directory, it reads the journal, finds which
+// processes still run (pid and start time) and how the others ended (the
+// exit status the task's wrapper wrote to its sandbox), and gives that to
+// a new core. It serves its /state and the sandboxes' files over HTTP.
 package agent

@@ -5,12 +5,11 @@ import (
 	"net/http"
 	"path/filepath"
 
-	"github.com/apronlab/apron/internal/sorted"
-
+	"github.com/apronlab/apron/runtime/agent/core"
 	"github.com/apronlab/apron/runtime/api"
 )
 
-// TaskView is one task in the agent's /state.
+// TaskView is a task in the agent's /state.
 type TaskView struct {
 	FrameworkID string            `json:"framework_id"`
 	ID          string            `json:"id"`
@@ -25,11 +24,13 @@ type TaskView struct {
 
 // StateView is the agent's /state.
 type StateView struct {
-	ID        string         `json:"id"`
-	Master    string         `json:"master"`
-	Isolation string         `json:"isolation"`
-	Resources []api.Resource `json:"resources"`
-	Tasks     []TaskView     `json:"tasks"`
+	ID         string         `json:"id"`
+	Master     string         `json:"master"`
+	Connection string         `json:"connection"` // disconnected, subscribing or registered
+	Generation uint64         `json:"generation"` // of the current subscribe attempt
+	Isolation  string         `json:"isolation"`
+	Resources  []api.Resource `json:"resources"`
+	Tasks      []TaskView     `json:"tasks"`
 }
 
 // Handler serves GET /state and GET /sandbox/{framework}/{task}/{stdout|stderr}.
@@ -43,7 +44,7 @@ func (a *Agent) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /sandbox/{fw}/{task}/{file}", func(w http.ResponseWriter, r *http.Request) {
 		file := r.PathValue("file")
-		dir, err := a.sandbox(r.PathValue("fw"), r.PathValue("task"))
+		dir, err := a.sandbox(core.TaskKey{Framework: r.PathValue("fw"), Task: r.PathValue("task")})
 		if err != nil || (file != "stdout" && file != "stderr") {
 			http.Error(w, "no such sandbox file; the files are stdout and stderr", http.StatusNotFound)
 			return
@@ -57,13 +58,14 @@ func (a *Agent) Handler() http.Handler {
 func (a *Agent) State() StateView {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	v := StateView{ID: a.opts.Name, Master: a.opts.Master, Isolation: a.opts.Isolator.Name(), Resources: api.FromResources(a.opts.Resources)}
-	for _, k := range sorted.Keys(a.tasks) {
-		r := a.tasks[k]
-		tv := TaskView{FrameworkID: r.rec.FrameworkID, ID: r.rec.Task.TaskID.Value, Name: r.rec.Task.Name, State: r.rec.State,
-			Pid: r.rec.Pid, Sandbox: r.rec.Sandbox, Unacked: len(r.rec.Pending)}
-		if r.ctr != nil && !r.ended {
-			tv.Cgroup, tv.Limits = r.ctr.Path(), r.ctr.Files()
+	conn, gen, _ := a.core.Connection()
+	v := StateView{ID: a.opts.Name, Master: a.opts.Master, Connection: conn, Generation: gen, Isolation: a.opts.Isolator.Name(),
+		Resources: api.FromResources(a.opts.Resources)}
+	for _, t := range a.core.Tasks() {
+		dir, _ := a.sandbox(t.Key)
+		tv := TaskView{FrameworkID: t.Key.Framework, ID: t.Key.Task, Name: t.Name, State: t.State, Pid: t.Pid, Sandbox: dir, Unacked: t.Unacked}
+		if p := a.procs[t.Key]; p != nil && p.ctr != nil && !p.exited {
+			tv.Cgroup, tv.Limits = p.ctr.Path(), p.ctr.Files()
 		}
 		v.Tasks = append(v.Tasks, tv)
 	}

@@ -124,3 +124,29 @@ func TestToResourcesLargeAndFineAmounts(t *testing.T) {
 		t.Errorf("an amount over the maximum: %v, want an error naming r[0].scalar.value", err)
 	}
 }
+
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		name, in string
+		err      string
+	}{
+		{"plain", "task-1_a.b", ""},
+		{"leading dot", ".hidden", ""},
+		{"longest", strings.Repeat("a", MaxNameLen), ""},
+		{"empty", "", "empty"},
+		{"too long", strings.Repeat("a", MaxNameLen+1), "at most 128"},
+		{"dot", ".", "not allowed"},
+		{"dot dot", "..", "not allowed"},
+		{"slash", "a/b", `'/'`},
+		{"space", "a b", `' '`},
+		{"unicode", "tâche", "only letters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidName(tt.in)
+			if tt.err == "" && err != nil || tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+				t.Errorf("ValidName(%.30q) = %v, want error containing %q", tt.in, err, tt.err)
+			}
+		})
+	}
+}

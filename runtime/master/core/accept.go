@@ -123,9 +123,10 @@ func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent string, see
 	id := ti.TaskID.Value
 	lim := c.cfg.Limits
 	res, err := api.ToResources(field+".resources", ti.Resources)
+	idErr := api.ValidName(id)
 	switch {
-	case !api.ValidName(id):
-		return nil, fmt.Sprintf("%s.task_id %.64q: %s (it names the task's sandbox)", field, id, api.NameRule)
+	case idErr != nil:
+		return nil, fmt.Sprintf("%s.task_id: %v (it names the task's sandbox)", field, idErr)
 	case f.Tasks[id] != nil || seen[id]:
 		return nil, fmt.Sprintf("%s.task_id: %q is already in use by a task of this framework that is not completed", field, id)
 	case len(f.Tasks) >= lim.MaxTasksPerFramework:

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"time"
@@ -56,8 +57,11 @@ const agentStream = "agent:"
 
 func (c *Core) checkAgentSubscribe(s *api.AgentSubscribe) (allocator.Resources, *Refusal) {
 	lim := c.cfg.Limits
-	if s == nil || !api.ValidName(s.Name) {
-		return nil, c.refuse(http.StatusBadRequest, "subscribe.name", "an agent SUBSCRIBE needs subscribe.name: %s", api.NameRule)
+	if s == nil {
+		return nil, c.refuse(http.StatusBadRequest, "subscribe", "an agent SUBSCRIBE needs a subscribe object")
+	}
+	if err := api.ValidName(s.Name); err != nil {
+		return nil, c.refuse(http.StatusBadRequest, "subscribe.name", "subscribe.name: %v", err)
 	}
 	for name, v := range map[string]string{"hostname": s.Hostname, "url": s.URL, "isolation": s.Isolation} {
 		if len(v) > lim.MaxName {
@@ -76,8 +80,9 @@ func (c *Core) checkAgentSubscribe(s *api.AgentSubscribe) (allocator.Resources, 
 		return nil, c.refuse(http.StatusBadRequest, "subscribe.tasks", "subscribe: %d tasks and %d frameworks; at most %d and %d", len(s.Tasks), len(s.Frameworks), lim.MaxTasksPerFramework, lim.MaxFrameworks)
 	}
 	for i, t := range s.Tasks {
-		if !api.ValidName(t.FrameworkID) || !api.ValidName(t.Task.TaskID.Value) || !agentStates[t.State] {
-			return nil, c.refuse(http.StatusBadRequest, fmt.Sprintf("subscribe.tasks[%d]", i), "subscribe.tasks[%d]: framework and task ids (%s) and a task state an agent reports are required", i, api.NameRule)
+		err := cmp.Or(api.ValidName(t.FrameworkID), api.ValidName(t.Task.TaskID.Value))
+		if err != nil || !agentStates[t.State] {
+			return nil, c.refuse(http.StatusBadRequest, fmt.Sprintf("subscribe.tasks[%d]", i), "subscribe.tasks[%d]: ids: %v; state %.32q (want a task state an agent reports)", i, err, t.State)
 		}
 	}
 	total, err := api.ToResources("subscribe.resources", s.Resources)

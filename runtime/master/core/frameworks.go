@@ -63,8 +63,10 @@ func (c *Core) checkFrameworkInfo(info *api.FrameworkInfo) ([]string, *Refusal) 
 			return nil, c.refuse(http.StatusBadRequest, field+"."+name, "%s.%s: %d bytes; at most %d", field, name, len(v), lim.MaxName)
 		}
 	}
-	if info.ID != nil && !api.ValidName(info.ID.Value) {
-		return nil, c.refuse(http.StatusBadRequest, field+".id.value", "%s.id.value %.64q: %s", field, info.ID.Value, api.NameRule)
+	if info.ID != nil && info.ID.Value != "" {
+		if err := api.ValidName(info.ID.Value); err != nil {
+			return nil, c.refuse(http.StatusBadRequest, field+".id.value", "%s.id.value: %v", field, err)
+		}
 	}
 	ft := info.FailoverTimeout
 	if math.IsNaN(ft) || math.IsInf(ft, 0) || ft < 0 {

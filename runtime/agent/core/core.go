@@ -1,0 +1,221 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/apronlab/apron/runtime/api"
+)
+
+// Defaults of Config, after Mesos where it has one.
+const (
+	DefaultGrace           = 3 * time.Second
+	DefaultRetryMin        = time.Second
+	DefaultRetryMax        = 10 * time.Second
+	DefaultBackoffMin      = 100 * time.Millisecond
+	DefaultBackoffMax      = 5 * time.Second
+	DefaultRegisterTimeout = 10 * time.Second
+	DefaultGCDelay         = time.Hour // Mesos' --gc_delay
+	// DefaultHeartbeat is the heartbeat interval when REGISTERED gives none.
+	DefaultHeartbeat = time.Second
+	// MasterTimeoutBeats is the default master timeout in heartbeat
+	// intervals.
+	MasterTimeoutBeats = 3
+)
+
+// Config configures a core. Zero durations take the defaults.
+type Config struct {
+	Name       string // the agent's id: an api.ValidName
+	Hostname   string
+	URL        string // where the agent serves /state and sandboxes
+	Resources  []api.Resource
+	Attributes map[string]string
+	Isolation  string
+
+	Grace           time.Duration // SIGTERM to SIGKILL
+	RetryMin        time.Duration // first status update retry, doubling...
+	RetryMax        time.Duration // ...to this
+	BackoffMin      time.Duration // first wait between subscribe attempts, doubling...
+	BackoffMax      time.Duration // ...to this
+	MasterTimeout   time.Duration // no heartbeat accepted for this long: subscribe again; 0: 3 heartbeat intervals
+	RegisterTimeout time.Duration // no REGISTERED this long after a SUBSCRIBE: try again
+	GCDelay         time.Duration // an acknowledged ended task's sandbox is removed after this (Mesos' --gc_delay)
+	PidsLimit       int64         // every task's pids limit; 0: DefaultPidsLimit
+
+	// Rand gives the status updates' uuids: crypto/rand.Reader in an
+	// agent, a seeded reader in tests and simulations.
+	Rand io.Reader
+}
+
+// DefaultPidsLimit is the pids limit of every task's cgroup.
+const DefaultPidsLimit = 4096
+
+func (c *Config) check() error {
+	if err := api.ValidName(c.Name); err != nil {
+		return fmt.Errorf("agent core: name: %w", err)
+	}
+	if c.Rand == nil {
+		return errors.New("agent core: Rand is nil; give crypto/rand.Reader or a seeded reader")
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"grace", &c.Grace, DefaultGrace}, {"retry min", &c.RetryMin, DefaultRetryMin}, {"retry max", &c.RetryMax, DefaultRetryMax},
+		{"backoff min", &c.BackoffMin, DefaultBackoffMin}, {"backoff max", &c.BackoffMax, DefaultBackoffMax},
+		{"master timeout", &c.MasterTimeout, 0}, {"register timeout", &c.RegisterTimeout, DefaultRegisterTimeout},
+		{"gc delay", &c.GCDelay, DefaultGCDelay},
+	} {
+		if *d.v < 0 {
+			return fmt.Errorf("agent core: %s %v is negative; give 0 (default %v) or more", d.name, *d.v, d.def)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if c.RetryMin > c.RetryMax || c.BackoffMin > c.BackoffMax {
+		return fmt.Errorf("agent core: retry %v..%v, backoff %v..%v: a minimum above its maximum", c.RetryMin, c.RetryMax, c.BackoffMin, c.BackoffMax)
+	}
+	if c.PidsLimit < 0 {
+		return fmt.Errorf("agent core: pids limit %d is negative; give 0 (default %d) or more", c.PidsLimit, DefaultPidsLimit)
+	}
+	if c.PidsLimit == 0 {
+		c.PidsLimit = DefaultPidsLimit
+	}
+	return nil
+}
+
+// Core is the agent's protocol state. It is not safe for concurrent use:
+// its shell serializes the inputs.
+type Core struct {
+	cfg  Config
+	conn conn
+
+	tasks      map[TaskKey]*task
+	frameworks map[string]*framework // infos of the frameworks of tasks, by id
+	queued     map[TaskKey]bool      // tasks with updates pending
+	killing    map[TaskKey]bool      // tasks with a SIGKILL due
+	gc         map[TaskKey]time.Time // sandboxes to remove, and when
+	uuids      uint64                // uuids made, for the fallback of a failing Rand
+
+	dirty    []TaskKey
+	dirtySet map[TaskKey]bool
+	effects  []Effect
+	messages []Message
+}
+
+type framework struct {
+	info     api.FrameworkInfo
+	launched time.Time // of the LAUNCH that brought this info
+	tasks    int
+}
+
+// New makes a core from what the shell recovered of the work directory
+// (nothing for a new agent) at time now. It subscribes at the first Tick,
+// due at now.
+func New(cfg Config, now time.Time, rec Recovery) (*Core, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	c := &Core{cfg: cfg, tasks: map[TaskKey]*task{}, frameworks: map[string]*framework{}, queued: map[TaskKey]bool{},
+		killing: map[TaskKey]bool{}, gc: map[TaskKey]time.Time{}, dirtySet: map[TaskKey]bool{}}
+	c.conn = conn{state: disconnected, retryAt: now, backoff: cfg.BackoffMin}
+	c.recover(now, rec)
+	return c, nil
+}
+
+// Ready drains what the core asks of its shell since the last call. The
+// checkpoint holds each changed task's record as it is now.
+func (c *Core) Ready() Ready {
+	var r Ready
+	for _, k := range c.dirty {
+		w := Write{Key: k}
+		if t := c.tasks[k]; t != nil {
+			w.Record = t.rec.clone()
+		}
+		r.Checkpoint = append(r.Checkpoint, w)
+	}
+	r.Effects, r.Messages = c.effects, c.messages
+	c.dirty, c.effects, c.messages = nil, nil, nil
+	clear(c.dirtySet)
+	return r
+}
+
+// Deadline is when Tick next has work; zero: never.
+func (c *Core) Deadline() time.Time {
+	d := c.conn.deadline(c.cfg)
+	for k := range c.killing {
+		d = earliest(d, c.tasks[k].killAt)
+	}
+	for _, at := range c.gc {
+		d = earliest(d, at)
+	}
+	if c.conn.state == registered {
+		for k := range c.queued {
+			if t := c.tasks[k]; t.sent {
+				d = earliest(d, t.nextSend)
+			}
+		}
+	}
+	return d
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// Tick does what is due at now: subscribe, heartbeat, give up on a silent
+// master, resend updates, SIGKILL tasks past their grace, collect
+// sandboxes.
+func (c *Core) Tick(now time.Time) {
+	c.tickConn(now)
+	for _, k := range due(c.killing, func(k TaskKey) time.Time { return c.tasks[k].killAt }, now) {
+		t := c.tasks[k]
+		delete(c.killing, k)
+		t.killAt = time.Time{}
+		c.effects = append(c.effects, Effect{Kind: EffectSignal, Task: k, Pid: t.rec.Pid, Signal: sigkill})
+	}
+	for _, k := range due(c.gc, func(k TaskKey) time.Time { return c.gc[k] }, now) {
+		delete(c.gc, k)
+		c.effects = append(c.effects, Effect{Kind: EffectRemoveSandbox, Task: k})
+	}
+	c.flush(now)
+}
+
+// due lists the keys of m whose time (at) has come, in order.
+func due[V any](m map[TaskKey]V, at func(TaskKey) time.Time, now time.Time) []TaskKey {
+	var out []TaskKey
+	for k := range m {
+		if !now.Before(at(k)) {
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, TaskKey.compare)
+	return out
+}
+
+// markDirty queues the task's record for the next checkpoint.
+func (c *Core) markDirty(k TaskKey) {
+	if !c.dirtySet[k] {
+		c.dirtySet[k] = true
+		c.dirty = append(c.dirty, k)
+	}
+}
+
+// Tasks lists the tasks the agent has, in order, for its /state.
+func (c *Core) Tasks() []TaskView {
+	out := make([]TaskView, 0, len(c.tasks))
+	for _, t := range c.tasks {
+		r := &t.rec
+		out = append(out, TaskView{Key: r.Key(), Name: r.Task.Name, State: r.State, Pid: r.Pid, Container: r.Container, Unacked: len(r.Pending)})
+	}
+	slices.SortFunc(out, func(a, b TaskView) int { return a.Key.compare(b.Key) })
+	return out
+}
