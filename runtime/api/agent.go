@@ -28,6 +28,12 @@ type AgentSubscribe struct {
 	Resources  []Resource        `json:"resources"`
 	Attributes map[string]string `json:"attributes,omitempty"`
 	Isolation  string            `json:"isolation"`
+	// Incarnation counts the agent process's starts on its work dir, and
+	// Generation its subscribe attempts since: the master refuses a
+	// SUBSCRIBE older than one it took (a late one, from a previous
+	// attempt or a previous process), whose task list is stale.
+	Incarnation uint64 `json:"incarnation,omitempty"`
+	Generation  uint64 `json:"generation,omitempty"`
 	// Tasks are every task the agent has that is not terminal and
 	// acknowledged, when re-registering, with their latest states.
 	Tasks []AgentTask `json:"tasks,omitempty"`

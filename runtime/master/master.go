@@ -85,7 +85,7 @@ type Master struct {
 func New(opts Options) (*Master, error) {
 	opts.defaults()
 	now := opts.Now()
-	c, err := core.New(core.Config{Policy: opts.Policy, PolicySource: opts.PolicySource, ID: now.UTC().Format("20060102-150405"),
+	c, err := core.New(core.Config{Policy: opts.Policy, PolicySource: opts.PolicySource, ID: now.UTC().Format("20060102-150405.000"),
 		AgentTimeout: opts.AgentTimeout, UnreachableTimeout: opts.UnreachableTimeout, Heartbeat: opts.Heartbeat, Sample: opts.Sample, Limits: opts.Limits}, now)
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)

@@ -89,7 +89,7 @@ func (c *Core) subscribe(now time.Time) {
 	n.gen++
 	n.state, n.since, n.opened, n.beating = subscribing, now, false, false
 	s := &api.AgentSubscribe{Name: c.cfg.Name, Hostname: c.cfg.Hostname, URL: c.cfg.URL, Resources: c.cfg.Resources,
-		Attributes: c.cfg.Attributes, Isolation: c.cfg.Isolation}
+		Attributes: c.cfg.Attributes, Isolation: c.cfg.Isolation, Incarnation: c.cfg.Incarnation, Generation: n.gen}
 	keys := c.sortedKeys()
 	fws := map[string]bool{}
 	for _, k := range keys {

@@ -34,6 +34,10 @@ type Config struct {
 	Resources  []api.Resource
 	Attributes map[string]string
 	Isolation  string
+	// Incarnation counts the agent's starts on its work dir (the shell
+	// keeps the count there); with the subscribe generation it orders the
+	// agent's SUBSCRIBEs for the master.
+	Incarnation uint64
 
 	Grace           time.Duration // SIGTERM to SIGKILL
 	RetryMin        time.Duration // first status update retry, doubling...

@@ -16,7 +16,7 @@ import (
 // (TASK_ERROR).
 func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
 	refuse, r := c.refuseOf("accept.filters", a.Filters)
-	offers, agent, why := c.acceptedOffers(f, a.OfferIDs)
+	offers, agent, why, foreign := c.acceptedOffers(f, a.OfferIDs)
 	if r == nil {
 		r = c.checkOperations(a)
 	}
@@ -30,7 +30,12 @@ func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
 		}
 		for _, op := range a.Operations {
 			for _, ti := range op.Launch.TaskInfos {
-				c.refuseTask(f, ti, agent, TaskDropped, "REASON_INVALID_OFFERS", why)
+				// A task the framework ran under this id (an ACCEPT
+				// sent again, late) gets no update: it would speak
+				// of that task.
+				if id := ti.TaskID.Value; f.Tasks[id] == nil && !c.completed(f, id) && !foreign {
+					c.refuseTask(f, ti, agent, TaskDropped, "REASON_INVALID_OFFERS", why)
+				}
 			}
 		}
 		return nil
@@ -44,7 +49,14 @@ func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
 	for i, op := range a.Operations {
 		for j, ti := range op.Launch.TaskInfos {
 			field := fmt.Sprintf("accept.operations[%d].launch.task_infos[%d]", i, j)
-			res, msg := c.checkTask(f, ti, field, agent, seen)
+			if f.Tasks[ti.TaskID.Value] != nil || seen[ti.TaskID.Value] {
+				// The id runs already: an ACCEPT sent again, or a
+				// framework's mistake. An update of this id would
+				// speak of the running task, so none is sent.
+				c.stats.Invalid++
+				continue
+			}
+			res, msg := c.checkTask(f, ti, field, agent)
 			if msg == "" && !total.Sub(used).Contains(res) {
 				msg = fmt.Sprintf("%s.resources: %s do not fit in what is left of the offers, %s", field, res, total.Sub(used))
 			}
@@ -86,12 +98,11 @@ func (c *Core) checkOperations(a *api.Accept) *Refusal {
 
 // acceptedOffers looks up the offers of an accept; why says why they
 // cannot be used (with the offers that could, which are used up all the
-// same).
-func (c *Core) acceptedOffers(f *Framework, ids []api.ID) ([]allocator.Offer, string, string) {
-	var offers []allocator.Offer
-	why := ""
+// same); foreign says some are another master's.
+func (c *Core) acceptedOffers(f *Framework, ids []api.ID) (offers []allocator.Offer, agent, why string, foreign bool) {
 	seen := map[allocator.OfferID]bool{}
 	for _, id := range ids {
+		foreign = foreign || !c.ownOffer(id.Value)
 		oid, ok := c.parseOfferID(id.Value)
 		o, found := c.alloc.Offer(oid)
 		switch {
@@ -113,13 +124,13 @@ func (c *Core) acceptedOffers(f *Framework, ids []api.ID) ([]allocator.Offer, st
 		}
 	}
 	if len(offers) == 0 {
-		return nil, "", why
+		return nil, "", why, foreign
 	}
-	return offers, string(offers[0].Agent), why
+	return offers, string(offers[0].Agent), why, foreign
 }
 
 // checkTask checks one task of an accept; the message says what is wrong.
-func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent string, seen map[string]bool) (allocator.Resources, string) {
+func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent string) (allocator.Resources, string) {
 	id := ti.TaskID.Value
 	lim := c.cfg.Limits
 	res, err := api.ToResources(field+".resources", ti.Resources)
@@ -127,8 +138,6 @@ func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent string, see
 	switch {
 	case idErr != nil:
 		return nil, fmt.Sprintf("%s.task_id: %v (it names the task's sandbox)", field, idErr)
-	case f.Tasks[id] != nil || seen[id]:
-		return nil, fmt.Sprintf("%s.task_id: %q is already in use by a task of this framework that is not completed", field, id)
 	case len(f.Tasks) >= lim.MaxTasksPerFramework:
 		return nil, fmt.Sprintf("%s: the framework has %d tasks not completed, the limit (--max-tasks-per-framework)", field, len(f.Tasks))
 	case ti.AgentID.Value != "" && ti.AgentID.Value != agent:

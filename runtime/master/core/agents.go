@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
@@ -21,6 +22,10 @@ func (c *Core) AgentSubscribe(now time.Time, stream string, s *api.AgentSubscrib
 		return r
 	}
 	ag := c.reg.agents[s.Name]
+	if ag != nil && older(s.Incarnation, s.Generation, ag.Incarnation, ag.Generation) {
+		return c.refuse(http.StatusConflict, "subscribe.generation", "agent %s: subscription %d.%d is older than %d.%d, which the master took: a late one", ag.ID,
+			s.Incarnation, s.Generation, ag.Incarnation, ag.Generation)
+	}
 	if ag == nil && len(c.reg.agents) >= c.cfg.Limits.MaxAgents {
 		return c.refuse(http.StatusServiceUnavailable, "", "this master holds %d agents, its limit (--max-agents)", len(c.reg.agents))
 	}
@@ -31,7 +36,7 @@ func (c *Core) AgentSubscribe(now time.Time, stream string, s *api.AgentSubscrib
 		c.removeFromAllocator(ag)
 	}
 	rec := AgentRecord{ID: s.Name, Hostname: s.Hostname, URL: s.URL, Isolation: s.Isolation, Resources: total.String(),
-		Attributes: s.Attributes, State: AgentActive, Registered: now}
+		Attributes: s.Attributes, State: AgentActive, Registered: now, Incarnation: s.Incarnation, Generation: s.Generation}
 	if ag != nil {
 		rec.Registered = ag.Registered
 	}
@@ -50,6 +55,11 @@ func (c *Core) AgentSubscribe(now time.Time, stream string, s *api.AgentSubscrib
 	}
 	c.soon = true
 	return nil
+}
+
+// older says whether subscription (inc, gen) comes before (inc2, gen2).
+func older(inc, gen, inc2, gen2 uint64) bool {
+	return inc < inc2 || inc == inc2 && gen < gen2
 }
 
 // agentStream marks an agent's entry in Core.streams.
@@ -130,7 +140,7 @@ func (c *Core) adoptTasks(ag *Agent, s *api.AgentSubscribe) {
 
 func (c *Core) adoptTask(ag *Agent, rt api.AgentTask, infos map[string]api.FrameworkInfo) {
 	f := c.reg.frameworks[rt.FrameworkID]
-	if f == nil && c.removed(rt.FrameworkID) == nil {
+	if f == nil && c.removed(rt.FrameworkID) == nil && c.recovering() {
 		f = c.recoverFramework(rt, infos)
 	}
 	var t *Task
@@ -138,10 +148,11 @@ func (c *Core) adoptTask(ag *Agent, rt api.AgentTask, infos map[string]api.Frame
 		t = f.Tasks[rt.Task.TaskID.Value]
 	}
 	switch {
-	case f == nil || t == nil && c.completed(f, rt.Task.TaskID.Value) || t != nil && t.AgentID != ag.ID:
+	case f == nil || t == nil && (c.completed(f, rt.Task.TaskID.Value) || !c.recovering()) || t != nil && t.AgentID != ag.ID:
 		// Its framework is gone, the master completed it (reported
-		// TASK_LOST to a framework that is not partition aware), or
-		// the id runs elsewhere: it must not run on.
+		// TASK_LOST to a framework that is not partition aware), it
+		// does not know it past its recovery, or the id runs
+		// elsewhere: it must not run on.
 		if !Terminal(rt.State) {
 			c.toAgent(ag, api.AgentEvent{Type: api.AgentEventKill, Kill: &api.AgentKillTask{FrameworkID: rt.FrameworkID, TaskID: rt.Task.TaskID.Value}})
 		}
@@ -356,9 +367,10 @@ func (c *Core) agentStatus(ag *Agent, s api.AgentStatus) {
 	if f != nil {
 		t = f.Tasks[s.Status.TaskID.Value]
 	}
-	if t == nil || t.AgentID != ag.ID {
+	if t == nil || t.AgentID != ag.ID || slices.Contains(t.acked, s.Status.UUID) {
 		// A framework that is gone, a task completed (its end already
-		// told) or never known: the master acknowledges it itself.
+		// told), never known, or an update the framework acknowledged
+		// that arrives again late: the master acknowledges it itself.
 		if s.Status.UUID != "" {
 			c.toAgent(ag, api.AgentEvent{Type: api.AgentEventAck, Ack: &api.AgentAckStatus{FrameworkID: s.FrameworkID, TaskID: s.Status.TaskID.Value, UUID: s.Status.UUID}})
 		}

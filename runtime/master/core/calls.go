@@ -120,7 +120,9 @@ func (c *Core) reviveOrSuppress(f *Framework, call *api.Call) *Refusal {
 func (c *Core) kill(f *Framework, id string) {
 	t := f.Tasks[id]
 	if t == nil {
-		c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: c.reconciled(f, id, "kill: the master runs no task by this id")}})
+		if s, ok := c.reconciled(f, id, "kill: the master runs no task by this id"); ok {
+			c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: s}})
+		}
 		return
 	}
 	if Terminal(t.State) {
@@ -142,10 +144,20 @@ func (c *Core) acknowledge(f *Framework, a *api.Acknowledge) {
 	c.toAgent(c.reg.agents[a.AgentID.Value], api.AgentEvent{Type: api.AgentEventAck,
 		Ack: &api.AgentAckStatus{FrameworkID: f.ID, TaskID: a.TaskID.Value, UUID: a.UUID}})
 	t := f.Tasks[a.TaskID.Value]
-	if t != nil && t.AgentID == a.AgentID.Value && t.statusUUID == a.UUID && Terminal(t.statusState) {
+	if t == nil || t.AgentID != a.AgentID.Value {
+		return
+	}
+	if !slices.Contains(t.acked, a.UUID) {
+		t.acked = appendBounded(t.acked, a.UUID, maxAcked)
+	}
+	if t.statusUUID == a.UUID && Terminal(t.statusState) {
 		c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: f.ID, Task: t.Info.TaskID.Value}})
 	}
 }
+
+// maxAcked bounds the acknowledged uuids kept per task: an agent sends a
+// task's updates one at a time, so only the last few can come again.
+const maxAcked = 8
 
 // reconcile sends the latest state of the tasks asked for, or of every
 // task not yet completed when none are named.
@@ -153,14 +165,20 @@ func (c *Core) reconcile(f *Framework, r *api.Reconcile) *Refusal {
 	if r != nil && len(r.Tasks) > c.cfg.Limits.MaxReconcile {
 		return c.refuse(http.StatusBadRequest, "reconcile.tasks", "reconcile.tasks: %d tasks; at most %d in one call", len(r.Tasks), c.cfg.Limits.MaxReconcile)
 	}
+	var ids []string
 	if r == nil || len(r.Tasks) == 0 {
 		for _, t := range bySeq(taskList(f.Tasks)) {
-			c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: c.reconciled(f, t.Info.TaskID.Value, "")}})
+			ids = append(ids, t.Info.TaskID.Value)
 		}
-		return nil
+	} else {
+		for _, rt := range r.Tasks {
+			ids = append(ids, rt.TaskID.Value)
+		}
 	}
-	for _, rt := range r.Tasks {
-		c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: c.reconciled(f, rt.TaskID.Value, "")}})
+	for _, id := range ids {
+		if s, ok := c.reconciled(f, id, ""); ok {
+			c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: s}})
+		}
 	}
 	return nil
 }
@@ -175,9 +193,12 @@ func taskList(m map[string]*Task) []*Task {
 
 // reconciled is the master's answer for a task: its latest state, that
 // of a completed task kept, or TASK_LOST (TASK_UNKNOWN for a partition-
-// aware framework) for one it does not know. Answers carry no uuid and
-// reason REASON_RECONCILIATION: they are not new updates.
-func (c *Core) reconciled(f *Framework, id, msg string) api.TaskStatus {
+// aware framework) for one it does not know, which is then not running
+// and never will. While the master may not know every task (it restarted
+// with no memory, see Config.Fresh) it gives no answer for those (ok
+// false). Answers carry no uuid and reason REASON_RECONCILIATION: they
+// are not new updates.
+func (c *Core) reconciled(f *Framework, id, msg string) (api.TaskStatus, bool) {
 	s := api.TaskStatus{TaskID: api.ID{Value: id}, Reason: "REASON_RECONCILIATION", Source: "SOURCE_MASTER", Timestamp: unix(c.now)}
 	t := f.Tasks[id]
 	if t == nil {
@@ -190,6 +211,8 @@ func (c *Core) reconciled(f *Framework, id, msg string) api.TaskStatus {
 	switch {
 	case t != nil:
 		s.State, s.Message, s.AgentID = t.State, t.Message, &api.ID{Value: t.AgentID}
+	case c.recovering():
+		return s, false
 	case f.Info.Has(api.PartitionAware):
 		s.State, s.Message = TaskUnknown, "the master knows no task by this id"
 	default:
@@ -198,7 +221,7 @@ func (c *Core) reconciled(f *Framework, id, msg string) api.TaskStatus {
 	if msg != "" {
 		s.Message = msg
 	}
-	return s
+	return s, true
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

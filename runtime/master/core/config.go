@@ -36,6 +36,13 @@ type Config struct {
 	// Sample is how often the master records the cluster for the last
 	// hour's charts (default 5s).
 	Sample time.Duration
+	// Fresh says the master starts a new cluster: no task can run that it
+	// does not know. A master that starts with no registry and is not
+	// fresh may have forgotten tasks (it restarted, and nothing is
+	// replicated): for ReregisterTimeout it adopts the unknown tasks
+	// re-registering agents report, and does not answer for tasks it
+	// does not know; after, an unknown task is not running.
+	Fresh bool
 	// Limits bound what clients can make the master hold.
 	Limits Limits
 }

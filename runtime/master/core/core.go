@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
@@ -21,7 +22,8 @@ type Core struct {
 	pending   *PolicyRecord
 	lastError string // why the last pending policy was not applied
 
-	streams     map[string]string    // stream -> the framework or agent id it belongs to
+	streams      map[string]string // stream -> the framework or agent id it belongs to
+	recoverUntil time.Time         // until then, unknown tasks may exist (see Config.Fresh)
 	reregister  map[string]time.Time // agents of the registry not yet back, with their deadline
 	soon        bool                 // allocate at the next Tick
 	nextAlloc   time.Time
@@ -72,8 +74,16 @@ func New(cfg Config, now time.Time) (*Core, error) {
 		return nil, err
 	}
 	c.apply(Command{Op: OpSetPolicy, Policy: &PolicyRecord{Config: c.alloc.Config(), Source: cfg.PolicySource, AppliedAt: now}})
+	if !cfg.Fresh {
+		c.recoverUntil = now.Add(cfg.ReregisterTimeout)
+	}
 	return c, nil
 }
+
+// recovering says whether tasks the master does not know may still run:
+// it started with no memory of them, less than the re-register timeout
+// ago.
+func (c *Core) recovering() bool { return c.now.Before(c.recoverUntil) }
 
 // Recover returns the core of a master that takes over reg (a new leader,
 // or a master restarted from its log). Agents of the registry have
@@ -253,20 +263,34 @@ func (c *Core) wireOffer(o allocator.Offer) api.Offer {
 	}
 }
 
+// offerID is an offer's wire id: the master's id, the allocator's
+// generation and the allocator's number, so that an offer of another
+// master (before a restart or a failover) or of an allocator replaced by
+// a policy swap is never taken for a new one.
 func (c *Core) offerID(id allocator.OfferID) string {
-	return fmt.Sprintf("O%d-%d", c.gen, id)
+	return fmt.Sprintf("%s.O%d-%d", c.cfg.ID, c.gen, id)
 }
 
 // parseOfferID returns the allocator's id of a wire offer id, or false for
-// an id of another generation or none at all.
+// an id of another master or generation, or none at all.
 func (c *Core) parseOfferID(s string) (allocator.OfferID, bool) {
 	var gen int
 	var id uint64
-	if n, err := fmt.Sscanf(s, "O%d-%d", &gen, &id); n != 2 || err != nil || gen != c.gen || s != fmt.Sprintf("O%d-%d", gen, id) {
+	rest, ok := strings.CutPrefix(s, c.cfg.ID+".O")
+	if !ok {
+		return 0, false
+	}
+	if n, err := fmt.Sscanf(rest, "%d-%d", &gen, &id); n != 2 || err != nil || gen != c.gen || rest != fmt.Sprintf("%d-%d", gen, id) {
 		return 0, false
 	}
 	return allocator.OfferID(id), true
 }
+
+// ownOffer says whether a wire offer id is one of this master's, of any
+// generation: an ACCEPT of another master's offers (one sent before a
+// failover) may have launched its tasks there, which this master may not
+// know, so it tells the framework nothing of them.
+func (c *Core) ownOffer(s string) bool { return strings.HasPrefix(s, c.cfg.ID+".O") }
 
 // Stats returns the counts of what the master did.
 func (c *Core) Stats() Stats { return c.stats }

@@ -145,7 +145,8 @@ func TestStagingTaskLostInTransitIsDropped(t *testing.T) {
 }
 
 // ACCEPT accounting: an offer named twice launches nothing; two tasks
-// with one id launch one; the offers of a refused ACCEPT are used up.
+// with one id launch one; the offers of a refused ACCEPT are used up; an
+// ACCEPT sent again does not touch the tasks it launched.
 func TestAcceptAccounting(t *testing.T) {
 	t.Run("offer twice", func(t *testing.T) {
 		r := newRig(t, Config{})
@@ -171,11 +172,29 @@ func TestAcceptAccounting(t *testing.T) {
 		r.advance(time.Millisecond)
 		o := r.lastOffer(fs).ID.Value
 		_ = r.call(fw, fs, launchCall([]string{o}, taskInfo("same", "cpus:1;mem:512"), taskInfo("same", "cpus:1;mem:512")))
-		if got := r.updates(fs, "same"); len(got) != 1 || got[0] != TaskError {
-			t.Errorf("updates of the second task: %v, want one TASK_ERROR", got)
+		if got := r.updates(fs, "same"); len(got) != 0 {
+			t.Errorf("updates of task id same: %v; an update would speak of the running one, so none is sent", got)
+		}
+		if n := r.c.stats.Invalid; n != 1 {
+			t.Errorf("%d tasks counted invalid, want 1", n)
 		}
 		if u := r.used("a1"); !u.Equal(allocator.MustParseResources("cpus:1;mem:512")) {
 			t.Errorf("used %s, want one task's cpus:1;mem:512", u)
+		}
+	})
+	t.Run("accept sent again", func(t *testing.T) {
+		r := newRig(t, Config{})
+		r.agent("a1", "cpus:2;mem:2048", nil)
+		fw, fs := r.framework(api.FrameworkInfo{Name: "f"})
+		r.advance(time.Millisecond)
+		call := launchCall([]string{r.lastOffer(fs).ID.Value}, taskInfo("t1", "cpus:1;mem:512"))
+		_ = r.call(fw, fs, call)
+		_ = r.call(fw, fs, call)
+		if got := r.updates(fs, "t1"); len(got) != 0 {
+			t.Errorf("t1 got %v from the repeated ACCEPT; it runs", got)
+		}
+		if tk := r.task(fw, "t1"); tk == nil || tk.State != TaskStaging {
+			t.Errorf("t1 after the repeat: %+v", tk)
 		}
 	})
 	t.Run("refused accept", func(t *testing.T) {

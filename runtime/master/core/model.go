@@ -51,6 +51,7 @@ type Task struct {
 	charged     bool   // its resources are charged in the allocator
 	statusUUID  string // the update last forwarded, which an ACKNOWLEDGE names
 	statusState string
+	acked       []string // uuids the framework acknowledged: sent again late, they are not forwarded
 }
 
 // Transition is one state a task went through.

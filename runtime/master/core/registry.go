@@ -50,6 +50,10 @@ type AgentRecord struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 	State      string            `json:"state"` // active or unreachable
 	Registered time.Time         `json:"registered"`
+	// The last subscription taken: an older one that arrives late is
+	// refused.
+	Incarnation uint64 `json:"incarnation,omitempty"`
+	Generation  uint64 `json:"generation,omitempty"`
 }
 
 // TaskRecord is a task as the registry keeps it.

@@ -1,0 +1,184 @@
+package faultsim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	acore "github.com/apronlab/apron/runtime/agent/core"
+	"github.com/apronlab/apron/runtime/api"
+)
+
+// Options shape a schedule. The zero value of each field takes the
+// default named beside it.
+type Options struct {
+	Seed       uint64
+	Agents     int           // default 3, of cpus:4;mem:4096
+	Frameworks int           // default 2
+	Tasks      int           // per framework (default 12)
+	FaultPhase time.Duration // faults are injected this long (default 60s)
+	FaultEvery time.Duration // about one fault this often (default 3s)
+	Settle     time.Duration // after the faults, at most this long for every task to end (default 10m)
+	Net        NetFaults
+	// AgentTimeout and UnreachableTimeout are the master's (default 5s
+	// and 40s: shorter than the longest pauses, so both sides of the
+	// timeouts happen).
+	AgentTimeout       time.Duration
+	UnreachableTimeout time.Duration
+	OfferTimeout       time.Duration // default 30s
+	Policy             allocator.Config
+	TraceLines         int // lines of the trace kept for a failure's report (default 200; 0 with NoTrace)
+	NoTrace            bool
+}
+
+// NetFaults are the probabilities of the network's faults, per message,
+// while faults are injected.
+type NetFaults struct {
+	Drop      float64 // a call, its answer, or a subscription is lost (default 0.03)
+	Duplicate float64 // a call arrives twice (default 0.03)
+	Slow      float64 // a message takes 0.2-2 s, which reorders calls (default 0.05)
+}
+
+func (o *Options) defaults() {
+	set := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setD := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	set(&o.Agents, 3)
+	set(&o.Frameworks, 2)
+	set(&o.Tasks, 12)
+	setD(&o.FaultPhase, time.Minute)
+	setD(&o.FaultEvery, 3*time.Second)
+	setD(&o.Settle, 10*time.Minute)
+	setD(&o.AgentTimeout, 5*time.Second)
+	setD(&o.UnreachableTimeout, 40*time.Second)
+	setD(&o.OfferTimeout, 30*time.Second)
+	if o.Net == (NetFaults{}) {
+		o.Net = NetFaults{Drop: 0.03, Duplicate: 0.03, Slow: 0.05}
+	}
+	if o.Policy.Policy == "" {
+		o.Policy = allocator.Config{Policy: "drf", AllocationInterval: 200 * time.Millisecond, OfferTimeout: o.OfferTimeout}
+	}
+	if o.TraceLines == 0 && !o.NoTrace {
+		o.TraceLines = 200
+	}
+}
+
+// Result is what a schedule did and what the checker found.
+type Result struct {
+	Seed       uint64
+	Faults     map[string]int // injected, by kind
+	Tasks      int            // tasks the frameworks launched
+	Steps      int            // events run
+	Virtual    time.Duration  // simulated time
+	Violations []string       // empty when every promise held
+	Trace      []string       // the last lines of the schedule, when it failed
+}
+
+// Run runs one schedule.
+func Run(opts Options) Result {
+	opts.defaults()
+	w := &world{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x6661756c74)), now: epoch,
+		procs: map[procKey]*proc{}, faults: map[string]int{}, programs: map[fwTaskKey]program{}, accepts: map[fwTaskKey]bool{}}
+	w.master = &masterNode{w: w}
+	res := api.FromResources(allocator.MustParseResources("cpus:4;mem:4096"))
+	for i := range opts.Agents {
+		w.agents = append(w.agents, &agentNode{w: w, name: fmt.Sprintf("agent-%d", i+1), res: res, disk: map[acore.TaskKey]*acore.Record{}})
+	}
+	for i := range opts.Frameworks {
+		f := &fwNode{w: w, name: fmt.Sprintf("fw-%d", i+1), tasks: map[string]*fwTask{}, offers: map[string]api.Offer{}, lastUUID: map[string]string{},
+			info: api.FrameworkInfo{Name: fmt.Sprintf("fw-%d", i+1), FailoverTimeout: 3600, Capabilities: []api.Capability{{Type: api.PartitionAware}}}}
+		for range opts.Tasks {
+			f.pending = append(f.pending, f.newTask(w.workload()))
+		}
+		w.fws = append(w.fws, f)
+	}
+	w.master.start()
+	for _, a := range w.agents {
+		a.start()
+	}
+	for _, f := range w.fws {
+		f.start()
+	}
+	w.planFaults()
+	w.run(epoch.Add(opts.FaultPhase), nil)
+	w.run(epoch.Add(opts.FaultPhase+opts.Settle), w.settled)
+	w.check()
+	r := Result{Seed: opts.Seed, Faults: w.faults, Steps: w.steps, Virtual: w.now.Sub(epoch), Violations: w.errs}
+	for _, f := range w.fws {
+		r.Tasks += len(f.tasks)
+	}
+	if len(w.errs) > 0 {
+		r.Trace = w.trace
+	}
+	return r
+}
+
+// workload draws a task's program: most run a few seconds and exit 0,
+// some fail, some run long and are killed, some ignore SIGTERM.
+func (w *world) workload() program {
+	p := program{run: w.between(200*time.Millisecond, 6*time.Second)}
+	switch r := w.rng.Float64(); {
+	case r < 0.25:
+		p.code = 3
+	case r < 0.4:
+		p.run, p.ignoreTerm = 30*time.Second, w.chance(0.3)
+	}
+	return p
+}
+
+// newTask adds a task to the framework's tasks.
+func (f *fwNode) newTask(p program) *fwTask {
+	t := &fwTask{id: fmt.Sprintf("%s-t%d", f.name, len(f.tasks)+1), prog: p,
+		res: allocator.MustParseResources(fmt.Sprintf("cpus:%g;mem:%d", 0.5*float64(1+f.w.rng.IntN(2)), 128*(1+f.w.rng.IntN(3))))}
+	if p.run >= 30*time.Second {
+		t.killAfter = f.w.between(500*time.Millisecond, 3*time.Second)
+	}
+	f.tasks[t.id] = t
+	return t
+}
+
+// settled says whether every framework's tasks ended and every agent is
+// registered again.
+func (w *world) settled() bool {
+	if !w.healed {
+		return false
+	}
+	for _, f := range w.fws {
+		if !f.done() {
+			return false
+		}
+	}
+	for _, a := range w.agents {
+		if state, _, _ := a.c.Connection(); state != "registered" {
+			return false
+		}
+	}
+	if !w.master.up {
+		return false
+	}
+	for _, a := range w.master.c.Summary().Agents {
+		if !a.Connected {
+			return false
+		}
+	}
+	return true
+}
+
+func seed32(r *rand.Rand) [32]byte {
+	var b [32]byte
+	for i := range 4 {
+		v := r.Uint64()
+		for j := range 8 {
+			b[8*i+j] = byte(v >> (8 * j))
+		}
+	}
+	return b
+}
