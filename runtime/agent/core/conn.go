@@ -95,7 +95,7 @@ func (c *Core) subscribe(now time.Time) {
 	for _, k := range keys {
 		r := &c.tasks[k].rec
 		s.Tasks = append(s.Tasks, api.AgentTask{FrameworkID: r.FrameworkID, Task: r.Task, State: r.State, Role: r.Role})
-		if f := c.frameworks[r.FrameworkID]; f != nil && !fws[r.FrameworkID] {
+		if f := c.frameworks[r.FrameworkID]; f != nil && f.info.ID != nil && !fws[r.FrameworkID] {
 			fws[r.FrameworkID] = true
 			s.Frameworks = append(s.Frameworks, f.info)
 		}
@@ -199,8 +199,8 @@ func (c *Core) registered(now time.Time, r *api.AgentRegistered) {
 	n := &c.conn
 	n.state, n.agentID, n.heard, n.backoff = registered, r.AgentID, now, c.cfg.BackoffMin
 	n.interval = DefaultHeartbeat
-	if s := r.HeartbeatIntervalSeconds; s > 0 && s < 3600 {
-		n.interval = max(time.Duration(s*float64(time.Second)), 10*time.Millisecond)
+	if s := r.HeartbeatIntervalSeconds; s > 0 {
+		n.interval = min(max(time.Duration(min(s, 3600)*float64(time.Second)), 10*time.Millisecond), time.Hour)
 	}
 	n.nextBeat = now.Add(n.interval)
 	for k := range c.queued {
