@@ -204,6 +204,6 @@ func (c *Core) registered(now time.Time, r *api.AgentRegistered) {
 	}
 	n.nextBeat = now.Add(n.interval)
 	for k := range c.queued {
-		c.tasks[k].resend(true)
+		c.resend(c.tasks[k], true)
 	}
 }
