@@ -3,11 +3,16 @@ package core
 import (
 	"cmp"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+)
+
+// The HTTP statuses the core tells apart (it imports no network code).
+const (
+	statusAccepted = 202
+	statusNotFound = 404
 )
 
 // connState is where the agent is with the master.
@@ -160,9 +165,9 @@ func (c *Core) Posted(now time.Time, r PostResult) {
 		n.beating = false
 	}
 	switch r.Code {
-	case http.StatusAccepted:
+	case statusAccepted:
 		n.heard, n.atOnce = now, false
-	case http.StatusNotFound:
+	case statusNotFound:
 		c.reconnect(now, true, true, fmt.Sprintf("the master answered a %s with 404: it does not know this agent", r.Type))
 	}
 	c.flush(now)
