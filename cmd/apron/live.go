@@ -152,7 +152,8 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			}
 			self, _ := os.Executable()
 			a, err := agent.New(agent.Options{Master: masterURL(v.GetString("master")), Name: name, Hostname: host, URL: "http://" + listen, Self: self,
-				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd)})
+				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd),
+				GCDelay: v.GetDuration("gc-delay"), MasterTimeout: v.GetDuration("master-timeout")})
 			if err != nil {
 				return err
 			}
@@ -169,6 +170,8 @@ func newAgent(v *viper.Viper) *cobra.Command {
 	cmd.Flags().String("resources", "", `resources to offer, e.g. "cpus:4;mem:4096" (default: detected)`)
 	cmd.Flags().String("work-dir", "/tmp/apron-agent", "sandboxes and checkpoints")
 	cmd.Flags().Duration("grace", 3*time.Second, "time between SIGTERM and SIGKILL when a task is killed")
+	cmd.Flags().Duration("gc-delay", time.Hour, "remove an ended task's sandbox this long after its end is acknowledged (Mesos' --gc_delay)")
+	cmd.Flags().Duration("master-timeout", 0, "subscribe again when the master accepted no call for this long (0: 3 heartbeat intervals)")
 	cmd.Flags().Bool("no-isolation", false, "run tasks without cgroups")
 	return cmd
 }

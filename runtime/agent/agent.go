@@ -82,7 +82,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent: work dir: %w", err)
 	}
 	a := &Agent{opts: opts, store: newJournal(osFS{}, opts.WorkDir), procs: map[core.TaskKey]*proc{}, gens: map[uint64]generation{},
-		hc: &http.Client{Timeout: postTimeout, Transport: &http.Transport{MaxConnsPerHost: 4, MaxIdleConnsPerHost: 4}}, sc: &http.Client{}}
+		hc: &http.Client{Timeout: postTimeout, Transport: postTransport()}, sc: &http.Client{}}
 	if err := a.name(); err != nil {
 		return nil, err
 	}
@@ -90,6 +90,14 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// postTransport keeps enough idle connections for the posts that go out
+// together (a status per task ending at once), not the default 2.
+func postTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 16
+	return t
 }
 
 // name settles the agent's name: the one given, else the checkpointed
@@ -112,7 +120,7 @@ func (a *Agent) name() error {
 
 func (a *Agent) config() core.Config {
 	return core.Config{Name: a.opts.Name, Hostname: a.opts.Hostname, URL: a.opts.URL, Resources: api.FromResources(a.opts.Resources),
-		Attributes: a.opts.Attributes, Isolation: a.opts.Isolator.Name(), Grace: a.opts.Grace, RetryMin: a.opts.Retry,
+		Attributes: a.opts.Attributes, Isolation: a.opts.Isolator.Name(), Grace: a.opts.Grace, RetryMin: a.opts.Retry, RetryMax: max(core.DefaultRetryMax, a.opts.Retry),
 		MasterTimeout: a.opts.MasterTimeout, GCDelay: a.opts.GCDelay, Rand: rand.Reader}
 }
 

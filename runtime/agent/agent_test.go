@@ -6,6 +6,8 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/agent/core"
+	"github.com/apronlab/apron/runtime/agent/isolation"
+	"github.com/apronlab/apron/runtime/api"
 )
 
 func newTestAgent(t *testing.T, master, dir string) *Agent {
@@ -58,5 +60,14 @@ func TestStartTicksNamesAProcess(t *testing.T) {
 	}
 	if fd, ok := pidfdIfSame(1, a+1); ok {
 		t.Errorf("pidfdIfSame(1) with the wrong start time = %d, true", fd)
+	}
+}
+
+func TestLongestIDsMakeAValidContainer(t *testing.T) {
+	long := strings.Repeat("x", api.MaxNameLen)
+	for _, k := range []core.TaskKey{{Framework: long, Task: long}, {Framework: ".f", Task: "t"}, {Framework: "f", Task: "t"}} {
+		if _, err := isolation.None().Create(core.ContainerID(k), isolation.Limits{}); err != nil {
+			t.Errorf("the container of %.20s.../%.20s...: %v", k.Framework, k.Task, err)
+		}
 	}
 }

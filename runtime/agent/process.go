@@ -232,14 +232,20 @@ func readExit(dir string) int {
 }
 
 // mkdirSandbox makes a task's sandbox: one mkdir when its framework's
-// folder exists, as it does for every task but a framework's first.
+// folder exists, as it does for every task but a framework's first; the
+// folder is made again if the collection of a sandbox removed it meanwhile.
 func mkdirSandbox(dir string) error {
-	err := os.Mkdir(dir, 0o755)
-	if errors.Is(err, fs.ErrNotExist) {
-		return os.MkdirAll(dir, 0o755)
+	for try := 0; ; try++ {
+		err := os.Mkdir(dir, 0o755)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && try < 3:
+			if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+				return err
+			}
+		case errors.Is(err, fs.ErrExist):
+			return nil // a task id used again after its task ended
+		default:
+			return err
+		}
 	}
-	if errors.Is(err, fs.ErrExist) {
-		return nil // a task id used again after its task ended
-	}
-	return err
 }

@@ -3,11 +3,16 @@ package core
 import (
 	"cmp"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+)
+
+// The HTTP statuses the core tells apart (it imports no network code).
+const (
+	statusAccepted = 202
+	statusNotFound = 404
 )
 
 // connState is where the agent is with the master.
@@ -95,7 +100,7 @@ func (c *Core) subscribe(now time.Time) {
 	for _, k := range keys {
 		r := &c.tasks[k].rec
 		s.Tasks = append(s.Tasks, api.AgentTask{FrameworkID: r.FrameworkID, Task: r.Task, State: r.State, Role: r.Role})
-		if f := c.frameworks[r.FrameworkID]; f != nil && !fws[r.FrameworkID] {
+		if f := c.frameworks[r.FrameworkID]; f != nil && f.info.ID != nil && !fws[r.FrameworkID] {
 			fws[r.FrameworkID] = true
 			s.Frameworks = append(s.Frameworks, f.info)
 		}
@@ -160,9 +165,9 @@ func (c *Core) Posted(now time.Time, r PostResult) {
 		n.beating = false
 	}
 	switch r.Code {
-	case http.StatusAccepted:
+	case statusAccepted:
 		n.heard, n.atOnce = now, false
-	case http.StatusNotFound:
+	case statusNotFound:
 		c.reconnect(now, true, true, fmt.Sprintf("the master answered a %s with 404: it does not know this agent", r.Type))
 	}
 	c.flush(now)
@@ -199,11 +204,11 @@ func (c *Core) registered(now time.Time, r *api.AgentRegistered) {
 	n := &c.conn
 	n.state, n.agentID, n.heard, n.backoff = registered, r.AgentID, now, c.cfg.BackoffMin
 	n.interval = DefaultHeartbeat
-	if s := r.HeartbeatIntervalSeconds; s > 0 && s < 3600 {
-		n.interval = max(time.Duration(s*float64(time.Second)), 10*time.Millisecond)
+	if s := r.HeartbeatIntervalSeconds; s > 0 {
+		n.interval = min(max(time.Duration(min(s, 3600)*float64(time.Second)), 10*time.Millisecond), time.Hour)
 	}
 	n.nextBeat = now.Add(n.interval)
 	for k := range c.queued {
-		c.tasks[k].resend(true)
+		c.resend(c.tasks[k], true)
 	}
 }

@@ -102,9 +102,12 @@ type Core struct {
 	tasks      map[TaskKey]*task
 	frameworks map[string]*framework // infos of the frameworks of tasks, by id
 	queued     map[TaskKey]bool      // tasks with updates pending
-	killing    map[TaskKey]bool      // tasks with a SIGKILL due
+	unsent     map[TaskKey]bool      // queued tasks whose oldest update goes at the next flush
+	retries    schedule              // when queued tasks send their oldest update again
+	kills      schedule              // when SIGKILL is due
 	gc         map[TaskKey]time.Time // sandboxes to remove, and when
-	uuids      uint64                // uuids made, for the fallback of a failing Rand
+	gcs        schedule
+	uuids      uint64 // uuids made, for the fallback of a failing Rand
 
 	dirty    []TaskKey
 	dirtySet map[TaskKey]bool
@@ -126,7 +129,7 @@ func New(cfg Config, now time.Time, rec Recovery) (*Core, error) {
 		return nil, err
 	}
 	c := &Core{cfg: cfg, tasks: map[TaskKey]*task{}, frameworks: map[string]*framework{}, queued: map[TaskKey]bool{},
-		killing: map[TaskKey]bool{}, gc: map[TaskKey]time.Time{}, dirtySet: map[TaskKey]bool{}}
+		unsent: map[TaskKey]bool{}, gc: map[TaskKey]time.Time{}, dirtySet: map[TaskKey]bool{}}
 	c.conn = conn{state: disconnected, retryAt: now, backoff: cfg.BackoffMin}
 	c.recover(now, rec)
 	return c, nil
@@ -151,19 +154,10 @@ func (c *Core) Ready() Ready {
 
 // Deadline is when Tick next has work; zero: never.
 func (c *Core) Deadline() time.Time {
-	d := c.conn.deadline(c.cfg)
-	for k := range c.killing {
-		d = earliest(d, c.tasks[k].killAt)
-	}
-	for _, at := range c.gc {
-		d = earliest(d, at)
-	}
+	d := earliest(c.conn.deadline(c.cfg), c.kills.next())
+	d = earliest(d, c.gcs.next())
 	if c.conn.state == registered {
-		for k := range c.queued {
-			if t := c.tasks[k]; t.sent {
-				d = earliest(d, t.nextSend)
-			}
-		}
+		d = earliest(d, c.retries.next())
 	}
 	return d
 }
@@ -180,29 +174,22 @@ func earliest(a, b time.Time) time.Time {
 // sandboxes.
 func (c *Core) Tick(now time.Time) {
 	c.tickConn(now)
-	for _, k := range due(c.killing, func(k TaskKey) time.Time { return c.tasks[k].killAt }, now) {
+	for _, k := range c.kills.due(now, func(e entry) bool { t := c.tasks[e.key]; return t != nil && t.killAt.Equal(e.at) }) {
 		t := c.tasks[k]
-		delete(c.killing, k)
 		t.killAt = time.Time{}
 		c.effects = append(c.effects, Effect{Kind: EffectSignal, Task: k, Pid: t.rec.Pid, Signal: sigkill})
 	}
-	for _, k := range due(c.gc, func(k TaskKey) time.Time { return c.gc[k] }, now) {
+	for _, k := range c.gcs.due(now, func(e entry) bool { at, ok := c.gc[e.key]; return ok && at.Equal(e.at) }) {
 		delete(c.gc, k)
 		c.effects = append(c.effects, Effect{Kind: EffectRemoveSandbox, Task: k})
 	}
 	c.flush(now)
 }
 
-// due lists the keys of m whose time (at) has come, in order.
-func due[V any](m map[TaskKey]V, at func(TaskKey) time.Time, now time.Time) []TaskKey {
-	var out []TaskKey
-	for k := range m {
-		if !now.Before(at(k)) {
-			out = append(out, k)
-		}
-	}
-	slices.SortFunc(out, TaskKey.compare)
-	return out
+// collect schedules the removal of a task's sandbox.
+func (c *Core) collect(k TaskKey, at time.Time) {
+	c.gc[k] = at
+	c.gcs.add(at, k)
 }
 
 // markDirty queues the task's record for the next checkpoint.

@@ -18,7 +18,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // harness drives one core as its shell would, keeping the clock.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	c   *Core
 	now time.Time
 }
@@ -28,11 +28,11 @@ func testConfig() Config {
 		Rand: rand.NewChaCha8([32]byte{1})}
 }
 
-func newHarness(t *testing.T, mod ...func(*Config)) *harness {
+func newHarness(t testing.TB, mod ...func(*Config)) *harness {
 	return recovered(t, Recovery{}, mod...)
 }
 
-func recovered(t *testing.T, rec Recovery, mod ...func(*Config)) *harness {
+func recovered(t testing.TB, rec Recovery, mod ...func(*Config)) *harness {
 	t.Helper()
 	cfg := testConfig()
 	for _, m := range mod {
@@ -88,7 +88,7 @@ func (h *harness) launch(fw, id, res string) Ready {
 	return h.event(h.gen(), api.AgentEvent{Type: api.AgentEventLaunch, Launch: l})
 }
 
-func resources(t *testing.T, s string) []api.Resource {
+func resources(t testing.TB, s string) []api.Resource {
 	var out []api.Resource
 	for _, part := range strings.Split(s, ";") {
 		if part == "" {
@@ -145,7 +145,7 @@ func messages(r Ready, typ string) []Message {
 	return out
 }
 
-func onlyMessage(t *testing.T, r Ready, typ string) Message {
+func onlyMessage(t testing.TB, r Ready, typ string) Message {
 	t.Helper()
 	ms := messages(r, typ)
 	if len(ms) != 1 {
@@ -167,7 +167,7 @@ func statuses(r Ready, k TaskKey) []api.AgentStatus {
 	return out
 }
 
-func onlyStatus(t *testing.T, r Ready, k TaskKey) api.AgentStatus {
+func onlyStatus(t testing.TB, r Ready, k TaskKey) api.AgentStatus {
 	t.Helper()
 	ss := statuses(r, k)
 	if len(ss) != 1 {

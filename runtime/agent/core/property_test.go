@@ -118,8 +118,12 @@ func (d *driver) launch() {
 	k := d.key()
 	res := [][]api.Resource{nil, {{Name: "cpus", Scalar: api.Scalar{Value: 1}}}, {{Name: "mem", Scalar: api.Scalar{Value: 64}}},
 		{{Name: "cpus", Scalar: api.Scalar{Value: 1}}}, {{Name: "mem", Scalar: api.Scalar{Value: 64}}}, {{Name: "mem", Scalar: api.Scalar{Value: -1}}}}
+	var info *api.FrameworkInfo // today's master sends none
+	if d.pick("info", 3) > 0 {
+		info = &api.FrameworkInfo{Name: k.Framework}
+	}
 	d.c.Event(d.now, d.gen, api.AgentEvent{Type: api.AgentEventLaunch, Launch: &api.AgentLaunchTask{FrameworkID: k.Framework,
-		Framework: &api.FrameworkInfo{Name: k.Framework}, Task: api.TaskInfo{TaskID: api.ID{Value: k.Task}, Command: &api.CommandInfo{Value: "true"},
+		Framework: info, Task: api.TaskInfo{TaskID: api.ID{Value: k.Task}, Command: &api.CommandInfo{Value: "true"},
 			Resources: res[d.pick("res", len(res))]}}})
 }
 
@@ -220,6 +224,7 @@ func (d *driver) apply() {
 		switch m.Call.Type {
 		case api.AgentCallSubscribe:
 			d.gen = m.Gen
+			d.subscribed(m.Call.Subscribe)
 		case api.AgentCallHeartbeat:
 			if m.Gen != gen {
 				d.fail("heartbeat of generation %d in generation %d", m.Gen, gen)
@@ -239,6 +244,22 @@ func (d *driver) apply() {
 			d.fail("after Tick(%v) the deadline is %v", d.now, dl)
 		}
 		d.apply()
+	}
+}
+
+// subscribed checks that a SUBSCRIBE reports every checkpointed task (all
+// that are not terminal-and-acknowledged) in its latest state.
+func (d *driver) subscribed(s *api.AgentSubscribe) {
+	keys := sortedRecordKeys(d.disk)
+	if len(s.Tasks) != len(keys) {
+		d.fail("subscribe reports %d tasks, the checkpoint has %d", len(s.Tasks), len(keys))
+		return
+	}
+	for i, k := range keys {
+		got := s.Tasks[i]
+		if got.FrameworkID != k.Framework || got.Task.TaskID.Value != k.Task || got.State != d.disk[k].State {
+			d.fail("subscribe reports %s/%s %s, the checkpoint %v %s", got.FrameworkID, got.Task.TaskID.Value, got.State, k, d.disk[k].State)
+		}
 	}
 }
 

@@ -22,7 +22,7 @@ func (c *Core) recover(now time.Time, rec Recovery) {
 	}
 	for _, s := range rec.Sandboxes {
 		if c.tasks[s.Task] == nil && hasSandbox(s.Task) {
-			c.gc[s.Task] = s.Modified.Add(c.cfg.GCDelay)
+			c.collect(s.Task, s.Modified.Add(c.cfg.GCDelay))
 		}
 	}
 }
@@ -33,6 +33,7 @@ func (c *Core) recoverTask(now time.Time, r Recovered) {
 	c.add(t)
 	if len(t.rec.Pending) > 0 {
 		c.queued[k] = true
+		c.unsent[k] = true
 	}
 	switch {
 	case t.terminal() && len(t.rec.Pending) == 0:

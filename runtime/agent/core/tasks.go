@@ -50,18 +50,18 @@ const (
 // of its update queue and kill.
 type task struct {
 	rec      Record
-	sent     bool          // the oldest update is out in this registration
-	nextSend time.Time     // sent: when to send it again
+	nextSend time.Time     // when to send the oldest update again; zero: not sent in this registration
 	backoff  time.Duration // the retry interval after the next send
 	killAt   time.Time     // when SIGKILL is due, if a kill is under way
 }
 
 func (t *task) terminal() bool { return Terminal(t.rec.State) }
 
-// resend makes the oldest update due at the next flush; fresh restarts
-// its retry backoff.
-func (t *task) resend(fresh bool) {
-	t.sent = false
+// resend makes the task's oldest update due at the next flush; fresh
+// restarts its retry backoff.
+func (c *Core) resend(t *task, fresh bool) {
+	t.nextSend = time.Time{}
+	c.unsent[t.rec.Key()] = true
 	if fresh {
 		t.backoff = 0
 	}
@@ -158,7 +158,7 @@ func (c *Core) terminate(now time.Time, t *task) {
 	k := t.rec.Key()
 	c.effects = append(c.effects, Effect{Kind: EffectSignal, Task: k, Pid: t.rec.Pid, Signal: sigterm})
 	t.killAt = now.Add(c.cfg.Grace)
-	c.killing[k] = true
+	c.kills.add(t.killAt, k)
 }
 
 // Started: the task's process runs, with pid and its start time in clock
@@ -192,7 +192,6 @@ func (c *Core) Exited(now time.Time, k TaskKey, x Exit) {
 }
 
 func (c *Core) end(now time.Time, t *task, x Exit) {
-	delete(c.killing, t.rec.Key())
 	t.killAt = time.Time{}
 	state, reason, msg := ending(x, t.rec.KillAsked, c.memLimit(t))
 	c.update(now, t, state, reason, msg)
@@ -235,9 +234,9 @@ func (c *Core) update(now time.Time, t *task, state, reason, msg string) {
 	c.queued[k] = true
 	switch {
 	case len(t.rec.Pending) == 1:
-		t.resend(true)
+		c.resend(t, true)
 	case Terminal(state):
-		t.resend(false) // the master learns the end (latest_state) now, not at the next retry
+		c.resend(t, false) // the master learns the end (latest_state) now, not at the next retry
 	}
 }
 

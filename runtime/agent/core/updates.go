@@ -14,16 +14,16 @@ func (c *Core) flush(now time.Time) {
 	if c.conn.state != registered {
 		return
 	}
-	var due []TaskKey
-	for k := range c.queued {
-		if t := c.tasks[k]; !t.sent || !now.Before(t.nextSend) {
-			due = append(due, k)
-		}
+	due := c.retries.due(now, func(e entry) bool { t := c.tasks[e.key]; return t != nil && c.queued[e.key] && t.nextSend.Equal(e.at) })
+	for k := range c.unsent {
+		due = append(due, k)
 	}
+	clear(c.unsent)
 	if len(due) == 0 {
 		return
 	}
 	slices.SortFunc(due, TaskKey.compare)
+	due = slices.Compact(due)
 	call := api.AgentCall{Type: api.AgentCallStatus, AgentID: c.conn.agentID}
 	for _, k := range due {
 		t := c.tasks[k]
@@ -34,7 +34,8 @@ func (c *Core) flush(now time.Time) {
 		}
 		call.Statuses = append(call.Statuses, s)
 		t.backoff = min(max(2*t.backoff, c.cfg.RetryMin), c.cfg.RetryMax)
-		t.sent, t.nextSend = true, now.Add(t.backoff)
+		t.nextSend = now.Add(t.backoff)
+		c.retries.add(t.nextSend, k)
 	}
 	c.messages = append(c.messages, Message{Gen: c.conn.gen, Call: call})
 }
@@ -58,8 +59,9 @@ func (c *Core) ack(now time.Time, k TaskKey, uuid string) {
 		c.forget(now, t)
 	case len(t.rec.Pending) == 0:
 		delete(c.queued, k)
+		delete(c.unsent, k)
 	case i == 0:
-		t.resend(true)
+		c.resend(t, true)
 	}
 }
 
@@ -69,7 +71,7 @@ func (c *Core) forget(now time.Time, t *task) {
 	k := t.rec.Key()
 	delete(c.tasks, k)
 	delete(c.queued, k)
-	delete(c.killing, k)
+	delete(c.unsent, k)
 	if f := c.frameworks[k.Framework]; f != nil {
 		if f.tasks--; f.tasks == 0 {
 			delete(c.frameworks, k.Framework)
@@ -77,7 +79,7 @@ func (c *Core) forget(now time.Time, t *task) {
 	}
 	c.markDirty(k)
 	if hasSandbox(k) {
-		c.gc[k] = now.Add(c.cfg.GCDelay)
+		c.collect(k, now.Add(c.cfg.GCDelay))
 	}
 }
 

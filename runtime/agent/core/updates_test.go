@@ -160,3 +160,34 @@ func TestRelaunchKeepsItsSandbox(t *testing.T) {
 		t.Errorf("the new task's sandbox is still to be collected: %v", h.c.gc)
 	}
 }
+
+func TestFrameworksWithoutInfoAreNotReported(t *testing.T) {
+	h := newHarness(t)
+	gen := h.register()
+	for _, fw := range []string{"f1", "f2", "f3"} {
+		l := &api.AgentLaunchTask{FrameworkID: fw, Task: api.TaskInfo{TaskID: api.ID{Value: "t"}, Command: &api.CommandInfo{Value: "true"}}}
+		if fw == "f2" {
+			l.Framework = &api.FrameworkInfo{Name: "two"}
+		}
+		h.event(gen, api.AgentEvent{Type: api.AgentEventLaunch, Launch: l})
+	}
+	sub := onlyMessage(t, h.posted(gen, api.AgentCallHeartbeat, notFound), api.AgentCallSubscribe).Call.Subscribe
+	if len(sub.Tasks) != 3 || len(sub.Frameworks) != 1 || sub.Frameworks[0].Name != "two" {
+		t.Errorf("subscribe reports %d tasks and frameworks %+v; want 3 tasks and f2's info alone", len(sub.Tasks), sub.Frameworks)
+	}
+}
+
+func TestHeartbeatIntervalIsBounded(t *testing.T) {
+	tests := []struct {
+		seconds float64
+		want    time.Duration
+	}{{0, DefaultHeartbeat}, {-1, DefaultHeartbeat}, {0.0001, 10 * time.Millisecond}, {2.5, 2500 * time.Millisecond}, {1e12, time.Hour}}
+	for _, tt := range tests {
+		h := newHarness(t, func(c *Config) { c.MasterTimeout = 1000 * time.Hour })
+		gen := onlyMessage(t, h.tick(), api.AgentCallSubscribe).Gen
+		h.event(gen, api.AgentEvent{Type: api.AgentEventRegistered, Registered: &api.AgentRegistered{AgentID: "a1", HeartbeatIntervalSeconds: tt.seconds}})
+		if got := h.c.Deadline().Sub(h.now); got != tt.want {
+			t.Errorf("interval %v s: first heartbeat in %v, want %v", tt.seconds, got, tt.want)
+		}
+	}
+}
