@@ -46,10 +46,11 @@ const postTimeout = 10 * time.Second
 
 // Agent runs tasks for a master.
 type Agent struct {
-	opts  Options
-	store *journal
-	hc    *http.Client // posts
-	sc    *http.Client // event streams
+	opts        Options
+	store       *journal
+	incarnation uint64       // this start's count on the work dir
+	hc          *http.Client // posts
+	sc          *http.Client // event streams
 
 	mu    sync.Mutex
 	core  *core.Core
@@ -115,13 +116,18 @@ func (a *Agent) name() error {
 	if err := a.store.saveName(a.opts.Name); err != nil {
 		return fmt.Errorf("agent: checkpoint: %w", err)
 	}
+	n, err := a.store.nextIncarnation()
+	if err != nil {
+		return fmt.Errorf("agent: checkpoint: %w", err)
+	}
+	a.incarnation = n
 	return nil
 }
 
 func (a *Agent) config() core.Config {
 	return core.Config{Name: a.opts.Name, Hostname: a.opts.Hostname, URL: a.opts.URL, Resources: api.FromResources(a.opts.Resources),
 		Attributes: a.opts.Attributes, Isolation: a.opts.Isolator.Name(), Grace: a.opts.Grace, RetryMin: a.opts.Retry, RetryMax: max(core.DefaultRetryMax, a.opts.Retry),
-		MasterTimeout: a.opts.MasterTimeout, GCDelay: a.opts.GCDelay, Rand: rand.Reader}
+		MasterTimeout: a.opts.MasterTimeout, GCDelay: a.opts.GCDelay, Rand: rand.Reader, Incarnation: a.incarnation}
 }
 
 // Name is the agent's id.

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/apronlab/apron/internal/sorted"
@@ -221,4 +222,17 @@ func (j *journal) saveName(name string) error {
 		return nil
 	}
 	return j.atomicWrite(filepath.Join(j.dir, "agent"), []byte(name+"\n"))
+}
+
+// nextIncarnation counts this start of the agent on its work dir and
+// checkpoints the count: the master orders an agent's subscriptions by it,
+// so a late one of a previous process is refused.
+func (j *journal) nextIncarnation() (uint64, error) {
+	p := filepath.Join(j.dir, "incarnation")
+	var n uint64
+	if data, err := j.fs.ReadFile(p); err == nil {
+		n, _ = strconv.ParseUint(strings.TrimSpace(string(data)), 10, 64)
+	}
+	n++
+	return n, j.atomicWrite(p, []byte(strconv.FormatUint(n, 10)+"\n"))
 }
