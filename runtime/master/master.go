@@ -26,6 +26,12 @@ type Options struct {
 	// AgentTimeout marks an agent unreachable when it has not been heard of
 	// for this long (default 75s); agents heartbeat every quarter of it.
 	AgentTimeout time.Duration
+	// Fresh says the master starts a new cluster (see core.Config.Fresh).
+	Fresh bool
+	// ReregisterTimeout is how long, after a master starts with no memory
+	// of its tasks, agents have to re-register and have their tasks
+	// adopted (default 10m, Mesos' agent_reregister_timeout).
+	ReregisterTimeout time.Duration
 	// UnreachableTimeout gives up an unreachable agent's tasks (TASK_GONE)
 	// after this long (default 15m).
 	UnreachableTimeout time.Duration
@@ -86,7 +92,7 @@ func New(opts Options) (*Master, error) {
 	opts.defaults()
 	now := opts.Now()
 	c, err := core.New(core.Config{Policy: opts.Policy, PolicySource: opts.PolicySource, ID: now.UTC().Format("20060102-150405.000"),
-		AgentTimeout: opts.AgentTimeout, UnreachableTimeout: opts.UnreachableTimeout, Heartbeat: opts.Heartbeat, Sample: opts.Sample, Limits: opts.Limits}, now)
+		AgentTimeout: opts.AgentTimeout, UnreachableTimeout: opts.UnreachableTimeout, ReregisterTimeout: opts.ReregisterTimeout, Fresh: opts.Fresh, Heartbeat: opts.Heartbeat, Sample: opts.Sample, Limits: opts.Limits}, now)
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
 	}

@@ -1,0 +1,150 @@
+package master
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
+)
+
+func newTestMaster(t *testing.T, opts Options, limits ServerLimits) (*Master, string) {
+	t.Helper()
+	if opts.Policy.Policy == "" {
+		opts.Policy = allocator.Config{Policy: "drf"}
+	}
+	m, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(m.Handler())
+	srv.Config = NewServerWith(m.Handler(), limits)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return m, srv.URL
+}
+
+func post(t *testing.T, url, sid string, body []byte) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/api/v1/scheduler", bytes.NewReader(body))
+	if sid != "" {
+		req.Header.Set(api.StreamIDHeader, sid)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// A subscriber that does not read its stream is disconnected once its
+// outbox holds MaxOutbox bytes, and counted; the master stays responsive.
+func TestSubscriberThatDoesNotReadIsDisconnected(t *testing.T) {
+	m, url := newTestMaster(t, Options{MaxOutbox: 64 << 10, Fresh: true}, ServerLimits{})
+	body, _ := json.Marshal(api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: api.FrameworkInfo{Name: "mute", FailoverTimeout: 60}}})
+	resp, err := http.Post(url+"/api/v1/scheduler", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close() // never read
+	sid := resp.Header.Get(api.StreamIDHeader)
+	fw := m.State().Frameworks[0].ID
+	rec := &api.Reconcile{}
+	for i := range 2000 {
+		rec.Tasks = append(rec.Tasks, api.ReconcileTask{TaskID: api.ID{Value: fmt.Sprintf("t%d", i)}})
+	}
+	call, _ := json.Marshal(api.Call{Type: api.CallReconcile, FrameworkID: &api.ID{Value: fw}, Reconcile: rec})
+	deadline := time.Now().Add(10 * time.Second)
+	calls := 0
+	for {
+		code, _ := post(t, url, sid, call)
+		if code == http.StatusForbidden { // the stream is gone: the framework is disconnected
+			break
+		}
+		if time.Now().After(deadline) {
+			st := m.State()
+			t.Fatalf("the non-reading subscriber was not disconnected (last answer %d, %d calls, connected %v)", code, calls, st.Frameworks[0].Connected)
+		}
+		calls++
+	}
+	m.mu.Lock()
+	overflow := m.overflow
+	m.mu.Unlock()
+	if overflow != 1 {
+		t.Errorf("stream overflows counted %d, want 1", overflow)
+	}
+	metrics, _ := http.Get(url + "/metrics")
+	b, _ := io.ReadAll(metrics.Body)
+	metrics.Body.Close()
+	if !strings.Contains(string(b), `apron_master_events_total{event="stream_overflow"} 1`) {
+		t.Errorf("/metrics lacks the overflow count")
+	}
+}
+
+// A call longer than the limit is refused with 413 before it is read
+// whole.
+func TestRequestTooLarge(t *testing.T) {
+	_, url := newTestMaster(t, Options{}, ServerLimits{})
+	huge := append([]byte(`{"type":"SUBSCRIBE","subscribe":{"framework_info":{"name":"`), bytes.Repeat([]byte("n"), maxSchedulerCall+1)...)
+	if code, _ := post(t, url, "", huge); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("a call of %d bytes: %d, want 413", len(huge), code)
+	}
+	long := fmt.Sprintf(`{"type":"SUBSCRIBE","subscribe":{"framework_info":{"name":%q}}}`, strings.Repeat("n", 15<<20))
+	if code, body := post(t, url, "", []byte(long)); code != http.StatusBadRequest || !strings.Contains(body, "subscribe.framework_info.name") {
+		t.Errorf("a 15 MiB framework name: %d %s, want 400 naming the field", code, body)
+	}
+}
+
+// Connections past the limit are closed as they arrive: idle clients
+// cannot take every descriptor, and /health answers once they go.
+func TestConnectionLimit(t *testing.T) {
+	_, url := newTestMaster(t, Options{}, ServerLimits{MaxConnections: 4})
+	addr := strings.TrimPrefix(url, "http://")
+	var idle []net.Conn
+	for range 4 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+	}
+	time.Sleep(50 * time.Millisecond)
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := client.Get(url + "/health"); err == nil {
+		resp.Body.Close()
+		t.Errorf("a fifth connection was served; the limit is 4")
+	}
+	for _, c := range idle {
+		c.Close()
+	}
+	time.Sleep(50 * time.Millisecond)
+	resp, err := client.Get(url + "/health")
+	if err != nil {
+		t.Fatalf("after the idle connections closed: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// An empty master's /state has empty lists, not null.
+func TestEmptyStateLists(t *testing.T) {
+	_, url := newTestMaster(t, Options{}, ServerLimits{})
+	resp, err := http.Get(url + "/state")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if bytes.Contains(b, []byte("null")) {
+		t.Errorf("/state has null:\n%s", b)
+	}
+}
