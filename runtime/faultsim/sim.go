@@ -79,7 +79,7 @@ type Result struct {
 	Steps      int            // events run
 	Virtual    time.Duration  // simulated time
 	Violations []string       // empty when every promise held
-	Trace      []string       // the last lines of the schedule, when it failed
+	Trace      []string       // the last Options.TraceLines lines of the schedule
 }
 
 // Run runs one schedule.
@@ -115,9 +115,7 @@ func Run(opts Options) Result {
 	for _, f := range w.fws {
 		r.Tasks += len(f.tasks)
 	}
-	if len(w.errs) > 0 {
-		r.Trace = w.trace
-	}
+	r.Trace = w.trace
 	return r
 }
 

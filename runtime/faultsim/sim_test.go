@@ -1,58 +1,104 @@
 package faultsim
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 var (
-	seeds = flag.Int("faultsim.seeds", 200, "schedules to run, seeds 1..N")
-	only  = flag.Uint64("faultsim.seed", 0, "run only this seed (a failure's replay), with its whole trace")
+	seeds  = flag.Int("faultsim.seeds", 200, "schedules to run, seeds 1..N")
+	only   = flag.Uint64("faultsim.seed", 0, "run only this seed (a failure's replay), with its whole trace")
+	report = flag.String("faultsim.report", "", "write a summary of the schedules (JSON) to this file")
 )
 
+// Summary is what a run of many schedules did, for docs/reliability.md.
+type Summary struct {
+	Schedules  int            `json:"schedules"`
+	Failed     int            `json:"failed"`
+	Tasks      int            `json:"tasks"`
+	Steps      int            `json:"steps"`
+	Virtual    string         `json:"virtual_time"`
+	Wall       string         `json:"wall_time"`
+	Faults     map[string]int `json:"faults"`
+	FirstFails []uint64       `json:"failing_seeds,omitempty"`
+}
+
 // TestSchedules runs seeded schedules of faults against the master's and
-// agents' cores and checks every promise after each. A failure prints its
-// seed and the end of its trace; replay it with
+// agents' cores, on every core, and checks every promise after each. A
+// failure prints its seed and the end of its trace; replay it with
 // go test ./runtime/faultsim -run TestSchedules -faultsim.seed N.
 func TestSchedules(t *testing.T) {
 	from, to := uint64(1), uint64(*seeds)
 	if *only != 0 {
 		from, to = *only, *only
 	}
-	faults := map[string]int{}
-	tasks, failed := 0, 0
 	start := time.Now()
-	for seed := from; seed <= to; seed++ {
-		opts := Options{Seed: seed}
-		if *only != 0 {
-			opts.TraceLines = 100000
-		}
-		r := Run(opts)
-		tasks += r.Tasks
-		for k, n := range r.Faults {
-			faults[k] += n
-		}
-		if len(r.Violations) > 0 {
-			failed++
-			t.Errorf("seed %d: %s\n(replay: go test ./runtime/faultsim -run TestSchedules -faultsim.seed %d)\ntrace:\n%s",
-				seed, strings.Join(r.Violations, "\n"), seed, strings.Join(r.Trace, "\n"))
-			if failed >= 3 {
-				break
+	sum := Summary{Faults: map[string]int{}}
+	var virtual time.Duration
+	var mu sync.Mutex
+	next := from
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				seed := next
+				next++
+				stop := seed > to || sum.Failed >= 3
+				mu.Unlock()
+				if stop {
+					return
+				}
+				opts := Options{Seed: seed}
+				if *only != 0 {
+					opts.TraceLines = 100000
+				}
+				r := Run(opts)
+				mu.Lock()
+				sum.Schedules++
+				sum.Tasks += r.Tasks
+				sum.Steps += r.Steps
+				virtual += r.Virtual
+				for k, n := range r.Faults {
+					sum.Faults[k] += n
+				}
+				if len(r.Violations) > 0 {
+					sum.Failed++
+					sum.FirstFails = append(sum.FirstFails, seed)
+					t.Errorf("seed %d: %s\n(replay: go test ./runtime/faultsim -run TestSchedules -faultsim.seed %d)\ntrace:\n%s",
+						seed, strings.Join(r.Violations, "\n"), seed, strings.Join(r.Trace, "\n"))
+				}
+				mu.Unlock()
 			}
+		})
+	}
+	wg.Wait()
+	sum.Virtual, sum.Wall = virtual.Round(time.Second).String(), time.Since(start).Round(time.Millisecond).String()
+	t.Logf("%d schedules in %s (%s simulated): %d tasks, %d failed; faults: %v", sum.Schedules, sum.Wall, sum.Virtual, sum.Tasks, sum.Failed, sum.Faults)
+	if *report != "" {
+		data, _ := json.MarshalIndent(sum, "", "  ")
+		if err := os.MkdirAll(filepath.Dir(*report), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*report, append(data, '\n'), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
-	t.Logf("%d schedules in %v: %d tasks, %d failed; faults: %v", to-from+1, time.Since(start).Round(time.Millisecond), tasks, failed, faults)
 }
 
 // The same seed gives the same schedule, event for event.
 func TestDeterministic(t *testing.T) {
 	for _, seed := range []uint64{3, 17} {
 		a, b := Run(Options{Seed: seed, TraceLines: 1 << 20}), Run(Options{Seed: seed, TraceLines: 1 << 20})
-		if a.Steps != b.Steps || fmt.Sprint(a.Faults) != fmt.Sprint(b.Faults) {
+		if a.Steps != b.Steps || fmt.Sprint(a.Faults) != fmt.Sprint(b.Faults) || strings.Join(a.Trace, "\n") != strings.Join(b.Trace, "\n") {
 			t.Errorf("seed %d: %d and %d steps, faults %v and %v", seed, a.Steps, b.Steps, a.Faults, b.Faults)
 		}
 	}
