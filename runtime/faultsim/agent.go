@@ -258,8 +258,6 @@ type program struct {
 	ignoreTerm bool
 }
 
-var pids = 1000
-
 // spawn starts a task's process, if the framework gave it a program.
 func (w *world) spawn(a *agentNode, k acore.TaskKey) *proc {
 	prog, ok := w.programs[fwTaskKey{k.Framework, k.Task}]
@@ -270,8 +268,8 @@ func (w *world) spawn(a *agentNode, k acore.TaskKey) *proc {
 	if old := w.procs[key]; old != nil && !old.ended {
 		w.fail("task %s started twice on agent %s", k, a.name)
 	}
-	pids++
-	p := &proc{w: w, a: a, key: key, pid: pids, prog: prog}
+	w.pids++
+	p := &proc{w: w, a: a, key: key, pid: 1000 + w.pids, prog: prog}
 	w.procs[key] = p
 	w.logf("agent %s starts %s (pid %d, %v, exit %d)", a.name, k, p.pid, prog.run, prog.code)
 	w.after(prog.run, func() { p.exit(prog.code, "exit") })

@@ -26,6 +26,7 @@ type world struct {
 	programs map[fwTaskKey]program // what each launched task runs
 	accepts  map[fwTaskKey]bool    // tasks the master launched
 	faults   map[string]int
+	pids     int // processes started
 	errs   []string
 	healed bool
 }
