@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -331,5 +332,25 @@ func TestUnreachableAgentGivenUp(t *testing.T) {
 	as2 := r.agent("a1", "cpus:2;mem:2048", []api.AgentTask{rt})
 	if n := len(r.agentEvents(as2, api.AgentEventKill)); n != 1 {
 		t.Errorf("%d kills sent to the returning agent, want 1", n)
+	}
+}
+
+// The master's memory does not grow with every task launched: completed
+// tasks are kept up to --retain per framework, and nothing else holds
+// them, whether or not anyone reads /state.
+func TestCompletedTasksBounded(t *testing.T) {
+	r := newRig(t, Config{Limits: Limits{Retain: 10}})
+	r.agent("a1", "cpus:100;mem:100000", nil)
+	fw, fs := r.framework(api.FrameworkInfo{Name: "f"})
+	for i := range 100 {
+		r.advance(time.Second)
+		id := fmt.Sprintf("t%d", i)
+		_ = r.call(fw, fs, launchCall([]string{r.lastOffer(fs).ID.Value}, taskInfo(id, "cpus:1;mem:10")))
+		_ = r.status("a1", fw, id, TaskFinished, "", "u"+id)
+		_ = r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: id}, UUID: "u" + id}})
+	}
+	f := r.c.reg.frameworks[fw]
+	if len(f.Tasks) != 0 || len(f.Done) != 10 || len(r.c.reg.agents["a1"].Tasks) != 0 {
+		t.Errorf("after 100 tasks: %d not completed, %d completed kept, %d on the agent; want 0, 10, 0", len(f.Tasks), len(f.Done), len(r.c.reg.agents["a1"].Tasks))
 	}
 }
