@@ -289,7 +289,50 @@ func TestOneSeedDrawsEveryFigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(outputs(t, rep.Dir)); n != 12 {
+	out := outputs(t, rep.Dir)
+	if n := len(out); n != 12 {
 		t.Fatalf("%d outputs; want aggregate, speedup and 5 figures in 2 formats", n)
+	}
+	for _, name := range []string{"speedup", "utilization", "shares", "wait-cdf"} {
+		svg := string(out["figures/"+name+".svg"])
+		if strings.Contains(svg, "CI") || strings.Contains(svg, "mean") || !strings.Contains(svg, "seed 1") {
+			t.Errorf("%s.svg of one seed claims a mean or an interval, or does not say which seed it shows", name)
+		}
+	}
+}
+
+// Figures say how many seeds they average or pool, and the speedups say
+// how many jobs they compare.
+func TestFiguresSaySeedsAndJobs(t *testing.T) {
+	rep := execute(t, writeStudy(t, small), experiments.Options{Dir: t.TempDir()})
+	out := outputs(t, rep.Dir)
+	for name, want := range map[string]string{
+		"figures/speedup.svg":     "95% CI of 2 seeds",
+		"figures/utilization.svg": "mean of 2 seeds",
+		"figures/wait-cdf.svg":    "2 seeds pooled",
+		"figures/shares.svg":      "seed 1 of the 2 seeds",
+		"speedup.csv":             "jobs_completed,baseline_jobs_completed,jobs_compared",
+	} {
+		if !strings.Contains(string(out[name]), want) {
+			t.Errorf("%s does not say %q", name, want)
+		}
+	}
+	md, err := experiments.Markdown(rep.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md, "| jobs compared |") || !strings.Contains(md, "| drf | hadoop |") {
+		t.Errorf("markdown lacks the jobs compared:\n%s", md)
+	}
+}
+
+// A resource no task uses (an SWF trace has no memory) gets no panel, and
+// the figure says so.
+func TestUnusedResourceNotDrawn(t *testing.T) {
+	study := strings.NewReplacer(";mem:2048", "", ";mem:4096", "").Replace(small) + "figures: [utilization]\n"
+	rep := execute(t, writeStudy(t, study), experiments.Options{Dir: t.TempDir()})
+	svg := string(outputs(t, rep.Dir)["figures/utilization.svg"])
+	if strings.Contains(svg, "cluster mem in use") || !strings.Contains(svg, "Not drawn: mem") || !strings.Contains(svg, "cluster cpus in use") {
+		t.Errorf("utilization of a study without memory: want the cpus panel and a note that mem is not drawn")
 	}
 }
