@@ -126,6 +126,17 @@ func TestSpeedupsCompareLikeWithLike(t *testing.T) {
 	if s.est.N != 1 || s.est.Mean != 2 || s.compared != 2 || s.completed != 4 || s.baseCompleted != 4 {
 		t.Fatalf("speedup %+v; want 2 over 1 seed, 2 jobs compared of 4 and 4 completed", s)
 	}
+	agg.speedups = got
+	f, err := speedupFigure(agg, "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title := f.panels[0].Title.Text; strings.Contains(title, "CI") || !strings.Contains(title, "the one of 2 seeds") {
+		t.Errorf("title %q; want no interval, from the one seed of 2 with jobs to compare", title)
+	}
+	if n := f.notes[len(f.notes)-1]; !strings.Contains(n, "f 2 (4 / 4)") {
+		t.Errorf("caption %q; want the jobs compared and completed", n)
+	}
 }
 
 // A CDF whose times span decades has a log axis, and says how many times

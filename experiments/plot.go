@@ -396,11 +396,16 @@ func speedupFigure(agg aggregated, baseline string) (*figure, error) {
 	if seeds == 0 {
 		return nil, nil // no jobs to compare
 	}
-	title := "speedup over " + baseline + ", " + seedsDrawn(agg.variants[0].runs, "")
-	if seeds > 1 {
-		title = fmt.Sprintf("speedup over %s, mean ± 95%% CI of %d seeds", baseline, seeds)
+	var of string
+	switch runs := agg.variants[0].runs; {
+	case seeds > 1:
+		of = fmt.Sprintf("mean ± 95%% CI of %d seeds", seeds)
+	case len(runs) > 1:
+		of = fmt.Sprintf("the one of %d seeds with jobs to compare", len(runs))
+	default:
+		of = seedsDrawn(runs, "")
 	}
-	p := newPlot(title, "framework", "speedup (×)")
+	p := newPlot("speedup over "+baseline+", "+of, "framework", "speedup (×)")
 	p.Y.Min = 0
 	f := &figure{panels: []*plot.Plot{p}, notes: []string{fmt.Sprintf(
 		"Speedup: the sum of the completion times under %s over that under the variant, of the jobs both completed (paired by job id within a seed); 1 (dashed) is no change.", baseline)}}
