@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apronlab/apron/internal/testutil"
 	"github.com/apronlab/apron/sim"
 )
 
@@ -52,10 +53,7 @@ frameworks:
 
 // The complete openb node list is a cluster of 1,523 agents.
 func TestClusterFromOpenbNodes(t *testing.T) {
-	nodes := "../../shared/traces/alibaba-gpu-v2023/openb_node_list_all_node.csv"
-	if _, err := os.Stat(nodes); err != nil {
-		t.Skipf("shared trace samples not found beside the checkout: %v", err)
-	}
+	nodes := testutil.Sample(t, "alibaba-gpu-v2023/openb_node_list_all_node.csv")
 	cfg, err := sim.ParseConfig("openb.yaml", strings.NewReader(`
 machines: {trace: [`+nodes+`]}
 frameworks:
