@@ -167,7 +167,7 @@ func google2019() []Trace {
 			Title:  fmt.Sprintf("Google cluster-usage trace 2019 (clusterdata_2019), Borg cell %c, May 2019, gzipped JSON shards", cell),
 			Home:   "https://github.com/google/cluster-data/blob/master/ClusterData2019.md",
 			About:  "about 300 GB a cell (2.4 TiB for the 8 cells)",
-			Checks: "size and MD5 that Google Cloud Storage sends with each shard (x-goog-hash); no checksum list is published, and the shard count is found by fetching until a 404",
+			Checks: "size, and the MD5 that Google Cloud Storage sends with each shard (x-goog-hash) when it arrives in one piece; no checksum list is published, and the shard count is found by fetching until a 404",
 			Cite:   "CC BY 4.0; J. Wilkes, \"Google cluster-usage traces v3\", Google, 2020; M. Tirmazi et al., \"Borg: the Next Generation\", EuroSys 2020",
 			Tables: tables,
 		})
