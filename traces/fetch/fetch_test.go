@@ -135,6 +135,14 @@ func absent(t *testing.T, paths ...string) {
 	}
 }
 
+// partHas fails unless dest's part file holds the n bytes received.
+func partHas(t *testing.T, dest string, n int64) {
+	t.Helper()
+	if st, err := os.Stat(dest + ".part"); err != nil || st.Size() != n {
+		t.Fatalf("part file %v, %v; want the %d bytes received kept", st, err, n)
+	}
+}
+
 func TestFetchChecksAndKeeps(t *testing.T) {
 	s := newServer(t)
 	data := payload(300_000)
@@ -178,9 +186,7 @@ func TestResumeAfterInterruptedTransfer(t *testing.T) {
 		t.Fatalf("cut transfer: %v; want a transient error naming the kept part file", err)
 	}
 	absent(t, dest)
-	if st, err := os.Stat(dest + ".part"); err != nil || st.Size() != 200_000 {
-		t.Fatalf("part file: %v, %v; want the 200000 bytes received", st, err)
-	}
+	partHas(t, dest, 200_000)
 	var notes []string
 	r, err := quick(&notes).File(context.Background(), file, dest)
 	if err != nil || r.Checked != "sha256" {
@@ -329,9 +335,7 @@ func TestCancelKeepsPartial(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "run the same command again to resume") {
 		t.Fatalf("err %v; want a cancellation saying how to resume", err)
 	}
-	if st, err := os.Stat(dest + ".part"); err != nil || st.Size() != 150_000 {
-		t.Fatalf("part file %v, %v; want the 150000 bytes received kept", st, err)
-	}
+	partHas(t, dest, 150_000)
 	absent(t, dest)
 	if n := len(s.log()); n != 1 {
 		t.Errorf("%d requests; want no retry after a cancellation", n)
@@ -351,6 +355,7 @@ func TestStall(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no data for 200ms") {
 		t.Fatalf("err %v; want a stall", err)
 	}
+	partHas(t, dest, 40_000)
 	delete(s.hang, "/s.csv")
 	if _, err := f.File(context.Background(), file, dest); err != nil {
 		t.Fatal(err)
