@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/apronlab/apron/experiments"
+	"github.com/apronlab/apron/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -218,9 +219,6 @@ func TestBuiltinStudiesExpand(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := s.Runs(); err != nil {
-				if strings.Contains(err.Error(), "$TRACES") {
-					t.Skipf("trace samples not here: %v", err)
-				}
 				t.Fatal(err)
 			}
 		})
@@ -334,5 +332,49 @@ func TestUnusedResourceNotDrawn(t *testing.T) {
 	svg := string(outputs(t, rep.Dir)["figures/utilization.svg"])
 	if strings.Contains(svg, "cluster mem in use") || !strings.Contains(svg, "Not drawn: mem") || !strings.Contains(svg, "cluster cpus in use") {
 		t.Errorf("utilization of a study without memory: want the cpus panel and a note that mem is not drawn")
+	}
+}
+
+// Trace paths resolve to absolute paths once, the same for every run and
+// every expansion: a relative one against the study's folder, a $TRACES/
+// one to the shipped sample under its compressed name.
+func TestTracePathsResolveOnce(t *testing.T) {
+	study := writeStudy(t, `name: x
+base: static-vs-shared
+policies: [drf, static]
+seeds: 2
+sim:
+  machines: {trace: [$TRACES/alibaba-gpu-v2023/openb_node_list_all_node.csv]}
+  workload: {trace: [tiny.swf], kind: gang}
+`)
+	tiny := filepath.Join(filepath.Dir(study), "tiny.swf")
+	if err := os.WriteFile(tiny, []byte("; Version: 2.2\n1 0 0 10 1 -1 -1 1 -1 -1 1 1 1 -1 1 -1 -1 -1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nodes := testutil.Sample(t, "alibaba-gpu-v2023/openb_node_list_all_node.csv")
+	s, err := experiments.Load(study, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var configs []string
+	for range 2 {
+		runs, err := s.Runs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			configs = append(configs, string(r.Config))
+		}
+	}
+	if len(configs) != 8 {
+		t.Fatalf("%d runs; want 4, twice", len(configs))
+	}
+	for i, c := range configs {
+		if strings.Count(c, tiny) != 1 || strings.Count(c, nodes) != 1 {
+			t.Fatalf("run %d config names the traces other than once as %s and %s:\n%s", i, tiny, nodes, c)
+		}
+		if c != configs[i%4] {
+			t.Fatalf("run %d differs between expansions:\n%s\n%s", i%4, configs[i%4], c)
+		}
 	}
 }

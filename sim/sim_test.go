@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/internal/testutil"
 	"github.com/apronlab/apron/sim"
 )
 
@@ -388,10 +389,7 @@ func TestDocumentedConfigParses(t *testing.T) {
 // jobs rigid (all processors at once) on the machine's 128 nodes, grouped
 // into one framework per user.
 func TestReplaySWFTrace(t *testing.T) {
-	trace := "../../shared/traces/swf/NASA-iPSC-1993-3.1-cln.swf.gz"
-	if _, err := os.Stat(trace); err != nil {
-		t.Skipf("shared trace samples not found beside the checkout: %v", err)
-	}
+	trace := testutil.Sample(t, "swf/NASA-iPSC-1993-3.1-cln.swf.gz")
 	cfg, err := sim.ParseConfig("nasa.yaml", strings.NewReader(`
 seed: 4
 sample_interval: 1h

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apronlab/apron/sim/framework"
 	"github.com/apronlab/apron/traces"
+	"github.com/apronlab/apron/traces/samples"
 )
 
 // TraceFiles names one trace table: its part files, read as one, and its
@@ -22,10 +23,15 @@ type TraceFiles struct {
 	MachineMemMiB float64  `yaml:"machine_mem" json:"machine_mem,omitempty"`
 }
 
-// open opens the table, for its machines or its jobs.
+// open opens the table, for its machines or its jobs; a path beginning
+// $TRACES/ is a shipped sample or under $APRON_TRACES (samples.Resolve).
 func (f TraceFiles) open(machines bool) (*traces.Table, error) {
+	paths, err := samples.ResolveAll(f.Trace)
+	if err != nil {
+		return nil, err
+	}
 	opts := traces.Options{SkipBad: f.SkipBad, MachineCPUs: f.MachineCPUs, MachineMemMiB: f.MachineMemMiB}
-	return traces.OpenTable(f.Format, machines, opts, f.Trace...)
+	return traces.OpenTable(f.Format, machines, opts, paths...)
 }
 
 // Workload is a trace-driven (or generated) workload, streamed: its jobs
