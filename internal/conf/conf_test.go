@@ -139,3 +139,23 @@ func TestFindAndPaths(t *testing.T) {
 		t.Error("Join or Index")
 	}
 }
+
+func TestParseTOMLLines(t *testing.T) {
+	text := "name = \"t\"\nbase = \"static-vs-shared\"\nseeds = 2\n\n[sim.allocator]\npolicy = \"drf\"\n\n[[sim.cluster]]\nname = \"a\"\ncount = 1\n\n[[sim.cluster]]\nname = \"b\"\ncount = \"two\"\nattributes = {rack = \"r1\"}\n\n[sweep]\n\"allocator.offer_timeout\" = [\"1s\", \"2s\"]\nframeworks.hadoop.refuse = [\"1s\"]\n"
+	root, err := conf.ParseTOML([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, line := range map[string]int{"name": 1, "seeds": 3, "sim.allocator.policy": 6, "sim.cluster[0].count": 10,
+		"sim.cluster[1].count": 14, "sim.cluster[1]": 12, "sim.cluster[1].attributes.rack": 15, "sweep.allocator.offer_timeout": 18, "sweep.frameworks.hadoop.refuse": 19} {
+		n, whole := conf.Find(root, path)
+		if !whole || n.Line != line {
+			t.Errorf("%s: found %v at %+v; want line %d", path, whole, n, line)
+		}
+	}
+	_, err = conf.ParseTOML([]byte("name = \"t\"\nbase = \nseeds = 1\n"))
+	var e *conf.Error
+	if !errors.As(err, &e) || e.Line != 2 {
+		t.Fatalf("syntax error %v; want one on line 2", err)
+	}
+}

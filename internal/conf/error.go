@@ -99,3 +99,13 @@ func Locate(err error, file string, doc *yaml.Node) error {
 	}
 	return &c
 }
+
+// Parent is the path of the key that holds path's last key or element:
+// Parent("cluster[0].count") is cluster[0], Parent("cluster") is "".
+func Parent(path string) string {
+	i := max(strings.LastIndexByte(path, '.'), strings.LastIndexByte(path, '['))
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}

@@ -59,17 +59,30 @@ func isNull(n *yaml.Node) bool {
 // Keys match without regard to case, and a key written with dots
 // (allocator.policy: drf) matches the path's keys it spells.
 func Find(root *yaml.Node, path string) (n *yaml.Node, whole bool) {
+	n, _, whole = walk(root, path)
+	return n, whole
+}
+
+// Value is the value at a key path of a tree, or nil if it has none.
+func Value(root *yaml.Node, path string) *yaml.Node {
+	_, v, whole := walk(root, path)
+	if !whole {
+		return nil
+	}
+	return v
+}
+
+func walk(root *yaml.Node, path string) (n, node *yaml.Node, whole bool) {
 	segs := segments(path)
-	node := resolve(root)
+	node = resolve(root)
 	for i := 0; i < len(segs); {
-		if node == nil {
-			return n, false
-		}
 		switch {
+		case node == nil:
+			return n, nil, false
 		case isIndex(segs[i]):
 			k, _ := strconv.Atoi(strings.Trim(segs[i], "[]"))
 			if node.Kind != yaml.SequenceNode || k >= len(node.Content) {
-				return n, false
+				return n, nil, false
 			}
 			n = node.Content[k]
 			node = resolve(n)
@@ -77,15 +90,15 @@ func Find(root *yaml.Node, path string) (n *yaml.Node, whole bool) {
 		case node.Kind == yaml.MappingNode:
 			key, val, used := lookup(node, segs[i:])
 			if key == nil {
-				return n, false
+				return n, nil, false
 			}
 			n, node = key, resolve(val)
 			i += used
 		default:
-			return n, false
+			return n, nil, false
 		}
 	}
-	return n, true
+	return n, node, root != nil
 }
 
 // lookup finds the key in a mapping that spells the most of segs' leading
