@@ -309,3 +309,7 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// Keys returns the keys of a study file; APRON_<KEY> sets one (dots as
+// underscores: APRON_SIM_SEED).
+func Keys() []string { return slices.Clone(studyKeys) }
