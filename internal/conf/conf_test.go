@@ -159,3 +159,25 @@ func TestParseTOMLLines(t *testing.T) {
 		t.Fatalf("syntax error %v; want one on line 2", err)
 	}
 }
+
+type nest []nest
+
+// Aliases cannot make a small file decode into billions of values.
+func TestDecodeBoundsAliases(t *testing.T) {
+	text := "a: &a [[], [], [], [], [], [], [], [], [], []]\n"
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h"} {
+		text += name + ": &" + name + " [*" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + ", *" + prev + "]\n"
+		prev = name
+	}
+	text += "tags: *h\n"
+	var c map[string]nest
+	root, err := conf.Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e *conf.Error
+	if err := conf.Decode(root, &c); !errors.As(err, &e) || !strings.Contains(e.Msg, "more than 1000000 values") {
+		t.Fatalf("err = %v; want the bound", err)
+	}
+}

@@ -16,15 +16,25 @@ import (
 // saying what is allowed (the known keys; "a whole number"). A null leaves
 // a field as it is.
 func Decode(root *yaml.Node, out any) error {
-	return decode(root, reflect.ValueOf(out).Elem(), "")
+	d := &decoder{budget: maxValues}
+	return d.decode(root, reflect.ValueOf(out).Elem(), "")
 }
+
+// maxValues bounds the values one Decode reads, aliases expanded: a few
+// lines of anchors and aliases can stand for billions of values.
+const maxValues = 1_000_000
+
+type decoder struct{ budget int }
 
 var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 
-func decode(n *yaml.Node, v reflect.Value, path string) error {
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 	n = resolve(n)
 	if n == nil || isNull(n) {
 		return nil
+	}
+	if d.budget--; d.budget < 0 {
+		return at(n, path, "more than %d values (aliases expanded); want a smaller file", maxValues)
 	}
 	if reflect.PointerTo(v.Type()).Implements(textUnmarshaler) {
 		if n.Kind != yaml.ScalarNode {
@@ -40,13 +50,13 @@ func decode(n *yaml.Node, v reflect.Value, path string) error {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		return decode(n, v.Elem(), path)
+		return d.decode(n, v.Elem(), path)
 	case reflect.Struct:
-		return decodeStruct(n, v, path)
+		return d.decodeStruct(n, v, path)
 	case reflect.Map:
-		return decodeMap(n, v, path)
+		return d.decodeMap(n, v, path)
 	case reflect.Slice:
-		return decodeSlice(n, v, path)
+		return d.decodeSlice(n, v, path)
 	case reflect.Interface:
 		if err := n.Decode(v.Addr().Interface()); err != nil {
 			return at(n, path, "%s cannot be read: %v", show(n), err)
@@ -56,7 +66,7 @@ func decode(n *yaml.Node, v reflect.Value, path string) error {
 	return decodeScalar(n, v, path)
 }
 
-func decodeStruct(n *yaml.Node, v reflect.Value, path string) error {
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error {
 	fields := fieldsOf(v)
 	if n.Kind != yaml.MappingNode {
 		return at(n, path, "%s is not a map; want the keys %s", show(n), strings.Join(fields.names, ", "))
@@ -73,7 +83,7 @@ func decodeStruct(n *yaml.Node, v reflect.Value, path string) error {
 		if !ok {
 			return at(n.Content[i], p, "unknown key; want one of %s", strings.Join(fields.names, ", "))
 		}
-		if err := decode(n.Content[i+1], f, p); err != nil {
+		if err := d.decode(n.Content[i+1], f, p); err != nil {
 			return err
 		}
 	}
@@ -111,7 +121,7 @@ func fieldsOf(v reflect.Value) fields {
 	return fs
 }
 
-func decodeMap(n *yaml.Node, v reflect.Value, path string) error {
+func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.MappingNode {
 		return at(n, path, "%s is not a map; want key: value pairs", show(n))
 	}
@@ -121,11 +131,11 @@ func decodeMap(n *yaml.Node, v reflect.Value, path string) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key := reflect.New(v.Type().Key()).Elem()
 		p := Join(path, n.Content[i].Value)
-		if err := decode(n.Content[i], key, p); err != nil {
+		if err := d.decode(n.Content[i], key, p); err != nil {
 			return err
 		}
 		val := reflect.New(v.Type().Elem()).Elem()
-		if err := decode(n.Content[i+1], val, p); err != nil {
+		if err := d.decode(n.Content[i+1], val, p); err != nil {
 			return err
 		}
 		v.SetMapIndex(key, val)
@@ -133,13 +143,13 @@ func decodeMap(n *yaml.Node, v reflect.Value, path string) error {
 	return nil
 }
 
-func decodeSlice(n *yaml.Node, v reflect.Value, path string) error {
+func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.SequenceNode {
 		return at(n, path, "%s is not a list; want a list such as [%s, ...]", show(n), example(v.Type().Elem()))
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, e := range n.Content {
-		if err := decode(e, s.Index(i), Index(path, i)); err != nil {
+		if err := d.decode(e, s.Index(i), Index(path, i)); err != nil {
 			return err
 		}
 	}
