@@ -18,8 +18,10 @@ func loadErr(t *testing.T, name, text string, sets ...string) string {
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "base.yaml"), []byte(badBase), 0o644); err != nil {
-		t.Fatal(err)
+	for name, text := range map[string]string{"base.yaml": badBase, "bad-syntax.yaml": "cluster: []\nseed: 1: 2\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s, err := experiments.Load(p, sets)
 	if err == nil {
@@ -66,6 +68,7 @@ func TestStudyErrorsSayFileLineKeyAndWhatIsAllowed(t *testing.T) {
 			`kth.yaml:3: sim.allocator.policy: "nosuch" is not a policy; want one of asset, drf, hdrf, random, static`},
 		{"error in the base file", "kth.yaml", "name: kth\nbase: base.yaml\n", nil,
 			`base.yaml:6: frameworks[0].kind: "bach"; want batch, gang or service`},
+		{"syntax error in the base file", "kth.yaml", "name: kth\nbase: bad-syntax.yaml\n", nil, "bad-syntax.yaml:2:8: mapping values are not allowed in this context"},
 		{"base file overridden", "kth.yaml", "name: kth\nbase: base.yaml\nsim:\n  frameworks:\n    - {name: g, role: g, kind: gang, delay: never}\n", nil,
 			`kth.yaml:5: sim.frameworks[0].delay: "never" is not a duration; want a non-negative one such as 1s, 100ms or 2h`},
 		{"sweep value", "kth.yaml", head + "sweep:\n  allocator.allocation_interval: [1s, 5x]\n", nil,

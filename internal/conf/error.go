@@ -80,8 +80,9 @@ func Join(a, b string) string {
 func Index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // Locate names the file of err and, when err is an *Error whose key is in
-// doc (nil for none), the line of that key. Any other error is prefixed
-// with the file's name.
+// doc (nil for none), the line of that key. An *Error that names its file
+// already (one in another file) is left as it is; any other error is
+// prefixed with the file's name.
 func Locate(err error, file string, doc *yaml.Node) error {
 	if err == nil {
 		return nil
@@ -89,6 +90,9 @@ func Locate(err error, file string, doc *yaml.Node) error {
 	var e *Error
 	if !errors.As(err, &e) {
 		return fmt.Errorf("%s: %w", file, err)
+	}
+	if e.File != "" {
+		return err
 	}
 	c := *e
 	c.File = file
