@@ -167,31 +167,6 @@ func TestFiguresGolden(t *testing.T) {
 	}
 }
 
-func TestBadStudies(t *testing.T) {
-	for _, c := range []struct{ name, text, want string }{
-		{"unknown key", "name: x\nbase: static-vs-shared\nfrobnicate: 1\n", "frobnicate"},
-		{"no name", "base: static-vs-shared\n", "name: empty"},
-		{"bad seeds", "name: x\nbase: static-vs-shared\nseeds: 0\n", "seeds: 0"},
-		{"bad figure", "name: x\nbase: static-vs-shared\nfigures: [pie]\n", `figures: "pie"`},
-		{"bad baseline", "name: x\nbase: static-vs-shared\nbaseline: asset\n", `baseline "asset"`},
-		{"sweep not a list", "name: x\nbase: static-vs-shared\nsweep: {seed: 3}\n", "sweep.seed"},
-		{"bad sweep key", "name: x\nbase: static-vs-shared\nsweep: {frameworks.nosuch.refuse: [1s]}\n", `no element named "nosuch"`},
-		{"bad sim value", "name: x\nbase: static-vs-shared\nsim: {allocator: {policy: nosuch}}\n", "nosuch"},
-		{"no base", "name: x\nbase: nosuch-scenario\n", "nosuch-scenario"},
-		{"missing trace", "name: x\nbase: static-vs-shared\nsim: {workload: {trace: [$TRACES/none.swf]}}\n", "none.swf"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			s, err := experiments.Load(writeStudy(t, c.text), nil)
-			if err == nil {
-				_, err = s.Runs()
-			}
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("err = %v; want one saying %q", err, c.want)
-			}
-		})
-	}
-}
-
 func TestSetOverrides(t *testing.T) {
 	s, err := experiments.Load(writeStudy(t, small), []string{"seeds=3", "policies=[drf]"})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/apronlab/apron/internal/conf"
 	"github.com/apronlab/apron/sim/framework"
 	"github.com/apronlab/apron/traces"
 	"github.com/apronlab/apron/traces/samples"
@@ -71,13 +72,13 @@ func (w *Workload) finish() error {
 	case w.GroupBy == "":
 		w.GroupBy = "one"
 	case w.GroupBy != "one" && w.GroupBy != "user" && w.GroupBy != "queue" && w.GroupBy != "priority":
-		return fmt.Errorf("workload.group_by %q: want one, user, queue or priority", w.GroupBy)
+		return conf.Errorf("workload.group_by", "%q; want one, user, queue or priority", w.GroupBy)
 	}
 	if w.Kind != "batch" && w.Kind != "gang" {
-		return fmt.Errorf("workload.kind %q: want batch or gang", w.Kind)
+		return conf.Errorf("workload.kind", "%q; want batch or gang", w.Kind)
 	}
 	if w.Scale < 0 || w.Scale > 1 || math.IsNaN(w.Scale) {
-		return fmt.Errorf("workload.scale %v: want a fraction from 0 to 1", w.Scale)
+		return conf.Errorf("workload.scale", "%v; want a fraction from 0 to 1", w.Scale)
 	}
 	src, err := w.Jobs()
 	if err != nil {
@@ -112,16 +113,16 @@ func (w *Workload) Jobs() (JobStream, error) {
 	if len(w.Trace) > 0 {
 		t, err := w.open(false)
 		if err != nil {
-			return JobStream{}, fmt.Errorf("workload.trace: %w", err)
+			return JobStream{}, conf.At("workload.trace", err)
 		}
 		if t.Jobs == nil {
 			t.Close()
-			return JobStream{}, fmt.Errorf("workload.trace: %s holds machines, not jobs", w.Trace[0])
+			return JobStream{}, conf.Errorf("workload.trace", "%s holds machines, not jobs", w.Trace[0])
 		}
 		src, err := traces.Slice{Fraction: w.Scale, Seed: w.Seed, TimeScale: w.TimeScale}.Jobs(t.Jobs)
 		if err != nil {
 			t.Close()
-			return JobStream{}, fmt.Errorf("workload.scale or time_scale: %w", err)
+			return JobStream{}, conf.At("workload.scale", err)
 		}
 		return JobStream{src, t}, nil
 	}
@@ -134,7 +135,7 @@ func (w *Workload) Jobs() (JobStream, error) {
 	case w.Generator == "facebook-hadoop":
 		g = traces.FacebookHadoop(w.Seed)
 	default:
-		return JobStream{}, fmt.Errorf("workload: generator %q: want google-scale or facebook-hadoop, a custom generator, or a trace", w.Generator)
+		return JobStream{}, conf.Errorf("workload.generator", "%q; want google-scale or facebook-hadoop, a custom generator, or a trace", w.Generator)
 	}
 	g.Jobs = int(math.Round(float64(g.Jobs) * w.Scale))
 	src, err := g.Source()

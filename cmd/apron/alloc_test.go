@@ -98,13 +98,22 @@ func TestSimWritesTheRunDirectory(t *testing.T) {
 	}
 }
 
+// apron sim --config decodes as studies do: the file, the line, the key as
+// written and what is allowed.
 func TestSimBadConfig(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(bad, []byte("cluster: []\nfrobnicate: 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := runApron(t, "sim", "--config", bad); err == nil || !strings.Contains(err.Error(), "line 2: field frobnicate not found") {
-		t.Fatalf("err = %v", err)
+	for _, c := range []struct{ text, want string }{
+		{"cluster: []\nfrobnicate: 1\n", "bad.yaml:2: frobnicate: unknown key; want one of name, seed,"},
+		{"cluster:\n  - name: host\n    resources: \"cpus:8\"\n    count: two\n", `bad.yaml:4: cluster[0].count: "two" is not a whole number`},
+		{"seed: 1\ncluster:\n  - {name: a, resources: \"cpus:1\"}\nallocator:\n  policy: drf\n frameworks: []\n", "bad.yaml:6:2: did not find expected key"},
+	} {
+		bad := filepath.Join(t.TempDir(), "bad.yaml")
+		if err := os.WriteFile(bad, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := runApron(t, "sim", "--config", bad)
+		if err == nil || !strings.HasPrefix(err.Error(), filepath.Dir(bad)+"/"+c.want) {
+			t.Errorf("err = %v; want %s...", err, c.want)
+		}
 	}
 }
 

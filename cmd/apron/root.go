@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 )
@@ -22,21 +20,12 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			v.SetEnvPrefix("APRON")
-			v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
-			v.AutomaticEnv()
-			if err := v.BindPFlags(cmd.Flags()); err != nil {
-				return err
-			}
-			if file := v.GetString("settings"); file != "" {
-				v.SetConfigFile(file)
-				return v.ReadInConfig()
-			}
-			return nil
+			return configure(cmd, v)
 		},
 	}
 	root.PersistentFlags().String("settings", "", "file (YAML, TOML or JSON) of flag values, keyed by flag name")
 	root.AddCommand(newAlloc(v), newSim(v), newTrace(v), newRun(v), newPlot(v), newMerge(v),
 		newMaster(v), newAgent(v), newExecute(v), newUp(v), newPolicy(v), newBurn(v))
+	withEnvHelp(root)
 	return root
 }

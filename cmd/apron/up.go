@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/runtime/burn"
 	"github.com/apronlab/apron/runtime/local"
 	"github.com/spf13/cobra"
@@ -90,6 +92,10 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != http.StatusAccepted {
+				var e api.ErrorBody
+				if json.Unmarshal(body, &e) == nil && e.Error != "" {
+					body = []byte(e.Error)
+				}
 				return fmt.Errorf("the master refused the policy (%s): %s", resp.Status, bytes.TrimSpace(body))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "accepted; it takes effect at the next allocation cycle:\n%s", body)

@@ -53,6 +53,48 @@ func TestExecuteEndToEnd(t *testing.T) {
 	}
 }
 
+// apron execute says why no offer holds its task, from the master's state,
+// and --timeout ends it with a non-zero exit.
+func TestExecuteSaysWhyNothingFits(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(policy, []byte("roles:\n  - {name: capped, limit: \"cpus:0.5\"}\nreservations:\n  - {agent: a2, role: web, resources: \"cpus:1.5\"}\n"), 0o644)
+	plain, reserved := startMaster(t), startMaster(t, "--policy", policy)
+	plain.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
+	reserved.startAgent("a2", "cpus:2;mem:1024", t.TempDir())
+	for _, c := range []struct {
+		name string
+		c    *cluster
+		args []string
+		want []string
+	}{
+		{"larger than any agent", plain, []string{"--resources", "cpus:8;mem:128"}, []string{
+			"No offer has held the task in 500ms: the task wants cpus:8;mem:128 in role *; the largest offer was cpus:2;mem:1024 from agent a1; cpus: the task wants 8, but the largest agent, a1, has 2 in all",
+			"apron: --timeout 2s: no offer held the task: the task wants cpus:8;mem:128 in role *"}},
+		{"reserved for another role", reserved, []string{"--resources", "cpus:1;mem:128"}, []string{
+			"the largest offer was cpus:0.5;mem:1024 from agent a2; agent a2 has cpus:2;mem:1024, of which cpus(web):1.5 is reserved for other roles"}},
+		{"over the role's limit", reserved, []string{"--resources", "cpus:1;mem:128", "--role", "capped"}, []string{
+			"reserved for other roles; role capped may use only unreserved resources and its own reservations; and cpus: role capped's limit is 0.5 and it holds 0, so it may take 0.5 more; the task wants 1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"execute", "--master", c.c.url, "--command", "true", "--wait", "500ms", "--timeout", "2s"}, c.args...)
+			out, err := exec.Command(apronBin, args...).CombinedOutput()
+			if err == nil {
+				t.Fatalf("exit 0; want a non-zero exit at the timeout\n%s", out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	// Its own role's reservation holds the task.
+	out, err := exec.Command(apronBin, "execute", "--master", reserved.url, "--command", "true", "--role", "web", "--resources", "cpus:1;mem:128", "--timeout", "20s").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "TASK_FINISHED") {
+		t.Fatalf("in role web, on its reservation: %v\n%s", err, out)
+	}
+}
+
 func TestKilledAgentsTasksAreLost(t *testing.T) {
 	c := startMaster(t, "--agent-timeout", "1s")
 	agent := c.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
@@ -154,7 +196,7 @@ func TestPolicyApply(t *testing.T) {
 	os.WriteFile(bad, []byte("policy: nosuch\n"), 0o644)
 	os.WriteFile(good, []byte("policy: hdrf\nroles:\n  - {name: a, weight: 3}\n"), 0o644)
 	out, err := exec.Command(apronBin, "policy", "apply", "--master", c.url, bad).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "unknown policy") {
+	if err == nil || !strings.Contains(string(out), `policy: "nosuch" is not a policy`) {
 		t.Fatalf("a bad policy: err %v, output %s; want a refusal naming the problem", err, out)
 	}
 	if st, _ := c.state(); st.Policy.Policy != "drf" {
