@@ -116,7 +116,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			if !v.GetBool("no-isolation") {
 				var warn error
 				if iso, warn = isolation.New("apron/" + name); warn != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: tasks run WITHOUT isolation (no cgroup limits): %v\n", warn)
+					fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %v (no cgroup limits)\n", warn)
 				}
 			}
 			self, _ := os.Executable()

@@ -243,6 +243,9 @@ func TestUpThenExecute(t *testing.T) {
 	if !strings.Contains(up.out.String(), "apron execute --master "+c.url) {
 		t.Fatalf("apron up does not say how to run apron execute:\n%s", up.out)
 	}
+	if !strings.Contains(up.out.String(), ": cpus:1;mem:512, isolation ") {
+		t.Errorf("apron up does not list the agents' resources in the text form cpus:1;mem:512:\n%s", up.out)
+	}
 	out, err := exec.Command(apronBin, "execute", "--master", c.url, "--name", "my-first-task", "--command", "echo hello world && sleep 1", "--resources", "cpus:1;mem:128").CombinedOutput()
 	if err != nil {
 		t.Fatalf("execute: %v\n%s", err, out)
@@ -251,6 +254,11 @@ func TestUpThenExecute(t *testing.T) {
 	finished := strings.Index(string(out), "TASK_FINISHED")
 	if running < 0 || finished < running {
 		t.Errorf("want TASK_RUNNING then TASK_FINISHED:\n%s", out)
+	}
+	for line := range strings.Lines(up.out.String()) {
+		if dup := repeatedKeys(line); len(dup) > 0 {
+			t.Errorf("apron up logs %v twice in: %s", dup, line)
+		}
 	}
 }
 

@@ -3,6 +3,8 @@ package integration
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -49,4 +51,43 @@ func taskLimits(t *testing.T, url, task string) map[string]string {
 	}
 	t.Fatalf("no task %s on %s", task, url)
 	return nil
+}
+
+// repeatedKeys returns the keys a log line (log/slog's text form:
+// key=value or key="quoted value") holds more than once.
+func repeatedKeys(line string) []string {
+	seen := map[string]bool{}
+	var dup []string
+	for rest := strings.TrimSpace(line); rest != ""; rest = strings.TrimLeft(rest, " ") {
+		key, val, ok := strings.Cut(rest, "=")
+		if !ok || strings.Contains(key, " ") {
+			return dup // not key=value: a line printed with fmt
+		}
+		if seen[key] {
+			dup = append(dup, key)
+		}
+		seen[key] = true
+		if q, err := strconv.QuotedPrefix(val); err == nil {
+			rest = val[len(q):]
+		} else if i := strings.IndexByte(val, ' '); i >= 0 {
+			rest = val[i:]
+		} else {
+			rest = ""
+		}
+	}
+	return dup
+}
+
+func TestRepeatedKeys(t *testing.T) {
+	for _, tt := range []struct{ line, want string }{
+		{`time=x level=INFO msg=registered agent=agent-1 agent=agent-1`, "agent"},
+		{`time=x level=INFO msg="agent registered" id=a resources=cpus:1;mem:2 isolation=none`, ""},
+		{`time=x msg="a=b msg=c" err="x \"y=z\" y"`, ""},
+		{`time=x msg=a msg="b" id=1 id=2`, "msg id"},
+		{`apron master: http://x (policy drf)`, ""},
+	} {
+		if got := strings.Join(repeatedKeys(tt.line), " "); got != tt.want {
+			t.Errorf("repeatedKeys(%q) = %q, want %q", tt.line, got, tt.want)
+		}
+	}
 }

@@ -121,7 +121,7 @@ func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocat
 	}
 	host, _ := os.Hostname()
 	a, err := agent.New(agent.Options{Master: c.URL, Name: name, Hostname: host, URL: "http://" + ln.Addr().String(),
-		Resources: res, WorkDir: filepath.Join(cfg.WorkDir, name), Isolator: iso, Log: cfg.Log.With("agent", name), Self: cfg.Self})
+		Resources: res, WorkDir: filepath.Join(cfg.WorkDir, name), Isolator: iso, Log: cfg.Log, Self: cfg.Self})
 	if err != nil {
 		ln.Close()
 		return err
