@@ -115,7 +115,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			iso := isolation.None()
 			if !v.GetBool("no-isolation") {
 				var warn error
-				if iso, warn = isolation.New("apron/" + name); warn != nil {
+				if iso, warn = isolation.New(isolation.RootFor(v.GetString("work-dir"))); warn != nil {
 					fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %v (no cgroup limits)\n", warn)
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -80,11 +81,15 @@ func TestRestartedAgentRecoversItsTasks(t *testing.T) {
 	f := subscribe(t, c.url, "test", "", 0)
 	f.launch("survivor", "sleep 3; echo done", "cpus:1;mem:64")
 	f.until("survivor", "TASK_RUNNING")
+	before := findTask(t, c, "a1", "survivor").Cgroup
 	agent.kill9()
 	c.startAgent("a1", "cpus:2;mem:1024", dir)
 	st, _ := c.state()
 	if len(st.Tasks) != 1 || st.Tasks[0].State != "TASK_RUNNING" {
 		t.Fatalf("tasks after the agent restarted: %+v, want survivor running", st.Tasks)
+	}
+	if after := findTask(t, c, "a1", "survivor").Cgroup; after != before {
+		t.Errorf("the task's cgroup was %q before the agent restarted and %q after", before, after)
 	}
 	f.until("survivor", "TASK_FINISHED")
 	out, _ := os.ReadFile(filepath.Join(dir, "sandboxes", f.id, "survivor", "stdout"))
@@ -143,6 +148,32 @@ func TestCgroupLimitsAndMemoryLimit(t *testing.T) {
 	s := f.until("hog", "TASK_FAILED")
 	if s.Reason != "memory-limit" {
 		t.Errorf("hog failed with reason %q (%s), want memory-limit", s.Reason, s.Message)
+	}
+}
+
+// Two clusters on one machine, each with an agent a1 whose work dir has the
+// same name: each agent has a cgroup parent of its own, so the same task
+// runs in both even when the frameworks, subscribed in the same second,
+// have the same id (hence the same container name).
+func TestTwoClustersOnOneMachine(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("cgroups need root")
+	}
+	root := t.TempDir()
+	var cgroups []string
+	for _, name := range []string{"one", "two"} {
+		c := startMaster(t)
+		c.startAgent("a1", "cpus:1;mem:256", filepath.Join(root, name, "work"))
+		if st, _ := c.state(); st.agent("a1").Isolation == "none" {
+			t.Skip("the agent could not use cgroups here")
+		}
+		f := subscribe(t, c.url, "test", "", 0)
+		f.launch("same", "sleep 5", "cpus:0.5;mem:32")
+		f.until("same", "TASK_RUNNING")
+		cgroups = append(cgroups, findTask(t, c, "a1", "same").Cgroup)
+	}
+	if path.Dir(cgroups[0]) == path.Dir(cgroups[1]) || cgroups[0] == "" {
+		t.Errorf("the two clusters' tasks run in cgroups %q and %q, want two under different parents", cgroups[0], cgroups[1])
 	}
 }
 

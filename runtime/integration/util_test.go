@@ -11,11 +11,15 @@ import (
 func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
 
 type agentState struct {
-	Tasks []struct {
-		ID     string            `json:"id"`
-		Pid    int               `json:"pid"`
-		Limits map[string]string `json:"limits"`
-	} `json:"tasks"`
+	Tasks []agentTask `json:"tasks"`
+}
+
+// agentTask is a task in an agent's /state.
+type agentTask struct {
+	ID     string            `json:"id"`
+	Pid    int               `json:"pid"`
+	Cgroup string            `json:"cgroup"` // "" without isolation
+	Limits map[string]string `json:"limits"`
 }
 
 func readAgent(t *testing.T, url string) agentState {
@@ -33,14 +37,19 @@ func readAgent(t *testing.T, url string) agentState {
 }
 
 func taskPid(t *testing.T, c *cluster, agent, task string) int {
+	return findTask(t, c, agent, task).Pid
+}
+
+func findTask(t *testing.T, c *cluster, agent, task string) agentTask {
+	t.Helper()
 	st, _ := c.state()
 	for _, tk := range readAgent(t, st.agent(agent).URL).Tasks {
 		if tk.ID == task {
-			return tk.Pid
+			return tk
 		}
 	}
 	t.Fatalf("agent %s does not run %s", agent, task)
-	return 0
+	return agentTask{}
 }
 
 func taskLimits(t *testing.T, url, task string) map[string]string {

@@ -1,10 +1,13 @@
 package isolation
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,7 +22,8 @@ type Limits struct {
 	Pids   int64   // pids limit (0: none)
 }
 
-// Isolator makes one container (cgroup) per task under a root it owns, e.g. "apron/<agent-name>".
+// Isolator makes one container (cgroup) per task under a root it owns, e.g.
+// RootFor(the agent's work dir).
 type Isolator interface {
 	// Name is "cgroups-v1", "cgroups-v2" or "none".
 	Name() string
@@ -70,8 +74,8 @@ const (
 var probeLimits = Limits{CPUs: 1, MemMiB: 1024, Pids: 1024}
 
 // New returns the best isolator for this machine under root (e.g.
-// "apron/agent-1"). Without root privileges or without usable cgroups it
-// returns a "none" isolator (Create returns a container whose Add does
+// "apron/agent-1", or RootFor(the agent's work dir)). Without root
+// privileges or without usable cgroups it returns a "none" isolator (Create returns a container whose Add does
 // nothing, OOMKilled false, Files empty) AND a non-nil warning error saying
 // exactly why (not root; no cgroup mount; which controller is missing; the
 // write that failed), so the agent can print it loudly once.
@@ -133,6 +137,35 @@ func checkID(id string) error {
 		}
 	}
 	return nil
+}
+
+// RootFor is the cgroup root of the agent whose work directory is workDir:
+// "apron/<base>-<hash>", base the directory's name made a safe path
+// element and hash 12 hex digits of the SHA-256 of its absolute path. Two
+// agents of two clusters on one machine get different roots even when
+// their work directories share a name (both .../apron-up/agent-1), and an
+// agent restarted on the same work directory gets the same root back, so it
+// recovers its tasks' cgroups.
+func RootFor(workDir string) string {
+	abs, err := filepath.Abs(workDir)
+	if err != nil {
+		abs = filepath.Clean(workDir) // no working directory: the path as given
+	}
+	sum := sha256.Sum256([]byte(abs))
+	base := strings.Map(func(c rune) rune {
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return c
+		}
+		return '_'
+	}, filepath.Base(abs))
+	base = strings.TrimLeft(base, ".")
+	if len(base) > 48 {
+		base = base[:48]
+	}
+	if base == "" || base == "_" {
+		base = "agent"
+	}
+	return "apron/" + base + "-" + hex.EncodeToString(sum[:6])
 }
 
 // cleanRoot turns "apron/agent-1" (or "/apron/agent-1/") into
