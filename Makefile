@@ -27,6 +27,10 @@ gotest:
 # (jupyter-nbconvert python3-nbclient python3-ipykernel). The notebooks run
 # their studies into results/ and the executed copies go to
 # results/notebooks.
+# The kernel is registered inside this checkout, not for the whole user:
+# gonb --install writes bin/jupyter/kernels/gonb (JUPYTER_DATA_DIR), where
+# nbconvert finds it; for `jupyter notebook`, JUPYTER_PATH=$PWD/bin/jupyter.
+notebooks: export JUPYTER_DATA_DIR := $(CURDIR)/bin/jupyter
 notebooks:
 	@if ! command -v jupyter >/dev/null 2>&1 || ! jupyter nbconvert --version >/dev/null 2>&1; then \
 	  echo "notebooks: skipped: Jupyter's nbconvert is not installed (Debian: apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel)"; \
