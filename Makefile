@@ -59,6 +59,7 @@ TRACES_FUZZ = FuzzSWF FuzzNativeCSV FuzzNativeJSONL FuzzCSVMapping FuzzGoogle201
 fuzz:
 	$(GO) test ./sim -run '^$$' -fuzz '^FuzzParsePolicy$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./runtime/api -run '^$$' -fuzz '^FuzzRecordReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/docsh -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	@for f in $(ALLOC_FUZZ); do $(GO) test ./allocator -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 	@for f in $(TRACES_FUZZ); do $(GO) test ./traces -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
