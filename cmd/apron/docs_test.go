@@ -24,8 +24,8 @@ var docFiles = []string{"README.md", "docs/*.md", "experiments/README.md", "note
 // can. Every apron command not listed is run and must exit 0; anything else
 // must be listed.
 var docCovered = []struct{ prefix, test, why string }{
-	{prefix: "apron trace info ", test: "TestTraceInfoOnEverySample"}, // the trace files are not in a clone
-	{prefix: "apron sim --config my.yaml ", test: "TestSimWritesTheRunDirectory"}, // my.yaml is the reader's config
+	{prefix: "apron trace info ", test: "TestTraceInfoOnEverySample"},              // the trace files are not in a clone
+	{prefix: "apron sim --config my.yaml ", test: "TestSimWritesTheRunDirectory"},  // my.yaml is the reader's config
 	{prefix: "apron sim --config google-scale", test: "BenchmarkGoogleScaleMonth"}, // 29 simulated days
 	{prefix: "apron up ", test: "TestUpThenExecute"},
 	{prefix: "apron execute ", test: "TestUpThenExecute"},
