@@ -127,9 +127,13 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			go func() { _ = a.Run(ctx) }()
+			ran := make(chan struct{})
+			go func() { _ = a.Run(ctx); close(ran) }()
 			fmt.Fprintf(cmd.ErrOrStderr(), "apron agent %s on http://%s, %s, isolation %s, master %s\n", a.Name(), listen, res, iso.Name(), v.GetString("master"))
-			return serve(ctx, listen, a.Handler())
+			err = serve(ctx, listen, a.Handler())
+			stop()
+			<-ran // Run has let go of the cgroup root
+			return err
 		},
 	}
 	cmd.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")

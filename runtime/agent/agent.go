@@ -96,7 +96,8 @@ func New(opts Options) (*Agent, error) {
 func (a *Agent) Name() string { return a.opts.Name }
 
 // Run registers with the master and serves it until ctx ends; a lost
-// connection is retried. Tasks keep running after Run returns.
+// connection is retried. Tasks keep running after Run returns; with none
+// left, the agent's cgroup root is removed.
 func (a *Agent) Run(ctx context.Context) error {
 	go a.sendStatuses(ctx)
 	go a.heartbeats(ctx)
@@ -116,6 +117,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
+	}
+	if err := a.opts.Isolator.Close(); err != nil {
+		a.opts.Log.Warn("leaving the cgroup root", "err", err)
 	}
 	return nil
 }

@@ -60,8 +60,11 @@ func TestKilledAgentsTasksAreLost(t *testing.T) {
 	f := subscribe(t, c.url, "test", "", 0)
 	f.launch("long", "sleep 30", "cpus:1;mem:64")
 	f.until("long", "TASK_RUNNING")
-	pid := taskPid(t, c, "a1", "long")
-	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+	tk := findTask(t, c, "a1", "long")
+	t.Cleanup(func() {
+		_ = syscall.Kill(-tk.Pid, syscall.SIGKILL)
+		removeCgroup(tk.Cgroup) // no agent is left to
+	})
 	agent.kill9()
 	s := f.until("long", "TASK_LOST")
 	if !strings.Contains(s.Message, "unreachable") {
@@ -161,6 +164,7 @@ func TestTwoClustersOnOneMachine(t *testing.T) {
 	}
 	root := t.TempDir()
 	var cgroups []string
+	var fws []*rawFramework
 	for _, name := range []string{"one", "two"} {
 		c := startMaster(t)
 		c.startAgent("a1", "cpus:1;mem:256", filepath.Join(root, name, "work"))
@@ -168,12 +172,17 @@ func TestTwoClustersOnOneMachine(t *testing.T) {
 			t.Skip("the agent could not use cgroups here")
 		}
 		f := subscribe(t, c.url, "test", "", 0)
-		f.launch("same", "sleep 5", "cpus:0.5;mem:32")
+		f.launch("same", "sleep 30", "cpus:0.5;mem:32")
 		f.until("same", "TASK_RUNNING")
 		cgroups = append(cgroups, findTask(t, c, "a1", "same").Cgroup)
+		fws = append(fws, f)
 	}
 	if path.Dir(cgroups[0]) == path.Dir(cgroups[1]) || cgroups[0] == "" {
 		t.Errorf("the two clusters' tasks run in cgroups %q and %q, want two under different parents", cgroups[0], cgroups[1])
+	}
+	for _, f := range fws { // the agents delete the tasks' cgroups, then their roots as they stop
+		f.call(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: "same"}}})
+		f.until("same", "TASK_KILLED")
 	}
 }
 

@@ -2,10 +2,15 @@ package integration
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func jsonDecode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
@@ -36,10 +41,7 @@ func readAgent(t *testing.T, url string) agentState {
 	return st
 }
 
-func taskPid(t *testing.T, c *cluster, agent, task string) int {
-	return findTask(t, c, agent, task).Pid
-}
-
+// findTask is task on agent, as the agent's /state shows it.
 func findTask(t *testing.T, c *cluster, agent, task string) agentTask {
 	t.Helper()
 	st, _ := c.state()
@@ -60,6 +62,29 @@ func taskLimits(t *testing.T, url, task string) map[string]string {
 	}
 	t.Fatalf("no task %s on %s", task, url)
 	return nil
+}
+
+// removeCgroup removes a task's cgroup and its agent's root, once the
+// task's processes have left (for up to 2 s), in every hierarchy.
+func removeCgroup(cg string) {
+	if cg == "" {
+		return
+	}
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*" + cg)
+	dirs = append(dirs, "/sys/fs/cgroup"+cg)
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		left := 0
+		for _, d := range dirs {
+			if err := os.Remove(d); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				left++
+				continue
+			}
+			_ = os.Remove(filepath.Dir(d)) // the root, if empty
+		}
+		if left == 0 {
+			return
+		}
+	}
 }
 
 // repeatedKeys returns the keys a log line (log/slog's text form:

@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/containerd/cgroups/v3"
@@ -34,6 +36,10 @@ type Isolator interface {
 	// Recover loads an existing container after an agent restart; the
 	// error wraps fs.ErrNotExist if it is gone.
 	Recover(id string) (Container, error)
+	// Close removes the root if no container is left in it (an agent that
+	// stops with no task running leaves no cgroup behind); with containers
+	// left it keeps the root, for the agent restarted on them.
+	Close() error
 }
 
 // Container is the cgroup of one task.
@@ -228,6 +234,18 @@ func (l Limits) resources(swap bool) *specs.LinuxResources {
 // probeID is the name of the throwaway cgroup New creates and deletes.
 func probeID() string {
 	return fmt.Sprintf(".probe-%d-%d", os.Getpid(), time.Now().UnixNano())
+}
+
+// removeEmpty removes the directories of an empty cgroup; a cgroup still
+// holding cgroups or processes (EBUSY, ENOTEMPTY) or gone is left alone.
+func removeEmpty(dirs []string) error {
+	for _, d := range dirs {
+		err := os.Remove(d)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.EBUSY) && !errors.Is(err, syscall.ENOTEMPTY) {
+			return fmt.Errorf("isolation: removing the root: %w", err)
+		}
+	}
+	return nil
 }
 
 // retryDelete calls del until it succeeds or deleteWait has passed:

@@ -481,3 +481,34 @@ func TestRootFor(t *testing.T) {
 		}
 	}
 }
+
+// Close keeps a root with a container in it (the agent restarted on it
+// recovers the container) and removes an empty one.
+func TestCloseRemovesOnlyAnEmptyRoot(t *testing.T) {
+	iso, root := newIsolator(t)
+	c := create(t, iso, "left", Limits{CPUs: 0.5, MemMiB: 64, Pids: 32})
+	if err := iso.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Recover("left"); err != nil {
+		t.Fatalf("after Close with a container left: %v", err)
+	}
+	if err := c.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range iso.(dirser).dirs("/" + root) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s after Close of an empty root: %v, want it gone", d, err)
+		}
+	}
+	if err := None().Close(); err != nil {
+		t.Error(err)
+	}
+}
