@@ -48,15 +48,18 @@ func From(bi *debug.BuildInfo) Info {
 	return in
 }
 
-// String is the version on one line: "v1.2.0", or "(devel) commit
-// 0123456789ab (modified)" from a checkout with uncommitted changes.
+// String is the version on one line: "v1.2.0"; from a checkout the
+// pseudo-version Go makes of the commit ("v0.0.0-20261202052556-
+// cad6ca992b11+dirty" with uncommitted changes), or "(devel) commit
+// cad6ca992b11 (modified)" from a toolchain that stamps no such version.
 func (in Info) String() string {
-	s := in.Version
-	if in.Revision != "" {
-		s += " commit " + in.Revision[:min(12, len(in.Revision))]
-		if in.Modified {
-			s += " (modified)"
-		}
+	short := in.Revision[:min(12, len(in.Revision))]
+	if short == "" || strings.Contains(in.Version, short) {
+		return in.Version
+	}
+	s := in.Version + " commit " + short
+	if in.Modified {
+		s += " (modified)"
 	}
 	return s
 }

@@ -22,7 +22,7 @@ func TestFrom(t *testing.T) {
 			"(devel) commit cad6ca992b11 (modified)",
 			[]string{"apron (devel)\n", "vcs.revision cad6ca992b11fbf721f7f87d44325e89cda2e267\n", "vcs.time 2026-12-02T05:25:56Z\n", "vcs.modified true\n"}, true},
 		{"checkout, clean", debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261202052556-cad6ca992b11"}, Settings: vcs[:4]},
-			"v0.0.0-20261202052556-cad6ca992b11 commit cad6ca992b11", []string{"vcs.modified false\n"}, false},
+			"v0.0.0-20261202052556-cad6ca992b11", []string{"vcs.modified false\n"}, false},
 		{"test binary", debug.BuildInfo{}, "(devel)", []string{"apron (devel)\n"}, false},
 	}
 	for _, tt := range tests {
