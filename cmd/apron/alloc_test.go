@@ -136,3 +136,32 @@ func TestTraceGenConvertSlice(t *testing.T) {
 		t.Fatalf("info of the sliced trace: %v\n%s", err, out)
 	}
 }
+
+// Without --out, apron sim writes to results/sim/<config>-<policy>, not
+// where apron run puts the static-vs-shared study's runs.
+func TestSimDefaultOut(t *testing.T) {
+	t.Chdir(t.TempDir())
+	out, err := runApron(t, "sim", "--policy", "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join("results", "sim", "static-vs-shared-static")
+	if !strings.HasPrefix(out, want+": ") {
+		t.Errorf("output %q, want it to name %s", out, want)
+	}
+	if _, err := os.Stat(filepath.Join(want, "summary.json")); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join("results", "static-vs-shared")); err == nil {
+		t.Error("apron sim wrote to results/static-vs-shared, the study's directory")
+	}
+	for _, tt := range []struct{ config, policy, want string }{
+		{"google-scale", "drf", "results/sim/google-scale-drf"},
+		{"/some/where/my.yaml", "hdrf", "results/sim/my-hdrf"},
+		{"conf/other.yml", "static", "results/sim/other-static"},
+	} {
+		if got := simOut(tt.config, tt.policy); got != tt.want {
+			t.Errorf("simOut(%q, %q) = %q, want %q", tt.config, tt.policy, got, tt.want)
+		}
+	}
+}

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"fmt"
+
+	"github.com/apronlab/apron/internal/buildinfo"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 )
 
-// version is set by the build (-ldflags "-X main.version=...").
-var version = "dev"
+// version is apron's version on one line, from the build information Go
+// stamps into the binary: printed by --version and written to manifests.
+var version = buildinfo.Read().String()
 
 // newRoot builds the command tree. Every flag can also come from the
 // environment (APRON_POLICY for --policy) or from a settings file
@@ -25,7 +29,18 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().String("settings", "", "file (YAML, TOML or JSON) of flag values, keyed by flag name")
 	root.AddCommand(newAlloc(v), newSim(v), newTrace(v), newRun(v), newPlot(v), newMerge(v),
-		newMaster(v), newAgent(v), newExecute(v), newUp(v), newPolicy(v), newBurn(v))
+		newMaster(v), newAgent(v), newExecute(v), newUp(v), newPolicy(v), newBurn(v), newVersion())
 	withEnvHelp(root)
 	return root
+}
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print apron's module version, VCS commit and Go toolchain",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprint(cmd.OutOrStdout(), buildinfo.Read().Long())
+		},
+	}
 }

@@ -84,6 +84,7 @@ func New(opts Options) (*Agent, error) {
 	if a.opts.Name == "" {
 		return nil, fmt.Errorf("agent: no name given and none checkpointed in %s", opts.WorkDir)
 	}
+	a.opts.Log = a.opts.Log.With("agent", a.opts.Name) // every line says which agent
 	if err := a.store.saveName(a.opts.Name); err != nil {
 		return nil, fmt.Errorf("agent: checkpoint: %w", err)
 	}
@@ -95,7 +96,8 @@ func New(opts Options) (*Agent, error) {
 func (a *Agent) Name() string { return a.opts.Name }
 
 // Run registers with the master and serves it until ctx ends; a lost
-// connection is retried. Tasks keep running after Run returns.
+// connection is retried. Tasks keep running after Run returns; with none
+// left, the agent's cgroup root is removed.
 func (a *Agent) Run(ctx context.Context) error {
 	go a.sendStatuses(ctx)
 	go a.heartbeats(ctx)
@@ -115,6 +117,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
+	}
+	if err := a.opts.Isolator.Close(); err != nil {
+		a.opts.Log.Warn("leaving the cgroup root", "err", err)
 	}
 	return nil
 }
@@ -154,11 +159,11 @@ func (a *Agent) subscribe(ctx context.Context) error {
 func (a *Agent) handle(e api.AgentEvent) {
 	switch {
 	case e.Type == api.AgentEventRegistered && e.Registered != nil:
+		hb := time.Duration(e.Registered.HeartbeatIntervalSeconds * float64(time.Second))
 		a.mu.Lock()
-		a.id = e.Registered.AgentID
-		a.heartbeat = time.Duration(e.Registered.HeartbeatIntervalSeconds * float64(time.Second))
+		a.id, a.heartbeat = e.Registered.AgentID, hb
 		a.mu.Unlock()
-		a.opts.Log.Info("registered", "agent", a.id)
+		a.opts.Log.Info("registered", "heartbeat", hb)
 		a.poke() // resend what is pending
 	case e.Type == api.AgentEventLaunch && e.Launch != nil:
 		a.launch(e.Launch)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -101,8 +102,11 @@ func TestKilledAgentsTasksAreLost(t *testing.T) {
 	f := subscribe(t, c.url, "test", "", 0)
 	f.launch("long", "sleep 30", "cpus:1;mem:64")
 	f.until("long", "TASK_RUNNING")
-	pid := taskPid(t, c, "a1", "long")
-	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+	tk := findTask(t, c, "a1", "long")
+	t.Cleanup(func() {
+		_ = syscall.Kill(-tk.Pid, syscall.SIGKILL)
+		removeCgroup(tk.Cgroup) // no agent is left to
+	})
 	agent.kill9()
 	s := f.until("long", "TASK_LOST")
 	if !strings.Contains(s.Message, "unreachable") {
@@ -122,11 +126,15 @@ func TestRestartedAgentRecoversItsTasks(t *testing.T) {
 	f := subscribe(t, c.url, "test", "", 0)
 	f.launch("survivor", "sleep 3; echo done", "cpus:1;mem:64")
 	f.until("survivor", "TASK_RUNNING")
+	before := findTask(t, c, "a1", "survivor").Cgroup
 	agent.kill9()
 	c.startAgent("a1", "cpus:2;mem:1024", dir)
 	st, _ := c.state()
 	if len(st.Tasks) != 1 || st.Tasks[0].State != "TASK_RUNNING" {
 		t.Fatalf("tasks after the agent restarted: %+v, want survivor running", st.Tasks)
+	}
+	if after := findTask(t, c, "a1", "survivor").Cgroup; after != before {
+		t.Errorf("the task's cgroup was %q before the agent restarted and %q after", before, after)
 	}
 	f.until("survivor", "TASK_FINISHED")
 	out, _ := os.ReadFile(filepath.Join(dir, "sandboxes", f.id, "survivor", "stdout"))
@@ -185,6 +193,38 @@ func TestCgroupLimitsAndMemoryLimit(t *testing.T) {
 	s := f.until("hog", "TASK_FAILED")
 	if s.Reason != "memory-limit" {
 		t.Errorf("hog failed with reason %q (%s), want memory-limit", s.Reason, s.Message)
+	}
+}
+
+// Two clusters on one machine, each with an agent a1 whose work dir has the
+// same name: each agent has a cgroup parent of its own, so the same task
+// runs in both even when the frameworks, subscribed in the same second,
+// have the same id (hence the same container name).
+func TestTwoClustersOnOneMachine(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("cgroups need root")
+	}
+	root := t.TempDir()
+	var cgroups []string
+	var fws []*rawFramework
+	for _, name := range []string{"one", "two"} {
+		c := startMaster(t)
+		c.startAgent("a1", "cpus:1;mem:256", filepath.Join(root, name, "work"))
+		if st, _ := c.state(); st.agent("a1").Isolation == "none" {
+			t.Skip("the agent could not use cgroups here")
+		}
+		f := subscribe(t, c.url, "test", "", 0)
+		f.launch("same", "sleep 30", "cpus:0.5;mem:32")
+		f.until("same", "TASK_RUNNING")
+		cgroups = append(cgroups, findTask(t, c, "a1", "same").Cgroup)
+		fws = append(fws, f)
+	}
+	if path.Dir(cgroups[0]) == path.Dir(cgroups[1]) || cgroups[0] == "" {
+		t.Errorf("the two clusters' tasks run in cgroups %q and %q, want two under different parents", cgroups[0], cgroups[1])
+	}
+	for _, f := range fws { // the agents delete the tasks' cgroups, then their roots as they stop
+		f.call(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: "same"}}})
+		f.until("same", "TASK_KILLED")
 	}
 }
 
@@ -285,6 +325,9 @@ func TestUpThenExecute(t *testing.T) {
 	if !strings.Contains(up.out.String(), "apron execute --master "+c.url) {
 		t.Fatalf("apron up does not say how to run apron execute:\n%s", up.out)
 	}
+	if !strings.Contains(up.out.String(), ": cpus:1;mem:512, isolation ") {
+		t.Errorf("apron up does not list the agents' resources in the text form cpus:1;mem:512:\n%s", up.out)
+	}
 	out, err := exec.Command(apronBin, "execute", "--master", c.url, "--name", "my-first-task", "--command", "echo hello world && sleep 1", "--resources", "cpus:1;mem:128").CombinedOutput()
 	if err != nil {
 		t.Fatalf("execute: %v\n%s", err, out)
@@ -293,6 +336,11 @@ func TestUpThenExecute(t *testing.T) {
 	finished := strings.Index(string(out), "TASK_FINISHED")
 	if running < 0 || finished < running {
 		t.Errorf("want TASK_RUNNING then TASK_FINISHED:\n%s", out)
+	}
+	for line := range strings.Lines(up.out.String()) {
+		if dup := repeatedKeys(line); len(dup) > 0 {
+			t.Errorf("apron up logs %v twice in: %s", dup, line)
+		}
 	}
 }
 

@@ -46,6 +46,10 @@ func FetchState(ctx context.Context, hc *http.Client, base string) (State, error
 	return st, nil
 }
 
+// String is the amounts in the Mesos text form, by name:
+// "cpus:1;mem:11540.5".
+func (a Amounts) String() string { return a.Resources().String() }
+
 func amounts(r allocator.Resources) Amounts {
 	out := make(Amounts, len(r))
 	for _, e := range r {
@@ -201,7 +205,9 @@ func (m *Master) Summary() Summary {
 }
 
 func (m *Master) summary() Summary {
-	st := Summary{StartTime: m.start, Time: m.opts.Now(), Policy: m.policy.view(), TaskCounts: map[string]int{}}
+	// Empty lists are [] in the JSON, not null: clients iterate over them.
+	st := Summary{StartTime: m.start, Time: m.opts.Now(), Policy: m.policy.view(), TaskCounts: map[string]int{},
+		Frameworks: []FrameworkState{}, CompletedFrameworks: make([]FrameworkState, 0, len(m.gone)), Roles: []RoleState{}}
 	for k, n := range m.counts {
 		if n > 0 {
 			st.TaskCounts[k] = n

@@ -3,8 +3,14 @@ package master
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/apronlab/apron/allocator"
 )
 
 // The hand-written /state JSON must equal encoding/json's.
@@ -24,5 +30,47 @@ func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 	got = append(st.CompletedTasks.appendJSON(got), '}')
 	if !bytes.Equal(got, want) {
 		t.Errorf("hand-written:\n%s\nencoding/json:\n%s", got, want)
+	}
+}
+
+// A master without agents or frameworks writes its empty lists as [] (what
+// a client iterates over), never null, in both forms of /state.
+func TestEmptyStateHasNoNull(t *testing.T) {
+	m, err := New(Options{Policy: allocator.Config{Policy: "drf"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler()
+	for _, path := range []string{"/state", "/state?pretty"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		body := w.Body.String()
+		if w.Code != http.StatusOK || strings.Contains(body, "null") {
+			t.Errorf("GET %s: %d\n%s\nwant 200 and no null", path, w.Code, body)
+		}
+		var st map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"agents", "frameworks", "completed_frameworks", "roles", "tasks", "completed_tasks"} {
+			if got := string(bytes.TrimSpace(st[k])); got != "[]" {
+				t.Errorf("GET %s: %q is %s, want []", path, k, got)
+			}
+		}
+	}
+}
+
+func TestAmountsString(t *testing.T) {
+	for _, tt := range []struct {
+		a    Amounts
+		want string
+	}{
+		{Amounts{"mem": 11540.5, "cpus": 1}, "cpus:1;mem:11540.5"},
+		{Amounts{"cpus(analytics)": 4, "gpus": 0.25}, "cpus(analytics):4;gpus:0.25"},
+		{Amounts{}, ""},
+	} {
+		if got := fmt.Sprint(tt.a); got != tt.want {
+			t.Errorf("%#v prints %q, want %q", map[string]float64(tt.a), got, tt.want)
+		}
 	}
 }

@@ -87,3 +87,9 @@ func (m *Master) AgentURL(id string) (string, bool) {
 	}
 	return ag.url, true
 }
+
+// Started is when the master started.
+func (m *Master) Started() time.Time { return m.start }
+
+// Uptime is how long the master has run, on its clock.
+func (m *Master) Uptime() time.Duration { return m.opts.Now().Sub(m.start) }
