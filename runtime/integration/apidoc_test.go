@@ -45,7 +45,7 @@ func docCalls(t *testing.T, fw, sid string) (subscribe string, calls []string) {
 // The scheduler API's examples in docs/api.md, sent as written to a master
 // with agents agent-1 and agent-2: the SUBSCRIBE, then every call in order,
 // with the framework id and stream id of the subscription, the doc's offer
-// ids O1-1 (agent-1's) and O1-2 (agent-2's) and its uuid standing for the
+// ids ...O1-1 (agent-1's) and ...O1-2 (agent-2's) and its uuid standing for the
 // real ones. Each call is accepted (202) and does what the doc says.
 func TestAPIDocCalls(t *testing.T) {
 	c := startMaster(t)
@@ -61,7 +61,7 @@ func TestAPIDocCalls(t *testing.T) {
 			offers[o.AgentID.Value] = o.ID.Value
 		}
 	}
-	real := strings.NewReplacer(`"O1-1"`, `"`+offers["agent-1"]+`"`, `"O1-2"`, `"`+offers["agent-2"]+`"`)
+	real := strings.NewReplacer(`"20261201-043302.117.O1-1"`, `"`+offers["agent-1"]+`"`, `"20261201-043302.117.O1-2"`, `"`+offers["agent-2"]+`"`)
 	var types []string
 	for _, call := range calls {
 		var head struct{ Type string }
