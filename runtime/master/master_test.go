@@ -161,4 +161,3 @@ func TestEmptyStateHasNoNull(t *testing.T) {
 		}
 	}
 }
-
