@@ -89,6 +89,7 @@ func runMetrics(dir string, r Run) (map[metric]float64, sim.Summary, error) {
 type aggregated struct {
 	variants []variant
 	speedups []speedup
+	jobs     *runJobs // the runs' jobs.csv, read once
 }
 
 type variant struct {
@@ -101,11 +102,15 @@ type variant struct {
 }
 
 // speedup is a framework's job-time speedup of a variant over the baseline
-// at the same sweep point: per seed, the baseline's sum of job completion
-// times over the variant's, averaged over the seeds both ran.
+// at the same sweep point, like with like: per seed, over the jobs both
+// completed (paired by job id), the baseline's sum of completion times over
+// the variant's, averaged over the seeds both ran. The job counts are totals
+// over those seeds.
 type speedup struct {
 	variant, policy, point, framework string
 	est                               Estimate
+	completed, baseCompleted          int // jobs each completed
+	compared                          int // jobs both completed
 }
 
 func aggregate(dir string, rec studyRecord) (aggregated, error) {
@@ -138,8 +143,10 @@ func aggregate(dir string, rec studyRecord) (aggregated, error) {
 			v.est[k] = estimate(seedValues(v.perSeed[k], v.runs))
 		}
 	}
-	agg.speedups = speedups(agg.variants, rec.Baseline)
-	return agg, nil
+	agg.jobs = newRunJobs(dir)
+	sp, err := speedups(agg.variants, rec.Baseline, agg.jobs)
+	agg.speedups = sp
+	return agg, err
 }
 
 // seedValues lists a metric's values in the order of the runs' seeds.
@@ -153,7 +160,7 @@ func seedValues(bySeed map[uint64]float64, runs []Run) []float64 {
 	return xs
 }
 
-func speedups(vs []variant, baseline string) []speedup {
+func speedups(vs []variant, baseline string, jobs *runJobs) ([]speedup, error) {
 	base := map[string]*variant{}
 	for i := range vs {
 		if vs[i].policy == baseline && vs[i].backend == "" {
@@ -167,21 +174,77 @@ func speedups(vs []variant, baseline string) []speedup {
 			continue
 		}
 		for _, k := range v.metrics {
-			if k.name != "job_time_sum_s" {
+			if k.name != "jobs_completed" {
 				continue
 			}
+			s := speedup{variant: v.name, policy: v.policy, point: v.point, framework: k.key}
 			var xs []float64
 			for _, r := range v.runs {
-				num, ok1 := b.perSeed[k][r.Seed]
-				den, ok2 := v.perSeed[k][r.Seed]
-				if ok1 && ok2 && den > 0 {
-					xs = append(xs, num/den)
+				br, ok := runOfSeed(b.runs, r.Seed)
+				if !ok {
+					continue
+				}
+				x, err := s.pair(jobs, r, br)
+				if err != nil {
+					return nil, err
+				}
+				if !math.IsNaN(x) {
+					xs = append(xs, x)
 				}
 			}
-			out = append(out, speedup{variant: v.name, policy: v.policy, point: v.point, framework: k.key, est: estimate(xs)})
+			if s.completed+s.baseCompleted == 0 {
+				continue // a service, or nothing finished: no job times
+			}
+			s.est = estimate(xs)
+			out = append(out, s)
 		}
 	}
-	return out
+	return out, nil
+}
+
+func runOfSeed(runs []Run, seed uint64) (Run, bool) {
+	for _, r := range runs {
+		if r.Seed == seed {
+			return r, true
+		}
+	}
+	return Run{}, false
+}
+
+// pair compares the framework's jobs of one seed's variant run r and
+// baseline run br: it adds their counts to s and returns the speedup over
+// the jobs both completed, NaN if there are none.
+func (s *speedup) pair(jobs *runJobs, r, br Run) (float64, error) {
+	vj, err := jobs.get(r)
+	if err != nil {
+		return 0, fmt.Errorf("run %s: %w", r.ID, err)
+	}
+	bj, err := jobs.get(br)
+	if err != nil {
+		return 0, fmt.Errorf("run %s: %w", br.ID, err)
+	}
+	baseTime := map[string]float64{}
+	for _, j := range bj {
+		if j.framework == s.framework && j.completed {
+			baseTime[j.id] = j.completion
+			s.baseCompleted++
+		}
+	}
+	var num, den float64
+	for _, j := range vj { // in file order: the same sums every time
+		if j.framework != s.framework || !j.completed {
+			continue
+		}
+		s.completed++
+		if t, ok := baseTime[j.id]; ok {
+			num, den = num+t, den+j.completion
+			s.compared++
+		}
+	}
+	if den <= 0 {
+		return math.NaN(), nil
+	}
+	return num / den, nil
 }
 
 func sortedMetrics(m map[metric]float64) []metric {
@@ -205,9 +268,10 @@ func (a aggregated) write(dir string) error {
 	if err := writeCSV(filepath.Join(dir, "aggregate.csv"), rows); err != nil {
 		return err
 	}
-	rows = [][]string{{"variant", "policy", "point", "framework", "n", "speedup", "ci95"}}
+	rows = [][]string{{"variant", "policy", "point", "framework", "n", "speedup", "ci95", "jobs_completed", "baseline_jobs_completed", "jobs_compared"}}
 	for _, s := range a.speedups {
-		rows = append(rows, []string{s.variant, s.policy, s.point, s.framework, strconv.Itoa(s.est.N), fnum(s.est.Mean), fnum(s.est.CI95)})
+		rows = append(rows, []string{s.variant, s.policy, s.point, s.framework, strconv.Itoa(s.est.N), fnum(s.est.Mean), fnum(s.est.CI95),
+			strconv.Itoa(s.completed), strconv.Itoa(s.baseCompleted), strconv.Itoa(s.compared)})
 	}
 	return writeCSV(filepath.Join(dir, "speedup.csv"), rows)
 }

@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/apronlab/apron/internal/conf"
 	"github.com/apronlab/apron/sim"
 )
 
@@ -110,16 +112,22 @@ func (s *Study) run(p Policy, pt []Setting, seed uint64) (Run, error) {
 		return r, fmt.Errorf("base: %w", err)
 	}
 	merge(tree, s.Sim)
+	var writes []write
 	sets := flatten("", p.Set)
 	for _, k := range sortedKeys(sets) {
-		if err := setPath(tree, k, sets[k]); err != nil {
-			return r, fmt.Errorf("policies %s: set %s: %w", p.Name, k, err)
+		at, err := setPath(tree, k, sets[k])
+		key := s.setKey(p.Name, k)
+		if err != nil {
+			return r, s.src.locate(conf.At(key, err))
 		}
+		writes = append(writes, write{key, at})
 	}
 	for _, st := range pt {
-		if err := setPath(tree, st.Key, st.Value); err != nil {
-			return r, fmt.Errorf("sweep.%s: %w", st.Key, err)
+		at, err := setPath(tree, st.Key, st.Value)
+		if err != nil {
+			return r, s.src.locate(conf.At("sweep."+st.Key, err))
 		}
+		writes = append(writes, write{"sweep." + st.Key, at})
 	}
 	tree["seed"] = seed
 	tree["name"] = s.Name
@@ -131,11 +139,21 @@ func (s *Study) run(p Policy, pt []Setting, seed uint64) (Run, error) {
 		return r, err
 	}
 	if r.cfg, err = sim.ParseConfig("run "+r.ID, bytes.NewReader(cfg)); err != nil {
-		return r, err
+		return r, s.runError(err, r.ID, writes)
 	}
 	sum := sha256.Sum256(cfg)
 	r.Config, r.Hash = cfg, hex.EncodeToString(sum[:])
 	return r, nil
+}
+
+// setKey is the study's key of a policy's set key: policies[i].set.k, or
+// policies[i] for a policy given by its name only.
+func (s *Study) setKey(policy, k string) string {
+	i := slices.IndexFunc(s.Policies, func(p Policy) bool { return p.Name == policy })
+	if slices.Contains(s.src.short, i) {
+		return conf.Index("policies", i)
+	}
+	return conf.Join(conf.Index("policies", i)+".set", k)
 }
 
 // safeName makes a label fit for a folder name.

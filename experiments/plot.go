@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,8 +13,6 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // maxPoints bounds the points of one line in a figure.
@@ -29,66 +26,28 @@ func drawFigures(dir string, rec studyRecord, agg aggregated) error {
 	}
 	runs := &runSeries{dir: dir, byRun: map[string]map[metric]*series{}}
 	for _, name := range rec.Figures {
-		var grid [][]*plot.Plot
+		var f *figure
 		var err error
 		switch name {
 		case "utilization":
-			grid, err = utilizationFigure(runs, agg)
+			f, err = utilizationFigure(runs, agg)
 		case "completion-cdf":
-			grid, err = cdfFigure(dir, agg, "completion_s", "job completion time (s)")
+			f, err = cdfFigure(agg, completionTime)
 		case "wait-cdf":
-			grid, err = cdfFigure(dir, agg, "wait_s", "job wait (s)")
+			f, err = cdfFigure(agg, waitTime)
 		case "shares":
-			grid, err = sharesFigure(runs, agg)
+			f, err = sharesFigure(runs, agg)
 		case "speedup":
-			grid, err = speedupFigure(agg, rec.Baseline)
+			f, err = speedupFigure(agg, rec.Baseline)
 		}
 		if err != nil {
 			return fmt.Errorf("figure %s: %w", name, err)
 		}
-		if grid == nil {
+		if f == nil {
 			continue // nothing to draw, such as speedups without a baseline
 		}
-		if err := save(filepath.Join(out, name), rec.Formats, grid); err != nil {
+		if err := f.save(filepath.Join(out, name), rec.Formats); err != nil {
 			return fmt.Errorf("figure %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-// save writes a grid of plots as PNG and SVG, one file per format.
-func save(base string, formats []string, grid [][]*plot.Plot) error {
-	w := 16 * vg.Centimeter
-	h := vg.Length(len(grid)) * 7 * vg.Centimeter
-	for _, f := range formats {
-		var c vg.CanvasWriterTo
-		switch f {
-		case "png":
-			c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(150), vgimg.UseBackgroundColor(color.White))}
-		case "svg":
-			c = vgsvg.New(w, h)
-		}
-		dc := draw.New(c)
-		tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2,
-			PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 4, PadX: vg.Millimeter * 6, PadY: vg.Millimeter * 6}
-		canvases := plot.Align(grid, tiles, dc)
-		for j := range grid {
-			for i, p := range grid[j] {
-				if p != nil {
-					p.Draw(canvases[j][i])
-				}
-			}
-		}
-		file, err := os.Create(base + "." + f)
-		if err != nil {
-			return err
-		}
-		if _, err := c.WriteTo(file); err != nil {
-			file.Close()
-			return err
-		}
-		if err := file.Close(); err != nil {
-			return err
 		}
 	}
 	return nil
@@ -106,10 +65,23 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
+	p.X.Tick.Marker = tidyTicks{}
+	p.Y.Tick.Marker = tidyTicks{}
 	p.Add(plotter.NewGrid())
 	return p
 }
+
+// seedsDrawn says which seeds a figure of these runs draws: "seed 3" for
+// one, else many with the count.
+func seedsDrawn(runs []Run, many string) string {
+	if len(runs) == 1 {
+		return fmt.Sprintf("seed %d", runs[0].Seed)
+	}
+	return fmt.Sprintf(many, len(runs))
+}
+
+// count writes a number of jobs, grouping digits from 10,000.
+func count(n int) string { return tickLabel(float64(n), 0) }
 
 // timeAxis picks hours or minutes for a span of seconds.
 func timeAxis(span float64) (string, float64) {
@@ -119,7 +91,8 @@ func timeAxis(span float64) (string, float64) {
 	return "time (min)", 60
 }
 
-func line(p *plot.Plot, i int, name string, s *series, unit float64) error {
+// line draws s as line i of p, its times divided by unit.
+func line(p *plot.Plot, i int, s *series, unit float64) (*plotter.Line, error) {
 	s = thin(s, maxPoints)
 	xys := make(plotter.XYs, len(s.t))
 	for k := range s.t {
@@ -127,17 +100,26 @@ func line(p *plot.Plot, i int, name string, s *series, unit float64) error {
 	}
 	l, err := plotter.NewLine(xys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	style(l, i)
 	p.Add(l)
-	p.Legend.Add(name, l)
-	return nil
+	return l, nil
+}
+
+// keyed adds a key for each variant that has a line, in variant order.
+func (f *figure) keyed(vs []variant, lines map[int]plot.Thumbnailer) {
+	for i, v := range vs {
+		if l, ok := lines[i]; ok {
+			f.keys = append(f.keys, key{v.name, l})
+		}
+	}
 }
 
 // utilizationFigure: per resource a panel, per variant a line of the
-// cluster's used share (mean over seeds) over time.
-func utilizationFigure(runs *runSeries, agg aggregated) ([][]*plot.Plot, error) {
+// cluster's used share (mean over seeds) over time. A resource no run used
+// (an SWF trace has no memory) gets no panel, and the caption says so.
+func utilizationFigure(runs *runSeries, agg aggregated) (*figure, error) {
 	byVariant := map[string]map[string]*series{}
 	var resources []string
 	span := 0.0
@@ -171,97 +153,199 @@ func utilizationFigure(runs *runSeries, agg aggregated) ([][]*plot.Plot, error) 
 	}
 	slices.Sort(resources)
 	xlabel, unit := timeAxis(span)
-	var grid [][]*plot.Plot
+	seeds := seedsDrawn(agg.variants[0].runs, "mean of %d seeds")
+	f := &figure{}
+	lines := map[int]plot.Thumbnailer{}
+	var unused []string
 	for _, res := range resources {
-		p := newPlot("cluster "+res+" in use", xlabel, res+" in use (% of the cluster)")
-		p.Y.Min, p.Y.Max = 0, 100
+		if !anyUsed(byVariant, res) {
+			unused = append(unused, res)
+			continue
+		}
+		p := newPlot("cluster "+res+" in use, "+seeds, xlabel, res+" in use (% of the cluster)")
+		p.X.Min, p.Y.Min, p.Y.Max = 0, 0, 100
 		for i, v := range agg.variants {
 			if s := byVariant[v.name][res]; s != nil {
-				if err := line(p, i, v.name, s, unit); err != nil {
+				l, err := line(p, i, s, unit)
+				if err != nil {
 					return nil, err
+				}
+				lines[i] = l
+			}
+		}
+		f.panels = append(f.panels, p)
+	}
+	if len(f.panels) == 0 {
+		return nil, nil
+	}
+	f.keyed(agg.variants, lines)
+	if len(unused) > 0 {
+		f.notes = append(f.notes, fmt.Sprintf("Not drawn: %s, which no task of any run used.", strings.Join(unused, ", ")))
+	}
+	return f, nil
+}
+
+func anyUsed(byVariant map[string]map[string]*series, res string) bool {
+	for _, m := range byVariant {
+		if s := m[res]; s != nil && slices.ContainsFunc(s.v, func(x float64) bool { return x > 0 }) {
+			return true
+		}
+	}
+	return false
+}
+
+// jobTime is a time of a completed job that a CDF draws.
+type jobTime struct {
+	noun string
+	of   func(job) float64
+}
+
+var (
+	completionTime = jobTime{"job completion time", func(j job) float64 { return j.completion }}
+	waitTime       = jobTime{"job wait", func(j job) float64 { return j.wait }}
+)
+
+// logSpan is the ratio of the largest to the smallest positive time from
+// which a CDF has a log axis.
+const logSpan = 100
+
+// cdfFigure: per variant the empirical CDF of a job time, pooled over
+// seeds, on a log axis if the times span more than two decades. A log axis
+// draws times of 0 a decade under the smallest positive time, and the
+// caption says how many there were.
+func cdfFigure(agg aggregated, jt jobTime) (*figure, error) {
+	byVariant := make([][]float64, len(agg.variants))
+	lo, hi := math.Inf(1), 0.0
+	for i, v := range agg.variants {
+		for _, r := range v.runs {
+			js, err := agg.jobs.get(r)
+			if err != nil {
+				return nil, fmt.Errorf("run %s: %w", r.ID, err)
+			}
+			for _, j := range js {
+				if j.completed {
+					x := jt.of(j)
+					byVariant[i] = append(byVariant[i], x)
+					if x > 0 {
+						lo, hi = min(lo, x), max(hi, x)
+					}
 				}
 			}
 		}
-		grid = append(grid, []*plot.Plot{p})
+		slices.Sort(byVariant[i])
 	}
-	return grid, nil
-}
-
-// cdfFigure: per variant the empirical CDF of a job time, pooled over
-// seeds.
-func cdfFigure(dir string, agg aggregated, column, xlabel string) ([][]*plot.Plot, error) {
-	p := newPlot("CDF of "+strings.TrimSuffix(xlabel, " (s)")+", completed jobs, all seeds", xlabel, "fraction of jobs")
+	logAxis := hi/lo > logSpan
+	xlabel := jt.noun + " (s)"
+	floor := 0.0
+	if logAxis {
+		floor = math.Pow10(decade(lo) - 1)
+		xlabel = jt.noun + " (s, log scale)"
+	}
+	p := newPlot("CDF of "+jt.noun+", completed jobs, "+seedsDrawn(agg.variants[0].runs, "%d seeds pooled"), xlabel, "fraction of jobs")
 	p.Y.Min, p.Y.Max = 0, 1
-	p.Legend.Top, p.Legend.Left = false, false
-	for i, v := range agg.variants {
-		var xs []float64
-		for _, r := range v.runs {
-			got, err := jobTimes(filepath.Join(dir, filepath.FromSlash(r.ID)), column)
-			if err != nil {
-				return nil, err
-			}
-			xs = append(xs, got...)
-		}
+	if logAxis { // from a labelled decade
+		p.X.Scale, p.X.Tick.Marker, p.X.Min = plot.LogScale{}, tidyTicks{log: true}, math.Pow10(decade(lo))
+	}
+	f := &figure{panels: []*plot.Plot{p}}
+	lines := map[int]plot.Thumbnailer{}
+	var zeros []string
+	for i, xs := range byVariant {
 		if len(xs) == 0 {
 			continue
 		}
-		slices.Sort(xs)
-		s := &series{}
-		for k, x := range xs {
-			s.t, s.v = append(s.t, x), append(s.v, float64(k+1)/float64(len(xs)))
+		n := 0
+		for n < len(xs) && logAxis && xs[n] <= 0 {
+			xs[n], n = floor, n+1
 		}
-		if err := line(p, i, v.name, s, 1); err != nil {
+		l, err := line(p, i, cdf(xs, maxPoints-1), 1)
+		if err != nil {
 			return nil, err
 		}
+		l.StepStyle = plotter.PostStep
+		lines[i] = l
+		if n > 0 {
+			zeros = append(zeros, fmt.Sprintf("%s %s of %s", agg.variants[i].name, count(n), count(len(xs))))
+		}
 	}
-	return [][]*plot.Plot{{p}}, nil
+	f.keyed(agg.variants, lines)
+	if len(zeros) > 0 {
+		f.notes = append(f.notes, fmt.Sprintf("A %s of 0 s cannot be drawn on the log axis; those are drawn at %s s: %s.",
+			jt.noun, tickLabel(floor, decimals(floor)), strings.Join(zeros, ", ")))
+	}
+	return f, nil
 }
 
 // sharesFigure: per variant a panel of each framework's dominant share of
-// the cluster over time (mean over seeds), stacked.
-func sharesFigure(runs *runSeries, agg aggregated) ([][]*plot.Plot, error) {
-	var grid [][]*plot.Plot
-	for _, v := range agg.variants {
-		byFw := map[string][]*series{}
-		for _, r := range v.runs {
-			ts, err := runs.get(r)
-			if err != nil {
-				return nil, err
-			}
-			for k, s := range ts {
-				if k.name == "framework_share" {
-					byFw[k.key] = append(byFw[k.key], s)
-				}
-			}
+// the cluster over time, stacked, in one run: the variant's first seed (a
+// mean over seeds would blur the shares).
+func sharesFigure(runs *runSeries, agg aggregated) (*figure, error) {
+	shares := make([]map[string]*series, len(agg.variants))
+	var fws []string // of every variant, so that a framework has one colour
+	span := 0.0
+	for i, v := range agg.variants {
+		ts, err := runs.get(v.runs[0])
+		if err != nil {
+			return nil, err
 		}
-		fws := sortedKeys(byFw)
-		mean := map[string]*series{}
-		span := 0.0
-		for _, f := range fws {
-			mean[f] = thin(meanOver(byFw[f]), maxPoints)
-			if s := mean[f]; len(s.t) > 0 {
+		shares[i] = map[string]*series{}
+		for k, s := range ts {
+			if k.name != "framework_share" {
+				continue
+			}
+			shares[i][k.key] = thin(s, maxPoints)
+			if !slices.Contains(fws, k.key) {
+				fws = append(fws, k.key)
+			}
+			if len(s.t) > 0 {
 				span = max(span, s.t[len(s.t)-1])
 			}
 		}
-		xlabel, unit := timeAxis(span)
-		p := newPlot("dominant share per framework: "+v.name, xlabel, "dominant share (stacked)")
-		p.Y.Min = 0
-		if err := stack(p, fws, mean, unit); err != nil {
+	}
+	slices.Sort(fws)
+	xlabel, unit := timeAxis(span)
+	f := &figure{}
+	drawn := map[string]plot.Thumbnailer{}
+	top := 0.0
+	for i, v := range agg.variants {
+		p := newPlot(fmt.Sprintf("dominant share per framework: %s, seed %d", v.name, v.runs[0].Seed), xlabel, "dominant share (stacked)")
+		p.X.Min, p.X.Max, p.Y.Min = 0, span/unit, 0 // one time axis for every panel
+		t, err := stack(p, fws, shares[i], unit, drawn)
+		if err != nil {
 			return nil, err
 		}
-		grid = append(grid, []*plot.Plot{p})
+		top = max(top, t)
+		f.panels = append(f.panels, p)
 	}
-	return grid, nil
+	for _, p := range f.panels {
+		p.Y.Max = max(p.Y.Max, top) // one share axis too
+	}
+	for _, fw := range slices.Backward(fws) { // the top of the stack first
+		if t, ok := drawn[fw]; ok {
+			f.keys = append(f.keys, key{fw, t})
+		}
+	}
+	if n := len(agg.variants[0].runs); n > 1 {
+		f.notes = append(f.notes, fmt.Sprintf("Each panel is one run, seed %d of the %d seeds, not a mean over them.", agg.variants[0].runs[0].Seed, n))
+	}
+	return f, nil
 }
 
-// stack draws the series as stacked areas, in order from the bottom.
-func stack(p *plot.Plot, names []string, ss map[string]*series, unit float64) error {
-	if len(names) == 0 {
-		return nil
+// stack draws the series of the names present in ss as stacked areas, in
+// order from the bottom, name i in colour i, recording each area in drawn;
+// it returns the top of the stack.
+func stack(p *plot.Plot, names []string, ss map[string]*series, unit float64, drawn map[string]plot.Thumbnailer) (float64, error) {
+	var base []float64
+	for _, name := range names {
+		if s := ss[name]; s != nil {
+			base = s.t
+			break
+		}
 	}
-	base := ss[names[0]].t
 	lower := make([]float64, len(base))
 	for i, name := range names {
+		if ss[name] == nil {
+			continue
+		}
 		at := map[float64]float64{}
 		for k, t := range ss[name].t {
 			at[t] = ss[name].v[k]
@@ -277,29 +361,29 @@ func stack(p *plot.Plot, names []string, ss map[string]*series, unit float64) er
 		}
 		pg, err := plotter.NewPolygon(poly)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		pg.Color = plotutil.Color(i)
 		pg.LineStyle.Width = 0
 		p.Add(pg)
-		p.Legend.Add(name, pg)
+		if _, ok := drawn[name]; !ok {
+			drawn[name] = pg
+		}
 		lower = upper
 	}
 	top := 0.0
 	for _, y := range lower {
 		top = max(top, y)
 	}
-	p.Y.Max = top * 1.25 // room for the legend
-	return nil
+	return top, nil
 }
 
 // speedupFigure: per framework, each variant's speedup over the baseline
-// as a point with its 95% confidence interval; 1 (dashed) is no change.
-func speedupFigure(agg aggregated, baseline string) ([][]*plot.Plot, error) {
-	if len(agg.speedups) == 0 {
-		return nil, nil
-	}
+// as a point with its 95% confidence interval (with two seeds or more);
+// 1 (dashed) is no change. The caption gives the jobs compared.
+func speedupFigure(agg aggregated, baseline string) (*figure, error) {
 	var fws, variants []string
+	seeds := 0
 	for _, s := range agg.speedups {
 		if !slices.Contains(fws, s.framework) {
 			fws = append(fws, s.framework)
@@ -307,22 +391,39 @@ func speedupFigure(agg aggregated, baseline string) ([][]*plot.Plot, error) {
 		if !slices.Contains(variants, s.variant) {
 			variants = append(variants, s.variant)
 		}
+		seeds = max(seeds, s.est.N)
 	}
-	p := newPlot("speedup over "+baseline+" (sum of job completion times, 95% CI)", "framework", "speedup (×)")
+	if seeds == 0 {
+		return nil, nil // no jobs to compare
+	}
+	var of string
+	switch runs := agg.variants[0].runs; {
+	case seeds > 1:
+		of = fmt.Sprintf("mean ± 95%% CI of %d seeds", seeds)
+	case len(runs) > 1:
+		of = fmt.Sprintf("the one of %d seeds with jobs to compare", len(runs))
+	default:
+		of = seedsDrawn(runs, "")
+	}
+	p := newPlot("speedup over "+baseline+", "+of, "framework", "speedup (×)")
 	p.Y.Min = 0
+	f := &figure{panels: []*plot.Plot{p}, notes: []string{fmt.Sprintf(
+		"Speedup: the sum of the completion times under %s over that under the variant, of the jobs both completed (paired by job id within a seed); 1 (dashed) is no change.", baseline)}}
 	for i, v := range variants {
 		var pts errPoints
+		var compared []string
 		off := 0.15 * (float64(i) - float64(len(variants)-1)/2)
 		for _, s := range agg.speedups {
-			if s.variant == v && s.est.Mean == s.est.Mean {
+			if s.variant != v {
+				continue
+			}
+			compared = append(compared, fmt.Sprintf("%s %s (%s / %s)", s.framework, count(s.compared), count(s.completed), count(s.baseCompleted)))
+			if !math.IsNaN(s.est.Mean) {
 				pts = append(pts, errPoint{x: float64(slices.Index(fws, s.framework)) + off, y: s.est.Mean, e: s.est.CI95})
-				top := s.est.Mean
-				if !math.IsNaN(s.est.CI95) { // NaN with one seed
-					top += s.est.CI95
-				}
-				p.Y.Max = max(p.Y.Max, top+0.1)
 			}
 		}
+		f.notes = append(f.notes, fmt.Sprintf("Jobs compared (completed under %s / under %s), %s: %s.",
+			v, baseline, seedsDrawn(agg.variants[0].runs, "totals over %d seeds"), strings.Join(compared, ", ")))
 		if len(pts) == 0 {
 			continue
 		}
@@ -337,14 +438,15 @@ func speedupFigure(agg aggregated, baseline string) ([][]*plot.Plot, error) {
 		}
 		eb.Color, eb.Width, eb.CapWidth = plotutil.Color(i), vg.Points(1.5), vg.Points(8)
 		p.Add(eb, sc)
-		p.Legend.Add(v, sc)
+		f.keys = append(f.keys, key{v, sc})
 	}
 	one := plotter.NewFunction(func(float64) float64 { return 1 })
 	one.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	p.Add(one)
 	p.NominalX(fws...)
 	p.X.Min, p.X.Max = -0.5, float64(len(fws))-0.5
-	return [][]*plot.Plot{{p}}, nil
+	p.Y.Max = max(p.Y.Max, 1) * 1.1
+	return f, nil
 }
 
 type errPoint struct{ x, y, e float64 }

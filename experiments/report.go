@@ -9,7 +9,8 @@ import (
 // Markdown returns a finished study's key numbers as Markdown, for
 // notebooks and terminals: per variant the mean utilization of each
 // resource and each framework's sum of job completion times, then the
-// speedups over the baseline, with 95% confidence intervals.
+// speedups over the baseline with the jobs they compare; with 95%
+// confidence intervals where there are two seeds or more.
 func Markdown(dir string) (string, error) {
 	rec, err := readStudy(dir)
 	if err != nil {
@@ -20,7 +21,13 @@ func Markdown(dir string) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s**: %d runs\n\n| variant | metric | key | mean ± 95%% CI | seeds |\n|---|---|---|---|---|\n", rec.Name, len(rec.Runs))
+	var ests []Estimate
+	for _, v := range agg.variants {
+		for _, e := range v.est {
+			ests = append(ests, e)
+		}
+	}
+	fmt.Fprintf(&b, "**%s**: %d runs\n\n| variant | metric | key | %s | seeds |\n|---|---|---|---|---|\n", rec.Name, len(rec.Runs), estimateHeader("mean", ests))
 	for _, v := range agg.variants {
 		for _, k := range v.metrics {
 			if k.name != "utilization" && k.name != "job_time_sum_s" {
@@ -31,12 +38,28 @@ func Markdown(dir string) (string, error) {
 		}
 	}
 	if len(agg.speedups) > 0 {
-		fmt.Fprintf(&b, "\nSpeedup over %s (its sum of job completion times over the variant's):\n\n| variant | framework | speedup ± 95%% CI |\n|---|---|---|\n", rec.Baseline)
+		ests = nil
 		for _, s := range agg.speedups {
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", s.variant, s.framework, pm(s.est))
+			ests = append(ests, s.est)
+		}
+		fmt.Fprintf(&b, "\nSpeedup over %s: its sum of completion times over the variant's, of the jobs both completed (paired by job id within a seed); jobs are totals over the seeds:\n\n"+
+			"| variant | framework | %s | seeds | jobs compared | completed (variant / %s) |\n|---|---|---|---|---|---|\n", rec.Baseline, estimateHeader("speedup", ests), rec.Baseline)
+		for _, s := range agg.speedups {
+			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s / %s |\n", s.variant, s.framework, pm(s.est), s.est.N, count(s.compared), count(s.completed), count(s.baseCompleted))
 		}
 	}
 	return b.String(), nil
+}
+
+// estimateHeader heads a column of estimates: with a confidence interval
+// only if some estimate has one.
+func estimateHeader(what string, ests []Estimate) string {
+	for _, e := range ests {
+		if e.N > 1 {
+			return what + " ± 95% CI"
+		}
+	}
+	return what + " (one seed)"
 }
 
 // pm writes an estimate as mean ± half-width, to 3 significant figures

@@ -140,23 +140,74 @@ func thin(s *series, n int) *series {
 	return out
 }
 
-// jobTimes reads a column (wait_s or completion_s) of the completed jobs of
-// one run's jobs.csv.
-func jobTimes(runDir, column string) ([]float64, error) {
-	var out []float64
-	col, status := -1, -1
-	err := eachRow(filepath.Join(runDir, "jobs.csv"), func(head []string) error {
-		col, status = slices.Index(head, column), slices.Index(head, "status")
-		if col < 0 || status < 0 {
-			return fmt.Errorf("no %s or status column", column)
+// cdf is the empirical CDF of the sorted xs in at most n+1 points: from 0
+// at the smallest, the fraction of xs at or under each of about n of them,
+// taken at even ranks. Drawn as steps, it is within 1/n of the whole.
+func cdf(xs []float64, n int) *series {
+	s := &series{t: []float64{xs[0]}, v: []float64{0}}
+	step := max(1, (len(xs)+n-1)/n)
+	for k := min(step, len(xs)) - 1; ; k = min(k+step, len(xs)-1) {
+		for k+1 < len(xs) && xs[k+1] == xs[k] {
+			k++ // the last of equal values: the CDF's value there
+		}
+		s.t, s.v = append(s.t, xs[k]), append(s.v, float64(k+1)/float64(len(xs)))
+		if k == len(xs)-1 {
+			return s
+		}
+	}
+}
+
+// job is a row of a run's jobs.csv: its framework and id, and, if it
+// completed, its wait and completion time (s).
+type job struct {
+	framework, id    string
+	completed        bool
+	wait, completion float64
+}
+
+// runJobs reads each run's jobs.csv once, for the speedups and the CDFs.
+type runJobs struct {
+	dir   string
+	byRun map[string][]job
+}
+
+func newRunJobs(dir string) *runJobs { return &runJobs{dir: dir, byRun: map[string][]job{}} }
+
+func (rj *runJobs) get(r Run) ([]job, error) {
+	if js, ok := rj.byRun[r.ID]; ok {
+		return js, nil
+	}
+	js, err := readJobs(filepath.Join(rj.dir, filepath.FromSlash(r.ID), "jobs.csv"))
+	if err != nil {
+		return nil, err
+	}
+	rj.byRun[r.ID] = js
+	return js, nil
+}
+
+// readJobs reads a jobs.csv in file order.
+func readJobs(p string) ([]job, error) {
+	var out []job
+	cols := map[string]int{}
+	want := []string{"framework", "job", "wait_s", "completion_s", "status"}
+	err := eachRow(p, func(head []string) error {
+		for _, c := range want {
+			if cols[c] = slices.Index(head, c); cols[c] < 0 {
+				return fmt.Errorf("no %s column (want %v)", c, want)
+			}
 		}
 		return nil
 	}, func(rec []string) error {
-		if rec[status] == "completed" {
-			if x, err := strconv.ParseFloat(rec[col], 64); err == nil {
-				out = append(out, x)
+		j := job{framework: rec[cols["framework"]], id: rec[cols["job"]], completed: rec[cols["status"]] == "completed"}
+		if j.completed {
+			var err1, err2 error
+			j.wait, err1 = strconv.ParseFloat(rec[cols["wait_s"]], 64)
+			j.completion, err2 = strconv.ParseFloat(rec[cols["completion_s"]], 64)
+			if err1 != nil || err2 != nil {
+				return errors.New("a completed job wants numbers in wait_s and completion_s")
 			}
 		}
+		out = append(out, j)
 		return nil
 	})
 	return out, err

@@ -2,20 +2,18 @@ package experiments
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
-	"go.yaml.in/yaml/v3"
+	"go.yaml.in/yaml/v4"
 
+	"github.com/apronlab/apron/internal/conf"
 	"github.com/apronlab/apron/sim"
 )
 
@@ -23,43 +21,47 @@ import (
 // parameters to sweep, the seeds, and the figures to draw. Every key is
 // documented in docs/experiments.md.
 type Study struct {
-	Name        string `mapstructure:"name"`
-	Description string `mapstructure:"description"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
 	// Base names the simulation: a built-in scenario (apron sim --help lists
 	// them) or a simulation config file, relative to the study file.
-	Base string `mapstructure:"base"`
+	Base string `yaml:"base"`
 	// Sim is a simulation config written in the study, or keys laid over
 	// Base's.
-	Sim map[string]any `mapstructure:"sim"`
+	Sim map[string]any `yaml:"sim"`
 	// Policies are the variants compared: a policy name (set as
 	// allocator.policy), or a name with keys to set.
-	Policies []Policy `mapstructure:"policies"`
+	Policies []Policy `yaml:"policies"`
 	// Baseline is the policy speedups are measured against: static when it
 	// is compared, else the first.
-	Baseline string `mapstructure:"baseline"`
+	Baseline string `yaml:"baseline"`
 	// Sweep maps config keys (dotted paths into the simulation config, or
 	// nested maps) to lists of values to try; the runs cover every
 	// combination.
-	Sweep map[string]any `mapstructure:"sweep"`
+	Sweep map[string]any `yaml:"sweep"`
 	// Seeds are the simulation seeds: a count n (seeds 1..n) or a list.
-	Seeds []uint64 `mapstructure:"seeds"`
+	Seeds []uint64 `yaml:"seeds"`
 	// Backends run the matrix in the simulator ("sim", the default), on a
 	// live cluster ("live"), or both: a live run is the variant with
 	// " (live)" after its name, and its speedup is against the simulated
 	// baseline.
-	Backends []string `mapstructure:"backends"`
-	Figures  []string `mapstructure:"figures"`
-	Formats  []string `mapstructure:"formats"`
+	Backends []string `yaml:"backends"`
+	Figures  []string `yaml:"figures"`
+	Formats  []string `yaml:"formats"`
 
 	dir  string // the study file's folder; "" for a built-in study
 	base []byte // the base simulation config, YAML
+	src  source // where each key came from, for errors
 }
 
 // Policy is one variant of a study.
 type Policy struct {
-	Name string         `mapstructure:"name"`
-	Set  map[string]any `mapstructure:"set"`
+	Name string         `yaml:"name"`
+	Set  map[string]any `yaml:"set"`
 }
+
+// studyKeys are the keys of a study file.
+var studyKeys = []string{"name", "description", "base", "sim", "policies", "baseline", "sweep", "seeds", "backends", "figures", "formats"}
 
 // Figures a study can draw.
 var allFigures = []string{"utilization", "completion-cdf", "wait-cdf", "shares", "speedup"}
@@ -68,26 +70,37 @@ var allFigures = []string{"utilization", "completion-cdf", "wait-cdf", "shares",
 // of a built-in study. sets are key=value overrides of study keys
 // (seeds=3, sweep.allocator.allocation_interval=[1s,5s]); environment
 // variables APRON_<KEY> (dots as underscores) override too. An unknown key,
-// a wrong type or a bad value is an error naming the key.
+// a wrong type or a bad value is a *conf.Error naming the file, the line,
+// the key as written and what is allowed.
 func Load(study string, sets []string) (*Study, error) {
 	v := viper.New()
 	v.SetEnvPrefix("apron")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	var dir string
+	for _, k := range studyKeys {
+		_ = v.BindEnv(k) // APRON_SEEDS and the like, also for keys the file lacks
+	}
+	src := source{name: study, sets: sets}
+	var data []byte
 	if fileExists(study) {
-		v.SetConfigFile(study)
-		if err := v.ReadInConfig(); err != nil {
+		var err error
+		if data, err = os.ReadFile(study); err != nil {
 			return nil, fmt.Errorf("study %s: %w", study, err)
 		}
-		dir = filepath.Dir(study)
-	} else if data, ok := builtin(study); ok {
+		src.dir = filepath.Dir(study)
+		v.SetConfigType(strings.TrimPrefix(filepath.Ext(study), "."))
+	} else if b, ok := builtin(study); ok {
+		data = b
+		src.name = study + " (built in)"
 		v.SetConfigType("yaml")
-		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("study %s: %w", study, err)
-		}
 	} else {
 		return nil, fmt.Errorf("study %s: no such file or built-in study (built in: %s)", study, strings.Join(Builtin(), ", "))
+	}
+	if err := src.parse(data); err != nil {
+		return nil, err
+	}
+	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("study %s: %w", src.name, err)
 	}
 	for _, kv := range sets {
 		k, val, ok := strings.Cut(kv, "=")
@@ -100,30 +113,34 @@ func Load(study string, sets []string) (*Study, error) {
 		}
 		v.Set(k, parsed)
 	}
-	return decode(v, study, dir)
+	s, err := decode(v.AllSettings(), src)
+	return s, src.locate(err)
 }
 
-func decode(v *viper.Viper, study, dir string) (*Study, error) {
-	s := &Study{dir: dir}
-	err := v.Unmarshal(s, func(c *mapstructure.DecoderConfig) {
-		c.ErrorUnused = true
-		c.DecodeHook = mapstructure.ComposeDecodeHookFunc(seedsHook, policyHook)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("study %s: %w (keys: name, description, base, sim, policies, baseline, sweep, seeds, figures, formats)", study, err)
+func decode(settings map[string]any, src source) (*Study, error) {
+	s := &Study{dir: src.dir, src: src}
+	if err := s.src.normalize(settings); err != nil {
+		return nil, err
+	}
+	s.src.tree = &yaml.Node{}
+	if err := s.src.tree.Encode(settings); err != nil {
+		return nil, err
+	}
+	if err := conf.Decode(s.src.tree, s); err != nil {
+		return nil, err
 	}
 	if err := s.check(); err != nil {
-		return nil, fmt.Errorf("study %s: %w", study, err)
+		return nil, err
 	}
 	return s, nil
 }
 
 func (s *Study) check() error {
 	if s.Name == "" {
-		return fmt.Errorf("name: empty; want the study's name (its results go to results/<name>)")
+		return conf.Errorf("name", "empty; want the study's name (its results go to results/<name>)")
 	}
 	if strings.ContainsAny(s.Name, `/\ `) {
-		return fmt.Errorf("name %q: want a name without slashes or spaces", s.Name)
+		return conf.Errorf("name", "%q; want a name without slashes or spaces", s.Name)
 	}
 	if len(s.Policies) == 0 {
 		s.Policies = []Policy{{Name: "drf"}}
@@ -131,10 +148,10 @@ func (s *Study) check() error {
 	seen := map[string]bool{}
 	for i, p := range s.Policies {
 		if p.Name == "" || strings.ContainsAny(p.Name, `/\ `) {
-			return fmt.Errorf("policies[%d]: name %q: want a name without slashes or spaces", i, p.Name)
+			return conf.Errorf(conf.Index("policies", i)+".name", "%q; want a name without slashes or spaces", p.Name)
 		}
 		if seen[p.Name] {
-			return fmt.Errorf("policies[%d]: %s twice; want each policy once", i, p.Name)
+			return conf.Errorf(conf.Index("policies", i), "%s twice; want each policy once", p.Name)
 		}
 		seen[p.Name] = true
 	}
@@ -144,7 +161,7 @@ func (s *Study) check() error {
 	case s.Baseline == "":
 		s.Baseline = s.Policies[0].Name
 	case !seen[s.Baseline]:
-		return fmt.Errorf("baseline %q: not one of the policies %v", s.Baseline, s.policyNames())
+		return conf.Errorf("baseline", "%q is not one of the policies; want one of %s", s.Baseline, strings.Join(s.policyNames(), ", "))
 	}
 	if len(s.Seeds) == 0 {
 		s.Seeds = []uint64{1}
@@ -154,28 +171,29 @@ func (s *Study) check() error {
 	}
 	for i, b := range s.Backends {
 		if b != "sim" && b != "live" {
-			return fmt.Errorf("backends[%d]: %q; want sim or live", i, b)
+			return conf.Errorf(conf.Index("backends", i), "%q; want sim or live", b)
 		}
 	}
-	for k, vals := range flatten("", s.Sweep) {
-		if l, ok := vals.([]any); !ok || len(l) == 0 {
-			return fmt.Errorf("sweep.%s: %v; want a list of values such as [1s, 5s]", k, vals)
+	flat := flatten("", s.Sweep)
+	for _, k := range sortedKeys(flat) {
+		if l, ok := flat[k].([]any); !ok || len(l) == 0 {
+			return conf.Errorf("sweep."+k, "%v is not a list; want a list of values such as [1s, 5s]", flat[k])
 		}
 	}
 	if len(s.Figures) == 0 {
 		s.Figures = allFigures
 	}
-	for _, f := range s.Figures {
+	for i, f := range s.Figures {
 		if !slices.Contains(allFigures, f) {
-			return fmt.Errorf("figures: %q; want some of %v", f, allFigures)
+			return conf.Errorf(conf.Index("figures", i), "%q; want some of %s", f, strings.Join(allFigures, ", "))
 		}
 	}
 	if len(s.Formats) == 0 {
 		s.Formats = []string{"png", "svg"}
 	}
-	for _, f := range s.Formats {
+	for i, f := range s.Formats {
 		if f != "png" && f != "svg" {
-			return fmt.Errorf("formats: %q; want png, svg or both", f)
+			return conf.Errorf(conf.Index("formats", i), "%q; want png, svg or both", f)
 		}
 	}
 	return s.loadBase()
@@ -189,58 +207,79 @@ func (s *Study) policyNames() []string {
 	return out
 }
 
-// seedsHook reads seeds: a count n (from YAML, TOML, JSON or the
-// environment) as the seeds 1..n.
-func seedsHook(from, to reflect.Type, data any) (any, error) {
-	if to != reflect.TypeOf([]uint64(nil)) {
-		return data, nil
+// normalize writes the short forms of keys in full: seeds as a count n
+// (seeds 1..n), a policy as its name (the allocator policy of that name),
+// and a list given as a text (from the environment) as its comma-separated
+// items.
+func (src *source) normalize(settings map[string]any) error {
+	if seeds, err := seedList(settings["seeds"]); err != nil {
+		return err
+	} else if seeds != nil {
+		settings["seeds"] = seeds
 	}
-	var n int64
-	switch v := data.(type) {
-	case int:
-		n = int64(v)
-	case int64:
-		n = v
-	case float64:
-		if v != math.Trunc(v) {
-			return nil, fmt.Errorf("seeds: %v; want a whole count, or a list of seeds", v)
+	for _, k := range []string{"policies", "seeds", "backends", "figures", "formats"} {
+		if text, ok := settings[k].(string); ok {
+			settings[k] = splitList(text)
 		}
-		n = int64(v)
-	case string:
+	}
+	if list, ok := settings["policies"].([]any); ok {
+		for i, p := range list {
+			if name, ok := p.(string); ok {
+				list[i] = map[string]any{"name": name, "set": map[string]any{"allocator.policy": name}}
+				src.short = append(src.short, i)
+			}
+		}
+	}
+	return nil
+}
+
+func splitList(text string) []any {
+	var out []any
+	for _, item := range strings.Split(text, ",") {
+		out = append(out, strings.TrimSpace(item))
+	}
+	return out
+}
+
+// seedList reads seeds given as a count, or nil when they are not.
+func seedList(v any) ([]any, error) {
+	var n int64
+	switch x := v.(type) {
+	case int:
+		n = int64(x)
+	case int64:
+		n = x
+	case float64:
+		if x != math.Trunc(x) {
+			return nil, conf.Errorf("seeds", "%v is not a whole count; want a count from 1 to 1000000, or a list of seeds", x)
+		}
+		n = int64(x)
+	case string: // from the environment: a count, or a list with commas
+		if strings.Contains(x, ",") {
+			return nil, nil
+		}
 		var err error
-		if n, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return nil, fmt.Errorf("seeds: %q; want a count of 1 or more, or a list of seeds", v)
+		if n, err = strconv.ParseInt(strings.TrimSpace(x), 10, 64); err != nil {
+			return nil, conf.Errorf("seeds", "%q is not a count; want a count from 1 to 1000000, or a list of seeds", x)
 		}
 	default:
-		return data, nil
+		return nil, nil
 	}
 	if n < 1 || n > 1_000_000 {
-		return nil, fmt.Errorf("seeds: %d; want a count from 1 to 1000000, or a list of seeds", n)
+		return nil, conf.Errorf("seeds", "%d; want a count from 1 to 1000000, or a list of seeds", n)
 	}
-	out := make([]uint64, n)
+	out := make([]any, n)
 	for i := range out {
 		out[i] = uint64(i + 1)
 	}
 	return out, nil
 }
 
-// policyHook reads a policy given as a name: the allocator policy of that
-// name.
-func policyHook(from, to reflect.Type, data any) (any, error) {
-	if to != reflect.TypeOf(Policy{}) {
-		return data, nil
-	}
-	if name, ok := data.(string); ok {
-		return map[string]any{"name": name, "set": map[string]any{"allocator.policy": name}}, nil
-	}
-	return data, nil
-}
-
 // loadBase reads the simulation the study starts from.
 func (s *Study) loadBase() error {
 	if s.Base == "" {
 		if len(s.Sim) == 0 {
-			return errors.New("base and sim: neither given; want a simulation: base: static-vs-shared (built in), base: FILE, or sim: {...}")
+			return conf.Errorf("base", "none, and no sim; want a simulation: base: static-vs-shared (built in), base: FILE, or sim: {...}")
 		}
 		s.base = []byte("{}")
 		return nil
@@ -253,9 +292,16 @@ func (s *Study) loadBase() error {
 	}
 	data, err := sim.ConfigSource(name)
 	if err != nil {
-		return fmt.Errorf("base: %w", err)
+		return conf.At("base", err)
 	}
-	s.base = data
+	if !fileExists(name) {
+		name += " (built in)"
+	}
+	doc, err := conf.Parse(data)
+	if err != nil {
+		return conf.Locate(err, name, nil)
+	}
+	s.base, s.src.baseName, s.src.baseDoc = data, name, doc
 	return nil
 }
 
@@ -263,3 +309,7 @@ func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
 }
+
+// Keys returns the keys of a study file; APRON_<KEY> sets one (dots as
+// underscores: APRON_SIM_SEED).
+func Keys() []string { return slices.Clone(studyKeys) }

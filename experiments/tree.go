@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/apronlab/apron/internal/conf"
 )
 
 // A simulation config is changed as a generic YAML tree: maps, lists and
@@ -33,17 +35,20 @@ func flatten(prefix string, m map[string]any) map[string]any {
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // setPath sets the value at a dotted path of tree, creating map entries on
-// the way.
-func setPath(tree map[string]any, path string, value any) error {
+// the way, and returns the path it set with list elements by index
+// (frameworks[0].refuse for frameworks.hadoop.refuse).
+func setPath(tree map[string]any, path string, value any) (string, error) {
 	parts := strings.Split(path, ".")
 	var node any = tree
+	at := ""
 	for i, p := range parts {
 		last := i == len(parts)-1
 		switch n := node.(type) {
 		case map[string]any:
+			at = conf.Join(at, p)
 			if last {
 				n[p] = value
-				return nil
+				return at, nil
 			}
 			next, ok := n[p]
 			if !ok || next == nil {
@@ -54,18 +59,19 @@ func setPath(tree map[string]any, path string, value any) error {
 		case []any:
 			k, err := listIndex(n, p)
 			if err != nil {
-				return fmt.Errorf("%s: %w", strings.Join(parts[:i], "."), err)
+				return at, err
 			}
+			at = conf.Index(at, k)
 			if last {
 				n[k] = value
-				return nil
+				return at, nil
 			}
 			node = n[k]
 		default:
-			return fmt.Errorf("%s is %v, not a map or a list; cannot set %s", strings.Join(parts[:i], "."), node, path)
+			return at, fmt.Errorf("%s is %v, not a map or a list; cannot set %s", at, node, path)
 		}
 	}
-	return nil
+	return at, nil
 }
 
 // listIndex finds p in a list: an index, or the name of an element.

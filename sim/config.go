@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/internal/bundle"
-	"go.yaml.in/yaml/v3"
+	"github.com/apronlab/apron/internal/conf"
 )
 
 // Config is one simulation: the cluster, the allocator's policy, the
@@ -147,15 +149,18 @@ type JobSpec struct {
 // Duration is a time.Duration written as "1s", "100ms", "2h".
 type Duration time.Duration
 
-// UnmarshalYAML reads a Go duration string and names the line on error.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
+// UnmarshalText reads a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
 	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: duration %q: want a non-negative duration such as 1s, 100ms or 2h", n.Line, n.Value)
+		return errors.New("is not a duration; want a non-negative one such as 1s, 100ms or 2h")
 	}
 	*d = Duration(v)
 	return nil
 }
+
+// Example says what a duration looks like, for errors.
+func (Duration) Example() string { return "a duration such as 1s, 100ms or 2h" }
 
 // MarshalText writes the duration as a string, for the manifest.
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
@@ -163,37 +168,48 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 // Resources is a resource text, parsed where it stands.
 type Resources struct{ allocator.Resources }
 
-// UnmarshalYAML parses the Mesos text form and names the line on error.
-func (r *Resources) UnmarshalYAML(n *yaml.Node) error {
-	res, err := allocator.ParseResources(n.Value)
-	if err != nil || n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: %v", n.Line, err)
+// UnmarshalText parses the Mesos text form.
+func (r *Resources) UnmarshalText(b []byte) error {
+	res, err := allocator.ParseResources(string(b))
+	if err != nil {
+		return fmt.Errorf("is not a list of resources (%v); want such as \"cpus:1;mem:1024\"", err)
 	}
 	r.Resources = res
 	return nil
 }
 
+// Example says what resources look like, for errors.
+func (Resources) Example() string { return `resources such as "cpus:1;mem:1024"` }
+
 // MarshalText writes the text form, for the manifest.
 func (r Resources) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
-// ParseConfig reads a simulation config: an unknown key or a wrong type is
-// an error naming the file, line and key; defaults are then filled in and
-// the whole checked.
+// ParseConfig reads a simulation config: a syntax error, an unknown key, a
+// wrong type or a bad value is a *conf.Error naming the file, the line, the
+// key as written (cluster[0].count) and what is allowed; defaults are then
+// filled in and the whole checked.
 func ParseConfig(name string, r io.Reader) (*Config, error) {
-	dec := yaml.NewDecoder(r)
-	dec.KnownFields(true)
-	var c Config
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+	data, err := io.ReadAll(r)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	root, err := conf.Parse(data)
+	if err != nil {
+		return nil, conf.Locate(err, name, nil)
+	}
+	var c Config
+	if err := conf.Decode(root, &c); err != nil {
+		return nil, conf.Locate(err, name, root)
+	}
 	if err := c.Finish(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, conf.Locate(err, name, root)
 	}
 	return &c, nil
 }
 
 // Finish fills in defaults and checks what the types cannot; configs built
-// in code call it before New.
+// in code call it before New. An error is a *conf.Error at the key that is
+// wrong.
 func (c *Config) Finish() error {
 	if c.SampleInterval == 0 {
 		c.SampleInterval = Duration(10 * time.Second)
@@ -205,7 +221,7 @@ func (c *Config) Finish() error {
 		c.Allocator.AllocationInterval = Duration(time.Second)
 	}
 	if c.TaskFailure < 0 || c.TaskFailure > 1 {
-		return fmt.Errorf("task_failure %v: want a probability from 0 to 1", c.TaskFailure)
+		return conf.Errorf("task_failure", "%v is not a probability; want one from 0 to 1", c.TaskFailure)
 	}
 	if c.Machines != nil {
 		if err := c.loadMachines(); err != nil {
@@ -213,21 +229,16 @@ func (c *Config) Finish() error {
 		}
 	}
 	if len(c.Cluster) == 0 {
-		return fmt.Errorf("cluster: no agents; want at least one group such as {name: host, count: 9, resources: \"cpus:8;mem:16384\"}, or machines: {trace: [FILE]}")
+		return conf.Errorf("cluster", "no agents; want at least one group such as {name: host, count: 9, resources: \"cpus:8;mem:16384\"}, or machines: {trace: [FILE]}")
 	}
 	for i, g := range c.Cluster {
-		if g.Name == "" || g.Resources.IsEmpty() || g.Count < 0 {
-			return fmt.Errorf("cluster[%d]: a group needs a name, resources and a count of 0 or more (0 means 1)", i)
+		if err := g.check(); err != nil {
+			return conf.At(conf.Index("cluster", i), err)
 		}
 	}
 	for i, e := range c.MachineEvents {
-		switch {
-		case e.Name == "":
-			return fmt.Errorf("machine_events[%d]: an event needs the name of its agent", i)
-		case e.Kind != "add" && e.Kind != "remove" && e.Kind != "update":
-			return fmt.Errorf("machine_events[%d]: kind %q: want add, remove or update", i, e.Kind)
-		case e.Kind != "remove" && e.Resources.IsEmpty():
-			return fmt.Errorf("machine_events[%d]: %s %s needs resources", i, e.Kind, e.Name)
+		if err := e.check(); err != nil {
+			return conf.At(conf.Index("machine_events", i), err)
 		}
 	}
 	if c.Workload != nil {
@@ -237,16 +248,43 @@ func (c *Config) Finish() error {
 	}
 	for i := range c.Frameworks {
 		if err := c.Frameworks[i].finish(); err != nil {
-			return fmt.Errorf("frameworks[%d] (%s): %w", i, c.Frameworks[i].Name, err)
+			return conf.At(conf.Index("frameworks", i), err)
 		}
 	}
 	_, err := c.allocConfig()
 	return err
 }
 
+func (g Group) check() error {
+	switch {
+	case g.Name == "":
+		return conf.Errorf("name", "missing; a group needs a name")
+	case g.Resources.IsEmpty():
+		return conf.Errorf("resources", "missing; want %s", Resources{}.Example())
+	case g.Count < 0:
+		return conf.Errorf("count", "%d is negative; want 0 or more (0 means 1)", g.Count)
+	}
+	return nil
+}
+
+func (e MachineEvent) check() error {
+	switch {
+	case e.Name == "":
+		return conf.Errorf("name", "missing; an event needs the name of its agent")
+	case e.Kind != "add" && e.Kind != "remove" && e.Kind != "update":
+		return conf.Errorf("kind", "%q; want add, remove or update", e.Kind)
+	case e.Kind != "remove" && e.Resources.IsEmpty():
+		return conf.Errorf("resources", "missing; %s %s needs resources", e.Kind, e.Name)
+	}
+	return nil
+}
+
 func (f *FwConfig) finish() error {
-	if f.Name == "" || f.Role == "" {
-		return fmt.Errorf("a framework needs a name and a role")
+	switch {
+	case f.Name == "":
+		return conf.Errorf("name", "missing; a framework needs a name and a role")
+	case f.Role == "":
+		return conf.Errorf("role", "missing; a framework needs a name and a role")
 	}
 	if f.Decision == nil {
 		f.Decision = &Decision{Job: Duration(100 * time.Millisecond), Task: Duration(5 * time.Millisecond)}
@@ -257,16 +295,31 @@ func (f *FwConfig) finish() error {
 			if len(j.Durations) > 0 {
 				f.Jobs[i].Tasks, j.Tasks = len(j.Durations), len(j.Durations)
 			}
-			if j.Tasks < 1 || j.Task.IsEmpty() || j.Count < 0 {
-				return fmt.Errorf("jobs[%d]: want tasks of 1 or more, a task such as \"cpus:1;mem:1024\" and a count of 0 or more (0 means 1)", i)
+			if err := j.check(); err != nil {
+				return conf.At(conf.Index("jobs", i), err)
 			}
 		}
 	case "service":
-		if f.Instances < 1 || f.Task.IsEmpty() {
-			return fmt.Errorf("a service needs instances of 1 or more and a task")
+		switch {
+		case f.Instances < 1:
+			return conf.Errorf("instances", "%d; a service needs 1 or more", f.Instances)
+		case f.Task.IsEmpty():
+			return conf.Errorf("task", "missing; a service needs %s", Resources{}.Example())
 		}
 	default:
-		return fmt.Errorf("kind %q: want batch, gang or service", f.Kind)
+		return conf.Errorf("kind", "%q; want batch, gang or service", f.Kind)
+	}
+	return nil
+}
+
+func (j JobSpec) check() error {
+	switch {
+	case j.Tasks < 1:
+		return conf.Errorf("tasks", "%d; want 1 or more (or durations, one per task)", j.Tasks)
+	case j.Task.IsEmpty():
+		return conf.Errorf("task", "missing; want %s", Resources{}.Example())
+	case j.Count < 0:
+		return conf.Errorf("count", "%d is negative; want 0 or more (0 means 1)", j.Count)
 	}
 	return nil
 }
@@ -277,12 +330,14 @@ func (c *Config) allocConfig() (allocator.Config, error) {
 	for _, f := range c.Frameworks {
 		roles = append(roles, f.Role)
 	}
-	return c.Allocator.config(c.Seed, c.agentsNamed, roles)
+	cfg, err := c.Allocator.config(c.Seed, c.agentsNamed, roles)
+	return cfg, conf.At("allocator", err)
 }
 
 // config converts the policy keys to the allocator's configuration; names
 // resolves a partition's agent or group names, roles are the frameworks'
-// (a static policy without partitions splits the cluster among them).
+// (a static policy without partitions splits the cluster among them). An
+// error is a *conf.Error at the key, below the allocator section.
 func (a AllocConfig) config(seed uint64, names func(string) []allocator.AgentID, roles []string) (allocator.Config, error) {
 	cfg := allocator.Config{
 		Policy: a.Policy, Seed: seed,
@@ -290,18 +345,21 @@ func (a AllocConfig) config(seed uint64, names func(string) []allocator.AgentID,
 		OfferTimeout:       time.Duration(a.OfferTimeout),
 		DefaultRefuse:      time.Duration(a.DefaultRefuse),
 	}
+	if a.Policy != "" && !slices.Contains(allocator.Policies(), a.Policy) {
+		return cfg, conf.Errorf("policy", "%q is not a policy; want one of %s", a.Policy, strings.Join(allocator.Policies(), ", "))
+	}
 	for _, m := range a.MinAllocatable {
 		cfg.MinAllocatable = append(cfg.MinAllocatable, m.Resources)
 	}
 	for _, r := range a.Roles {
 		cfg.Roles = append(cfg.Roles, allocator.RoleConfig{Name: r.Name, Weight: r.Weight, Guarantee: r.Guarantee.Resources, Limit: r.Limit.Resources})
 	}
-	for _, p := range a.Partitions {
+	for i, p := range a.Partitions {
 		part := allocator.Partition{Role: p.Role, Size: p.Size}
-		for _, name := range p.Agents {
+		for k, name := range p.Agents {
 			ids := names(name)
 			if len(ids) == 0 {
-				return cfg, fmt.Errorf("allocator.partitions: role %s: no agent or group named %q", p.Role, name)
+				return cfg, conf.Errorf(conf.Index(conf.Index("partitions", i)+".agents", k), "no agent or group named %q", name)
 			}
 			part.Agents = append(part.Agents, ids...)
 		}
@@ -310,7 +368,7 @@ func (a AllocConfig) config(seed uint64, names func(string) []allocator.AgentID,
 	for i, r := range a.Reservations {
 		ids := names(r.Agent)
 		if len(ids) == 0 {
-			return cfg, fmt.Errorf("allocator.reservations[%d]: no agent or group named %q", i, r.Agent)
+			return cfg, conf.Errorf(conf.Index("reservations", i)+".agent", "no agent or group named %q", r.Agent)
 		}
 		for _, id := range ids {
 			cfg.Reservations = append(cfg.Reservations, allocator.Reservation{Agent: id, Role: r.Role, Resources: r.Resources.Resources})
@@ -318,14 +376,29 @@ func (a AllocConfig) config(seed uint64, names func(string) []allocator.AgentID,
 	}
 	if cfg.Policy == "static" && len(cfg.Partitions) == 0 {
 		if len(roles) == 0 {
-			return cfg, fmt.Errorf("allocator.partitions: the static policy needs partitions (role and agents, or role and size)")
+			return cfg, conf.Errorf("partitions", "none; the static policy needs partitions (role and agents, or role and size)")
 		}
 		cfg.Partitions = allocator.EqualPartitions(roles...)
 	}
 	if _, err := allocator.New(cfg); err != nil {
-		return cfg, fmt.Errorf("allocator: %w", err)
+		return cfg, allocatorError(err)
 	}
 	return cfg, nil
+}
+
+// allocatorError puts an error of the allocator's configuration at the key
+// it starts with (roles[0]: ..., partitions[1] (web): ...), when it does.
+func allocatorError(err error) error {
+	msg := err.Error()
+	key, rest, ok := strings.Cut(msg, " ")
+	key = strings.TrimSuffix(key, ":")
+	if name, _, _ := strings.Cut(key, "["); ok && slices.Contains([]string{"allocation_interval", "offer_timeout", "default_refuse", "roles", "reservations", "partitions"}, name) {
+		if strings.HasPrefix(rest, "(") {
+			_, rest, _ = strings.Cut(rest, "): ")
+		}
+		return conf.Errorf(key, "%s", rest)
+	}
+	return err
 }
 
 // agents expands the cluster groups into agent names, in order.

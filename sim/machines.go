@@ -1,11 +1,10 @@
 package sim
 
 import (
-	"errors"
-	"fmt"
 	"io"
 	"time"
 
+	"github.com/apronlab/apron/internal/conf"
 	"github.com/apronlab/apron/sim/framework"
 	"github.com/apronlab/apron/traces"
 )
@@ -30,15 +29,15 @@ func (c *Config) loadMachines() error {
 	}
 	m.loaded = true
 	if len(m.Trace) == 0 {
-		return errors.New("machines.trace: no file; want the part files of a machine table")
+		return conf.Errorf("machines.trace", "no file; want the part files of a machine table")
 	}
 	t, err := m.open(true)
 	if err != nil {
-		return fmt.Errorf("machines.trace: %w", err)
+		return conf.At("machines.trace", err)
 	}
 	defer t.Close()
 	if t.Machines == nil {
-		return fmt.Errorf("machines.trace: %s holds jobs, not machines", m.Trace[0])
+		return conf.Errorf("machines.trace", "%s holds jobs, not machines", m.Trace[0])
 	}
 	for {
 		e, err := t.Machines.NextMachine()
@@ -46,7 +45,7 @@ func (c *Config) loadMachines() error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("machines.trace: %w", err)
+			return conf.At("machines.trace", err)
 		}
 		c.addMachineEvent(e)
 	}

@@ -50,14 +50,12 @@ frameworks:
 	}
 }
 
-// The complete openb node list is a cluster of 1,523 agents.
+// The complete openb node list is a cluster of 1,523 agents; a sim config
+// reads the shipped sample through its $TRACES/ name.
 func TestClusterFromOpenbNodes(t *testing.T) {
-	nodes := "../../shared/traces/alibaba-gpu-v2023/openb_node_list_all_node.csv"
-	if _, err := os.Stat(nodes); err != nil {
-		t.Skipf("shared trace samples not found beside the checkout: %v", err)
-	}
+	t.Setenv("APRON_TRACES", "") // the shipped samples, whatever the environment says
 	cfg, err := sim.ParseConfig("openb.yaml", strings.NewReader(`
-machines: {trace: [`+nodes+`]}
+machines: {trace: [$TRACES/alibaba-gpu-v2023/openb_node_list_all_node.csv]}
 frameworks:
   - {name: f, role: r, kind: batch, jobs: [{tasks: 4, task: "cpus:8;mem:8192;gpus:1", duration: 10s}]}
 `))

@@ -3,12 +3,11 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/internal/conf"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -26,11 +25,11 @@ type PolicyFile struct {
 // and seed are used), or a simulation run's manifest.json (the exact
 // allocator configuration the run used). Partitions name agents by id.
 func ParsePolicy(name string, data []byte) (allocator.Config, error) {
-	var probe map[string]any
-	if err := yaml.Unmarshal(data, &probe); err != nil {
-		return allocator.Config{}, fmt.Errorf("%s: %w", name, err)
+	root, err := conf.Parse(data)
+	if err != nil {
+		return allocator.Config{}, conf.Locate(err, name, nil)
 	}
-	if _, ok := probe["apron_version"]; ok {
+	if _, ok := conf.Find(root, "apron_version"); ok {
 		var m struct {
 			Allocator *allocator.Config `json:"allocator"`
 		}
@@ -40,25 +39,23 @@ func ParsePolicy(name string, data []byte) (allocator.Config, error) {
 		_, err := allocator.New(*m.Allocator)
 		return *m.Allocator, wrap(name, err)
 	}
-	if _, ok := probe["allocator"]; ok {
+	if _, ok := conf.Find(root, "allocator"); ok {
 		c, err := ParseConfig(name, bytes.NewReader(data))
 		if err != nil {
 			return allocator.Config{}, err
 		}
 		return c.allocConfig()
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	var p PolicyFile
-	if err := dec.Decode(&p); err != nil && !errors.Is(err, io.EOF) {
-		return allocator.Config{}, fmt.Errorf("%s: %w (a policy file holds policy, allocation_interval, offer_timeout, default_refuse, roles, partitions, reservations, min_allocatable and seed)", name, err)
+	if err := conf.Decode(root, &p); err != nil {
+		return allocator.Config{}, conf.Locate(err, name, root)
 	}
 	if p.AllocationInterval == 0 {
 		p.AllocationInterval = Duration(time.Second)
 	}
 	ids := func(n string) []allocator.AgentID { return []allocator.AgentID{allocator.AgentID(n)} }
 	cfg, err := p.config(p.Seed, ids, nil)
-	return cfg, wrap(name, err)
+	return cfg, conf.Locate(err, name, root)
 }
 
 func wrap(name string, err error) error {

@@ -19,7 +19,7 @@ func TestParsePolicyForms(t *testing.T) {
 		{"sim config", "c.yaml", "seed: 3\nallocator: {policy: static}\ncluster: [{name: h, count: 2, resources: \"cpus:1\"}]\nframeworks: [{name: x, role: x, kind: batch}]\n", "static", ""},
 		{"manifest", "manifest.json", `{"apron_version":"dev","allocator":{"Policy":"random","AllocationInterval":1000000000}}`, "random", ""},
 		{"unknown key", "p.yaml", "policy: drf\ncolour: red\n", "", "colour"},
-		{"unknown policy", "p.yaml", "policy: nosuch\n", "", "unknown policy"},
+		{"unknown policy", "p.yaml", "policy: nosuch\n", "", `p.yaml:1: policy: "nosuch" is not a policy`},
 		{"static without partitions", "p.yaml", "policy: static\n", "", "partitions"},
 		{"not yaml", "p.yaml", "policy: [\n", "", "p.yaml"},
 	}

@@ -6,8 +6,10 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/apronlab/apron/internal/conf"
 	"github.com/apronlab/apron/sim/framework"
 	"github.com/apronlab/apron/traces"
+	"github.com/apronlab/apron/traces/samples"
 )
 
 // TraceFiles names one trace table: its part files, read as one, and its
@@ -22,10 +24,15 @@ type TraceFiles struct {
 	MachineMemMiB float64  `yaml:"machine_mem" json:"machine_mem,omitempty"`
 }
 
-// open opens the table, for its machines or its jobs.
+// open opens the table, for its machines or its jobs; a path beginning
+// $TRACES/ is a shipped sample or under $APRON_TRACES (samples.Resolve).
 func (f TraceFiles) open(machines bool) (*traces.Table, error) {
+	paths, err := samples.ResolveAll(f.Trace)
+	if err != nil {
+		return nil, err
+	}
 	opts := traces.Options{SkipBad: f.SkipBad, MachineCPUs: f.MachineCPUs, MachineMemMiB: f.MachineMemMiB}
-	return traces.OpenTable(f.Format, machines, opts, f.Trace...)
+	return traces.OpenTable(f.Format, machines, opts, paths...)
 }
 
 // Workload is a trace-driven (or generated) workload, streamed: its jobs
@@ -65,13 +72,13 @@ func (w *Workload) finish() error {
 	case w.GroupBy == "":
 		w.GroupBy = "one"
 	case w.GroupBy != "one" && w.GroupBy != "user" && w.GroupBy != "queue" && w.GroupBy != "priority":
-		return fmt.Errorf("workload.group_by %q: want one, user, queue or priority", w.GroupBy)
+		return conf.Errorf("workload.group_by", "%q; want one, user, queue or priority", w.GroupBy)
 	}
 	if w.Kind != "batch" && w.Kind != "gang" {
-		return fmt.Errorf("workload.kind %q: want batch or gang", w.Kind)
+		return conf.Errorf("workload.kind", "%q; want batch or gang", w.Kind)
 	}
 	if w.Scale < 0 || w.Scale > 1 || math.IsNaN(w.Scale) {
-		return fmt.Errorf("workload.scale %v: want a fraction from 0 to 1", w.Scale)
+		return conf.Errorf("workload.scale", "%v; want a fraction from 0 to 1", w.Scale)
 	}
 	src, err := w.Jobs()
 	if err != nil {
@@ -106,16 +113,16 @@ func (w *Workload) Jobs() (JobStream, error) {
 	if len(w.Trace) > 0 {
 		t, err := w.open(false)
 		if err != nil {
-			return JobStream{}, fmt.Errorf("workload.trace: %w", err)
+			return JobStream{}, conf.At("workload.trace", err)
 		}
 		if t.Jobs == nil {
 			t.Close()
-			return JobStream{}, fmt.Errorf("workload.trace: %s holds machines, not jobs", w.Trace[0])
+			return JobStream{}, conf.Errorf("workload.trace", "%s holds machines, not jobs", w.Trace[0])
 		}
 		src, err := traces.Slice{Fraction: w.Scale, Seed: w.Seed, TimeScale: w.TimeScale}.Jobs(t.Jobs)
 		if err != nil {
 			t.Close()
-			return JobStream{}, fmt.Errorf("workload.scale or time_scale: %w", err)
+			return JobStream{}, conf.At("workload.scale", err)
 		}
 		return JobStream{src, t}, nil
 	}
@@ -128,7 +135,7 @@ func (w *Workload) Jobs() (JobStream, error) {
 	case w.Generator == "facebook-hadoop":
 		g = traces.FacebookHadoop(w.Seed)
 	default:
-		return JobStream{}, fmt.Errorf("workload: generator %q: want google-scale or facebook-hadoop, a custom generator, or a trace", w.Generator)
+		return JobStream{}, conf.Errorf("workload.generator", "%q; want google-scale or facebook-hadoop, a custom generator, or a trace", w.Generator)
 	}
 	g.Jobs = int(math.Round(float64(g.Jobs) * w.Scale))
 	src, err := g.Source()

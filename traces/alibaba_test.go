@@ -9,19 +9,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apronlab/apron/internal/testutil"
 )
 
 // Helpers shared by the tests of the Alibaba, PAI, openb and Philly readers.
 
-// aliSample is the path of a real trace sample in ../../shared/traces; the
-// test is skipped when it is missing.
+// aliSample is the path of a real trace sample shipped in traces/samples.
 func aliSample(t testing.TB, rel string) string {
 	t.Helper()
-	p := filepath.Join("..", "..", "shared", "traces", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("real sample %s is missing (%v): skipped", p, err)
-	}
-	return p
+	return testutil.Sample(t, rel)
 }
 
 // aliWrite writes a file in a fresh directory and returns its path.
@@ -469,7 +466,10 @@ func TestAlibabaDetect(t *testing.T) {
 		}
 	}
 	mine := []string{"alibaba2017", "alibaba2018", "pai2020", "openb", "philly"}
-	others, _ := filepath.Glob(filepath.Join("..", "..", "shared", "traces", "swf", "*"))
+	var others []string
+	for _, f := range []string{"KTH-SP2-1996-2.1-cln.swf", "NASA-iPSC-1993-3.1-cln.swf.gz", "LLNL-Atlas-2006-2.1-cln.swf"} {
+		others = append(others, aliSample(t, "swf/"+f))
+	}
 	more, _ := filepath.Glob(filepath.Join("testdata", "*", "*"))
 	deeper, _ := filepath.Glob(filepath.Join("testdata", "*", "*", "*"))
 	for _, p := range append(append(others, more...), deeper...) {

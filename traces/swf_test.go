@@ -1,6 +1,7 @@
 package traces_test
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"os"
@@ -9,11 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apronlab/apron/internal/testutil"
 	"github.com/apronlab/apron/traces"
 )
-
-// swfDir holds the real SWF samples (see its README.md).
-const swfDir = "../../shared/traces/swf"
 
 // tfWriteTemp writes data to a file in a test's temporary directory.
 func tfWriteTemp(t testing.TB, name string, data []byte) string {
@@ -68,10 +67,10 @@ func tfReadString(t testing.TB, format string, opts traces.Options, text string)
 	return jobs, r, err
 }
 
-func swfSamples(t testing.TB) {
-	if _, err := os.Stat(swfDir); err != nil {
-		t.Skipf("no SWF samples at %s (%v): they live in the shared trace directory", swfDir, err)
-	}
+// swfSample is the path of a shipped SWF log (traces/samples/swf).
+func swfSample(t testing.TB, file string) string {
+	t.Helper()
+	return testutil.Sample(t, "swf/"+file)
 }
 
 // The counts and sums were computed with awk on the files: data lines are
@@ -79,7 +78,6 @@ func swfSamples(t testing.TB) {
 // (f5, or f8 when f5 <= 0) are positive; procSeconds is the sum of
 // processors x run time over usable jobs.
 func TestSWFSamples(t *testing.T) {
-	swfSamples(t)
 	for _, c := range []struct {
 		file                     string
 		lines, unusable, tasks   int64
@@ -91,7 +89,7 @@ func TestSWFSamples(t *testing.T) {
 		{"LLNL-Atlas-2006-2.1-cln.swf", 43778, 7178, 16455288, 108249345064, "9216", "1152", "US/Pacific"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			r, _ := tfOpen(t, "swf", traces.Options{}, filepath.Join(swfDir, c.file))
+			r, _ := tfOpen(t, "swf", traces.Options{}, swfSample(t, c.file))
 			var jobs, tasks, procSeconds int64
 			var last time.Duration
 			for {
@@ -133,8 +131,7 @@ func TestSWFSamples(t *testing.T) {
 
 // A gzip file cut short is an error naming the file, never a short trace.
 func TestSWFTruncatedGzip(t *testing.T) {
-	swfSamples(t)
-	data, err := os.ReadFile(filepath.Join(swfDir, "NASA-iPSC-1993-3.1-cln.swf.gz"))
+	data, err := os.ReadFile(swfSample(t, "NASA-iPSC-1993-3.1-cln.swf.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,9 +297,8 @@ func TestSWFDetect(t *testing.T) {
 			t.Errorf("Detect(%q) = %v; want %v", c.head, got, c.want)
 		}
 	}
-	swfSamples(t)
 	for _, file := range []string{"KTH-SP2-1996-2.1-cln.swf", "NASA-iPSC-1993-3.1-cln.swf.gz", "LLNL-Atlas-2006-2.1-cln.swf"} {
-		in, err := traces.Open(filepath.Join(swfDir, file))
+		in, err := traces.Open(swfSample(t, file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -382,15 +378,37 @@ func FuzzSWF(f *testing.F) {
 	})
 }
 
-// BenchmarkReadSWF reads the uncompressed KTH and LLNL logs (6.7 MB): jobs
-// built with their tasks, through the reorder buffer. LLNL's jobs make 16.5
-// million 1-CPU tasks (790 MB of Task) a pass, which bounds the rate; the
-// KTH sub-benchmark (218,025 tasks) shows the parser.
+// BenchmarkReadSWF reads the KTH and LLNL logs, decompressed first (6.7
+// MB): jobs built with their tasks, through the reorder buffer. LLNL's
+// jobs make 16.5 million 1-CPU tasks (790 MB of Task) a pass, which bounds
+// the rate; the KTH sub-benchmark (218,025 tasks) shows the parser.
 func BenchmarkReadSWF(b *testing.B) {
-	swfSamples(b)
-	kth, llnl := filepath.Join(swfDir, "KTH-SP2-1996-2.1-cln.swf"), filepath.Join(swfDir, "LLNL-Atlas-2006-2.1-cln.swf")
+	kth, llnl := swfRaw(b, "KTH-SP2-1996-2.1-cln.swf"), swfRaw(b, "LLNL-Atlas-2006-2.1-cln.swf")
 	b.Run("KTH+LLNL", func(b *testing.B) { benchReadSWF(b, kth, llnl) })
 	b.Run("KTH", func(b *testing.B) { benchReadSWF(b, kth) })
+}
+
+// swfRaw writes a shipped SWF log decompressed in a temporary folder, so
+// that a benchmark measures the parser, not the decompressor.
+func swfRaw(b *testing.B, file string) string {
+	in, err := traces.Open(swfSample(b, file))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	var buf bytes.Buffer
+	for {
+		line, err := in.Line()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf.Write(line)
+		buf.WriteByte('\n')
+	}
+	return tfWriteTemp(b, file, buf.Bytes())
 }
 
 func benchReadSWF(b *testing.B, files ...string) {

@@ -98,13 +98,22 @@ func TestSimWritesTheRunDirectory(t *testing.T) {
 	}
 }
 
+// apron sim --config decodes as studies do: the file, the line, the key as
+// written and what is allowed.
 func TestSimBadConfig(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(bad, []byte("cluster: []\nfrobnicate: 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := runApron(t, "sim", "--config", bad); err == nil || !strings.Contains(err.Error(), "line 2: field frobnicate not found") {
-		t.Fatalf("err = %v", err)
+	for _, c := range []struct{ text, want string }{
+		{"cluster: []\nfrobnicate: 1\n", "bad.yaml:2: frobnicate: unknown key; want one of name, seed,"},
+		{"cluster:\n  - name: host\n    resources: \"cpus:8\"\n    count: two\n", `bad.yaml:4: cluster[0].count: "two" is not a whole number`},
+		{"seed: 1\ncluster:\n  - {name: a, resources: \"cpus:1\"}\nallocator:\n  policy: drf\n frameworks: []\n", "bad.yaml:6:2: did not find expected key"},
+	} {
+		bad := filepath.Join(t.TempDir(), "bad.yaml")
+		if err := os.WriteFile(bad, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := runApron(t, "sim", "--config", bad)
+		if err == nil || !strings.HasPrefix(err.Error(), filepath.Dir(bad)+"/"+c.want) {
+			t.Errorf("err = %v; want %s...", err, c.want)
+		}
 	}
 }
 
@@ -125,5 +134,34 @@ func TestTraceGenConvertSlice(t *testing.T) {
 	out, err = runApron(t, "trace", "info", sliced)
 	if err != nil || strings.Contains(out, "jobs     100\n") || !strings.Contains(out, "jobs") {
 		t.Fatalf("info of the sliced trace: %v\n%s", err, out)
+	}
+}
+
+// Without --out, apron sim writes to results/sim/<config>-<policy>, not
+// where apron run puts the static-vs-shared study's runs.
+func TestSimDefaultOut(t *testing.T) {
+	t.Chdir(t.TempDir())
+	out, err := runApron(t, "sim", "--policy", "static")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join("results", "sim", "static-vs-shared-static")
+	if !strings.HasPrefix(out, want+": ") {
+		t.Errorf("output %q, want it to name %s", out, want)
+	}
+	if _, err := os.Stat(filepath.Join(want, "summary.json")); err != nil {
+		t.Error(err)
+	}
+	if _, err := os.Stat(filepath.Join("results", "static-vs-shared")); err == nil {
+		t.Error("apron sim wrote to results/static-vs-shared, the study's directory")
+	}
+	for _, tt := range []struct{ config, policy, want string }{
+		{"google-scale", "drf", "results/sim/google-scale-drf"},
+		{"/some/where/my.yaml", "hdrf", "results/sim/my-hdrf"},
+		{"conf/other.yml", "static", "results/sim/other-static"},
+	} {
+		if got := simOut(tt.config, tt.policy); got != tt.want {
+			t.Errorf("simOut(%q, %q) = %q, want %q", tt.config, tt.policy, got, tt.want)
+		}
 	}
 }

@@ -1,12 +1,18 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/master"
 	"github.com/apronlab/apron/runtime/scheduler"
 	"github.com/apronlab/apron/sim/framework"
 	"github.com/spf13/cobra"
@@ -17,7 +23,13 @@ func newExecute(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "execute",
 		Short: "Run one command on a live cluster and print its status updates (like mesos-execute)",
-		Args:  cobra.NoArgs,
+		Long: `execute subscribes a framework, launches the command on the first offer
+that holds --resources and prints its status updates. When no offer has held
+the task for --wait, it says why, from the master's /state: the task is
+larger than any agent, the agents large enough keep part of it reserved for
+other roles, the role's limit or other roles' guarantees leave too little,
+or the agents are busy. --timeout gives up, with a non-zero exit.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := allocator.ParseResources(v.GetString("resources"))
 			if err != nil {
@@ -27,32 +39,40 @@ func newExecute(v *viper.Viper) *cobra.Command {
 				return fmt.Errorf("--command is required")
 			}
 			out := cmd.OutOrStdout()
+			base, role := masterURL(v.GetString("master")), v.GetString("role")
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			if t := v.GetDuration("timeout"); t > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, t)
+				defer cancel()
+			}
 			task := &scheduler.OneTask{Name: v.GetString("name"), Command: v.GetString("command"), Resources: res,
 				Launched: func(agent string) {
 					fmt.Fprintf(out, "Submitted task '%s' to agent '%s'\n", v.GetString("name"), agent)
 				},
-				Updated: func(s framework.Status) {
-					fmt.Fprintf(out, "Received status update %s for task '%s'", s.State, s.Task)
-					if s.Message != "" {
-						fmt.Fprintf(out, "\n  message: '%s'", s.Message)
-					}
-					if s.Reason != "" {
-						fmt.Fprintf(out, "\n  reason: %s", s.Reason)
-					}
-					fmt.Fprintln(out)
+				Updated: func(s framework.Status) { printStatus(out, s) },
+				Wait:    v.GetDuration("wait"),
+				Waiting: func(largest *framework.Offer) {
+					go func() {
+						fmt.Fprintf(cmd.ErrOrStderr(), "No offer has held the task in %s: %s\n", v.GetDuration("wait"), whyUnfit(ctx, base, res, role, largest))
+					}()
 				}}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			opts := scheduler.Options{Master: masterURL(v.GetString("master")), Name: "apron-execute", Role: v.GetString("role"), Done: task.Done,
+			opts := scheduler.Options{Master: base, Name: "apron-execute", Role: role, Done: task.Done,
 				OnSubscribed: func(d *scheduler.Driver) { fmt.Fprintf(out, "Subscribed with ID %s\n", d.ID()) }}
-			if err := scheduler.Run(ctx, opts, task); err != nil {
-				return err
-			}
+			err = scheduler.Run(ctx, opts, task)
 			f := task.Final()
-			if f == nil {
+			switch {
+			case f == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !task.Started():
+				return fmt.Errorf("--timeout %s: no offer held the task: %s", v.GetDuration("timeout"),
+					whyUnfit(context.Background(), base, res, role, task.Largest()))
+			case f == nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+				return fmt.Errorf("--timeout %s: the task had not ended; it was killed", v.GetDuration("timeout"))
+			case err != nil:
+				return err
+			case f == nil:
 				return fmt.Errorf("interrupted before the task ended")
-			}
-			if f.State != framework.TaskFinished {
+			case f.State != framework.TaskFinished:
 				return fmt.Errorf("task %s ended %s", f.Task, f.State)
 			}
 			return nil
@@ -63,5 +83,34 @@ func newExecute(v *viper.Viper) *cobra.Command {
 	cmd.Flags().String("command", "", "shell command to run")
 	cmd.Flags().String("resources", "cpus:1;mem:128", "resources the task needs")
 	cmd.Flags().String("role", "*", "role to subscribe in")
+	cmd.Flags().Duration("wait", 10*time.Second, "after this long without an offer that holds the task, say why none does")
+	cmd.Flags().Duration("timeout", 0, "give up after this long, with a non-zero exit (0: never)")
 	return cmd
+}
+
+func printStatus(out io.Writer, s framework.Status) {
+	fmt.Fprintf(out, "Received status update %s for task '%s'", s.State, s.Task)
+	if s.Message != "" {
+		fmt.Fprintf(out, "\n  message: '%s'", s.Message)
+	}
+	if s.Reason != "" {
+		fmt.Fprintf(out, "\n  reason: %s", s.Reason)
+	}
+	fmt.Fprintln(out)
+}
+
+// whyUnfit says what the largest offer was and why no agent takes the
+// task, from the master's /state.
+func whyUnfit(ctx context.Context, base string, want allocator.Resources, role string, largest *framework.Offer) string {
+	seen := "no offer came"
+	if largest != nil {
+		seen = fmt.Sprintf("the largest offer was %s from agent %s", largest.Resources, largest.Agent)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := master.FetchState(ctx, http.DefaultClient, base)
+	if err != nil {
+		return fmt.Sprintf("the task wants %s; %s; reading the master's state to say why: %v", want, seen, err)
+	}
+	return fmt.Sprintf("the task wants %s in role %s; %s; %s", want, role, seen, scheduler.Unfit(want, role, st.Summary))
 }

@@ -148,8 +148,8 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			iso := isolation.None()
 			if !v.GetBool("no-isolation") {
 				var warn error
-				if iso, warn = isolation.New("apron/" + name); warn != nil {
-					fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: tasks run WITHOUT isolation (no cgroup limits): %v\n", warn)
+				if iso, warn = isolation.New(isolation.RootFor(v.GetString("work-dir"))); warn != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %v (no cgroup limits)\n", warn)
 				}
 			}
 			self, _ := os.Executable()
@@ -161,9 +161,13 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			go func() { _ = a.Run(ctx) }()
+			ran := make(chan struct{})
+			go func() { _ = a.Run(ctx); close(ran) }()
 			fmt.Fprintf(cmd.ErrOrStderr(), "apron agent %s on http://%s, %s, isolation %s, master %s\n", a.Name(), listen, res, iso.Name(), v.GetString("master"))
-			return serve(ctx, listen, a.Handler(), master.ServerLimits{})
+			err = serve(ctx, listen, a.Handler(), master.ServerLimits{})
+			stop()
+			<-ran // Run has let go of the cgroup root
+			return err
 		},
 	}
 	cmd.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")

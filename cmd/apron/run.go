@@ -36,6 +36,9 @@ figures draw simulated and live variants together.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sets, _ := cmd.Flags().GetStringArray("set")
+			if !cmd.Flags().Changed("set") {
+				sets = v.GetStringSlice("set") // from the environment (space-separated) or --settings
+			}
 			if b := v.GetString("backend"); b != "" {
 				sets = append(sets, "backends=["+b+"]")
 			}

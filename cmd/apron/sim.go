@@ -21,7 +21,8 @@ func newSim(v *viper.Viper) *cobra.Command {
 		Long: `sim runs the discrete-event simulator: frameworks receive offers from the
 allocator (the same code the live master runs), launch or decline, and tasks
 run for their durations. It writes timeseries.csv, jobs.csv, frameworks.csv,
-summary.json and manifest.json to the run directory.
+summary.json and manifest.json to the run directory, by default
+results/sim/<config>-<policy> (a study's runs go to results/<study>/).
 
 --config takes a YAML file or a built-in scenario (` + strings.Join(sim.Scenarios(), ", ") + `);
 without one, static-vs-shared runs. Ctrl-C stops cleanly and writes what was
@@ -47,7 +48,7 @@ measured, marked incomplete.`,
 			}
 			out := v.GetString("out")
 			if out == "" {
-				out = filepath.Join("results", strings.TrimSuffix(filepath.Base(name), ".yaml"), cfg.Allocator.Policy)
+				out = simOut(name, cfg.Allocator.Policy)
 			}
 			return runSim(cmd, cfg, out)
 		},
@@ -55,8 +56,16 @@ measured, marked incomplete.`,
 	cmd.Flags().String("config", "", "simulation config (YAML file or built-in scenario name)")
 	cmd.Flags().String("policy", "", "allocation policy, replacing the config's")
 	cmd.Flags().Uint64("seed", 0, "random seed, replacing the config's")
-	cmd.Flags().String("out", "", "run directory (default results/<config>/<policy>)")
+	cmd.Flags().String("out", "", "run directory (default results/sim/<config>-<policy>)")
 	return cmd
+}
+
+// simOut is a single simulation's default run directory,
+// results/sim/<config>-<policy>: apart from a study's runs, which apron run
+// writes to results/<study>/<policy>/seed-N.
+func simOut(config, policy string) string {
+	base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(config), ".yaml"), ".yml")
+	return filepath.Join("results", "sim", base+"-"+policy)
 }
 
 func runSim(cmd *cobra.Command, cfg *sim.Config, out string) error {

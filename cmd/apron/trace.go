@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/apronlab/apron/traces"
+	"github.com/apronlab/apron/traces/samples"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 )
@@ -21,9 +22,14 @@ func newTrace(v *viper.Viper) *cobra.Command {
 	cmd.PersistentFlags().Bool("skip-bad", false, "skip malformed lines, counting them, instead of stopping")
 	cmd.PersistentFlags().Float64("machine-cpus", 0, "CPUs of the largest machine, for normalised traces")
 	cmd.PersistentFlags().Float64("machine-mem", 0, "memory (MiB) of the largest machine, for normalised traces")
-	cmd.AddCommand(newTraceInfo(v), newTraceConvert(v), newTraceSlice(v), newTraceGen(v))
+	cmd.AddCommand(newTraceInfo(v), newTraceConvert(v), newTraceSlice(v), newTraceGen(v), newTraceFetch(v))
 	return cmd
 }
+
+// tracePathsHelp says how the trace commands read FILE arguments.
+const tracePathsHelp = `A FILE beginning $TRACES/ (quoted, so that the shell leaves it) is one of the
+trace samples shipped with apron, or a file under $APRON_TRACES when that is
+set; a name without its .zst or .gz suffix finds the compressed file.`
 
 func traceOptions(v *viper.Viper) traces.Options {
 	return traces.Options{SkipBad: v.GetBool("skip-bad"), MachineCPUs: v.GetFloat64("machine-cpus"), MachineMemMiB: v.GetFloat64("machine-mem")}
@@ -35,9 +41,16 @@ func newTraceInfo(v *viper.Viper) *cobra.Command {
 		Short: "Summarise a trace table (its part files read as one)",
 		Long: `info reads a trace table to its end and prints its format, units, jobs,
 tasks, time span, demand and percentiles of task durations and sizes, or, for
-a machine table, the machines and their capacity. Formats: ` + formatList() + `.`,
-		Args: cobra.MinimumNArgs(1),
+a machine table, the machines and their capacity. Formats: ` + formatList() + `.
+
+` + tracePathsHelp,
+		Example: `  apron trace info '$TRACES/swf/KTH-SP2-1996-2.1-cln.swf'`,
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args, err := samples.ResolveAll(args)
+			if err != nil {
+				return err
+			}
 			t, err := traces.OpenTable(v.GetString("format"), v.GetBool("machines"), traceOptions(v), args...)
 			if err != nil {
 				return err
@@ -214,6 +227,7 @@ func newTraceConvert(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "convert FILE...",
 		Short: "Convert a job trace (its part files read as one) to apron's native CSV",
+		Long:  "convert reads a job table and writes it in apron's native CSV.\n\n" + tracePathsHelp,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return rewrite(cmd, v, args, func(src traces.Source) (traces.Source, error) { return src, nil })
@@ -227,6 +241,7 @@ func newTraceSlice(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "slice FILE...",
 		Short: "Keep a time window or a sample of a job trace, optionally rescaling time; writes native CSV",
+		Long:  "slice keeps the jobs of a job table in a time window, or a sample of them, and writes native CSV.\n\n" + tracePathsHelp,
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s := traces.Slice{From: v.GetDuration("from"), To: v.GetDuration("to"), Fraction: v.GetFloat64("sample"),
@@ -243,8 +258,13 @@ func newTraceSlice(v *viper.Viper) *cobra.Command {
 	return cmd
 }
 
-// openJobs opens a job table; a machine table is an error.
+// openJobs opens a job table ($TRACES/ paths resolved); a machine table is
+// an error.
 func openJobs(v *viper.Viper, paths []string) (*traces.Table, error) {
+	paths, err := samples.ResolveAll(paths)
+	if err != nil {
+		return nil, err
+	}
 	t, err := traces.OpenTable(v.GetString("format"), false, traceOptions(v), paths...)
 	if err != nil {
 		return nil, err

@@ -2,18 +2,18 @@ package main
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/apronlab/apron/traces/samples"
 )
 
-// sharedTraces is the folder of real trace samples beside the checkout.
-const sharedTraces = "../../../shared/traces"
-
-// traceSamples are the samples in the shared folder and what apron trace
-// info must say of them: the counts and sums their READMEs give (or that
-// awk gives on the files).
+// traceSamples are the samples shipped in traces/samples (named without
+// their compression suffix) and what apron trace info must say of them:
+// the counts and sums their READMEs give (or that awk gives on the files).
 var traceSamples = []traceSample{
 	// SWF: jobs are the data lines less those of no run time or no
 	// processors; tasks are processors, summed with awk.
@@ -45,13 +45,12 @@ type traceSample struct {
 	want []string
 }
 
+// apron trace info reads every shipped sample through its $TRACES/ name.
 func TestTraceInfoOnEverySample(t *testing.T) {
-	if _, err := os.Stat(sharedTraces); err != nil {
-		t.Skipf("shared trace samples not found beside the checkout: %v", err)
-	}
+	t.Setenv(samples.Env, "")
 	for _, c := range traceSamples {
 		t.Run(c.file, func(t *testing.T) {
-			out, err := runApron(t, "trace", "info", filepath.Join(sharedTraces, c.file))
+			out, err := runApron(t, "trace", "info", samples.Prefix+c.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,31 +63,60 @@ func TestTraceInfoOnEverySample(t *testing.T) {
 	}
 }
 
-// Every data file in the shared folder is covered above: a new sample
-// needs its expected summary.
+// Every data file shipped is covered above: a new sample needs its
+// expected summary.
 func TestTraceInfoCoversEverySample(t *testing.T) {
-	if _, err := os.Stat(sharedTraces); err != nil {
-		t.Skipf("shared trace samples not found beside the checkout: %v", err)
-	}
-	covered := map[string]bool{}
-	err := filepath.WalkDir(sharedTraces, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(sharedTraces, p)
-		switch filepath.Ext(p) {
-		case ".md", ".header": // documentation; column headers of tables not in the folder
-			return nil
-		}
-		covered[rel] = slices.ContainsFunc(traceSamples, func(c traceSample) bool { return c.file == filepath.ToSlash(rel) })
-		return nil
-	})
+	sums, err := samples.Sums()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for f, ok := range covered {
-		if !ok {
-			t.Errorf("sample %s has no expected trace info summary", f)
+	for name := range sums {
+		switch path.Ext(name) {
+		case ".md", ".header": // documentation; column headers of tables not shipped
+			continue
 		}
+		plain := strings.TrimSuffix(name, ".zst")
+		if !slices.ContainsFunc(traceSamples, func(c traceSample) bool { return c.file == plain }) {
+			t.Errorf("sample %s has no expected trace info summary", name)
+		}
+	}
+}
+
+// convert and slice read $TRACES/ paths too; an unknown one is an error
+// saying where it was looked for.
+func TestTraceCommandsResolveTraces(t *testing.T) {
+	t.Setenv(samples.Env, "")
+	out := filepath.Join(t.TempDir(), "nasa.csv")
+	if _, err := runApron(t, "trace", "slice", "$TRACES/swf/NASA-iPSC-1993-3.1-cln.swf", "--to", "24h", "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(out); err != nil || strings.Count(string(data), "\n") < 10 {
+		t.Fatalf("slice wrote %d bytes, %v; want the jobs of the first day", len(data), err)
+	}
+	_, err := runApron(t, "trace", "convert", "$TRACES/swf/none.swf")
+	if err == nil || !strings.Contains(err.Error(), "$TRACES/swf/none.swf") || !strings.Contains(err.Error(), samples.Env) {
+		t.Fatalf("unknown sample: %v; want an error naming it and %s", err, samples.Env)
+	}
+}
+
+func TestTraceFetchList(t *testing.T) {
+	out, err := runApron(t, "trace", "fetch", "--list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"kth-sp2 ", "google-2011 ", "google-2019-h ", "alibaba-2018 ", "alibaba-pai-2020 ", "alibaba-openb-2023 ",
+		"philly ", "(1055988361 bytes)", "batch_task (about 125MiB)", "checked: none: the archive publishes no checksum or size"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--list lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := runApron(t, "trace", "fetch", "nosuch"); err == nil || !strings.Contains(err.Error(), "alibaba-2018") {
+		t.Errorf("unknown trace: %v; want an error listing the traces", err)
+	}
+	if _, err := runApron(t, "trace", "fetch"); err == nil || !strings.Contains(err.Error(), "--list") {
+		t.Errorf("no trace: %v; want an error pointing to --list", err)
+	}
+	if _, err := runApron(t, "trace", "fetch", "alibaba-2018", "--table", "nosuch", "--dir", t.TempDir()); err == nil || !strings.Contains(err.Error(), "batch_instance") {
+		t.Errorf("unknown table: %v; want an error listing the tables", err)
 	}
 }

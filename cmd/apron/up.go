@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/runtime/burn"
 	"github.com/apronlab/apron/runtime/local"
 	"github.com/spf13/cobra"
@@ -48,11 +50,11 @@ func newUp(v *viper.Viper) *cobra.Command {
 			defer c.Stop()
 			out := cmd.OutOrStdout()
 			if c.Warning != nil {
-				fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: tasks run WITHOUT isolation (no cgroup limits): %v\n", c.Warning)
+				fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %v (no cgroup limits)\n", c.Warning)
 			}
 			fmt.Fprintf(out, "apron master: %s (policy %s); web UI: %s/\n", c.URL, opts.Policy.Policy, c.URL)
 			for _, a := range c.Master.State().Agents {
-				fmt.Fprintf(out, "  agent %s at %s: %v, isolation %s\n", a.ID, a.URL, a.Resources.Total, a.Isolation)
+				fmt.Fprintf(out, "  agent %s at %s: %s, isolation %s\n", a.ID, a.URL, a.Resources.Total, a.Isolation)
 			}
 			fmt.Fprintf(out, "\nTry:\n  apron execute --master %s --name my-first-task --command \"echo hello world && sleep 10\" --resources \"cpus:1;mem:128\"\n", c.URL)
 			fmt.Fprintf(out, "State: curl %s/state    Metrics: curl %s/metrics\nCtrl-C stops the cluster.\n", c.URL, c.URL)
@@ -92,6 +94,10 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != http.StatusAccepted {
+				var e api.ErrorBody
+				if json.Unmarshal(body, &e) == nil && e.Error != "" {
+					body = []byte(e.Error)
+				}
 				return fmt.Errorf("the master refused the policy (%s): %s", resp.Status, bytes.TrimSpace(body))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "accepted; it takes effect at the next allocation cycle:\n%s", body)

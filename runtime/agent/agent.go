@@ -113,6 +113,7 @@ func (a *Agent) name() error {
 	if err := api.ValidName(a.opts.Name); err != nil {
 		return fmt.Errorf("agent: name: %w", err)
 	}
+	a.opts.Log = a.opts.Log.With("agent", a.opts.Name) // every line says which agent
 	if err := a.store.saveName(a.opts.Name); err != nil {
 		return fmt.Errorf("agent: checkpoint: %w", err)
 	}
@@ -135,7 +136,8 @@ func (a *Agent) Name() string { return a.opts.Name }
 
 // Run registers with the master and serves it until ctx ends; a lost
 // connection is retried. Tasks keep running after Run returns, and their
-// ends are still checkpointed.
+// ends are still checkpointed; with none left, the agent's cgroup root is
+// removed.
 func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Lock()
 	if a.ctx != nil {
@@ -152,6 +154,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.timer.Stop()
 	for g := range a.gens {
 		a.closeGen(g)
+	}
+	if err := a.opts.Isolator.Close(); err != nil {
+		a.opts.Log.Warn("leaving the cgroup root", "err", err)
 	}
 	return nil
 }

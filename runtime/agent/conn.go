@@ -42,7 +42,7 @@ func (a *Agent) stream(ctx context.Context, m core.Message) {
 			return
 		}
 		if e.Type == api.AgentEventRegistered && e.Registered != nil {
-			a.opts.Log.Info("registered", "agent", e.Registered.AgentID, "generation", gen)
+			a.opts.Log.Info("registered", "generation", gen)
 		}
 		a.step(func(c *core.Core, now time.Time) { c.Event(now, gen, e) })
 	}

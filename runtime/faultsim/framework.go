@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
-	mcore "github.com/apronlab/apron/runtime/master/core"
 	"github.com/apronlab/apron/runtime/api"
+	mcore "github.com/apronlab/apron/runtime/master/core"
 )
 
 // fwNode is the model framework: it launches its workload on the offers
@@ -43,7 +43,7 @@ type fwTask struct {
 	lastHeard     time.Time // of the last update, or the launch
 	state         string
 	terminals     []string // terminal states told, repeats aside
-	ran           bool // told it runs
+	ran           bool     // told it runs
 	killScheduled bool
 	killRequested bool // a KILL was sent
 }

@@ -22,7 +22,9 @@ func sortedTaskKeys[V any](m map[acore.TaskKey]V) []acore.TaskKey {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b acore.TaskKey) int { return cmp.Or(cmp.Compare(a.Framework, b.Framework), cmp.Compare(a.Task, b.Task)) })
+	slices.SortFunc(keys, func(a, b acore.TaskKey) int {
+		return cmp.Or(cmp.Compare(a.Framework, b.Framework), cmp.Compare(a.Task, b.Task))
+	})
 	return keys
 }
 

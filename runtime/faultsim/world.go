@@ -19,16 +19,16 @@ type world struct {
 	steps int
 	trace []string // the last lines of what happened, for a failure's report
 
-	master *masterNode
-	agents []*agentNode
-	fws    []*fwNode
+	master   *masterNode
+	agents   []*agentNode
+	fws      []*fwNode
 	procs    map[procKey]*proc
 	programs map[fwTaskKey]program // what each launched task runs
 	accepts  map[fwTaskKey]bool    // tasks the master launched
 	faults   map[string]int
 	pids     int // processes started
-	errs   []string
-	healed bool
+	errs     []string
+	healed   bool
 }
 
 type event struct {

@@ -147,6 +147,9 @@ type masterState struct {
 		ID    string `json:"id"`
 		State string `json:"state"`
 	} `json:"tasks"`
+	CompletedFrameworks []struct {
+		ID string `json:"id"`
+	} `json:"completed_frameworks"`
 }
 
 func (s masterState) agent(id string) *struct {
@@ -206,6 +209,12 @@ func subscribe(t *testing.T, url, name, id string, failover float64) *rawFramewo
 		info.ID = &api.ID{Value: id}
 	}
 	body, _ := json.Marshal(api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: info}})
+	return subscribeBody(t, url, body)
+}
+
+// subscribeBody subscribes with a SUBSCRIBE call's JSON as it is.
+func subscribeBody(t *testing.T, url string, body []byte) *rawFramework {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/api/v1/scheduler", bytes.NewReader(body))
 	resp, err := http.DefaultClient.Do(req)
@@ -260,6 +269,11 @@ func (f *rawFramework) next(typ string) api.Event {
 func (f *rawFramework) call(c api.Call) (int, string) {
 	c.FrameworkID = &api.ID{Value: f.id}
 	body, _ := json.Marshal(c)
+	return f.post(body)
+}
+
+// post posts a call's JSON as it is, with the framework's stream id.
+func (f *rawFramework) post(body []byte) (int, string) {
 	req, _ := http.NewRequest(http.MethodPost, f.url+"/api/v1/scheduler", bytes.NewReader(body))
 	req.Header.Set(api.StreamIDHeader, f.sid)
 	resp, err := http.DefaultClient.Do(req)

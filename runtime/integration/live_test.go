@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -53,14 +54,59 @@ func TestExecuteEndToEnd(t *testing.T) {
 	}
 }
 
+// apron execute says why no offer holds its task, from the master's state,
+// and --timeout ends it with a non-zero exit.
+func TestExecuteSaysWhyNothingFits(t *testing.T) {
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	os.WriteFile(policy, []byte("roles:\n  - {name: capped, limit: \"cpus:0.5\"}\nreservations:\n  - {agent: a2, role: web, resources: \"cpus:1.5\"}\n"), 0o644)
+	plain, reserved := startMaster(t), startMaster(t, "--policy", policy)
+	plain.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
+	reserved.startAgent("a2", "cpus:2;mem:1024", t.TempDir())
+	for _, c := range []struct {
+		name string
+		c    *cluster
+		args []string
+		want []string
+	}{
+		{"larger than any agent", plain, []string{"--resources", "cpus:8;mem:128"}, []string{
+			"No offer has held the task in 500ms: the task wants cpus:8;mem:128 in role *; the largest offer was cpus:2;mem:1024 from agent a1; cpus: the task wants 8, but the largest agent, a1, has 2 in all",
+			"apron: --timeout 2s: no offer held the task: the task wants cpus:8;mem:128 in role *"}},
+		{"reserved for another role", reserved, []string{"--resources", "cpus:1;mem:128"}, []string{
+			"the largest offer was cpus:0.5;mem:1024 from agent a2; agent a2 has cpus:2;mem:1024, of which cpus(web):1.5 is reserved for other roles"}},
+		{"over the role's limit", reserved, []string{"--resources", "cpus:1;mem:128", "--role", "capped"}, []string{
+			"reserved for other roles; role capped may use only unreserved resources and its own reservations; and cpus: role capped's limit is 0.5 and it holds 0, so it may take 0.5 more; the task wants 1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string{"execute", "--master", c.c.url, "--command", "true", "--wait", "500ms", "--timeout", "2s"}, c.args...)
+			out, err := exec.Command(apronBin, args...).CombinedOutput()
+			if err == nil {
+				t.Fatalf("exit 0; want a non-zero exit at the timeout\n%s", out)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	// Its own role's reservation holds the task.
+	out, err := exec.Command(apronBin, "execute", "--master", reserved.url, "--command", "true", "--role", "web", "--resources", "cpus:1;mem:128", "--timeout", "20s").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "TASK_FINISHED") {
+		t.Fatalf("in role web, on its reservation: %v\n%s", err, out)
+	}
+}
+
 func TestKilledAgentsTasksAreLost(t *testing.T) {
 	c := startMaster(t, "--agent-timeout", "1s")
 	agent := c.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
 	f := subscribe(t, c.url, "test", "", 0)
 	f.launch("long", "sleep 30", "cpus:1;mem:64")
 	f.until("long", "TASK_RUNNING")
-	pid := taskPid(t, c, "a1", "long")
-	t.Cleanup(func() { _ = syscall.Kill(-pid, syscall.SIGKILL) })
+	tk := findTask(t, c, "a1", "long")
+	t.Cleanup(func() {
+		_ = syscall.Kill(-tk.Pid, syscall.SIGKILL)
+		removeCgroup(tk.Cgroup) // no agent is left to
+	})
 	agent.kill9()
 	s := f.until("long", "TASK_LOST")
 	if !strings.Contains(s.Message, "unreachable") {
@@ -80,11 +126,15 @@ func TestRestartedAgentRecoversItsTasks(t *testing.T) {
 	f := subscribe(t, c.url, "test", "", 0)
 	f.launch("survivor", "sleep 3; echo done", "cpus:1;mem:64")
 	f.until("survivor", "TASK_RUNNING")
+	before := findTask(t, c, "a1", "survivor").Cgroup
 	agent.kill9()
 	c.startAgent("a1", "cpus:2;mem:1024", dir)
 	st, _ := c.state()
 	if len(st.Tasks) != 1 || st.Tasks[0].State != "TASK_RUNNING" {
 		t.Fatalf("tasks after the agent restarted: %+v, want survivor running", st.Tasks)
+	}
+	if after := findTask(t, c, "a1", "survivor").Cgroup; after != before {
+		t.Errorf("the task's cgroup was %q before the agent restarted and %q after", before, after)
 	}
 	f.until("survivor", "TASK_FINISHED")
 	out, _ := os.ReadFile(filepath.Join(dir, "sandboxes", f.id, "survivor", "stdout"))
@@ -146,6 +196,38 @@ func TestCgroupLimitsAndMemoryLimit(t *testing.T) {
 	}
 }
 
+// Two clusters on one machine, each with an agent a1 whose work dir has the
+// same name: each agent has a cgroup parent of its own, so the same task
+// runs in both even when the frameworks, subscribed in the same second,
+// have the same id (hence the same container name).
+func TestTwoClustersOnOneMachine(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("cgroups need root")
+	}
+	root := t.TempDir()
+	var cgroups []string
+	var fws []*rawFramework
+	for _, name := range []string{"one", "two"} {
+		c := startMaster(t)
+		c.startAgent("a1", "cpus:1;mem:256", filepath.Join(root, name, "work"))
+		if st, _ := c.state(); st.agent("a1").Isolation == "none" {
+			t.Skip("the agent could not use cgroups here")
+		}
+		f := subscribe(t, c.url, "test", "", 0)
+		f.launch("same", "sleep 30", "cpus:0.5;mem:32")
+		f.until("same", "TASK_RUNNING")
+		cgroups = append(cgroups, findTask(t, c, "a1", "same").Cgroup)
+		fws = append(fws, f)
+	}
+	if path.Dir(cgroups[0]) == path.Dir(cgroups[1]) || cgroups[0] == "" {
+		t.Errorf("the two clusters' tasks run in cgroups %q and %q, want two under different parents", cgroups[0], cgroups[1])
+	}
+	for _, f := range fws { // the agents delete the tasks' cgroups, then their roots as they stop
+		f.call(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: "same"}}})
+		f.until("same", "TASK_KILLED")
+	}
+}
+
 func TestPolicyApply(t *testing.T) {
 	c := startMaster(t)
 	dir := t.TempDir()
@@ -154,7 +236,7 @@ func TestPolicyApply(t *testing.T) {
 	os.WriteFile(bad, []byte("policy: nosuch\n"), 0o644)
 	os.WriteFile(good, []byte("policy: hdrf\nroles:\n  - {name: a, weight: 3}\n"), 0o644)
 	out, err := exec.Command(apronBin, "policy", "apply", "--master", c.url, bad).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "unknown policy") {
+	if err == nil || !strings.Contains(string(out), `policy: "nosuch" is not a policy`) {
 		t.Fatalf("a bad policy: err %v, output %s; want a refusal naming the problem", err, out)
 	}
 	if st, _ := c.state(); st.Policy.Policy != "drf" {
@@ -246,6 +328,9 @@ func TestUpThenExecute(t *testing.T) {
 	if !strings.Contains(up.out.String(), "apron execute --master "+c.url) {
 		t.Fatalf("apron up does not say how to run apron execute:\n%s", up.out)
 	}
+	if !strings.Contains(up.out.String(), ": cpus:1;mem:512, isolation ") {
+		t.Errorf("apron up does not list the agents' resources in the text form cpus:1;mem:512:\n%s", up.out)
+	}
 	out, err := exec.Command(apronBin, "execute", "--master", c.url, "--name", "my-first-task", "--command", "echo hello world && sleep 1", "--resources", "cpus:1;mem:128").CombinedOutput()
 	if err != nil {
 		t.Fatalf("execute: %v\n%s", err, out)
@@ -254,6 +339,11 @@ func TestUpThenExecute(t *testing.T) {
 	finished := strings.Index(string(out), "TASK_FINISHED")
 	if running < 0 || finished < running {
 		t.Errorf("want TASK_RUNNING then TASK_FINISHED:\n%s", out)
+	}
+	for line := range strings.Lines(up.out.String()) {
+		if dup := repeatedKeys(line); len(dup) > 0 {
+			t.Errorf("apron up logs %v twice in: %s", dup, line)
+		}
 	}
 }
 

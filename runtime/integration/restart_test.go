@@ -31,7 +31,7 @@ func TestMasterRestart(t *testing.T) {
 			Launch: &api.Launch{TaskInfos: []api.TaskInfo{{Name: id, TaskID: api.ID{Value: id}, AgentID: o.AgentID, Command: &api.CommandInfo{Value: "sleep 60"},
 				Resources: o.Resources}}}}}}})
 		f.until(id, "TASK_RUNNING")
-		pids = append(pids, taskPid(t, c, o.AgentID.Value, id))
+		pids = append(pids, findTask(t, c, o.AgentID.Value, id).Pid)
 	}
 
 	c.master.kill9()

@@ -79,12 +79,8 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	c.URL = "http://" + ln.Addr().String()
 	c.serve(ln, webui.Handler(m))
 	c.wg.Go(func() { m.Run(ctx) })
-	iso := isolation.None()
-	if cfg.Isolation {
-		iso, c.Warning = isolation.New("apron/" + filepath.Base(cfg.WorkDir))
-	}
 	for i := range cfg.Agents {
-		if err := c.startAgent(ctx, cfg, i, res, iso); err != nil {
+		if err := c.startAgent(ctx, cfg, i, res); err != nil {
 			c.Stop()
 			return nil, err
 		}
@@ -107,8 +103,16 @@ func perAgent(cfg Config) (allocator.Resources, error) {
 	return out, nil
 }
 
-func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocator.Resources, iso isolation.Isolator) error {
+func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocator.Resources) error {
 	name := fmt.Sprintf("%s-%d", cfg.Prefix, i+1)
+	dir := filepath.Join(cfg.WorkDir, name)
+	iso := isolation.None()
+	if cfg.Isolation {
+		var warn error // the same for every agent: say it once
+		if iso, warn = isolation.New(isolation.RootFor(dir)); warn != nil && c.Warning == nil {
+			c.Warning = warn
+		}
+	}
 	port := 0
 	if cfg.AgentPort > 0 {
 		port = cfg.AgentPort + i
@@ -121,7 +125,7 @@ func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocat
 	}
 	host, _ := os.Hostname()
 	a, err := agent.New(agent.Options{Master: c.URL, Name: name, Hostname: host, URL: "http://" + ln.Addr().String(),
-		Resources: res, WorkDir: filepath.Join(cfg.WorkDir, name), Isolator: iso, Log: cfg.Log.With("agent", name), Self: cfg.Self})
+		Resources: res, WorkDir: dir, Isolator: iso, Log: cfg.Log, Self: cfg.Self})
 	if err != nil {
 		ln.Close()
 		return err

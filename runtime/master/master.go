@@ -222,3 +222,9 @@ func (m *Master) allocate() {
 	m.cycles.observe(time.Since(t0))
 	m.flush()
 }
+
+// Started is when the master started.
+func (m *Master) Started() time.Time { return m.start }
+
+// Uptime is how long the master has run, on its clock.
+func (m *Master) Uptime() time.Duration { return m.opts.Now().Sub(m.start) }

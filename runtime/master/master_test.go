@@ -135,16 +135,29 @@ func TestConnectionLimit(t *testing.T) {
 	resp.Body.Close()
 }
 
-// An empty master's /state has empty lists, not null.
-func TestEmptyStateLists(t *testing.T) {
-	_, url := newTestMaster(t, Options{}, ServerLimits{})
-	resp, err := http.Get(url + "/state")
+// A master without agents or frameworks writes its empty lists as [] (what
+// a client iterates over), never null, in both forms of /state.
+func TestEmptyStateHasNoNull(t *testing.T) {
+	m, err := New(Options{Policy: allocator.Config{Policy: "drf"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if bytes.Contains(b, []byte("null")) {
-		t.Errorf("/state has null:\n%s", b)
+	h := m.Handler()
+	for _, path := range []string{"/state", "/state?pretty"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		body := w.Body.String()
+		if w.Code != http.StatusOK || strings.Contains(body, "null") {
+			t.Errorf("GET %s: %d\n%s\nwant 200 and no null", path, w.Code, body)
+		}
+		var st map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body.Bytes(), &st); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"agents", "frameworks", "completed_frameworks", "roles", "tasks", "completed_tasks"} {
+			if got := string(bytes.TrimSpace(st[k])); got != "[]" {
+				t.Errorf("GET %s: %q is %s, want []", path, k, got)
+			}
+		}
 	}
 }

@@ -33,9 +33,9 @@ func (m *Master) servePolicyApply(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "", "reading the policy: %v", err)
 		return
 	}
-	cfg, err := m.opts.ParsePolicy(name, data)
+	cfg, err := m.opts.ParsePolicy(name, data) // its errors name the file
 	if err != nil {
-		refuse(w, http.StatusBadRequest, "", "%s: %v; the policy in force is unchanged", name, err)
+		refuse(w, http.StatusBadRequest, "", "%v; the policy in force is unchanged", err)
 		return
 	}
 	var ref *core.Refusal

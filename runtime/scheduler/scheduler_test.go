@@ -94,6 +94,7 @@ func TestBurn(t *testing.T) {
 type driver struct {
 	launched []framework.Task
 	declined []framework.OfferID
+	after    []func()
 }
 
 func (d *driver) Now() time.Duration { return 0 }
@@ -104,7 +105,7 @@ func (d *driver) Decline(o framework.OfferID, _ time.Duration) { d.declined = ap
 func (d *driver) Suppress()                                    {}
 func (d *driver) Revive()                                      {}
 func (d *driver) Kill(framework.TaskID)                        {}
-func (d *driver) After(time.Duration, func())                  {}
+func (d *driver) After(_ time.Duration, fn func())             { d.after = append(d.after, fn) }
 func (d *driver) Submitted(framework.JobInfo) error            { return nil }
 
 func TestOneTaskLaunchesOnceOnTheFirstOfferThatFits(t *testing.T) {

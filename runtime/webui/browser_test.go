@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,14 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
 		})
 	}
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluating %s: %v", js, err)
+		}
+		return s
+	}
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
@@ -81,6 +90,15 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 	if strings.TrimSpace(agents) != "1" {
 		t.Fatalf("the overview shows %q active agents, want 1", agents)
 	}
+	// apron's version and the master's uptime in the footer; memory with its unit.
+	uptimeRE := regexp.MustCompile(`^(\d+h)?(\d+m)?\d+s$`)
+	if v, up := text("#version"), text("#uptime"); !strings.HasPrefix(v, "apron ") || !uptimeRE.MatchString(up) {
+		t.Errorf("the footer shows version %q and uptime %q", v, up)
+	}
+	firstUptime := text("#uptime")
+	if mem := eval(`[...document.querySelectorAll("th[scope=row]")].find(e => e.textContent === "mem").nextElementSibling.textContent`); mem != "1 GiB" {
+		t.Errorf("the resources table shows mem total %q, want 1 GiB", mem)
+	}
 
 	task := &scheduler.OneTask{Name: "hello", Command: "echo hello world && sleep 3", Resources: allocator.MustParseResources("cpus:1;mem:128")}
 	done := make(chan error, 1)
@@ -90,9 +108,37 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 
 	running := `tr[data-task="hello"][data-state="TASK_RUNNING"]`
 	finished := `tr[data-task="hello"][data-state="TASK_FINISHED"]`
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(running)), shot("overview-running"),
-		chromedp.WaitVisible(chromedp.CSS(finished)), shot("overview-finished")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(running)), shot("overview-running")); err != nil {
 		t.Fatalf("watching the task on the overview (it reloads itself): %v", err)
+	}
+	if n, res := text("#tasks-running"), text(running+" td:nth-child(5)"); n != "1" || res != "cpus 1, mem 128 MiB" {
+		t.Errorf("while the task runs the overview counts %q running, its resources %q; want 1 and cpus 1, mem 128 MiB", n, res)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(finished)), shot("overview-finished")); err != nil {
+		t.Fatalf("watching the task on the overview (it reloads itself): %v", err)
+	}
+	counts := eval(`[...document.querySelectorAll(".cards [id^=tasks-]")].map(e => e.id + "=" + e.textContent).join(" ")`)
+	if counts != "tasks-staging=0 tasks-running=0 tasks-finished=1 tasks-failed=0 tasks-killed=0 tasks-lost=0" {
+		t.Errorf("the overview counts tasks by state as %q", counts)
+	}
+	// Each legend entry is drawn in its line's colour, as the browser computes it.
+	legend := eval(`[...document.querySelectorAll("#main svg.chart g.legend")].map(g => {
+		const line = document.querySelector('#main svg.chart polyline[data-series="' + g.dataset.series + '"]');
+		return g.dataset.series + ": " + getComputedStyle(g.querySelector("text")).fill + (line ? " line " + getComputedStyle(line).stroke : " no line");
+	}).join("; ")`)
+	entries := strings.Split(legend, "; ")
+	for _, e := range entries {
+		name, colours, _ := strings.Cut(e, ": ")
+		text, line, _ := strings.Cut(colours, " line ")
+		if text != line || !strings.HasPrefix(text, "rgb(") {
+			t.Errorf("legend %q is drawn in %s, its line in %q", name, text, line)
+		}
+	}
+	if len(entries) < 2 {
+		t.Errorf("the utilization chart's legend: %q, want cpus and mem", legend)
+	}
+	if up := text("#uptime"); up == firstUptime || !uptimeRE.MatchString(up) {
+		t.Errorf("the uptime in the footer reads %q, as when the page was loaded (%q): it does not follow the refreshes", up, firstUptime)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -111,7 +157,9 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 
 	for _, p := range []struct{ path, name, want string }{
 		{"/agents", "agents", "agent-1"},
+		{"/agents", "agents", "0 MiB / 1 GiB"},
 		{"/agents/agent-1", "agent", "hello"},
+		{"/agents/agent-1", "agent", "cpus 1, mem 128 MiB"},
 		{"/frameworks", "frameworks", "hello-world"},
 	} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")), shot(p.name)); err != nil {

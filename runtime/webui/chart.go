@@ -71,6 +71,12 @@ func chart(title, desc string, samples []master.Sample, lines []line) template.H
 		py := chartH - y*(chartH-pad) - 4
 		fmt.Fprintf(&b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" class="grid"/><text x="0" y="%.1f" class="axis">%d%%</text>`, pad+12, py, chartW, py, py+4, int(y*100))
 	}
+	// The legend, each name in its line's colour after a swatch of it.
+	for i, l := range lines {
+		c, x, y := palette[i%len(palette)], pad+12+float64(i)*130, chartH+pad-6
+		fmt.Fprintf(&b, `<g class="legend" data-series="%s"><rect x="%g" y="%g" width="14" height="4" fill="%s"/><text x="%g" y="%g" style="fill:%s">%s</text></g>`,
+			template.HTMLEscapeString(l.name), x, y-5, c, x+18, y, c, template.HTMLEscapeString(l.name))
+	}
 	if len(samples) > 1 {
 		t0, t1 := samples[0].Time, samples[len(samples)-1].Time
 		span := t1.Sub(t0)
@@ -80,9 +86,7 @@ func chart(title, desc string, samples []master.Sample, lines []line) template.H
 				x := pad + 12 + (chartW-pad-12)*float64(samples[k].Time.Sub(t0))/float64(max(span, time.Nanosecond))
 				pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, chartH-y*(chartH-pad)-4))
 			}
-			c := palette[i%len(palette)]
-			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(pts, " "), c)
-			fmt.Fprintf(&b, `<text x="%g" y="%g" class="legend" fill="%s">%s</text>`, pad+12+float64(i)*130, chartH+pad-6, c, template.HTMLEscapeString(l.name))
+			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2" data-series="%s"/>`, strings.Join(pts, " "), palette[i%len(palette)], template.HTMLEscapeString(l.name))
 		}
 		fmt.Fprintf(&b, `<text x="%g" y="%g" class="axis" text-anchor="end">%s</text>`, chartW, chartH+pad-6, "last "+span.Round(time.Second).String())
 	} else {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/apronlab/apron/runtime/master"
 )
@@ -31,14 +32,33 @@ type overviewData struct {
 	Title             string
 	St                master.Summary
 	Active, Unreach   int
+	Counts            []stateCount
 	Resources         []resourceRow
 	Chart             template.HTML
 	Running, Finished page[master.TaskState]
 }
 
+// stateCount is how many tasks are in a state (the live ones) or reached
+// it since the master started (the terminal ones).
+type stateCount struct {
+	Name, State string // "running", "TASK_RUNNING"
+	N           int
+}
+
+// countedStates are the task states the overview counts.
+var countedStates = []string{"TASK_STAGING", "TASK_RUNNING", "TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST"}
+
+func stateCounts(counts map[string]int) []stateCount {
+	out := make([]stateCount, 0, len(countedStates))
+	for _, s := range countedStates {
+		out = append(out, stateCount{Name: strings.ToLower(shortState(s)), State: s, N: counts[s]})
+	}
+	return out
+}
+
 func (u *UI) overview(w http.ResponseWriter, r *http.Request) {
 	st := u.m.State()
-	d := overviewData{Title: "Cluster", St: st.Summary, Resources: resourceRows(st.Resources),
+	d := overviewData{Title: "Cluster", St: st.Summary, Counts: stateCounts(st.TaskCounts), Resources: resourceRows(st.Resources),
 		Chart:   utilizationChart(u.m.History()),
 		Running: paginate(r, "running", []master.TaskState(st.Tasks)), Finished: paginate(r, "finished", newestFirst(st.CompletedTasks))}
 	for _, a := range st.Agents {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/apronlab/apron/internal/buildinfo"
 	"github.com/apronlab/apron/runtime/master"
 )
 
@@ -18,6 +19,9 @@ var templateFS embed.FS
 
 //go:embed static
 var staticFS embed.FS
+
+// version is apron's, shown in every page's footer.
+var version = buildinfo.Read().String()
 
 // PageSize is how many rows a table shows per page.
 const PageSize = 50
@@ -34,8 +38,9 @@ type UI struct {
 // the interface does not.
 func Handler(m *master.Master) http.Handler {
 	u := &UI{m: m, pages: map[string]*template.Template{}, api: m.Handler(), hc: &http.Client{Timeout: 2 * time.Second}}
+	footer := template.FuncMap{"started": m.Started, "uptime": m.Uptime}
 	for _, name := range []string{"overview", "agents", "agent", "frameworks", "framework", "task"} {
-		u.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
+		u.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).Funcs(footer).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
 	}
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
@@ -108,8 +113,13 @@ var funcs = template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f%%", 100*a/b)
 	},
-	"num":   func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
-	"share": func(v float64) string { return fmt.Sprintf("%.3f", v) },
+	"num":     num,
+	"amount":  amount,
+	"amounts": amounts,
+	"restext": resourceText,
+	"version": func() string { return version },
+	"dur":     func(d time.Duration) string { return d.Round(time.Second).String() },
+	"share":   func(v float64) string { return fmt.Sprintf("%.3f", v) },
 	"ago": func(t time.Time) string {
 		if t.IsZero() {
 			return "–"

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/master"
@@ -35,7 +36,10 @@ func TestPaginate(t *testing.T) {
 }
 
 func TestPages(t *testing.T) {
-	m, err := master.New(master.Options{Policy: allocator.Config{Policy: "hdrf",
+	start := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	now := start
+	clock := func() time.Time { t := now; now = start.Add(90 * time.Minute); return t } // started, then 90 minutes later
+	m, err := master.New(master.Options{Now: clock, Policy: allocator.Config{Policy: "hdrf",
 		Roles: []allocator.RoleConfig{{Name: "analytics", Weight: 3, Guarantee: allocator.MustParseResources("cpus:1"), Limit: allocator.MustParseResources("mem:512")}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +53,11 @@ func TestPages(t *testing.T) {
 		{"/", 200, "<title>Cluster · apron</title>"},
 		{"/?partial=1", 200, `<h1>Cluster</h1>`},
 		{"/", 200, `<strong id="policy-name">hdrf</strong>`},
-		{"/", 200, `<td>analytics</td><td class="n">3</td><td>cpus:1 </td><td>mem:512 </td>`},
+		{"/", 200, `<td>analytics</td><td class="n">3</td><td>cpus 1</td><td>mem 512 MiB</td>`},
+		{"/", 200, `<span class="big" id="tasks-staging">0</span> <span class="state s-STAGING">staging</span>`},
+		{"/", 200, `id="tasks-lost">0</span>`},
+		{"/", 200, `<span id="version">apron ` + version + `</span> · master started 2026-12-01 10:00:00.000 UTC, up <span id="uptime" data-ms="5400000">1h30m0s</span>`},
+		{"/agents", 200, `<span id="uptime" data-ms="5400000">1h30m0s</span>`},
 		{"/agents", 200, "no agents"},
 		{"/frameworks", 200, "no frameworks"},
 		{"/agents/nope", 404, "agent nope not found"},

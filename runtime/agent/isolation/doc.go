@@ -1,6 +1,7 @@
 // Package isolation owns the cgroups in which apron's agent runs its tasks:
 // it makes one cgroup (a Container) per task under a root the agent owns,
-// such as "apron/<agent-name>", sets the task's CPU, memory and pids limits
+// (RootFor: "apron/<work dir name>-<hash of its path>", unique per agent
+// on a machine and the same after a restart), sets the task's CPU, memory and pids limits
 // in it, moves the task's processes into it, reads it back (limit files,
 // processes, whether the OOM killer struck) and removes it.
 //

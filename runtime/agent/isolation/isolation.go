@@ -1,11 +1,16 @@
 package isolation
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/containerd/cgroups/v3"
@@ -19,7 +24,8 @@ type Limits struct {
 	Pids   int64   // pids limit (0: none)
 }
 
-// Isolator makes one container (cgroup) per task under a root it owns, e.g. "apron/<agent-name>".
+// Isolator makes one container (cgroup) per task under a root it owns, e.g.
+// RootFor(the agent's work dir).
 type Isolator interface {
 	// Name is "cgroups-v1", "cgroups-v2" or "none".
 	Name() string
@@ -30,6 +36,10 @@ type Isolator interface {
 	// Recover loads an existing container after an agent restart; the
 	// error wraps fs.ErrNotExist if it is gone.
 	Recover(id string) (Container, error)
+	// Close removes the root if no container is left in it (an agent that
+	// stops with no task running leaves no cgroup behind); with containers
+	// left it keeps the root, for the agent restarted on them.
+	Close() error
 }
 
 // Container is the cgroup of one task.
@@ -70,8 +80,8 @@ const (
 var probeLimits = Limits{CPUs: 1, MemMiB: 1024, Pids: 1024}
 
 // New returns the best isolator for this machine under root (e.g.
-// "apron/agent-1"). Without root privileges or without usable cgroups it
-// returns a "none" isolator (Create returns a container whose Add does
+// "apron/agent-1", or RootFor(the agent's work dir)). Without root
+// privileges or without usable cgroups it returns a "none" isolator (Create returns a container whose Add does
 // nothing, OOMKilled false, Files empty) AND a non-nil warning error saying
 // exactly why (not root; no cgroup mount; which controller is missing; the
 // write that failed), so the agent can print it loudly once.
@@ -135,6 +145,35 @@ func checkID(id string) error {
 	return nil
 }
 
+// RootFor is the cgroup root of the agent whose work directory is workDir:
+// "apron/<base>-<hash>", base the directory's name made a safe path
+// element and hash 12 hex digits of the SHA-256 of its absolute path. Two
+// agents of two clusters on one machine get different roots even when
+// their work directories share a name (both .../apron-up/agent-1), and an
+// agent restarted on the same work directory gets the same root back, so it
+// recovers its tasks' cgroups.
+func RootFor(workDir string) string {
+	abs, err := filepath.Abs(workDir)
+	if err != nil {
+		abs = filepath.Clean(workDir) // no working directory: the path as given
+	}
+	sum := sha256.Sum256([]byte(abs))
+	base := strings.Map(func(c rune) rune {
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return c
+		}
+		return '_'
+	}, filepath.Base(abs))
+	base = strings.TrimLeft(base, ".")
+	if len(base) > 48 {
+		base = base[:48]
+	}
+	if base == "" || base == "_" {
+		base = "agent"
+	}
+	return "apron/" + base + "-" + hex.EncodeToString(sum[:6])
+}
+
 // cleanRoot turns "apron/agent-1" (or "/apron/agent-1/") into
 // "/apron/agent-1", checking each element like an id.
 func cleanRoot(root string) (string, error) {
@@ -195,6 +234,18 @@ func (l Limits) resources(swap bool) *specs.LinuxResources {
 // probeID is the name of the throwaway cgroup New creates and deletes.
 func probeID() string {
 	return fmt.Sprintf(".probe-%d-%d", os.Getpid(), time.Now().UnixNano())
+}
+
+// removeEmpty removes the directories of an empty cgroup; a cgroup still
+// holding cgroups or processes (EBUSY, ENOTEMPTY) or gone is left alone.
+func removeEmpty(dirs []string) error {
+	for _, d := range dirs {
+		err := os.Remove(d)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.EBUSY) && !errors.Is(err, syscall.ENOTEMPTY) {
+			return fmt.Errorf("isolation: removing the root: %w", err)
+		}
+	}
+	return nil
 }
 
 // retryDelete calls del until it succeeds or deleteWait has passed:

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -455,4 +456,59 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+func TestRootFor(t *testing.T) {
+	t.Chdir(t.TempDir())
+	wd, _ := os.Getwd()
+	one, two := RootFor("/tmp/one/apron-up/agent-1"), RootFor("/tmp/two/apron-up/agent-1")
+	if one == two {
+		t.Errorf("two clusters' agent-1 share the cgroup root %s", one)
+	}
+	if !strings.HasPrefix(one, "apron/agent-1-") {
+		t.Errorf("RootFor = %q, want apron/agent-1-<hash>", one)
+	}
+	if a, b := RootFor("work/a1"), RootFor(filepath.Join(wd, "work", "a1")+"/"); a != b {
+		t.Errorf("the same work dir, relative and absolute, gives %s and %s", a, b)
+	}
+	if RootFor("/tmp/one/apron-up/agent-1") != one {
+		t.Error("RootFor is not the same on a second call (an agent restarted on its work dir)")
+	}
+	for _, dir := range []string{"/", "/tmp/my agent", "/tmp/.hidden", "/tmp/ünï", "/tmp/" + strings.Repeat("x", 300)} {
+		r := RootFor(dir)
+		if _, err := cleanRoot(r); err != nil {
+			t.Errorf("RootFor(%q) = %q, not a valid root: %v", dir, r, err)
+		}
+	}
+}
+
+// Close keeps a root with a container in it (the agent restarted on it
+// recovers the container) and removes an empty one.
+func TestCloseRemovesOnlyAnEmptyRoot(t *testing.T) {
+	iso, root := newIsolator(t)
+	c := create(t, iso, "left", Limits{CPUs: 0.5, MemMiB: 64, Pids: 32})
+	if err := iso.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Recover("left"); err != nil {
+		t.Fatalf("after Close with a container left: %v", err)
+	}
+	if err := c.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range iso.(dirser).dirs("/" + root) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s after Close of an empty root: %v, want it gone", d, err)
+		}
+	}
+	if err := None().Close(); err != nil {
+		t.Error(err)
+	}
 }

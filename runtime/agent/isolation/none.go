@@ -11,6 +11,8 @@ type noneIsolator struct{}
 
 func (noneIsolator) Name() string { return "none" }
 
+func (noneIsolator) Close() error { return nil }
+
 func (noneIsolator) Create(id string, l Limits) (Container, error) {
 	if err := checkID(id); err != nil {
 		return nil, fmt.Errorf("isolation: create: %w", err)

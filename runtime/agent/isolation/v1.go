@@ -62,6 +62,8 @@ func newV1(root string) (*v1Isolator, error) {
 
 func (v *v1Isolator) Name() string { return "cgroups-v1" }
 
+func (v *v1Isolator) Close() error { return removeEmpty(v.dirs(v.root)) }
+
 // hierarchy is the library's view of the hierarchies: ours only.
 func (v *v1Isolator) hierarchy() ([]cgroup1.Subsystem, error) { return v.subs, nil }
 

@@ -52,6 +52,8 @@ func newV2(root string) (*v2Isolator, error) {
 
 func (v *v2Isolator) Name() string { return "cgroups-v2" }
 
+func (v *v2Isolator) Close() error { return removeEmpty(v.dirs(v.root)) }
+
 // dirs are the directories of cgroup path p (one: the unified hierarchy).
 func (v *v2Isolator) dirs(p string) []string { return []string{v2Mount + p} }
 

@@ -377,8 +377,8 @@ func (c *Core) agentStatus(ag *Agent, s api.AgentStatus) {
 		return
 	}
 	latest := s.LatestState
-	if latest == "" {
-		latest = s.Status.State
+	if latest == "" || Terminal(s.Status.State) {
+		latest = s.Status.State // nothing follows a terminal update
 	}
 	ref := Ref{State: latest}
 	if latest == s.Status.State {

@@ -22,18 +22,18 @@ type Core struct {
 	pending   *PolicyRecord
 	lastError string // why the last pending policy was not applied
 
-	streams      map[string]string // stream -> the framework or agent id it belongs to
-	recoverUntil time.Time         // until then, unknown tasks may exist (see Config.Fresh)
-	reregister  map[string]time.Time // agents of the registry not yet back, with their deadline
-	soon        bool                 // allocate at the next Tick
-	nextAlloc   time.Time
-	nextBeat    time.Time
-	nextSample  time.Time
-	nextHealth  time.Time
-	history     *history
-	stats       Stats
-	ready       Ready
-	applyErrors []error
+	streams      map[string]string    // stream -> the framework or agent id it belongs to
+	recoverUntil time.Time            // until then, unknown tasks may exist (see Config.Fresh)
+	reregister   map[string]time.Time // agents of the registry not yet back, with their deadline
+	soon         bool                 // allocate at the next Tick
+	nextAlloc    time.Time
+	nextBeat     time.Time
+	nextSample   time.Time
+	nextHealth   time.Time
+	history      *history
+	stats        Stats
+	ready        Ready
+	applyErrors  []error
 }
 
 // Ready is what the shell must do after an input, in order: persist the

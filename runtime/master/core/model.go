@@ -32,7 +32,7 @@ type Agent struct {
 	stream      string // the agent's event stream; "" while disconnected
 	lastSeen    time.Time
 	unreachable time.Time // when it became unreachable
-	inAlloc  bool // added to the allocator (connected, active)
+	inAlloc     bool      // added to the allocator (connected, active)
 }
 
 // Task is a task the registry knows.

@@ -28,6 +28,10 @@ func (a Amounts) Resources() allocator.Resources {
 	return out
 }
 
+// String is the amounts in the Mesos text form, by name:
+// "cpus:1;mem:11540.5".
+func (a Amounts) String() string { return a.Resources().String() }
+
 func amounts(r allocator.Resources) Amounts {
 	out := make(Amounts, len(r))
 	for _, e := range r {

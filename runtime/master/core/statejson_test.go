@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -24,5 +25,20 @@ func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 	got = append(st.CompletedTasks.appendJSON(got), '}')
 	if !bytes.Equal(got, want) {
 		t.Errorf("hand-written:\n%s\nencoding/json:\n%s", got, want)
+	}
+}
+
+func TestAmountsString(t *testing.T) {
+	for _, tt := range []struct {
+		a    Amounts
+		want string
+	}{
+		{Amounts{"mem": 11540.5, "cpus": 1}, "cpus:1;mem:11540.5"},
+		{Amounts{"cpus(analytics)": 4, "gpus": 0.25}, "cpus(analytics):4;gpus:0.25"},
+		{Amounts{}, ""},
+	} {
+		if got := fmt.Sprint(tt.a); got != tt.want {
+			t.Errorf("%#v prints %q, want %q", map[string]float64(tt.a), got, tt.want)
+		}
 	}
 }

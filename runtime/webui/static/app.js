@@ -6,6 +6,16 @@
   var main = document.getElementById("main");
   var status = document.getElementById("live-status");
   var last = null;
+  // The master's uptime: what it was when the page was served, plus the
+  // time since on this browser's clock (so the clocks need not agree).
+  var uptime = document.getElementById("uptime");
+  var up0 = uptime ? Number(uptime.getAttribute("data-ms")) : 0;
+  var loaded = Date.now();
+  function duration(ms) { // as Go's time.Duration.String, rounded to seconds
+    var s = Math.round(ms / 1000), h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
+    s = s % 60;
+    return h > 0 ? h + "h" + m + "m" + s + "s" : m > 0 ? m + "m" + s + "s" : s + "s";
+  }
   function focusKey(el) {
     if (!el || !main.contains(el)) return null;
     return el.id ? "#" + el.id : el.getAttribute("href");
@@ -23,6 +33,7 @@
       return r.text();
     }).then(function (html) {
       status.textContent = "live · updated " + new Date().toLocaleTimeString();
+      if (uptime) uptime.textContent = duration(up0 + Date.now() - loaded);
       if (html === last) return;
       last = html;
       var key = focusKey(document.activeElement);
