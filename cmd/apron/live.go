@@ -32,7 +32,13 @@ func newMaster(v *viper.Viper) *cobra.Command {
 (the allocator keys of a simulation config), a whole simulation config, or a
 simulation run's manifest.json; without it the master runs DRF with Mesos'
 defaults. POST a new policy to /api/v1/policy (apron policy apply) to change
-it without a restart. The API is documented in docs/api.md.`,
+it without a restart. The API is documented in docs/api.md.
+
+With --data-dir the master keeps its registry (agents, frameworks, tasks,
+the policy) in a raft log there, and a restart forgets nothing. With --id
+and --peers it is one of a replicated cluster: the masters elect a leader,
+which serves; the others redirect clients to it (307, and GET
+/master/redirect) and take over if it fails.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := masterOptions(v.GetString("policy"))
@@ -41,6 +47,9 @@ it without a restart. The API is documented in docs/api.md.`,
 			}
 			limits := masterLimits(v, &opts)
 			opts.Log = logger(cmd)
+			if opts.Replica, err = replicaOptions(v); err != nil {
+				return err
+			}
 			m, err := master.New(opts)
 			if err != nil {
 				return err
@@ -54,8 +63,35 @@ it without a restart. The API is documented in docs/api.md.`,
 	}
 	cmd.Flags().String("listen", "127.0.0.1:5050", "address to serve on")
 	cmd.Flags().String("policy", "", "policy file, simulation config or manifest.json")
+	cmd.Flags().String("data-dir", "", "keep the registry in a raft log in this directory (a restart forgets nothing)")
+	cmd.Flags().Uint64("id", 0, "this master's number among --peers (1 for the first)")
+	cmd.Flags().String("peers", "", "every master of a replicated cluster, host:port or URLs, comma-separated, in --id order")
+	cmd.Flags().Duration("raft-tick", 100*time.Millisecond, "raft's clock: a leader is suspected after 10 to 20 ticks of silence")
 	masterFlags(cmd)
 	return cmd
+}
+
+// replicaOptions reads --data-dir, --id and --peers: nil for a master that
+// keeps everything in memory.
+func replicaOptions(v *viper.Viper) (*master.ReplicaOptions, error) {
+	dir, peers, id := v.GetString("data-dir"), v.GetString("peers"), v.GetUint64("id")
+	if dir == "" && peers == "" {
+		return nil, nil
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("--peers needs --data-dir: a replicated master keeps its log there")
+	}
+	o := &master.ReplicaOptions{ID: 1, DataDir: dir, Tick: v.GetDuration("raft-tick"), Peers: []string{masterURL(v.GetString("listen"))}}
+	if peers != "" {
+		o.Peers, o.ID = nil, id
+		for _, p := range strings.Split(peers, ",") {
+			o.Peers = append(o.Peers, masterURL(strings.TrimSpace(p)))
+		}
+		if id == 0 || int(id) > len(o.Peers) {
+			return nil, fmt.Errorf("--id %d: want this master's number among the %d --peers, 1 to %d", id, len(o.Peers), len(o.Peers))
+		}
+	}
+	return o, nil
 }
 
 // masterFlags are the flags of a master's timeouts and bounds (apron

@@ -48,8 +48,12 @@ type Options struct {
 	// stream: a subscriber that does not read is disconnected.
 	Limits    core.Limits
 	MaxOutbox int
-	Log       *slog.Logger
-	Now       func() time.Time // default time.Now
+	// Replica makes the master one of a replicated cluster (Peers), or a
+	// single master that keeps its registry on disk (one peer, itself).
+	// Without it the master keeps everything in memory.
+	Replica *ReplicaOptions
+	Log     *slog.Logger
+	Now     func() time.Time // default time.Now
 }
 
 func (o *Options) defaults() {
@@ -82,6 +86,7 @@ type Master struct {
 	stateLen int    // the last /state's size, to size the next one's buffer
 	cycles   cycleStats
 	wake     chan struct{}
+	rep      *replication // nil: not replicated
 
 	metricsOnce sync.Once
 	metrics     http.Handler
@@ -91,19 +96,38 @@ type Master struct {
 func New(opts Options) (*Master, error) {
 	opts.defaults()
 	now := opts.Now()
-	c, err := core.New(core.Config{Policy: opts.Policy, PolicySource: opts.PolicySource, ID: now.UTC().Format("20060102-150405.000"),
-		AgentTimeout: opts.AgentTimeout, UnreachableTimeout: opts.UnreachableTimeout, ReregisterTimeout: opts.ReregisterTimeout, Fresh: opts.Fresh, Heartbeat: opts.Heartbeat, Sample: opts.Sample, Limits: opts.Limits}, now)
+	m := &Master{opts: opts, start: now, streams: map[string]*outbox{}, wake: make(chan struct{}, 1)}
+	m.cycles.buckets = make([]uint64, len(cycleBuckets))
+	if opts.Replica != nil {
+		rep, err := openReplication(m, *opts.Replica)
+		if err != nil {
+			return nil, fmt.Errorf("master: %w", err)
+		}
+		m.rep = rep
+		return m, nil
+	}
+	c, err := core.New(m.coreConfig(now.UTC().Format("20060102-150405.000")), now)
 	if err != nil {
 		return nil, fmt.Errorf("master: %w", err)
 	}
-	m := &Master{opts: opts, start: now, core: c, streams: map[string]*outbox{}, wake: make(chan struct{}, 1)}
-	m.cycles.buckets = make([]uint64, len(cycleBuckets))
+	m.core = c
 	m.flush()
 	return m, nil
 }
 
-// Run drives the core's timers until ctx ends.
+// coreConfig is the core's configuration, with id as its master id.
+func (m *Master) coreConfig(id string) core.Config {
+	o := m.opts
+	return core.Config{Policy: o.Policy, PolicySource: o.PolicySource, ID: id, AgentTimeout: o.AgentTimeout, UnreachableTimeout: o.UnreachableTimeout,
+		ReregisterTimeout: o.ReregisterTimeout, Fresh: o.Fresh, Heartbeat: o.Heartbeat, Sample: o.Sample, Limits: o.Limits}
+}
+
+// Run drives the core's timers, and the replication when there is one,
+// until ctx ends.
 func (m *Master) Run(ctx context.Context) {
+	if m.rep != nil {
+		go m.rep.run(ctx)
+	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -116,7 +140,10 @@ func (m *Master) Run(ctx context.Context) {
 		case <-m.wake:
 		}
 		m.mu.Lock()
-		d := m.core.Deadline()
+		d := time.Now().Add(time.Hour)
+		if m.core != nil {
+			d = m.core.Deadline()
+		}
 		m.mu.Unlock()
 		timer.Reset(max(time.Until(d), 0))
 	}
@@ -125,6 +152,9 @@ func (m *Master) Run(ctx context.Context) {
 func (m *Master) tick() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return
+	}
 	t0 := time.Now()
 	if m.core.Tick(m.opts.Now()) {
 		m.cycles.observe(time.Since(t0))
@@ -133,51 +163,65 @@ func (m *Master) tick() {
 }
 
 // input runs one input to the core under the lock and carries out what it
-// asks for.
-func (m *Master) input(fn func(now time.Time)) {
+// asks for. It reports false when this master does not lead.
+func (m *Master) input(fn func(now time.Time)) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return false
+	}
 	fn(m.opts.Now())
 	m.flush()
+	return true
 }
 
-// flush carries out the core's Ready: the commands are applied already
-// (a replicated master persists them here first), then each message goes
-// to its stream's outbox. A stream whose subscriber does not read is
-// closed, and the core told.
+// flush carries out the core's Ready. Without replication the commands are
+// applied already and each message goes to its stream's outbox at once. A
+// replicated leader proposes the commands and holds the messages until
+// they are committed (see replication.hold). A stream whose subscriber
+// does not read is closed, and the core told.
 func (m *Master) flush() {
 	for {
 		r := m.core.Ready()
-		if len(r.Messages) == 0 {
+		if len(r.Messages) == 0 && len(r.Commands) == 0 {
 			break
 		}
-		for _, msg := range r.Messages {
-			o := m.streams[msg.Stream]
-			if o == nil {
-				continue
-			}
-			ok := true
-			if msg.Event != nil {
-				ok = o.send(msg.Event)
-			}
-			if msg.AgentEvent != nil {
-				ok = o.send(msg.AgentEvent)
-			}
-			if !ok {
-				// The subscriber does not read: its stream is closed
-				// and its handler tells the core it is gone.
-				m.overflow++
-				m.opts.Log.Warn("event stream closed: its subscriber does not read", "stream", msg.Stream, "limit_bytes", m.opts.MaxOutbox)
-			}
-			if msg.Close || !ok {
-				o.close()
-				delete(m.streams, msg.Stream)
-			}
+		if m.rep != nil {
+			m.rep.hold(r)
+			continue
 		}
+		m.deliver(r.Messages)
 	}
 	select {
 	case m.wake <- struct{}{}:
 	default:
+	}
+}
+
+// deliver puts messages in their streams' outboxes.
+func (m *Master) deliver(msgs []core.Message) {
+	for _, msg := range msgs {
+		o := m.streams[msg.Stream]
+		if o == nil {
+			continue
+		}
+		ok := true
+		if msg.Event != nil {
+			ok = o.send(msg.Event)
+		}
+		if msg.AgentEvent != nil {
+			ok = o.send(msg.AgentEvent)
+		}
+		if !ok {
+			// The subscriber does not read: its stream is closed
+			// and its handler tells the core it is gone.
+			m.overflow++
+			m.opts.Log.Warn("event stream closed: its subscriber does not read", "stream", msg.Stream, "limit_bytes", m.opts.MaxOutbox)
+		}
+		if msg.Close || !ok {
+			o.close()
+			delete(m.streams, msg.Stream)
+		}
 	}
 }
 
@@ -210,7 +254,10 @@ func (m *Master) Handler() http.Handler {
 	mux.HandleFunc("GET /state", m.serveState)
 	mux.HandleFunc("GET /metrics", m.serveMetrics)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	return mux
+	mux.HandleFunc("POST /api/v1/raft", m.serveRaft)
+	mux.HandleFunc("GET /master/redirect", m.serveRedirect)
+	mux.HandleFunc("GET /api/v1/masters", m.serveMasters)
+	return m.LeaderOnly(mux)
 }
 
 // allocate runs an allocation cycle at once (benchmarks).

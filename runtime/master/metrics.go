@@ -53,6 +53,13 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 func (c collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
 	m.mu.Lock()
+	if m.rep != nil {
+		m.rep.collect(ch)
+	}
+	if m.core == nil {
+		m.mu.Unlock()
+		return
+	}
 	st := m.core.Summary() // the counts and views, not the task lists
 	s := m.core.Stats()
 	cy := m.cycles

@@ -9,8 +9,13 @@ import (
 	"github.com/apronlab/apron/runtime/master/core"
 )
 
-func (m *Master) servePolicyGet(w http.ResponseWriter, _ *http.Request) {
+func (m *Master) servePolicyGet(w http.ResponseWriter, r *http.Request) {
 	m.mu.Lock()
+	if m.core == nil {
+		m.mu.Unlock()
+		m.notLeader(w, r)
+		return
+	}
 	v := m.core.PolicyView()
 	m.mu.Unlock()
 	writeJSON(w, v)
@@ -40,11 +45,14 @@ func (m *Master) servePolicyApply(w http.ResponseWriter, r *http.Request) {
 	}
 	var ref *core.Refusal
 	var v core.PolicyView
-	m.input(func(now time.Time) {
+	if !m.input(func(now time.Time) {
 		if ref = m.core.SetPolicy(now, cfg, name); ref == nil {
 			v = m.core.PolicyView()
 		}
-	})
+	}) {
+		m.notLeader(w, r)
+		return
+	}
 	if ref != nil {
 		refused(w, ref)
 		return

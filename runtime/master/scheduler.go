@@ -60,7 +60,10 @@ func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
 	}
 	sid := cmp.Or(r.Header.Get(api.StreamIDHeader), r.Header.Get("Mesos-Stream-Id"))
 	var ref *core.Refusal
-	m.input(func(now time.Time) { ref = m.core.Call(now, sid, &c) })
+	if !m.input(func(now time.Time) { ref = m.core.Call(now, sid, &c) }) {
+		m.notLeader(w, r)
+		return
+	}
 	if ref != nil {
 		refused(w, ref)
 		return
@@ -76,6 +79,11 @@ func (m *Master) subscribe(w http.ResponseWriter, r *http.Request, c *api.Call) 
 		return
 	}
 	m.mu.Lock()
+	if m.core == nil {
+		m.mu.Unlock()
+		m.notLeader(w, r)
+		return
+	}
 	sid, out := m.openStream()
 	if _, ref := m.core.Subscribe(m.opts.Now(), sid, c.Subscribe.FrameworkInfo); ref != nil {
 		delete(m.streams, sid)
@@ -87,12 +95,7 @@ func (m *Master) subscribe(w http.ResponseWriter, r *http.Request, c *api.Call) 
 	m.mu.Unlock()
 	w.Header().Set(api.StreamIDHeader, sid)
 	w.Header().Set("Mesos-Stream-Id", sid)
-	serveStream(w, r, out, "application/recordio", func() {
-		m.input(func(now time.Time) {
-			delete(m.streams, sid)
-			m.core.FrameworkGone(now, sid)
-		})
-	})
+	serveStream(w, r, out, "application/recordio", func() { m.gone(sid, false) })
 }
 
 func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +105,10 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.Type != api.AgentCallSubscribe {
 		var ref *core.Refusal
-		m.input(func(now time.Time) { ref = m.core.AgentCall(now, &c) })
+		if !m.input(func(now time.Time) { ref = m.core.AgentCall(now, &c) }) {
+			m.notLeader(w, r)
+			return
+		}
 		if ref != nil {
 			refused(w, ref)
 			return
@@ -111,6 +117,11 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.mu.Lock()
+	if m.core == nil {
+		m.mu.Unlock()
+		m.notLeader(w, r)
+		return
+	}
 	sid, out := m.openStream()
 	if ref := m.core.AgentSubscribe(m.opts.Now(), sid, c.Subscribe); ref != nil {
 		delete(m.streams, sid)
@@ -120,12 +131,7 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	m.flush()
 	m.mu.Unlock()
-	serveStream(w, r, out, "application/recordio", func() {
-		m.input(func(now time.Time) {
-			delete(m.streams, sid)
-			m.core.AgentGone(now, sid)
-		})
-	})
+	serveStream(w, r, out, "application/recordio", func() { m.gone(sid, true) })
 }
 
 // jsonField names the field a decoding error is about, if it says.
@@ -138,4 +144,20 @@ func jsonField(err error) string {
 		return strings.Trim(name, `"`)
 	}
 	return ""
+}
+
+// gone tells the core an event stream ended.
+func (m *Master) gone(sid string, agent bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.streams, sid)
+	if m.core == nil {
+		return
+	}
+	if agent {
+		m.core.AgentGone(m.opts.Now(), sid)
+	} else {
+		m.core.FrameworkGone(m.opts.Now(), sid)
+	}
+	m.flush()
 }

@@ -12,6 +12,8 @@ import (
 // The views of /state and the web UI are the core's.
 type (
 	State          = core.State
+	ClusterView    = core.ClusterView
+	MasterView     = core.MasterView
 	Summary        = core.Summary
 	Usage          = core.Usage
 	Amounts        = core.Amounts
@@ -34,6 +36,11 @@ func (m *Master) serveState(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.mu.Lock()
+	if m.core == nil {
+		m.mu.Unlock()
+		m.notLeader(w, r)
+		return
+	}
 	b := m.core.AppendState(make([]byte, 0, m.stateLen+m.stateLen/8))
 	m.stateLen = len(b)
 	m.mu.Unlock()
@@ -44,6 +51,9 @@ func (m *Master) serveState(w http.ResponseWriter, r *http.Request) {
 func (m *Master) State() State {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return State{}
+	}
 	return m.core.State()
 }
 
@@ -52,6 +62,9 @@ func (m *Master) State() State {
 func (m *Master) Summary() Summary {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return Summary{}
+	}
 	return m.core.Summary()
 }
 
@@ -59,6 +72,9 @@ func (m *Master) Summary() Summary {
 func (m *Master) History() []Sample {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return nil
+	}
 	return m.core.History()
 }
 
@@ -66,6 +82,9 @@ func (m *Master) History() []Sample {
 func (m *Master) Task(fw, id string) (TaskDetail, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return TaskDetail{}, false
+	}
 	return m.core.Task(fw, id)
 }
 
@@ -74,6 +93,9 @@ func (m *Master) Task(fw, id string) (TaskDetail, bool) {
 func (m *Master) AgentTasks(id string) (running, done []TaskState) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return nil, nil
+	}
 	return m.core.AgentTasks(id)
 }
 
@@ -81,6 +103,9 @@ func (m *Master) AgentTasks(id string) (running, done []TaskState) {
 func (m *Master) FrameworkTasks(id string) (running, done []TaskState) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return nil, nil
+	}
 	return m.core.FrameworkTasks(id)
 }
 
@@ -88,6 +113,9 @@ func (m *Master) FrameworkTasks(id string) (running, done []TaskState) {
 func (m *Master) AgentURL(id string) (string, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.core == nil {
+		return "", false
+	}
 	return m.core.AgentURL(id)
 }
 

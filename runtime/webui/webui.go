@@ -53,7 +53,7 @@ func Handler(m *master.Master) http.Handler {
 	mux.HandleFunc("GET /tasks/{fw}/{id}", u.task)
 	mux.HandleFunc("GET /sandbox/{agent}/{fw}/{task}/{file}", u.sandbox)
 	mux.Handle("/", u.api)
-	return mux
+	return m.LeaderOnly(mux) // a standby master sends its visitors to the leader
 }
 
 // render writes a page, or only its content when the script asks for it

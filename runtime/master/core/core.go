@@ -32,6 +32,7 @@ type Core struct {
 	nextHealth   time.Time
 	history      *history
 	stats        Stats
+	cluster      *ClusterView
 	ready        Ready
 	applyErrors  []error
 }
@@ -94,10 +95,15 @@ func Recover(cfg Config, reg *Registry, now time.Time) (*Core, error) {
 	if err != nil {
 		return nil, err
 	}
-	if reg.policy.Source != "" || reg.policy.Config.Policy != "" {
+	known := reg.policy.Source != "" || reg.policy.Config.Policy != ""
+	if known {
 		cfg.Policy, cfg.PolicySource = reg.policy.Config, reg.policy.Source
 	}
-	return recoverCore(cfg, reg, now)
+	c, err := recoverCore(cfg, reg, now)
+	if err == nil && !known { // the cluster's first leader records its policy
+		c.apply(Command{Op: OpSetPolicy, Policy: &PolicyRecord{Config: c.alloc.Config(), Source: cfg.PolicySource, AppliedAt: now}})
+	}
+	return c, err
 }
 
 func recoverCore(cfg Config, reg *Registry, now time.Time) (*Core, error) {
@@ -304,3 +310,6 @@ func (c *Core) AllocateNow(now time.Time) {
 
 // Offers is the number of outstanding offers.
 func (c *Core) Offers() int { return len(c.alloc.Offers()) }
+
+// SetCluster gives the replicated masters' view, for /state.
+func (c *Core) SetCluster(v *ClusterView) { c.cluster = v }

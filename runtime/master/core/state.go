@@ -63,6 +63,23 @@ type Summary struct {
 	CompletedFrameworks []FrameworkState `json:"completed_frameworks"`
 	Roles               []RoleState      `json:"roles"`
 	TaskCounts          map[string]int   `json:"task_counts"`
+	// Cluster is the replicated masters, when there are (Core.SetCluster).
+	Cluster *ClusterView `json:"cluster,omitempty"`
+}
+
+// ClusterView is the replicated masters as the leader sees them.
+type ClusterView struct {
+	Leader  uint64       `json:"leader"` // the leading master's id
+	Term    uint64       `json:"term"`
+	Self    uint64       `json:"self"` // the master answering
+	Masters []MasterView `json:"masters"`
+}
+
+// MasterView is one master of a replicated cluster.
+type MasterView struct {
+	ID   uint64 `json:"id"`
+	URL  string `json:"url"`
+	Role string `json:"role"` // leader, follower, unknown
 }
 
 // Usage is total, used (by tasks) and offered resources.
@@ -182,7 +199,7 @@ func (c *Core) State() State {
 // Summary returns /state without its task lists: what a page or a scrape
 // that shows no tasks needs.
 func (c *Core) Summary() Summary {
-	st := Summary{StartTime: c.start, Time: c.now, Policy: c.policyView(), TaskCounts: map[string]int{},
+	st := Summary{StartTime: c.start, Time: c.now, Policy: c.policyView(), TaskCounts: map[string]int{}, Cluster: c.cluster,
 		Agents: []AgentState{}, Frameworks: []FrameworkState{}, CompletedFrameworks: []FrameworkState{}, Roles: []RoleState{}}
 	for k, n := range c.reg.counts {
 		if n > 0 {

@@ -1,0 +1,161 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apronlab/apron/runtime/api"
+)
+
+// launchLong launches one long task on the first offer f gets and waits
+// for it to run; it returns the task's pid.
+func launchLong(t *testing.T, c *cluster, f *rawFramework, id string) int {
+	t.Helper()
+	o := f.next(api.EventOffers).Offers.Offers[0]
+	f.call(api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{o.ID}, Operations: []api.Operation{{Type: "LAUNCH",
+		Launch: &api.Launch{TaskInfos: []api.TaskInfo{{Name: id, TaskID: api.ID{Value: id}, AgentID: o.AgentID, Command: &api.CommandInfo{Value: "sleep 60"},
+			Resources: o.Resources}}}}}}})
+	f.until(id, "TASK_RUNNING")
+	return findTask(t, c, o.AgentID.Value, id).Pid
+}
+
+// A single master with --data-dir restarted after kill -9 forgets
+// nothing: its framework, agent and task are in /state before anyone
+// comes back; the framework resubscribes with its id and kills its task.
+func TestDataDirRestartForgetsNothing(t *testing.T) {
+	dir := t.TempDir()
+	c := startMaster(t, "--data-dir", dir+"/master", "--agent-timeout", "5s")
+	c.startAgent("a1", "cpus:1;mem:64", dir+"/a1")
+	f := subscribe(t, c.url, "keeper", "", 300)
+	pid := launchLong(t, c, f, "long")
+
+	c.master.kill9()
+	c.master = start(t, "master", "--listen", strings.TrimPrefix(c.url, "http://"), "--data-dir", dir+"/master", "--agent-timeout", "5s")
+	st := c.waitFor("the task back with its agent", func(st masterState) bool {
+		a := st.agent("a1")
+		return a != nil && a.Connected && len(st.Tasks) == 1 && st.Tasks[0].State == "TASK_RUNNING"
+	})
+	if syscall.Kill(pid, 0) != nil {
+		t.Errorf("the task's process %d does not run after the restart", pid)
+	}
+	_ = st
+	g := subscribe(t, c.url, "keeper", f.id, 300)
+	g.call(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: "long"}}})
+	g.until("long", "TASK_KILLED")
+}
+
+// masters are the processes of a replicated cluster, by id.
+type masters struct {
+	t     *testing.T
+	urls  []string
+	procs []*proc
+	dirs  []string
+}
+
+func startMasters(t *testing.T, n int, extra ...string) *masters {
+	ms := &masters{t: t}
+	var addrs []string
+	for range n {
+		a := freeAddr(t)
+		addrs = append(addrs, a)
+		ms.urls = append(ms.urls, "http://"+a)
+		ms.dirs = append(ms.dirs, t.TempDir())
+	}
+	for i := range n {
+		ms.procs = append(ms.procs, ms.start(i, extra...))
+	}
+	return ms
+}
+
+func (ms *masters) start(i int, extra ...string) *proc {
+	args := append([]string{"master", "--listen", strings.TrimPrefix(ms.urls[i], "http://"), "--id", fmt.Sprint(i + 1),
+		"--peers", strings.Join(ms.urls, ","), "--data-dir", ms.dirs[i], "--agent-timeout", "5s"}, extra...)
+	return start(ms.t, args...)
+}
+
+// leader waits until the masters agree on a leader and returns its index.
+func (ms *masters) leader(except int) int {
+	ms.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, u := range ms.urls {
+			if i == except {
+				continue
+			}
+			var v struct {
+				Leader uint64 `json:"leader"`
+				Self   uint64 `json:"self"`
+			}
+			resp, err := http.Get(u + "/api/v1/masters")
+			if err != nil {
+				continue
+			}
+			err = json.NewDecoder(resp.Body).Decode(&v)
+			resp.Body.Close()
+			if err == nil && v.Leader != 0 && int(v.Leader)-1 != except {
+				if r, err := http.Get(ms.urls[v.Leader-1] + "/state"); err == nil && r.StatusCode == 200 {
+					r.Body.Close()
+					return int(v.Leader) - 1
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ms.t.Fatalf("no leader within 20 s")
+	return -1
+}
+
+// Three masters: kill -9 of the leader while a task runs; a new leader
+// serves within seconds with the framework, agent and task; the framework
+// resubscribes through a standby's redirect and keeps its task; the old
+// leader rejoins as a follower.
+func TestLeaderFailover(t *testing.T) {
+	ms := startMasters(t, 3)
+	lead := ms.leader(-1)
+	via := (lead + 1) % 3 // clients talk to a standby: it redirects them
+	c := &cluster{t: t, url: ms.urls[via]}
+	c.startAgent("a1", "cpus:1;mem:64", t.TempDir()+"/a1")
+	f := subscribe(t, c.url, "keeper", "", 300)
+	pid := launchLong(t, c, f, "long")
+
+	ms.procs[lead].kill9()
+	killed := time.Now()
+	next := ms.leader(lead)
+	t.Logf("master %d leads %v after master %d was killed", next+1, time.Since(killed).Round(time.Millisecond), lead+1)
+	c.url = ms.urls[next]
+	c.waitFor("the agent and its task on the new leader", func(st masterState) bool {
+		a := st.agent("a1")
+		return a != nil && a.Connected && len(st.Tasks) == 1 && st.Tasks[0].State == "TASK_RUNNING"
+	})
+	if syscall.Kill(pid, 0) != nil {
+		t.Errorf("the task's process %d does not run after the failover", pid)
+	}
+	g := subscribe(t, ms.urls[3-lead-next], "keeper", f.id, 300) // through the standby that is left
+	if g.id != f.id {
+		t.Fatalf("resubscribed as %s, want %s", g.id, f.id)
+	}
+	ms.procs[lead] = ms.start(lead)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(ms.urls[lead] + "/api/v1/masters")
+		if err == nil {
+			var v struct{ Leader uint64 }
+			_ = json.NewDecoder(resp.Body).Decode(&v)
+			resp.Body.Close()
+			if int(v.Leader) == next+1 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the old leader did not rejoin as a follower of master %d", next+1)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	g.call(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: "long"}}})
+	g.until("long", "TASK_KILLED")
+}
