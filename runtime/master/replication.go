@@ -38,6 +38,10 @@ type replication struct {
 	peers map[uint64]*peer
 	kick  chan struct{}
 	held  []held // the core's messages waiting for commits, in order
+	// inflight: a Ready is being written to disk; what it releases goes
+	// out after it, so a message of the core's that waits for nothing
+	// waits for it too, to keep each stream in order.
+	inflight bool
 	stats replStats
 	err   error // the disk failed: the master stopped leading for good
 }
@@ -140,12 +144,14 @@ func (r *replication) process() bool {
 			return false
 		}
 		rd, ok := r.node.Ready()
+		r.inflight = ok
 		m.mu.Unlock()
 		if !ok {
 			return true
 		}
 		err := r.disk.Save(&rd, rd.MustSync)
 		m.mu.Lock()
+		r.inflight = false
 		switch {
 		case err != nil:
 			r.fail(err)
@@ -171,6 +177,7 @@ func (r *replication) applied(rd replica.Ready) {
 	for _, p := range rd.Committed {
 		r.release(p)
 	}
+	r.release(replica.Proposal{}) // what waits for nothing but this Ready
 	if rd.Changed {
 		r.leadership()
 	}
@@ -197,7 +204,7 @@ func (r *replication) hold(rd core.Ready) {
 		h.prop, h.waits = p, true
 		r.stats.proposals++
 	}
-	if !h.waits && len(r.held) == 0 {
+	if !h.waits && len(r.held) == 0 && !r.inflight {
 		r.m.deliver(h.msgs)
 		return
 	}
@@ -208,8 +215,8 @@ func (r *replication) hold(rd core.Ready) {
 	}
 }
 
-// release sends the held messages up to the committed proposal p and
-// those behind it that wait for nothing.
+// release sends the held messages up to the committed proposal p (none:
+// the zero Proposal) and those behind them that wait for nothing.
 func (r *replication) release(p replica.Proposal) {
 	for len(r.held) > 0 {
 		h := r.held[0]
