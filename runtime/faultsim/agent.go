@@ -24,6 +24,7 @@ type agentNode struct {
 	epoch    int
 	disk     map[acore.TaskKey]*acore.Record
 	tick     ticker
+	target   int // the master it talks to
 	rand     *rand.ChaCha8
 }
 
@@ -74,17 +75,7 @@ func (a *agentNode) crash() {
 	a.cutStreams("the agent died")
 }
 
-func (a *agentNode) cutStreams(why string) {
-	m := a.w.master
-	if !m.up {
-		return
-	}
-	for _, id := range sortedKeys(m.streams) {
-		if s := m.streams[id]; s.agent == a {
-			a.w.cutStream(s, why)
-		}
-	}
-}
+func (a *agentNode) cutStreams(why string) { a.cutStreamGen(0, why) }
 
 // pause stops the agent process (SIGSTOP): nothing it receives is handled
 // until resume, and its timers stand still. Its connections stay open.
@@ -188,37 +179,38 @@ func (a *agentNode) effect(e acore.Effect) {
 
 // cutStreamGen closes the stream of one subscription generation, from the
 // agent's side.
+// Generation 0: every stream of the agent.
 func (a *agentNode) cutStreamGen(gen uint64, why string) {
-	m := a.w.master
-	if !m.up {
-		return
-	}
-	for _, id := range sortedKeys(m.streams) {
-		if s := m.streams[id]; s.agent == a && s.gen == gen {
-			a.w.cutStream(s, why)
+	for _, m := range a.w.masters {
+		if !m.up {
+			continue
+		}
+		for _, id := range sortedKeys(m.streams) {
+			if s := m.streams[id]; s.agent == a && (gen == 0 || s.gen == gen) {
+				a.w.cutStream(s, why)
+			}
 		}
 	}
 }
 
 func (a *agentNode) send(msg acore.Message) {
 	w := a.w
-	m := w.master
 	call := msg.Call
 	gen := msg.Gen
 	if call.Type == api.AgentCallSubscribe {
 		if !w.healed && w.chance(w.opts.Net.Drop) {
 			return // lost: the core's register timeout tries again
 		}
-		w.after(w.netDelay(), func() {
-			if !m.up {
-				w.after(w.netDelay(), func() { a.input(func() { a.c.StreamClosed(w.now, gen, "connection refused") }) })
+		w.route(&a.target, func(m *masterNode) {
+			if m == nil {
+				w.after(w.netDelay(), func() { a.input(func() { a.c.StreamClosed(w.now, gen, "no leading master answered") }) })
 				return
 			}
 			m.agentSubscribe(a, gen, call.Subscribe)
 		})
 		return
 	}
-	w.post(func() int {
+	w.post(&a.target, func(m *masterNode) int {
 		if ref := m.c.AgentCall(w.now, &call); ref != nil {
 			m.flush()
 			return ref.Code

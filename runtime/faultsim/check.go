@@ -32,8 +32,7 @@ func (w *world) check() {
 			w.fail("process %s on %s still runs after every task ended", p, k.agent)
 		}
 	}
-	m := w.master.c
-	st := m.Summary()
+	st := w.leader().c.Summary()
 	for name, v := range st.Resources.Used {
 		if v != 0 {
 			w.fail("the master holds %s %g for tasks after every task ended", name, v)

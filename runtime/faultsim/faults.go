@@ -32,12 +32,30 @@ var faultKinds = []fault{
 		w.after(w.between(time.Second, 3*w.opts.AgentTimeout), a.resume)
 	}},
 	{"master kill -9 and restart", 1, func(w *world) {
-		m := w.master
+		// Most often the leader: the failover is what matters.
+		m := w.leader()
+		if m == nil || w.chance(0.25) {
+			m = w.masters[w.rng.IntN(len(w.masters))]
+		}
 		if !m.up {
 			return
 		}
 		m.crash()
 		w.after(w.between(200*time.Millisecond, 3*time.Second), m.start)
+	}},
+	{"master partitioned from the others", 1, func(w *world) {
+		if len(w.masters) < 2 {
+			return
+		}
+		m := w.leader()
+		if m == nil || w.chance(0.25) {
+			m = w.masters[w.rng.IntN(len(w.masters))]
+		}
+		if m.isolated {
+			return
+		}
+		m.isolated = true
+		w.after(w.between(time.Second, 8*time.Second), func() { m.isolated = false })
 	}},
 	{"agent stream cut", 2, func(w *world) {
 		a := w.agents[w.rng.IntN(len(w.agents))]
@@ -130,8 +148,11 @@ func (w *world) planFaults() {
 func (w *world) heal() {
 	w.healed = true
 	w.logf("heal")
-	if !w.master.up {
-		w.master.start()
+	for _, m := range w.masters {
+		m.isolated = false
+		if !m.up {
+			m.start()
+		}
 	}
 	for _, a := range w.agents {
 		switch {

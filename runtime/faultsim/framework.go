@@ -30,6 +30,7 @@ type fwNode struct {
 	accepts   []api.Call // ACCEPTs sent, for duplicate and stale replays
 	acks      []api.Call
 	reconcile ticker
+	target    int // the master it talks to
 }
 
 type fwTask struct {
@@ -89,9 +90,8 @@ func (f *fwNode) connect() {
 		w.after(postTimeout, func() { f.retry(conn) })
 		return
 	}
-	w.after(w.netDelay(), func() {
-		m := w.master
-		if !m.up {
+	w.route(&f.target, func(m *masterNode) {
+		if m == nil {
 			w.after(w.netDelay(), func() { f.retry(conn) })
 			return
 		}
@@ -165,8 +165,7 @@ func (f *fwNode) call(c api.Call) {
 	w := f.w
 	c.FrameworkID = &api.ID{Value: f.id}
 	sid := f.sid
-	w.post(func() int {
-		m := w.master
+	w.post(&f.target, func(m *masterNode) int {
 		ref := m.c.Call(w.now, sid, &c)
 		m.flush()
 		if ref != nil {

@@ -8,6 +8,7 @@ import "time"
 // delay. An orderly close is delivered after the events before it.
 type stream struct {
 	id    string
+	owner *masterNode
 	cut   bool
 	last  time.Time // when the last delivery was queued for, to keep order
 	agent *agentNode
@@ -48,7 +49,7 @@ func (w *world) cutStream(s *stream, why string) {
 	}
 	s.cut = true
 	w.logf("stream %s cut: %s", s.id, why)
-	m := w.master
+	m := s.owner
 	epoch := m.epoch
 	w.after(w.netDelay(), func() {
 		if m.up && m.epoch == epoch {
@@ -65,29 +66,31 @@ func (w *world) cutStream(s *stream, why string) {
 	}
 }
 
-// post carries one call to the master and its answer back. handle runs
-// the call at the master and returns the HTTP status; answer gets it, or
-// 0 when no answer came (the request or the answer was lost, or the
-// master was down). During the faults a request may be lost or delivered
-// twice, and an answer lost.
-func (w *world) post(handle func() int, answer func(code int)) {
-	m := w.master
+// post carries one call to the leading master, from the master the
+// client talks to (*target: a standby redirects it, one more hop, and the
+// client talks to the leader from then on; a master that is down refuses
+// it, and the client tries the next), and its answer back. handle runs the
+// call at the leader and returns the HTTP status; answer gets it, or 0
+// when no answer came (the request or the answer was lost, no master
+// leads). During the faults a request may be lost or delivered twice,
+// and an answer lost.
+func (w *world) post(target *int, handle func(m *masterNode) int, answer func(code int)) {
 	net := w.opts.Net
 	if !w.healed && w.chance(net.Drop) {
 		w.after(postTimeout, func() { answer(0) })
 		return
 	}
-	w.after(w.netDelay(), func() {
-		if !m.up {
+	w.route(target, func(m *masterNode) {
+		if m == nil {
 			w.after(w.netDelay(), func() { answer(0) })
 			return
 		}
-		code := handle()
+		code := handle(m)
 		if !w.healed && w.chance(net.Duplicate) {
 			w.faults["duplicate call"]++
 			w.after(w.netDelay()+w.netDelay(), func() {
-				if m.up {
-					handle()
+				if m.up && m.c != nil {
+					handle(m)
 				}
 			})
 		}
@@ -97,6 +100,33 @@ func (w *world) post(handle func() int, answer func(code int)) {
 		}
 		w.after(w.netDelay(), func() { answer(code) })
 	})
+}
+
+// route delivers a request to the leading master, starting at *target:
+// reached calls at the leader, or with nil when the request found none
+// (the master was down, or knew no leader). A standby's redirect costs a
+// hop and moves the client to the leader; a master that is down moves it
+// to the next.
+func (w *world) route(target *int, reached func(m *masterNode)) {
+	var hop func(left int)
+	hop = func(left int) {
+		w.after(w.netDelay(), func() {
+			m := w.masters[*target]
+			switch {
+			case !m.up:
+				*target = (*target + 1) % len(w.masters)
+				reached(nil)
+			case m.c != nil:
+				reached(m)
+			case left > 0 && m.node != nil && m.node.Status().Leader != 0 && m.node.Status().Leader != m.id:
+				*target = int(m.node.Status().Leader) - 1
+				hop(left - 1)
+			default:
+				reached(nil) // 503: no leader known yet
+			}
+		})
+	}
+	hop(2)
 }
 
 // postTimeout is how long a client waits for an answer that does not come.

@@ -7,14 +7,19 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	acore "github.com/apronlab/apron/runtime/agent/core"
+	"github.com/apronlab/apron/runtime/master/replica"
 	"github.com/apronlab/apron/runtime/api"
 )
 
 // Options shape a schedule. The zero value of each field takes the
 // default named beside it.
 type Options struct {
-	Seed       uint64
-	Agents     int           // default 3, of cpus:4;mem:4096
+	Seed uint64
+	// Masters is the number of masters: one keeps everything in memory
+	// (unless Persist), more replicate their registry over raft.
+	Masters    int  // default 1
+	Persist    bool // a lone master keeps its registry on its disk
+	Agents     int  // default 3, of cpus:4;mem:4096
 	Frameworks int           // default 2
 	Tasks      int           // per framework (default 12)
 	FaultPhase time.Duration // faults are injected this long (default 60s)
@@ -51,6 +56,7 @@ func (o *Options) defaults() {
 			*v = d
 		}
 	}
+	set(&o.Masters, 1)
 	set(&o.Agents, 3)
 	set(&o.Frameworks, 2)
 	set(&o.Tasks, 12)
@@ -87,7 +93,9 @@ func Run(opts Options) Result {
 	opts.defaults()
 	w := &world{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x6661756c74)), now: epoch,
 		procs: map[procKey]*proc{}, faults: map[string]int{}, programs: map[fwTaskKey]program{}, accepts: map[fwTaskKey]bool{}}
-	w.master = &masterNode{w: w}
+	for i := range opts.Masters {
+		w.masters = append(w.masters, &masterNode{w: w, id: uint64(i + 1), disk: &replica.MemDisk{}})
+	}
 	res := api.FromResources(allocator.MustParseResources("cpus:4;mem:4096"))
 	for i := range opts.Agents {
 		w.agents = append(w.agents, &agentNode{w: w, name: fmt.Sprintf("agent-%d", i+1), res: res, disk: map[acore.TaskKey]*acore.Record{}})
@@ -100,7 +108,9 @@ func Run(opts Options) Result {
 		}
 		w.fws = append(w.fws, f)
 	}
-	w.master.start()
+	for _, m := range w.masters {
+		m.start()
+	}
 	for _, a := range w.agents {
 		a.start()
 	}
@@ -159,10 +169,11 @@ func (w *world) settled() bool {
 			return false
 		}
 	}
-	if !w.master.up {
+	m := w.leader()
+	if m == nil {
 		return false
 	}
-	for _, a := range w.master.c.Summary().Agents {
+	for _, a := range m.c.Summary().Agents {
 		if !a.Connected {
 			return false
 		}

@@ -32,10 +32,20 @@ type Summary struct {
 }
 
 // TestSchedules runs seeded schedules of faults against the master's and
-// agents' cores, on every core, and checks every promise after each. A
-// failure prints its seed and the end of its trace; replay it with
+// agents' cores, on every core, and checks every promise after each: a
+// lone master that keeps everything in memory. A failure prints its seed
+// and the end of its trace; replay it with
 // go test ./runtime/faultsim -run TestSchedules -faultsim.seed N.
-func TestSchedules(t *testing.T) {
+func TestSchedules(t *testing.T) { runSchedules(t, Options{Masters: 1}, "") }
+
+// TestReplicatedSchedules is the same with three masters replicating
+// their registry over raft: leaders are killed and partitioned from the
+// others too.
+func TestReplicatedSchedules(t *testing.T) {
+	runSchedules(t, Options{Masters: 3}, "-replicated")
+}
+
+func runSchedules(t *testing.T, base Options, suffix string) {
 	from, to := uint64(1), uint64(*seeds)
 	if *only != 0 {
 		from, to = *only, *only
@@ -57,7 +67,8 @@ func TestSchedules(t *testing.T) {
 				if stop {
 					return
 				}
-				opts := Options{Seed: seed}
+				opts := base
+				opts.Seed = seed
 				if *only != 0 {
 					opts.TraceLines = 100000
 				}
@@ -73,8 +84,8 @@ func TestSchedules(t *testing.T) {
 				if len(r.Violations) > 0 {
 					sum.Failed++
 					sum.FirstFails = append(sum.FirstFails, seed)
-					t.Errorf("seed %d: %s\n(replay: go test ./runtime/faultsim -run TestSchedules -faultsim.seed %d)\ntrace:\n%s",
-						seed, strings.Join(r.Violations, "\n"), seed, strings.Join(r.Trace, "\n"))
+					t.Errorf("seed %d: %s\n(replay: go test ./runtime/faultsim -run %s -faultsim.seed %d)\ntrace:\n%s",
+						seed, strings.Join(r.Violations, "\n"), t.Name(), seed, strings.Join(r.Trace, "\n"))
 				}
 				mu.Unlock()
 			}
@@ -85,10 +96,11 @@ func TestSchedules(t *testing.T) {
 	t.Logf("%d schedules in %s (%s simulated): %d tasks, %d failed; faults: %v", sum.Schedules, sum.Wall, sum.Virtual, sum.Tasks, sum.Failed, sum.Faults)
 	if *report != "" {
 		data, _ := json.MarshalIndent(sum, "", "  ")
-		if err := os.MkdirAll(filepath.Dir(*report), 0o755); err != nil {
+		file := strings.TrimSuffix(*report, ".json") + suffix + ".json"
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(*report, append(data, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(file, append(data, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,8 +108,10 @@ func TestSchedules(t *testing.T) {
 
 // The same seed gives the same schedule, event for event.
 func TestDeterministic(t *testing.T) {
-	for _, seed := range []uint64{3, 17} {
-		a, b := Run(Options{Seed: seed, TraceLines: 1 << 20}), Run(Options{Seed: seed, TraceLines: 1 << 20})
+	for _, o := range []Options{{Seed: 3}, {Seed: 17}, {Seed: 5, Masters: 3}} {
+		o.TraceLines = 1 << 20
+		seed := o.Seed
+		a, b := Run(o), Run(o)
 		if a.Steps != b.Steps || fmt.Sprint(a.Faults) != fmt.Sprint(b.Faults) || strings.Join(a.Trace, "\n") != strings.Join(b.Trace, "\n") {
 			t.Errorf("seed %d: %d and %d steps, faults %v and %v", seed, a.Steps, b.Steps, a.Faults, b.Faults)
 		}

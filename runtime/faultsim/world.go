@@ -19,7 +19,7 @@ type world struct {
 	steps int
 	trace []string // the last lines of what happened, for a failure's report
 
-	master   *masterNode
+	masters  []*masterNode
 	agents   []*agentNode
 	fws      []*fwNode
 	procs    map[procKey]*proc
@@ -152,3 +152,14 @@ func (t *ticker) arm(w *world, deadline time.Time, fn func()) {
 
 // stop drops the pending tick (the node crashed or stopped).
 func (t *ticker) stop() { t.token, t.pending = t.token+1, false }
+
+// leader is the master that runs a core, nil if none does (none elected,
+// or a lone master down).
+func (w *world) leader() *masterNode {
+	for _, m := range w.masters {
+		if m.up && m.c != nil {
+			return m
+		}
+	}
+	return nil
+}
