@@ -7,8 +7,8 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	acore "github.com/apronlab/apron/runtime/agent/core"
-	"github.com/apronlab/apron/runtime/master/replica"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/master/replica"
 )
 
 // Options shape a schedule. The zero value of each field takes the
@@ -17,9 +17,9 @@ type Options struct {
 	Seed uint64
 	// Masters is the number of masters: one keeps everything in memory
 	// (unless Persist), more replicate their registry over raft.
-	Masters    int  // default 1
-	Persist    bool // a lone master keeps its registry on its disk
-	Agents     int  // default 3, of cpus:4;mem:4096
+	Masters    int           // default 1
+	Persist    bool          // a lone master keeps its registry on its disk
+	Agents     int           // default 3, of cpus:4;mem:4096
 	Frameworks int           // default 2
 	Tasks      int           // per framework (default 12)
 	FaultPhase time.Duration // faults are injected this long (default 60s)

@@ -42,8 +42,8 @@ type replication struct {
 	// out after it, so a message of the core's that waits for nothing
 	// waits for it too, to keep each stream in order.
 	inflight bool
-	stats replStats
-	err   error // the disk failed: the master stopped leading for good
+	stats    replStats
+	err      error // the disk failed: the master stopped leading for good
 }
 
 // held is one Ready of the core: its messages go once its proposal (if
