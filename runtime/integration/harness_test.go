@@ -147,6 +147,10 @@ type masterState struct {
 		ID    string `json:"id"`
 		State string `json:"state"`
 	} `json:"tasks"`
+	Frameworks []struct {
+		ID        string `json:"id"`
+		Connected bool   `json:"connected"`
+	} `json:"frameworks"`
 	CompletedFrameworks []struct {
 		ID string `json:"id"`
 	} `json:"completed_frameworks"`

@@ -18,10 +18,49 @@ func launchLong(t *testing.T, c *cluster, f *rawFramework, id string) int {
 	t.Helper()
 	o := f.next(api.EventOffers).Offers.Offers[0]
 	f.call(api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{o.ID}, Operations: []api.Operation{{Type: "LAUNCH",
-		Launch: &api.Launch{TaskInfos: []api.TaskInfo{{Name: id, TaskID: api.ID{Value: id}, AgentID: o.AgentID, Command: &api.CommandInfo{Value: "sleep 60"},
-			Resources: o.Resources}}}}}}})
+		Launch: &api.Launch{TaskInfos: []api.TaskInfo{
+			{Name: id, TaskID: api.ID{Value: id}, AgentID: o.AgentID, Command: &api.CommandInfo{Value: "sleep 60"}, Resources: half(o.Resources)},
+			{Name: "short", TaskID: api.ID{Value: "short"}, AgentID: o.AgentID, Command: &api.CommandInfo{Value: "sleep 1.5"}, Resources: half(o.Resources)},
+		}}}}}})
 	f.until(id, "TASK_RUNNING")
 	return findTask(t, c, o.AgentID.Value, id).Pid
+}
+
+// half is half of each amount.
+func half(rs []api.Resource) []api.Resource {
+	out := make([]api.Resource, len(rs))
+	for i, r := range rs {
+		out[i] = r
+		out[i].Scalar.Value = r.Scalar.Value / 2
+	}
+	return out
+}
+
+// ends collects, for a while, the terminal updates of a task with their
+// uuids, acknowledging every update.
+func (f *rawFramework) ends(id string, within time.Duration) map[string]string {
+	out := map[string]string{} // uuid -> state
+	timeout := time.After(within)
+	for {
+		select {
+		case e, ok := <-f.events:
+			if !ok {
+				return out
+			}
+			if e.Type != api.EventUpdate {
+				continue
+			}
+			s := e.Update.Status
+			if s.UUID != "" {
+				f.call(api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: *s.AgentID, TaskID: s.TaskID, UUID: s.UUID}})
+			}
+			if s.TaskID.Value == id && s.UUID != "" && s.State != "TASK_RUNNING" {
+				out[s.UUID] = s.State
+			}
+		case <-timeout:
+			return out
+		}
+	}
 }
 
 // A single master with --data-dir restarted after kill -9 forgets
@@ -38,7 +77,7 @@ func TestDataDirRestartForgetsNothing(t *testing.T) {
 	c.master = start(t, "master", "--listen", strings.TrimPrefix(c.url, "http://"), "--data-dir", dir+"/master", "--agent-timeout", "5s")
 	st := c.waitFor("the task back with its agent", func(st masterState) bool {
 		a := st.agent("a1")
-		return a != nil && a.Connected && len(st.Tasks) == 1 && st.Tasks[0].State == "TASK_RUNNING"
+		return a != nil && a.Connected && st.hasTask("long", "TASK_RUNNING")
 	})
 	if syscall.Kill(pid, 0) != nil {
 		t.Errorf("the task's process %d does not run after the restart", pid)
@@ -119,9 +158,9 @@ func TestLeaderFailover(t *testing.T) {
 	lead := ms.leader(-1)
 	via := (lead + 1) % 3 // clients talk to a standby: it redirects them
 	c := &cluster{t: t, url: ms.urls[via]}
-	c.startAgent("a1", "cpus:1;mem:64", t.TempDir()+"/a1")
+	c.startAgent("a1", "cpus:2;mem:128", t.TempDir()+"/a1")
 	f := subscribe(t, c.url, "keeper", "", 300)
-	pid := launchLong(t, c, f, "long")
+	pid := launchLong(t, c, f, "long") // and "short", which ends during the failover
 
 	ms.procs[lead].kill9()
 	killed := time.Now()
@@ -130,7 +169,7 @@ func TestLeaderFailover(t *testing.T) {
 	c.url = ms.urls[next]
 	c.waitFor("the agent and its task on the new leader", func(st masterState) bool {
 		a := st.agent("a1")
-		return a != nil && a.Connected && len(st.Tasks) == 1 && st.Tasks[0].State == "TASK_RUNNING"
+		return a != nil && a.Connected && st.hasTask("long", "TASK_RUNNING")
 	})
 	if syscall.Kill(pid, 0) != nil {
 		t.Errorf("the task's process %d does not run after the failover", pid)
@@ -138,6 +177,9 @@ func TestLeaderFailover(t *testing.T) {
 	g := subscribe(t, ms.urls[3-lead-next], "keeper", f.id, 300) // through the standby that is left
 	if g.id != f.id {
 		t.Fatalf("resubscribed as %s, want %s", g.id, f.id)
+	}
+	if got := g.ends("short", 4*time.Second); len(got) != 1 || fmt.Sprint(got) != fmt.Sprintf("map[%s:TASK_FINISHED]", firstKey(got)) {
+		t.Errorf("the task that ended during the failover: updates %v; want one TASK_FINISHED", got)
 	}
 	ms.procs[lead] = ms.start(lead)
 	deadline := time.Now().Add(10 * time.Second)
@@ -158,4 +200,63 @@ func TestLeaderFailover(t *testing.T) {
 	}
 	g.call(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: "long"}}})
 	g.until("long", "TASK_KILLED")
+}
+
+// A leader stopped (SIGSTOP: cut off from its peers and clients) accepts
+// nothing; the others elect a leader that serves; continued, the old one
+// follows the new leader and redirects to it, and it holds the registry
+// the new leader wrote meanwhile.
+func TestStoppedLeaderStepsDown(t *testing.T) {
+	ms := startMasters(t, 3)
+	lead := ms.leader(-1)
+	_ = ms.procs[lead].cmd.Process.Signal(syscall.SIGSTOP)
+	stopped := true
+	defer func() {
+		if stopped {
+			_ = ms.procs[lead].cmd.Process.Signal(syscall.SIGCONT)
+		}
+	}()
+	time.Sleep(100 * time.Millisecond) // the signal is delivered
+	hc := &http.Client{Timeout: time.Second}
+	if resp, err := hc.Get(ms.urls[lead] + "/state"); err == nil {
+		resp.Body.Close()
+		t.Errorf("the stopped leader answered: %s", resp.Status)
+	}
+	next := ms.leader(lead)
+	f := subscribe(t, ms.urls[next], "after", "", 60)
+	_ = ms.procs[lead].cmd.Process.Signal(syscall.SIGCONT)
+	stopped = false
+	deadline := time.Now().Add(10 * time.Second)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for {
+		resp, err := noRedirect.Get(ms.urls[lead] + "/state")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusTemporaryRedirect && resp.Header.Get("Location") == ms.urls[next]+"/state" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the continued old leader does not redirect to master %d", next+1)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c := &cluster{t: t, url: ms.urls[lead]} // its /state redirects to the leader
+	c.waitFor("the framework of the new leader", func(st masterState) bool { return len(st.Frameworks) == 1 && st.Frameworks[0].ID == f.id })
+}
+
+func firstKey(m map[string]string) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
+
+func (s masterState) hasTask(id, state string) bool {
+	for _, t := range s.Tasks {
+		if t.ID == id && t.State == state {
+			return true
+		}
+	}
+	return false
 }
