@@ -92,7 +92,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent: work dir: %w", err)
 	}
 	a := &Agent{opts: opts, store: newJournal(osFS{}, opts.WorkDir), procs: map[core.TaskKey]*proc{}, gens: map[uint64]generation{},
-		masters: ms, hc: &http.Client{Timeout: postTimeout, Transport: postTransport()}, sc: &http.Client{}}
+		masters: ms, hc: &http.Client{Timeout: postTimeout, Transport: postTransport()}, sc: masters.StreamClient()}
 	if err := a.name(); err != nil {
 		return nil, err
 	}

@@ -172,3 +172,17 @@ func (l *List) Discover(ctx context.Context, hc *http.Client) (string, error) {
 	l.led(leader)
 	return leader, nil
 }
+
+// HeaderTimeout bounds the wait for a master's answer to a call whose body
+// is an event stream (StreamClient's): a master that takes connections
+// but does not answer (stopped, or cut off from its peers) is left for the
+// next.
+const HeaderTimeout = 5 * time.Second
+
+// StreamClient is an HTTP client for event streams: no overall timeout,
+// since a stream lasts, but a master has HeaderTimeout to answer.
+func StreamClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = HeaderTimeout
+	return &http.Client{Transport: t}
+}
