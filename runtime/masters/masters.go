@@ -12,8 +12,8 @@ import (
 // Options tune how a List retries a call.
 type Options struct {
 	// Rounds is how many times one call may go round the list before it
-	// gives up; default 5, and 1 for a list of one master, which is called
-	// once, as a lone master always was.
+	// gives up; default DefaultRounds, and 1 for a list of one master,
+	// which is called once, as a lone master always was.
 	Rounds int
 	// Backoff is the wait after a round in which no master answered as the
 	// leader; it doubles after every such round, up to MaxBackoff.
@@ -21,8 +21,10 @@ type Options struct {
 	Backoff, MaxBackoff time.Duration
 }
 
-// DefaultRounds is Options.Rounds' default for two masters or more.
-const DefaultRounds = 5
+// DefaultRounds is Options.Rounds' default for two masters or more: with
+// the default backoff, a call waits 4.5s in all for a leader to be
+// elected before it returns what the masters answered.
+const DefaultRounds = 8
 
 // List is a cluster's masters and the one its client talks to.
 type List struct {
