@@ -222,6 +222,33 @@ const SilentBeats = 3
 // errSilent ends a stream whose master went quiet.
 var errSilent = errors.New("no event, not even a heartbeat, for " + strconv.Itoa(SilentBeats) + " heartbeat intervals")
 
+// silence ends a stream that went quiet: once armed with the heartbeat
+// interval, it cancels the stream SilentBeats intervals after the last
+// event heard.
+type silence struct {
+	timer *time.Timer
+	after time.Duration
+}
+
+func (s *silence) arm(heartbeatSeconds float64, cancel context.CancelCauseFunc) {
+	if s.timer == nil && heartbeatSeconds > 0 {
+		s.after = time.Duration(SilentBeats * heartbeatSeconds * float64(time.Second))
+		s.timer = time.AfterFunc(s.after, func() { cancel(errSilent) })
+	}
+}
+
+func (s *silence) heard() {
+	if s.timer != nil {
+		s.timer.Reset(s.after)
+	}
+}
+
+func (s *silence) stop() {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+}
+
 // subscribe subscribes the framework (with its id, if it has one) and
 // feeds its events to the event loop; ok sees the id the master gave.
 func (d *Driver) subscribe(ctx context.Context, id string, ok func(id string)) error {
@@ -246,13 +273,8 @@ func (d *Driver) subscribe(ctx context.Context, id string, ok func(id string)) e
 	}
 	sid := resp.Header.Get(api.StreamIDHeader)
 	rr := api.NewRecordReader(resp.Body)
-	var silent *time.Timer // armed once SUBSCRIBED gives the heartbeat interval
-	var quiet time.Duration
-	defer func() {
-		if silent != nil {
-			silent.Stop()
-		}
-	}()
+	var quiet silence
+	defer quiet.stop()
 	for {
 		var e api.Event
 		if err := rr.Decode(&e); err != nil {
@@ -261,14 +283,9 @@ func (d *Driver) subscribe(ctx context.Context, id string, ok func(id string)) e
 			}
 			return err
 		}
-		if silent != nil {
-			silent.Reset(quiet)
-		}
+		quiet.heard()
 		if e.Type == api.EventSubscribed {
-			if h := e.Subscribed.HeartbeatIntervalSeconds; h > 0 && silent == nil {
-				quiet = time.Duration(SilentBeats * h * float64(time.Second))
-				silent = time.AfterFunc(quiet, func() { cancel(errSilent) })
-			}
+			quiet.arm(e.Subscribed.HeartbeatIntervalSeconds, cancel)
 			d.push(func() { d.subscribed(e.Subscribed.FrameworkID.Value, sid) })
 			ok(e.Subscribed.FrameworkID.Value)
 			continue
