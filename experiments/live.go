@@ -12,6 +12,7 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/masters"
 	"github.com/apronlab/apron/runtime/scheduler"
 	"github.com/apronlab/apron/sim"
 	"github.com/apronlab/apron/sim/framework"
@@ -24,7 +25,9 @@ import (
 // master reports is written to the same result files a simulated run
 // writes, with backend: live in manifest.json.
 type Live struct {
-	Master string // base URL
+	// Master is the masters: a base URL or host:port, or several,
+	// comma-separated, of which the runs follow the leader.
+	Master string
 	// Compress is framework seconds per wall second: 10 runs a
 	// 10-minute workload in one minute, every task a tenth as long.
 	Compress float64
@@ -36,6 +39,7 @@ type Live struct {
 // liveRun is one run on the live cluster.
 type liveRun struct {
 	l       Live
+	masters *masters.List
 	cfg     *sim.Config
 	start   time.Time
 	metrics *sim.Metrics
@@ -57,15 +61,19 @@ func (l Live) run(ctx context.Context, cfg *sim.Config, config []byte, dir, name
 	if len(cfg.MachineEvents) > 0 {
 		return false, fmt.Errorf("machine_events: the live backend runs on the cluster it is given; machine events are simulator-only")
 	}
-	policy, err := l.applyPolicy(ctx, config, name)
+	ms, err := masters.Parse(l.Master)
 	if err != nil {
 		return false, err
 	}
-	st, err := master.FetchState(ctx, http.DefaultClient, l.Master)
+	policy, err := applyPolicy(ctx, ms, l.compress(), config, name)
 	if err != nil {
 		return false, err
 	}
-	r := &liveRun{l: l, cfg: cfg, launched: map[[2]string]framework.Task{}, stats: map[string]*sim.FwStats{}}
+	st, err := master.FetchState(ctx, http.DefaultClient, ms)
+	if err != nil {
+		return false, err
+	}
+	r := &liveRun{l: l, masters: ms, cfg: cfg, launched: map[[2]string]framework.Task{}, stats: map[string]*sim.FwStats{}}
 	r.start = time.Now()
 	if r.metrics, err = sim.NewMetrics(dir, r.now); err != nil {
 		return false, err
@@ -231,7 +239,7 @@ func (fl *fleet) feed(w *sim.Workload, agents []string) error {
 func (r *liveRun) sample(ctx context.Context) {
 	every := time.Duration(float64(r.cfg.SampleInterval) / r.l.compress())
 	for {
-		if st, err := master.FetchState(ctx, http.DefaultClient, r.l.Master); err == nil {
+		if st, err := master.FetchState(ctx, http.DefaultClient, r.masters); err == nil {
 			r.metrics.Sample(stateView{st})
 		}
 		select {
@@ -285,35 +293,32 @@ func (r *liveRun) Updated(fw string, s framework.Status, _ time.Duration) {
 	}
 }
 
-// applyPolicy posts the run's config to the master as its policy and
-// waits until the master runs it.
-func (l Live) applyPolicy(ctx context.Context, config []byte, name string) (allocator.Config, error) {
+// applyPolicy posts the run's config to the leading master as its policy,
+// its intervals divided by compress, and waits until the master runs it.
+func applyPolicy(ctx context.Context, ms *masters.List, compress float64, config []byte, name string) (allocator.Config, error) {
 	policy, err := sim.ParsePolicy(name, config)
 	if err != nil {
 		return policy, err
 	}
 	// The master runs in wall time: its intervals shrink with the workload.
-	c := l.compress()
 	for _, d := range []*time.Duration{&policy.AllocationInterval, &policy.OfferTimeout, &policy.DefaultRefuse} {
-		*d = time.Duration(float64(*d) / c)
+		*d = time.Duration(float64(*d) / compress)
 	}
 	file, err := sim.PolicyYAML(policy)
 	if err != nil {
 		return policy, err
 	}
-	u := l.Master + "/api/v1/policy?name=" + url.QueryEscape(name)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(file))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ms.Do(ctx, http.DefaultClient, masters.Request{Method: http.MethodPost, Path: "/api/v1/policy?name=" + url.QueryEscape(name), Body: file})
 	if err != nil {
-		return policy, fmt.Errorf("master %s: %w", l.Master, err)
+		return policy, fmt.Errorf("master %s: %w", ms, err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
-		return policy, fmt.Errorf("master %s refused the policy: %s", l.Master, bytes.TrimSpace(body))
+		return policy, fmt.Errorf("master %s refused the policy: %s", ms.URL(), bytes.TrimSpace(body))
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		st, err := master.FetchState(ctx, http.DefaultClient, l.Master)
+		st, err := master.FetchState(ctx, http.DefaultClient, ms)
 		if err != nil {
 			return policy, err
 		}
@@ -321,10 +326,10 @@ func (l Live) applyPolicy(ctx context.Context, config []byte, name string) (allo
 		case st.Policy.Source == name && st.Policy.Pending == "":
 			return policy, nil
 		case st.Policy.LastError != "" && st.Policy.Pending == "":
-			return policy, fmt.Errorf("master %s could not apply the policy: %s", l.Master, st.Policy.LastError)
+			return policy, fmt.Errorf("master %s could not apply the policy: %s", ms.URL(), st.Policy.LastError)
 		}
 	}
-	return policy, fmt.Errorf("master %s did not apply the policy within 30s", l.Master)
+	return policy, fmt.Errorf("master %s did not apply the policy within 30s", ms.URL())
 }
 
 // stateView is a master's /state as the recorder samples an allocator.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/masters"
 	"github.com/apronlab/apron/runtime/scheduler"
 	"github.com/apronlab/apron/sim/framework"
 	"github.com/spf13/cobra"
@@ -38,8 +39,12 @@ or the agents are busy. --timeout gives up, with a non-zero exit.`,
 			if v.GetString("command") == "" {
 				return fmt.Errorf("--command is required")
 			}
+			ms, err := parseMasters(v.GetString("master"))
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
-			base, role := masterURL(v.GetString("master")), v.GetString("role")
+			role := v.GetString("role")
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if t := v.GetDuration("timeout"); t > 0 {
@@ -55,17 +60,17 @@ or the agents are busy. --timeout gives up, with a non-zero exit.`,
 				Wait:    v.GetDuration("wait"),
 				Waiting: func(largest *framework.Offer) {
 					go func() {
-						fmt.Fprintf(cmd.ErrOrStderr(), "No offer has held the task in %s: %s\n", v.GetDuration("wait"), whyUnfit(ctx, base, res, role, largest))
+						fmt.Fprintf(cmd.ErrOrStderr(), "No offer has held the task in %s: %s\n", v.GetDuration("wait"), whyUnfit(ctx, ms, res, role, largest))
 					}()
 				}}
-			opts := scheduler.Options{Master: base, Name: "apron-execute", Role: role, Done: task.Done,
+			opts := scheduler.Options{Master: ms.String(), Name: "apron-execute", Role: role, Done: task.Done,
 				OnSubscribed: func(d *scheduler.Driver) { fmt.Fprintf(out, "Subscribed with ID %s\n", d.ID()) }}
 			err = scheduler.Run(ctx, opts, task)
 			f := task.Final()
 			switch {
 			case f == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !task.Started():
 				return fmt.Errorf("--timeout %s: no offer held the task: %s", v.GetDuration("timeout"),
-					whyUnfit(context.Background(), base, res, role, task.Largest()))
+					whyUnfit(context.Background(), ms, res, role, task.Largest()))
 			case f == nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 				return fmt.Errorf("--timeout %s: the task had not ended; it was killed", v.GetDuration("timeout"))
 			case err != nil:
@@ -78,7 +83,7 @@ or the agents are busy. --timeout gives up, with a non-zero exit.`,
 			return nil
 		},
 	}
-	cmd.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")
+	cmd.Flags().String("master", "127.0.0.1:5050", masterHelp)
 	cmd.Flags().String("name", "apron-task", "the task's name and id")
 	cmd.Flags().String("command", "", "shell command to run")
 	cmd.Flags().String("resources", "cpus:1;mem:128", "resources the task needs")
@@ -100,15 +105,15 @@ func printStatus(out io.Writer, s framework.Status) {
 }
 
 // whyUnfit says what the largest offer was and why no agent takes the
-// task, from the master's /state.
-func whyUnfit(ctx context.Context, base string, want allocator.Resources, role string, largest *framework.Offer) string {
+// task, from the leading master's /state.
+func whyUnfit(ctx context.Context, ms *masters.List, want allocator.Resources, role string, largest *framework.Offer) string {
 	seen := "no offer came"
 	if largest != nil {
 		seen = fmt.Sprintf("the largest offer was %s from agent %s", largest.Resources, largest.Agent)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	st, err := master.FetchState(ctx, http.DefaultClient, base)
+	st, err := master.FetchState(ctx, http.DefaultClient, ms)
 	if err != nil {
 		return fmt.Sprintf("the task wants %s; %s; reading the master's state to say why: %v", want, seen, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/master"
 	"github.com/apronlab/apron/runtime/master/core"
+	"github.com/apronlab/apron/runtime/masters"
 	"github.com/apronlab/apron/runtime/webui"
 	"github.com/apronlab/apron/sim"
 	"github.com/spf13/cobra"
@@ -189,7 +189,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 				}
 			}
 			self, _ := os.Executable()
-			a, err := agent.New(agent.Options{Master: masterURL(v.GetString("master")), Name: name, Hostname: host, URL: "http://" + listen, Self: self,
+			a, err := agent.New(agent.Options{Master: v.GetString("master"), Name: name, Hostname: host, URL: "http://" + listen, Self: self,
 				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd),
 				GCDelay: v.GetDuration("gc-delay"), MasterTimeout: v.GetDuration("master-timeout")})
 			if err != nil {
@@ -206,7 +206,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")
+	cmd.Flags().String("master", "127.0.0.1:5050", masterHelp)
 	cmd.Flags().String("listen", "127.0.0.1:5051", "address to serve /state and sandboxes on")
 	cmd.Flags().String("name", "", "agent id (default: the one in the work dir, else hostname-port)")
 	cmd.Flags().String("resources", "", `resources to offer, e.g. "cpus:4;mem:4096" (default: detected)`)
@@ -229,10 +229,14 @@ func agentResources(s string) (allocator.Resources, error) {
 	return r, nil
 }
 
-// masterURL accepts host:port or a URL.
-func masterURL(s string) string {
-	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
-		return strings.TrimSuffix(s, "/")
+// masterHelp is the help of every --master flag.
+const masterHelp = "the master's host:port or URL; of a replicated cluster, the masters', comma-separated (calls follow the leader)"
+
+// parseMasters reads a --master flag.
+func parseMasters(s string) (*masters.List, error) {
+	ms, err := masters.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("--master: %w", err)
 	}
-	return "http://" + s
+	return ms, nil
 }

@@ -26,7 +26,8 @@ figures/ (PNG and SVG). Runs already finished with the same config are
 skipped, so an interrupted study resumes. docs/experiments.md describes
 study files.
 
-With --backend live --master URL the same runs replay on a live cluster
+With --backend live --master URL (or a comma-separated list of a
+replicated cluster's masters) the same runs replay on a live cluster
 (apron up starts one): each run's policy is applied to the master, its
 frameworks run through the scheduler driver, every task a real process
 (apron burn) using its cpus and mem for its duration divided by
@@ -62,7 +63,11 @@ figures draw simulated and live variants together.`,
 			bar := newProgress(cmd.ErrOrStderr(), "runs", 0)
 			var live *experiments.Live
 			if m := v.GetString("master"); m != "" {
-				live = &experiments.Live{Master: masterURL(m), Compress: v.GetFloat64("compress")}
+				ms, err := parseMasters(m)
+				if err != nil {
+					return err
+				}
+				live = &experiments.Live{Master: ms.String(), Compress: v.GetFloat64("compress")}
 			}
 			rep, err := experiments.Execute(ctx, s, experiments.Options{Dir: v.GetString("out"), Workers: v.GetInt("workers"),
 				Shard: shard, Shards: shards, Version: version, Live: live,
@@ -90,7 +95,7 @@ figures draw simulated and live variants together.`,
 	}
 	cmd.Flags().Bool("dry-run", false, "print the expanded run matrix and stop")
 	cmd.Flags().String("backend", "", "sim, live, or sim,live: where the runs run (default: the study's backends, else sim)")
-	cmd.Flags().String("master", "", "the live master (host:port or URL) for live runs")
+	cmd.Flags().String("master", "", "live runs: "+masterHelp)
 	cmd.Flags().Float64("compress", 1, "live runs: framework seconds per wall second (10 runs a 10-minute workload in a minute)")
 	cmd.Flags().StringArray("set", nil, "override a study key, key=value (repeatable): --set seeds=3")
 	cmd.Flags().String("out", "results", "results root; the study writes to <out>/<name>")

@@ -17,6 +17,7 @@ import (
 	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/runtime/burn"
 	"github.com/apronlab/apron/runtime/local"
+	"github.com/apronlab/apron/runtime/masters"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 )
@@ -86,8 +87,12 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			u := masterURL(v.GetString("master")) + "/api/v1/policy?name=" + url.QueryEscape(filepath.Base(args[0]))
-			resp, err := http.Post(u, "application/yaml", bytes.NewReader(data))
+			ms, err := parseMasters(v.GetString("master"))
+			if err != nil {
+				return err
+			}
+			resp, err := ms.Do(cmd.Context(), http.DefaultClient, masters.Request{Method: http.MethodPost,
+				Path: "/api/v1/policy?name=" + url.QueryEscape(filepath.Base(args[0])), Body: data, Header: http.Header{"Content-Type": {"application/yaml"}}})
 			if err != nil {
 				return err
 			}
@@ -104,13 +109,17 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 			return nil
 		},
 	}
-	apply.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")
+	apply.Flags().String("master", "127.0.0.1:5050", masterHelp)
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Print the policy a master runs (and one waiting for the next cycle)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			resp, err := http.Get(masterURL(v.GetString("master")) + "/api/v1/policy")
+			ms, err := parseMasters(v.GetString("master"))
+			if err != nil {
+				return err
+			}
+			resp, err := ms.Do(cmd.Context(), http.DefaultClient, masters.Request{Path: "/api/v1/policy"})
 			if err != nil {
 				return err
 			}
@@ -119,7 +128,7 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 			return err
 		},
 	}
-	show.Flags().String("master", "127.0.0.1:5050", "the master's host:port or URL")
+	show.Flags().String("master", "127.0.0.1:5050", masterHelp)
 	cmd.AddCommand(apply, show)
 	return cmd
 }

@@ -16,11 +16,15 @@ import (
 	"github.com/apronlab/apron/runtime/agent/core"
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // Options configure an agent.
 type Options struct {
-	Master     string // the master's base URL, e.g. http://127.0.0.1:5050
+	// Master is the masters: a base URL or host:port, or several,
+	// comma-separated, of which the agent follows the leader (package
+	// masters).
+	Master     string
 	Name       string // the agent's id; default: the checkpointed one
 	Hostname   string
 	URL        string // where this agent serves /state and sandboxes
@@ -48,9 +52,10 @@ const postTimeout = 10 * time.Second
 type Agent struct {
 	opts        Options
 	store       *journal
-	incarnation uint64       // this start's count on the work dir
-	hc          *http.Client // posts
-	sc          *http.Client // event streams
+	incarnation uint64        // this start's count on the work dir
+	masters     *masters.List // where calls go
+	hc          *http.Client  // posts
+	sc          *http.Client  // event streams
 
 	mu    sync.Mutex
 	core  *core.Core
@@ -79,11 +84,15 @@ func New(opts Options) (*Agent, error) {
 	if opts.Isolator == nil {
 		opts.Isolator = isolation.None()
 	}
+	ms, err := masters.Parse(opts.Master)
+	if err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
 	if err := os.MkdirAll(opts.WorkDir, 0o755); err != nil {
 		return nil, fmt.Errorf("agent: work dir: %w", err)
 	}
 	a := &Agent{opts: opts, store: newJournal(osFS{}, opts.WorkDir), procs: map[core.TaskKey]*proc{}, gens: map[uint64]generation{},
-		hc: &http.Client{Timeout: postTimeout, Transport: postTransport()}, sc: &http.Client{}}
+		masters: ms, hc: &http.Client{Timeout: postTimeout, Transport: postTransport()}, sc: masters.StreamClient()}
 	if err := a.name(); err != nil {
 		return nil, err
 	}

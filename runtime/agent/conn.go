@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/apronlab/apron/runtime/agent/core"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // stream opens the event stream of a SUBSCRIBE and feeds its events to
@@ -60,18 +60,13 @@ func (a *Agent) post(ctx context.Context, m core.Message) {
 	a.step(func(c *core.Core, now time.Time) { c.Posted(now, r) })
 }
 
-// do posts an agent call to the master.
+// do posts an agent call to the leading master.
 func (a *Agent) do(ctx context.Context, hc *http.Client, c api.AgentCall) (*http.Response, error) {
-	body, err := json.Marshal(c)
+	r, err := masters.JSON("/api/v1/agent", c)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.opts.Master+"/api/v1/agent", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return hc.Do(req)
+	return a.masters.Do(ctx, hc, r)
 }
 
 func readError(resp *http.Response) string {

@@ -23,6 +23,7 @@ type fakeMaster struct {
 	subscribes []api.AgentSubscribe
 	statuses   []api.AgentStatus
 	forgot     bool                // answer 404: the master restarted and forgot the agent
+	leader     string              // a standby's leader, where it sends every call (307)
 	noAck      bool                // leave statuses unacknowledged
 	stream     chan api.AgentEvent // the current stream's events
 	changed    chan struct{}       // something happened
@@ -43,6 +44,13 @@ func (m *fakeMaster) poke() {
 }
 
 func (m *fakeMaster) serve(w http.ResponseWriter, r *http.Request) {
+	m.mu.Lock()
+	leader := m.leader
+	m.mu.Unlock()
+	if leader != "" {
+		http.Redirect(w, r, leader+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+		return
+	}
 	var c api.AgentCall
 	if err := json.NewDecoder(r.Body).Decode(&c); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -83,13 +91,28 @@ func (m *fakeMaster) serveStream(w http.ResponseWriter, r *http.Request, events 
 		select {
 		case <-r.Context().Done():
 			return
-		case e := <-events:
+		case e, open := <-events:
+			if !open {
+				return
+			}
 			data, _ := api.AppendRecord(nil, e)
 			if _, err := w.Write(data); err != nil {
 				return
 			}
 			w.(http.Flusher).Flush()
 		}
+	}
+}
+
+// stepDown makes the master a standby that sends every call to leader,
+// and closes the stream, as a master that loses the lead does.
+func (m *fakeMaster) stepDown(leader string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.leader = leader
+	if m.stream != nil {
+		close(m.stream)
+		m.stream = nil
 	}
 }
 

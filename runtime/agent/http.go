@@ -25,7 +25,7 @@ type TaskView struct {
 // StateView is the agent's /state.
 type StateView struct {
 	ID         string         `json:"id"`
-	Master     string         `json:"master"`
+	Master     string         `json:"master"`     // the one calls go to: the leader, once one led there
 	Connection string         `json:"connection"` // disconnected, subscribing or registered
 	Generation uint64         `json:"generation"` // of the current subscribe attempt
 	Isolation  string         `json:"isolation"`
@@ -59,7 +59,7 @@ func (a *Agent) State() StateView {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	conn, gen, _ := a.core.Connection()
-	v := StateView{ID: a.opts.Name, Master: a.opts.Master, Connection: conn, Generation: gen, Isolation: a.opts.Isolator.Name(),
+	v := StateView{ID: a.opts.Name, Master: a.masters.URL(), Connection: conn, Generation: gen, Isolation: a.opts.Isolator.Name(),
 		Resources: api.FromResources(a.opts.Resources)}
 	for _, t := range a.core.Tasks() {
 		dir, _ := a.sandbox(t.Key)

@@ -28,6 +28,36 @@ func TestRegressionReRegistersAfterMasterForgetsIt(t *testing.T) {
 	}
 }
 
+// Given a list of masters, the agent follows the leader: when the first
+// steps down (its stream closes, and it sends calls to the new leader)
+// or dies, the agent registers with the second, with its running task,
+// and sends its statuses there.
+func TestFollowsTheLeaderToTheNextMaster(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		fail func(old, next *fakeMaster)
+	}{
+		{"steps down", func(old, next *fakeMaster) { old.stepDown(next.srv.URL) }},
+		{"dies", func(old, _ *fakeMaster) { old.srv.CloseClientConnections(); old.srv.Close() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old, next := newFakeMaster(t), newFakeMaster(t)
+			a := newTestAgent(t, old.srv.URL+","+next.srv.URL, t.TempDir())
+			runAgent(t, a)
+			old.until("registration", func() bool { return len(old.subscribes) == 1 })
+			old.launch("t1", "sleep 30", nil)
+			old.until("the task to run", func() bool { s, _ := old.final("t1"); return s.State == "TASK_RUNNING" })
+			tc.fail(old, next)
+			next.until("re-registration with the task", func() bool {
+				return len(next.subscribes) == 1 && len(next.subscribes[0].Tasks) == 1 && next.subscribes[0].Tasks[0].State == "TASK_RUNNING"
+			})
+			waitState(t, a, "registered with the new leader", func(v StateView) bool { return v.Connection == "registered" && v.Master == next.srv.URL })
+			next.send(api.AgentEvent{Type: api.AgentEventKill, Kill: &api.AgentKillTask{FrameworkID: "fw", TaskID: "t1"}})
+			next.until("the task killed, reported to the new leader", func() bool { s, _ := next.final("t1"); return s.State == "TASK_KILLED" })
+		})
+	}
+}
+
 func waitState(t *testing.T, a *Agent, what string, cond func(StateView) bool) StateView {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)

@@ -1,14 +1,15 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // client is an HTTP client for many long-lived streams to one master: it
@@ -21,20 +22,16 @@ var client = func() *http.Client {
 	return &http.Client{Transport: t}
 }()
 
-// post sends a JSON call and returns the HTTP status.
-func post(ctx context.Context, url string, body any, header map[string]string) (int, error) {
-	data, err := json.Marshal(body)
-	if err != nil {
-		return 0, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
+// post sends a JSON call to the leading master and returns the HTTP status.
+func post(ctx context.Context, ms *masters.List, path string, body any, header map[string]string) (int, error) {
+	r, err := masters.JSON(path, body)
 	if err != nil {
 		return 0, err
 	}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		r.Header.Set(k, v)
 	}
-	resp, err := client.Do(req)
+	resp, err := ms.Do(ctx, client, r)
 	if err != nil {
 		return 0, err
 	}
@@ -46,18 +43,14 @@ func post(ctx context.Context, url string, body any, header map[string]string) (
 	return resp.StatusCode, nil
 }
 
-// stream posts a subscription and returns its response, whose body is the
-// event stream.
-func stream(ctx context.Context, url string, body any) (*http.Response, error) {
-	data, err := json.Marshal(body)
+// stream posts a subscription to the leading master and returns its
+// response, whose body is the event stream.
+func stream(ctx context.Context, ms *masters.List, path string, body any) (*http.Response, error) {
+	r, err := masters.JSON(path, body)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
+	resp, err := ms.Do(ctx, client, r)
 	if err != nil {
 		return nil, err
 	}
@@ -66,4 +59,41 @@ func stream(ctx context.Context, url string, body any) (*http.Response, error) {
 		return nil, fmt.Errorf("subscribe: %s", resp.Status)
 	}
 	return resp, nil
+}
+
+// Backoff before a stream is opened again: from the first, doubling up
+// to the last.
+const (
+	firstRetry = 50 * time.Millisecond
+	lastRetry  = 2 * time.Second
+)
+
+// resubscribe runs subscribe until ctx ends: again, after a backoff,
+// whenever its stream ends (its master died or stepped down) once the
+// first subscription was taken. ready gets nil when it is (subscribe
+// calls ok), or the error that ended the first attempt before.
+func resubscribe(ctx context.Context, ready chan<- error, subscribe func(ok func()) error) {
+	first, wait := true, firstRetry
+	ok := func() {
+		wait = firstRetry
+		if first {
+			first = false
+			ready <- nil
+		}
+	}
+	for ctx.Err() == nil {
+		err := subscribe(ok)
+		if first {
+			if err == nil {
+				err = errors.New("the stream ended before the subscription was taken")
+			}
+			ready <- err
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, lastRetry)
+	}
 }

@@ -4,32 +4,44 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/apronlab/apron/allocator"
-
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // Framework is a simulated framework: Act decides what to do with each
 // OFFERS event's offers.
 type Framework struct {
 	ID, streamID string
-	master       string
+	masters      *masters.List
 	Act          func(f *Framework, offers []api.Offer)
 }
 
+// FailoverTimeout is how long a master keeps a simulated framework whose
+// stream ended, for it to subscribe again (after a failover, say).
+const FailoverTimeout = time.Minute
+
 // StartFrameworks subscribes n frameworks named prefix-1..prefix-n in
-// role, each acting on its offers with act, and returns once all are
-// subscribed. Their streams stay open until ctx ends.
+// role with the leader of master (one master, or several, comma-separated:
+// package masters), each acting on its offers with act, and returns once
+// all are subscribed. Their streams stay open until ctx ends; when one
+// ends (the master died or stepped down) the framework subscribes again
+// with its id.
 func StartFrameworks(ctx context.Context, master string, n int, prefix, role string, act func(*Framework, []api.Offer)) ([]*Framework, *sync.WaitGroup, error) {
+	ms, err := masters.Parse(master)
+	if err != nil {
+		return nil, nil, err
+	}
 	var wg sync.WaitGroup
 	out := make([]*Framework, n)
 	errs := make(chan error, n)
 	for i := range n {
-		f := &Framework{master: master, Act: act}
+		f := &Framework{masters: ms, Act: act}
 		out[i] = f
 		name := fmt.Sprintf("%s-%d", prefix, i+1)
-		wg.Go(func() { f.run(ctx, name, role, errs) })
+		wg.Go(func() { resubscribe(ctx, errs, func(ok func()) error { return f.serve(ctx, name, role, ok) }) })
 	}
 	for range n {
 		if err := <-errs; err != nil {
@@ -39,12 +51,16 @@ func StartFrameworks(ctx context.Context, master string, n int, prefix, role str
 	return out, &wg, nil
 }
 
-func (f *Framework) run(ctx context.Context, name, role string, subscribed chan<- error) {
-	call := api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: api.FrameworkInfo{Name: name, Roles: []string{role}}}}
-	resp, err := stream(ctx, f.master+"/api/v1/scheduler", call)
+// serve subscribes the framework, with its id once it has one, and serves
+// its stream until it ends; ok is called on SUBSCRIBED.
+func (f *Framework) serve(ctx context.Context, name, role string, ok func()) error {
+	info := api.FrameworkInfo{Name: name, Roles: []string{role}, FailoverTimeout: FailoverTimeout.Seconds()}
+	if f.ID != "" {
+		info.ID = &api.ID{Value: f.ID}
+	}
+	resp, err := stream(ctx, f.masters, "/api/v1/scheduler", api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: info}})
 	if err != nil {
-		subscribed <- fmt.Errorf("framework %s: %w", name, err)
-		return
+		return fmt.Errorf("framework %s: %w", name, err)
 	}
 	defer resp.Body.Close()
 	f.streamID = resp.Header.Get(api.StreamIDHeader)
@@ -52,22 +68,24 @@ func (f *Framework) run(ctx context.Context, name, role string, subscribed chan<
 	for {
 		var e api.Event
 		if err := rr.Decode(&e); err != nil {
-			return
+			return fmt.Errorf("framework %s: %w", name, err)
 		}
 		switch e.Type {
 		case api.EventSubscribed:
-			f.ID = e.Subscribed.FrameworkID.Value
-			subscribed <- nil
+			if f.ID == "" { // written once: others read it once StartFrameworks returned
+				f.ID = e.Subscribed.FrameworkID.Value
+			}
+			ok()
 		case api.EventOffers:
 			f.Act(f, e.Offers.Offers)
 		}
 	}
 }
 
-// Call posts a call of the framework.
+// Call posts a call of the framework to the leading master; Act calls it.
 func (f *Framework) Call(ctx context.Context, c api.Call) error {
 	c.FrameworkID = &api.ID{Value: f.ID}
-	_, err := post(ctx, f.master+"/api/v1/scheduler", c, map[string]string{api.StreamIDHeader: f.streamID})
+	_, err := post(ctx, f.masters, "/api/v1/scheduler", c, map[string]string{api.StreamIDHeader: f.streamID})
 	return err
 }
 

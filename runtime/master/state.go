@@ -2,11 +2,10 @@ package master
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 
 	"github.com/apronlab/apron/runtime/master/core"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // The views of /state and the web UI are the core's.
@@ -119,21 +118,10 @@ func (m *Master) AgentURL(id string) (string, bool) {
 	return m.core.AgentURL(id)
 }
 
-// FetchState reads a master's /state: what a client of the master (the
-// scheduler driver, the live backend) knows of the cluster.
-func FetchState(ctx context.Context, hc *http.Client, base string) (State, error) {
+// FetchState reads the leading master's /state: what a client of the
+// master (the scheduler driver, the live backend) knows of the cluster.
+func FetchState(ctx context.Context, hc *http.Client, ms *masters.List) (State, error) {
 	var st State
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/state", nil)
-	if err != nil {
-		return st, err
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return st, fmt.Errorf("master %s: %w", base, err)
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return st, fmt.Errorf("master %s/state: %w", base, err)
-	}
-	return st, nil
+	err := ms.GetJSON(ctx, hc, "/state", &st)
+	return st, err
 }

@@ -1,24 +1,28 @@
 package scheduler
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/masters"
 	"github.com/apronlab/apron/sim/framework"
 )
 
 // Options configure a framework's run on a live master.
 type Options struct {
-	Master          string // base URL, e.g. http://127.0.0.1:5050
+	// Master is the masters: a base URL or host:port, or several,
+	// comma-separated, of which the driver follows the leader (package
+	// masters).
+	Master          string
 	Name            string
 	Role            string        // default "*"
 	FailoverTimeout time.Duration // how long the master keeps the framework while it reconnects; default 1m
@@ -80,7 +84,9 @@ func Burn(t framework.Task, wall time.Duration) string {
 type Driver struct {
 	opts     Options
 	sched    framework.Scheduler
-	hc       *http.Client
+	hc       *http.Client  // calls
+	sc       *http.Client  // the event stream
+	masters  *masters.List // where calls go
 	start    time.Time
 	id       string
 	streamID string
@@ -116,7 +122,11 @@ func Run(ctx context.Context, opts Options, sched framework.Scheduler) error {
 	if opts.Observe == nil {
 		opts.Observe = NopObserver{}
 	}
-	d := &Driver{opts: opts, sched: sched, hc: &http.Client{Timeout: 30 * time.Second}, events: make(chan func(), 1024),
+	ms, err := masters.Parse(opts.Master)
+	if err != nil {
+		return fmt.Errorf("framework %s: %w", opts.Name, err)
+	}
+	d := &Driver{opts: opts, sched: sched, hc: &http.Client{Timeout: 30 * time.Second}, sc: masters.StreamClient(), masters: ms, events: make(chan func(), 1024),
 		ctx: ctx, offers: map[framework.OfferID]string{}, ids: newTaskIDs(), seen: newSeenUpdates()}
 	if err := d.loadCluster(); err != nil {
 		return err
@@ -172,8 +182,10 @@ func (d *Driver) push(fn func()) {
 func (d *Driver) stream(ctx context.Context, subscribed chan<- error) {
 	first := true
 	backoff := 100 * time.Millisecond
+	id := "" // the framework's, once the master gave it; this goroutine's copy of d.id
 	for ctx.Err() == nil {
-		err := d.subscribe(ctx, func() {
+		err := d.subscribe(ctx, id, func(given string) {
+			id = given
 			if first {
 				first = false
 				subscribed <- nil
@@ -202,33 +214,80 @@ type refusedError struct{ msg string }
 
 func (e *refusedError) Error() string { return e.msg }
 
-func (d *Driver) subscribe(ctx context.Context, ok func()) error {
+// SilentBeats is how many heartbeat intervals a stream may go without an
+// event before the driver takes its master for gone (stopped, or cut off)
+// and subscribes again, to the next master or the new leader.
+const SilentBeats = 3
+
+// errSilent ends a stream whose master went quiet.
+var errSilent = errors.New("no event, not even a heartbeat, for " + strconv.Itoa(SilentBeats) + " heartbeat intervals")
+
+// silence ends a stream that went quiet: once armed with the heartbeat
+// interval, it cancels the stream SilentBeats intervals after the last
+// event heard.
+type silence struct {
+	timer *time.Timer
+	after time.Duration
+}
+
+func (s *silence) arm(heartbeatSeconds float64, cancel context.CancelCauseFunc) {
+	if s.timer == nil && heartbeatSeconds > 0 {
+		s.after = time.Duration(SilentBeats * heartbeatSeconds * float64(time.Second))
+		s.timer = time.AfterFunc(s.after, func() { cancel(errSilent) })
+	}
+}
+
+func (s *silence) heard() {
+	if s.timer != nil {
+		s.timer.Reset(s.after)
+	}
+}
+
+func (s *silence) stop() {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+}
+
+// subscribe subscribes the framework (with its id, if it has one) and
+// feeds its events to the event loop; ok sees the id the master gave.
+func (d *Driver) subscribe(ctx context.Context, id string, ok func(id string)) error {
 	info := api.FrameworkInfo{Name: d.opts.Name, Roles: []string{d.opts.Role}, FailoverTimeout: d.opts.FailoverTimeout.Seconds(),
 		Capabilities: []api.Capability{{Type: api.PartitionAware}}}
-	if d.id != "" {
-		info.ID = &api.ID{Value: d.id}
+	if id != "" {
+		info.ID = &api.ID{Value: id}
 	}
-	body, _ := json.Marshal(api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: info}})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.opts.Master+"/api/v1/scheduler", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{}).Do(req)
+	r, _ := masters.JSON("/api/v1/scheduler", api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: info}})
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	resp, err := d.masters.Do(ctx, d.sc, r)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode == http.StatusServiceUnavailable: // no leader for now: try again
+		return fmt.Errorf("subscribe: %s: %s", resp.Status, errorOf(resp))
+	case resp.StatusCode != http.StatusOK:
 		return &refusedError{fmt.Sprintf("subscribe: %s: %s", resp.Status, errorOf(resp))}
 	}
 	sid := resp.Header.Get(api.StreamIDHeader)
 	rr := api.NewRecordReader(resp.Body)
+	var quiet silence
+	defer quiet.stop()
 	for {
 		var e api.Event
 		if err := rr.Decode(&e); err != nil {
+			if cause := context.Cause(ctx); cause == errSilent {
+				return cause
+			}
 			return err
 		}
+		quiet.heard()
 		if e.Type == api.EventSubscribed {
+			quiet.arm(e.Subscribed.HeartbeatIntervalSeconds, cancel)
 			d.push(func() { d.subscribed(e.Subscribed.FrameworkID.Value, sid) })
-			ok()
+			ok(e.Subscribed.FrameworkID.Value)
 			continue
 		}
 		d.push(func() { d.handle(e) })
@@ -317,11 +376,9 @@ func errorOf(resp *http.Response) string {
 // call posts a call of this framework.
 func (d *Driver) call(ctx context.Context, c api.Call) error {
 	c.FrameworkID = &api.ID{Value: d.id}
-	body, _ := json.Marshal(c)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.opts.Master+"/api/v1/scheduler", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(api.StreamIDHeader, d.streamID)
-	resp, err := d.hc.Do(req)
+	r, _ := masters.JSON("/api/v1/scheduler", c)
+	r.Header.Set(api.StreamIDHeader, d.streamID)
+	resp, err := d.masters.Do(ctx, d.hc, r)
 	if err != nil {
 		return err
 	}
@@ -340,7 +397,7 @@ func (d *Driver) post(c api.Call) {
 
 // loadCluster reads the agents' totals from the master's /state.
 func (d *Driver) loadCluster() error {
-	st, err := master.FetchState(d.ctx, d.hc, d.opts.Master)
+	st, err := master.FetchState(d.ctx, d.hc, d.masters)
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,14 @@ package webui_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/apronlab/apron/runtime/local"
 	"github.com/apronlab/apron/runtime/master"
 	"github.com/apronlab/apron/runtime/scheduler"
+	"github.com/apronlab/apron/runtime/webui"
 	"github.com/chromedp/chromedp"
 )
 
@@ -175,4 +179,52 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// A page left open on a master that stops leading follows the leader: the
+// master now answers its refresh with a 307 to the leader's same page,
+// and the page loads itself again from there.
+func TestPageFollowsTheLeader(t *testing.T) {
+	exe := browser(t)
+	newMaster := func() http.Handler {
+		m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return webui.Handler(m)
+	}
+	leader := httptest.NewServer(newMaster())
+	defer leader.Close()
+	var standby atomic.Bool
+	first := newMaster()
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if standby.Load() {
+			http.Redirect(w, r, leader.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+			return
+		}
+		first.ServeHTTP(w, r)
+	}))
+	defer old.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(old.URL+"/agents"), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
+		t.Fatal(err)
+	}
+	standby.Store(true)
+	for {
+		at, err := chromedp.Run(ctx, chromedp.Evaluate[string]("window.location.href"))
+		if err == nil && at == leader.URL+"/agents" {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the page is at %s (%v), want the leader's %s/agents", at, err, leader.URL)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -1,6 +1,9 @@
 // Keeps the page live: every two seconds it fetches the page's content
 // again (?partial=1) and puts it in place if it changed, keeping the
 // keyboard focus where it was. No library, no request leaves the master.
+// A master that is no longer the leader answers with a 307 to the one that
+// is, which a fetch may not follow to another origin: the page is then
+// loaded again, and the browser follows the redirect to the leader.
 (function () {
   "use strict";
   var main = document.getElementById("main");
@@ -28,10 +31,16 @@
   function refresh() {
     var url = new URL(window.location.href);
     url.searchParams.set("partial", "1");
-    fetch(url, { cache: "no-store" }).then(function (r) {
+    fetch(url, { cache: "no-store", redirect: "manual" }).then(function (r) {
+      if (r.type === "opaqueredirect") {
+        status.textContent = "following the leading master";
+        window.location.reload();
+        return null;
+      }
       if (!r.ok) throw new Error(r.status + " " + r.statusText);
       return r.text();
     }).then(function (html) {
+      if (html === null) return;
       status.textContent = "live · updated " + new Date().toLocaleTimeString();
       if (uptime) uptime.textContent = duration(up0 + Date.now() - loaded);
       if (html === last) return;
