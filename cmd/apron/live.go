@@ -81,12 +81,17 @@ func replicaOptions(v *viper.Viper) (*master.ReplicaOptions, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("--peers needs --data-dir: a replicated master keeps its log there")
 	}
-	o := &master.ReplicaOptions{ID: 1, DataDir: dir, Tick: v.GetDuration("raft-tick"), Peers: []string{masterURL(v.GetString("listen"))}}
+	list := v.GetString("listen")
 	if peers != "" {
-		o.Peers, o.ID = nil, id
-		for _, p := range strings.Split(peers, ",") {
-			o.Peers = append(o.Peers, masterURL(strings.TrimSpace(p)))
-		}
+		list = peers
+	}
+	ms, err := masters.Parse(list)
+	if err != nil {
+		return nil, fmt.Errorf("--peers: %w", err)
+	}
+	o := &master.ReplicaOptions{ID: 1, DataDir: dir, Tick: v.GetDuration("raft-tick"), Peers: ms.Masters()}
+	if peers != "" {
+		o.ID = id
 		if id == 0 || int(id) > len(o.Peers) {
 			return nil, fmt.Errorf("--id %d: want this master's number among the %d --peers, 1 to %d", id, len(o.Peers), len(o.Peers))
 		}

@@ -7,9 +7,6 @@ import (
 	mcore "github.com/apronlab/apron/runtime/master/core"
 )
 
-// accepted records a task the master launched (its ADD_TASK).
-func (w *world) accepted(fw, task string) { w.accepts[fwTaskKey{fw, task}] = true }
-
 // check verifies, once the cluster settled, what it promises: every task
 // the frameworks launched ended for them exactly once, in its true state;
 // no process runs on; the master holds no resources for ended tasks and

@@ -24,13 +24,12 @@ type masterNode struct {
 	tick    ticker
 
 	// Replicated masters only.
-	node      *replica.Node
-	disk      *replica.MemDisk
-	held      []heldReady
-	heard     time.Time     // the last message from the leader: elections are the world's, by seed
-	electIn   time.Duration // silence before this master campaigns
-	isolated  bool          // partitioned from the other masters
-	proposals int
+	node     *replica.Node
+	disk     *replica.MemDisk
+	held     []heldReady
+	heard    time.Time     // the last message from the leader: elections are the world's, by seed
+	electIn  time.Duration // silence before this master campaigns
+	isolated bool          // partitioned from the other masters
 }
 
 type heldReady struct {

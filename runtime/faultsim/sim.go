@@ -92,7 +92,7 @@ type Result struct {
 func Run(opts Options) Result {
 	opts.defaults()
 	w := &world{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x6661756c74)), now: epoch,
-		procs: map[procKey]*proc{}, faults: map[string]int{}, programs: map[fwTaskKey]program{}, accepts: map[fwTaskKey]bool{}}
+		procs: map[procKey]*proc{}, faults: map[string]int{}, programs: map[fwTaskKey]program{}}
 	for i := range opts.Masters {
 		w.masters = append(w.masters, &masterNode{w: w, id: uint64(i + 1), disk: &replica.MemDisk{}})
 	}

@@ -24,7 +24,6 @@ type world struct {
 	fws      []*fwNode
 	procs    map[procKey]*proc
 	programs map[fwTaskKey]program // what each launched task runs
-	accepts  map[fwTaskKey]bool    // tasks the master launched
 	faults   map[string]int
 	pids     int // processes started
 	errs     []string

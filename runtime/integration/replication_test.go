@@ -98,11 +98,8 @@ type masters struct {
 
 func startMasters(t *testing.T, n int, extra ...string) *masters {
 	ms := &masters{t: t}
-	var addrs []string
 	for range n {
-		a := freeAddr(t)
-		addrs = append(addrs, a)
-		ms.urls = append(ms.urls, "http://"+a)
+		ms.urls = append(ms.urls, "http://"+freeAddr(t))
 		ms.dirs = append(ms.dirs, t.TempDir())
 	}
 	for i := range n {

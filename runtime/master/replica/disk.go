@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -107,7 +108,7 @@ func OpenBolt(dir string) (*BoltDisk, error) {
 	path := filepath.Join(dir, "raft.db")
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("replica: %s is in use by another master (its file lock is held)", path)
 		}
 		return nil, fmt.Errorf("replica: %s: %w", path, err)
