@@ -86,7 +86,8 @@ type Master struct {
 	stateLen int    // the last /state's size, to size the next one's buffer
 	cycles   cycleStats
 	wake     chan struct{}
-	rep      *replication // nil: not replicated
+	rep      *replication   // nil: not replicated
+	running  sync.WaitGroup // Run and the replication's goroutine
 
 	metricsOnce sync.Once
 	metrics     http.Handler
@@ -125,8 +126,10 @@ func (m *Master) coreConfig(id string) core.Config {
 // Run drives the core's timers, and the replication when there is one,
 // until ctx ends.
 func (m *Master) Run(ctx context.Context) {
+	m.running.Add(1)
+	defer m.running.Done()
 	if m.rep != nil {
-		go m.rep.run(ctx)
+		m.running.Go(func() { m.rep.run(ctx) })
 	}
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -275,3 +278,7 @@ func (m *Master) Started() time.Time { return m.start }
 
 // Uptime is how long the master has run, on its clock.
 func (m *Master) Uptime() time.Duration { return m.opts.Now().Sub(m.start) }
+
+// waitStopped waits until Run has returned and the replication let go of
+// its data dir.
+func (m *Master) waitStopped() { m.running.Wait() }

@@ -43,9 +43,10 @@ type Task struct {
 	KillAsked              bool // kills are sent again when the agent re-registers
 	History                []Transition
 
-	fw   *Framework
-	res  allocator.Resources
-	frag []byte // the task's JSON in /state
+	fw    *Framework
+	res   allocator.Resources
+	frag  []byte // the task's JSON in /state
+	stale bool   // frag must be written again
 
 	// The leader's, rebuilt after a failover.
 	charged     bool   // its resources are charged in the allocator

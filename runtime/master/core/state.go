@@ -163,7 +163,7 @@ func (c *Core) appendTasks(b []byte, of func(*Framework) []*Task) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = append(b, t.frag...)
+			b = append(b, t.json()...)
 		}
 	}
 	return append(b, ']')
@@ -256,5 +256,14 @@ func (t *Task) view() TaskState {
 		State: t.State, Reason: t.Reason, Message: t.Message, Resources: t.Resources, Updated: float64(t.Updated.UnixMilli()) / 1e3}
 }
 
-// refresh rewrites the task's JSON for /state after a change.
-func (t *Task) refresh() { t.frag = t.view().appendJSON(t.frag[:0]) }
+// refresh marks the task's JSON for /state stale after a change: it is
+// written again when /state next asks (replicas never do).
+func (t *Task) refresh() { t.stale = true }
+
+// json is the task's JSON in /state, written again if it changed.
+func (t *Task) json() []byte {
+	if t.stale || t.frag == nil {
+		t.frag, t.stale = t.view().appendJSON(t.frag[:0]), false
+	}
+	return t.frag
+}

@@ -106,7 +106,9 @@ func OpenBolt(dir string) (*BoltDisk, error) {
 		return nil, fmt.Errorf("replica: data dir: %w", err)
 	}
 	path := filepath.Join(dir, "raft.db")
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	// The log is appended to in key order: full pages, and a freelist
+	// that is not written on every commit (bbolt rebuilds it on open).
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType, InitialMmapSize: 256 << 20})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("replica: %s is in use by another master (its file lock is held)", path)

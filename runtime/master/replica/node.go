@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -74,14 +75,37 @@ type Node struct {
 	term      uint64
 	termApply bool // an entry of the current term was applied: a leader knows every committed entry
 	proposals uint64
+	mine      map[Proposal][]core.Command // this node's proposals not yet applied: no need to decode them
 	errs      []error
 }
 
 // Entry is what one log entry holds: the commands of one step of the
-// leader's core, with the proposal's id.
+// leader's core, with the proposal's id. Its data is the proposal in 24
+// bytes (node, term, number, big-endian) and the commands in JSON.
 type Entry struct {
-	Proposal Proposal       `json:"proposal"`
-	Commands []core.Command `json:"commands"`
+	Proposal Proposal
+	Commands []core.Command
+}
+
+const proposalBytes = 24
+
+func (e Entry) marshal() ([]byte, error) {
+	data, err := json.Marshal(e.Commands)
+	if err != nil {
+		return nil, err
+	}
+	var head [proposalBytes]byte
+	binary.BigEndian.PutUint64(head[0:], e.Proposal.Node)
+	binary.BigEndian.PutUint64(head[8:], e.Proposal.Term)
+	binary.BigEndian.PutUint64(head[16:], e.Proposal.Seq)
+	return append(head[:], data...), nil
+}
+
+func proposalOf(data []byte) (Proposal, error) {
+	if len(data) < proposalBytes {
+		return Proposal{}, fmt.Errorf("an entry of %d bytes has no proposal", len(data))
+	}
+	return Proposal{Node: binary.BigEndian.Uint64(data[0:]), Term: binary.BigEndian.Uint64(data[8:]), Seq: binary.BigEndian.Uint64(data[16:])}, nil
 }
 
 // Proposal names a proposal: the node and term that made it and its
@@ -102,7 +126,7 @@ func Open(cfg Config, disk Disk) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, ms: raft.NewMemoryStorage(), reg: core.NewRegistry(cfg.Limits)}
+	n := &Node{cfg: cfg, ms: raft.NewMemoryStorage(), reg: core.NewRegistry(cfg.Limits), mine: map[Proposal][]core.Command{}}
 	if snap != nil {
 		if err := n.ms.ApplySnapshot(snap); err != nil {
 			return nil, fmt.Errorf("replica: snapshot: %w", err)
@@ -178,11 +202,15 @@ func (n *Node) Propose(cmds []core.Command) (Proposal, error) {
 	}
 	n.proposals++
 	p := Proposal{Node: n.cfg.ID, Term: n.term, Seq: n.proposals}
-	data, err := json.Marshal(Entry{Proposal: p, Commands: cmds})
+	data, err := Entry{Proposal: p, Commands: cmds}.marshal()
 	if err != nil {
 		return p, err
 	}
-	return p, n.rn.Propose(data)
+	if err := n.rn.Propose(data); err != nil {
+		return p, err
+	}
+	n.mine[p] = cmds
+	return p, nil
 }
 
 // Registry is the registry at the node's applied index: the committed

@@ -42,6 +42,7 @@ func (n *Node) Ready() (Ready, bool) {
 	if ss := rd.SoftState; ss != nil && (ss.Lead != n.lead || ss.RaftState != n.state) {
 		if ss.RaftState != n.state {
 			n.termApply = false
+			clear(n.mine) // what it proposed as leader is decoded like the rest, if it commits
 		}
 		n.lead, n.state, out.Changed = ss.Lead, ss.RaftState, true
 	}
@@ -111,8 +112,8 @@ func (n *Node) apply(e *pb.Entry, out *Ready) {
 		if len(e.GetData()) == 0 {
 			break // a new leader's empty entry
 		}
-		var ent Entry
-		if err := json.Unmarshal(e.GetData(), &ent); err != nil {
+		ent, err := n.entry(e)
+		if err != nil {
 			n.errs = append(n.errs, fmt.Errorf("replica: entry %d: %w", e.GetIndex(), err))
 			break
 		}
@@ -151,4 +152,20 @@ func (n *Node) maybeSnapshot(out *Ready) {
 			}
 		}
 	}
+}
+
+// entry decodes a committed entry; this node's own proposals it has
+// already, as they were proposed.
+func (n *Node) entry(e *pb.Entry) (Entry, error) {
+	p, err := proposalOf(e.GetData())
+	if err != nil {
+		return Entry{}, err
+	}
+	if cmds, ok := n.mine[p]; ok {
+		delete(n.mine, p)
+		return Entry{Proposal: p, Commands: cmds}, nil
+	}
+	ent := Entry{Proposal: p}
+	err = json.Unmarshal(e.GetData()[proposalBytes:], &ent.Commands)
+	return ent, err
 }
