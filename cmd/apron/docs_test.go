@@ -27,6 +27,8 @@ var docCovered = []struct{ prefix, test, why string }{
 	{prefix: "apron trace info ", test: "TestTraceInfoOnEverySample"},              // the trace files are not in a clone
 	{prefix: "apron sim --config my.yaml ", test: "TestSimWritesTheRunDirectory"},  // my.yaml is the reader's config
 	{prefix: "apron sim --config google-scale", test: "BenchmarkGoogleScaleMonth"}, // 29 simulated days
+	{prefix: "apron master --listen 127.0.0.1:50", test: "TestLeaderFailover"},
+	{prefix: "apron agent --master 127.0.0.1:5050,", test: "TestLeaderFailover"},
 	{prefix: "apron up ", test: "TestUpThenExecute"},
 	{prefix: "apron execute ", test: "TestUpThenExecute"},
 	{prefix: "apron run sim-vs-live --master ", test: "TestLiveBackendWritesTheSameFiles"},
