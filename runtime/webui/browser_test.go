@@ -2,13 +2,17 @@ package webui_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -226,5 +230,119 @@ func TestPageFollowsTheLeader(t *testing.T) {
 			t.Fatalf("the page is at %s (%v), want the leader's %s/agents", at, err, leader.URL)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// replicated is three masters of a raft-replicated cluster in this
+// process, each serving its web UI on a loopback port.
+type replicated struct {
+	urls []string
+	stop []func() // each master's
+}
+
+func startReplicated(t *testing.T, n int) *replicated {
+	t.Helper()
+	r := &replicated{}
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		r.urls = append(r.urls, "http://"+ln.Addr().String())
+	}
+	for i, ln := range lns {
+		m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"},
+			Replica: &master.ReplicaOptions{ID: uint64(i + 1), Peers: r.urls, DataDir: t.TempDir(), Tick: 50 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		srv := master.NewServer(webui.Handler(m))
+		ran := make(chan struct{})
+		go func() { m.Run(ctx); close(ran) }()
+		go func() { _ = srv.Serve(ln) }()
+		r.stop = append(r.stop, sync.OnceFunc(func() { cancel(); _ = srv.Close(); <-ran }))
+		t.Cleanup(r.stop[i])
+	}
+	return r
+}
+
+// The overview of a replicated cluster, opened at any master, shows the
+// masters: three, each with its URL and role, one leader (the master that
+// serves the page, since the others redirect to it) and the term. With
+// the leader stopped, another master leads in a later term, and its
+// overview says so.
+func TestMastersInTheBrowser(t *testing.T) {
+	exe := browser(t)
+	r := startReplicated(t, 3)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 800))
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	panel := func(at, name string) (leader int, term int, rows string) {
+		t.Helper()
+		// A master that knows no leader yet answers 503: load the page until the panel shows.
+		for {
+			err := chromedp.Do(ctx, chromedp.Navigate(at+"/"))
+			if err == nil {
+				ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#masters") !== null`))
+				if ok {
+					break
+				}
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("no Masters panel at %s: %v", at, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err == nil {
+			_ = os.WriteFile(filepath.Join(t.ArtifactDir(), name+".png"), png, 0o644)
+		}
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[document.querySelector("#masters-leader").textContent, document.querySelector("#masters-term").textContent,
+			[...document.querySelectorAll("#masters tbody tr")].map(tr => tr.dataset.master + " " + tr.querySelector("a").href + " " + tr.dataset.role + (tr.querySelector("a").href === location.origin + "/" ? " serves" : "")).join("; ")].join("|")`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(s, "|")
+		leader, _ = strconv.Atoi(parts[0])
+		term, _ = strconv.Atoi(parts[1])
+		return leader, term, parts[2]
+	}
+	want := func(leader int) string {
+		var rows []string
+		for i, u := range r.urls {
+			role := "follower"
+			if i+1 == leader {
+				role = "leader serves"
+			}
+			rows = append(rows, fmt.Sprintf("%d %s/ %s", i+1, u, role))
+		}
+		return strings.Join(rows, "; ")
+	}
+
+	leader, term, rows := panel(r.urls[2], "masters")
+	if leader < 1 || leader > 3 || term < 1 || rows != want(leader) {
+		t.Fatalf("the Masters panel shows leader %d in term %d and %q; want a leader, a term and %q", leader, term, rows, want(leader))
+	}
+	r.stop[leader-1]()
+	other := r.urls[leader%3] // a master still running
+	for {
+		next, nextTerm, rows := panel(other, "masters-after-failover")
+		if next != leader {
+			if nextTerm <= term || !strings.Contains(rows, fmt.Sprintf("%d %s/ leader serves", next, r.urls[next-1])) {
+				t.Errorf("after master %d stopped, the panel shows leader %d in term %d (was %d) and %q", leader, next, nextTerm, term, rows)
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("master %d, stopped, still leads on the panel", leader)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
