@@ -27,7 +27,7 @@ var docCovered = []struct{ prefix, test, why string }{
 	{prefix: "apron trace info ", test: "TestTraceInfoOnEverySample"},              // the trace files are not in a clone
 	{prefix: "apron sim --config my.yaml ", test: "TestSimWritesTheRunDirectory"},  // my.yaml is the reader's config
 	{prefix: "apron sim --config google-scale", test: "BenchmarkGoogleScaleMonth"}, // 29 simulated days
-	{prefix: "apron up --masters 3", test: "TestUpThreeMastersFailover"}, // before "apron up ", which it begins with
+	{prefix: "apron up --masters 3", test: "TestUpThreeMastersFailover"},           // before "apron up ", which it begins with
 	{prefix: "kill -9 LEADER_PID", test: "TestUpThreeMastersFailover"},
 	{prefix: "apron execute --master 127.0.0.1:5050,127.0.0.1:5051,", test: "TestUpThreeMastersFailover"},
 	{prefix: "apron up ", test: "TestUpThenExecute"},
