@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,5 +149,40 @@ func TestUpThreeMastersFailover(t *testing.T) {
 	}
 	if left := processesIn(work); len(left) > 0 {
 		t.Errorf("processes left after apron up stopped:\n%s", strings.Join(left, "\n"))
+	}
+}
+
+// alive reports whether process pid runs (a zombie does not: it has ended
+// and waits for its parent to collect it).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
+}
+
+// kill -9 of apron up itself takes its masters with it: the kernel kills
+// them (Pdeathsig), with no Ctrl-C to stop them.
+func TestUpMastersDieWithIt(t *testing.T) {
+	work := t.TempDir()
+	up := start(t, "up", "--masters", "3", "--agents", "1", "--listen", "127.0.0.1:0", "--resources", "cpus:1;mem:64", "--work-dir", work)
+	ms, _ := upMasters(t, up)
+	if len(ms) != 3 {
+		t.Fatalf("apron up prints %d masters, want 3:\n%s", len(ms), up.out)
+	}
+	up.kill9()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, m := range ms {
+		for alive(m.pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("master process %d runs 5 s after apron up was killed", m.pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if left := processesIn(work); len(left) > 0 {
+		t.Errorf("processes left after apron up was killed:\n%s", strings.Join(left, "\n"))
 	}
 }
