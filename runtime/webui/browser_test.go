@@ -36,36 +36,43 @@ func browser(t *testing.T) string {
 	return ""
 }
 
+// newTab starts Chromium (or skips the test) and returns a tab's context,
+// which ends after timeout or with the test.
+func newTab(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser(t)), chromedp.NoSandbox)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(cancelTab)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// shot saves a screenshot of the whole page as name.png in the test's
+// artifact directory (go test -artifacts).
+func shot(t *testing.T, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(t.ArtifactDir(), name+".png"), png, 0o644)
+	})
+}
+
 // The seed's first session, in a real browser: a master and an agent, the
 // hello-world task launched, the overview showing one agent and the task
 // running then finished, its page showing its stdout. Screenshots of every
 // page go to the test's artifact directory (go test -artifacts).
 func TestHelloWorldInTheBrowser(t *testing.T) {
-	exe := browser(t)
+	ctx := newTab(t, 90*time.Second, chromedp.WindowSize(1280, 800))
 	c, err := local.Start(context.Background(), local.Config{Master: master.Options{Policy: allocator.Config{Policy: "drf"}, Sample: 200 * time.Millisecond},
 		MasterAddr: "127.0.0.1:0", Agents: 1, Resources: allocator.MustParseResources("cpus:2;mem:1024"), WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 800))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	shots := t.ArtifactDir()
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			png, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-		})
-	}
 	eval := func(js string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
@@ -83,7 +90,7 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		return s
 	}
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#agents-active")), shot("overview-empty")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#agents-active")), shot(t, "overview-empty")); err != nil {
 		t.Fatal(err)
 	}
 	agents := text("#agents-active")
@@ -116,13 +123,13 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 
 	running := `tr[data-task="hello"][data-state="TASK_RUNNING"]`
 	finished := `tr[data-task="hello"][data-state="TASK_FINISHED"]`
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(running)), shot("overview-running")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(running)), shot(t, "overview-running")); err != nil {
 		t.Fatalf("watching the task on the overview (it reloads itself): %v", err)
 	}
 	if n, res := text("#tasks-running"), text(running+" td:nth-child(5)"); n != "1" || res != "cpus 1, mem 128 MiB" {
 		t.Errorf("while the task runs the overview counts %q running, its resources %q; want 1 and cpus 1, mem 128 MiB", n, res)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(finished)), shot("overview-finished")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(finished)), shot(t, "overview-finished")); err != nil {
 		t.Fatalf("watching the task on the overview (it reloads itself): %v", err)
 	}
 	counts := eval(`[...document.querySelectorAll(".cards [id^=tasks-]")].map(e => e.id + "=" + e.textContent).join(" ")`)
@@ -155,7 +162,7 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		t.Fatalf("the task ended %+v", f)
 	}
 
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(finished+" a")), chromedp.WaitVisible(chromedp.CSS("#stdout")), shot("task")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(finished+" a")), chromedp.WaitVisible(chromedp.CSS("#stdout")), shot(t, "task")); err != nil {
 		t.Fatal(err)
 	}
 	stdout, state := text("#stdout"), text("#task-state")
@@ -170,7 +177,7 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		{"/agents/agent-1", "agent", "cpus 1, mem 128 MiB"},
 		{"/frameworks", "frameworks", "hello-world"},
 	} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")), shot(p.name)); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")), shot(t, p.name)); err != nil {
 			t.Fatal(err)
 		}
 		body := text("main")
@@ -179,17 +186,17 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		}
 	}
 	// Narrow windows get one column; the overview still reads.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(420, 800), chromedp.Navigate(c.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#agents-active")), shot("overview-narrow")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(420, 800), chromedp.Navigate(c.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#agents-active")), shot(t, "overview-narrow")); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshots in %s", shots)
+	t.Logf("screenshots in %s", t.ArtifactDir())
 }
 
 // A page left open on a master that stops leading follows the leader: the
 // master now answers its refresh with a 307 to the leader's same page,
 // and the page loads itself again from there.
 func TestPageFollowsTheLeader(t *testing.T) {
-	exe := browser(t)
+	ctx := newTab(t, 60*time.Second)
 	newMaster := func() http.Handler {
 		m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"}})
 		if err != nil {
@@ -209,14 +216,6 @@ func TestPageFollowsTheLeader(t *testing.T) {
 		first.ServeHTTP(w, r)
 	}))
 	defer old.Close()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate(old.URL+"/agents"), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
 		t.Fatal(err)
 	}
@@ -275,15 +274,8 @@ func startReplicated(t *testing.T, n int) *replicated {
 // the leader stopped, another master leads in a later term, and its
 // overview says so.
 func TestMastersInTheBrowser(t *testing.T) {
-	exe := browser(t)
+	ctx := newTab(t, 90*time.Second, chromedp.WindowSize(1280, 800))
 	r := startReplicated(t, 3)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 800))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
 	panel := func(at, name string) (leader int, term int, rows string) {
 		t.Helper()
 		// A master that knows no leader yet answers 503: load the page until the panel shows.
@@ -300,9 +292,8 @@ func TestMastersInTheBrowser(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err == nil {
-			_ = os.WriteFile(filepath.Join(t.ArtifactDir(), name+".png"), png, 0o644)
+		if err := chromedp.Do(ctx, shot(t, name)); err != nil {
+			t.Fatal(err)
 		}
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[document.querySelector("#masters-leader").textContent, document.querySelector("#masters-term").textContent,
 			[...document.querySelectorAll("#masters tbody tr")].map(tr => tr.dataset.master + " " + tr.querySelector("a").href + " " + tr.dataset.role + (tr.querySelector("a").href === location.origin + "/" ? " serves" : "")).join("; ")].join("|")`))
