@@ -50,6 +50,9 @@ func (c *Cluster) startMasters(ctx context.Context, cfg Config) error {
 	if cfg.Self == "" {
 		return errors.New("local cluster: several masters run as processes of the apron binary, and Config.Self does not name it")
 	}
+	if cfg.WorkDir == "" && cfg.DataDir == "" {
+		return errors.New("local cluster: several masters keep their logs in WorkDir or DataDir, and neither is given")
+	}
 	urls, err := masterURLs(cfg.MasterAddr, cfg.Masters)
 	if err != nil {
 		return err
@@ -226,12 +229,15 @@ func (c *Cluster) stopMasters(grace time.Duration) {
 	for _, p := range c.Procs {
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	timeout := time.After(grace)
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
 	for _, p := range c.Procs {
 		select {
 		case <-p.done:
-		case <-timeout:
-			_ = p.cmd.Process.Kill()
+		case <-timer.C:
+			for _, q := range c.Procs {
+				_ = q.cmd.Process.Kill()
+			}
 			<-p.done
 		}
 	}

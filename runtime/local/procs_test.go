@@ -3,9 +3,13 @@ package local
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apronlab/apron/allocator"
 )
@@ -95,5 +99,61 @@ func TestStartSeveralMastersNeedsTheBinary(t *testing.T) {
 	}
 	if _, err := Start(context.Background(), Config{Masters: -1, Agents: 1}); err == nil || !strings.Contains(err.Error(), "-1 masters") {
 		t.Errorf("-1 masters: %v", err)
+	}
+}
+
+// script writes an executable shell script that stands in for the apron
+// binary.
+func script(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "fake-apron")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A master process that ignores SIGTERM is killed after the grace, and
+// every one of them is, even when several ignore it.
+func TestStopMastersKillsAfterGrace(t *testing.T) {
+	self := script(t, "trap '' TERM\necho started\nwhile :; do sleep 0.05; done")
+	cfg := Config{Self: self}
+	c := &Cluster{}
+	urls := []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}
+	for i := range urls {
+		p, err := spawn(cfg, i+1, urls, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Procs = append(c.Procs, p)
+	}
+	for _, p := range c.Procs { // the trap is set
+		for p.out.last() != "started" {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	stopped := make(chan struct{})
+	go func() { c.stopMasters(200 * time.Millisecond); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("stopMasters did not return 10 s after a grace of 200 ms")
+	}
+	for _, p := range c.Procs {
+		if done, err := p.Exited(); !done || !strings.Contains(fmt.Sprint(err), "killed") {
+			t.Errorf("master %d: exited %v (%v); want killed", p.ID, done, err)
+		}
+	}
+}
+
+// A master process that exits while the masters start fails Start with
+// what it said last, and the others are stopped.
+func TestStartSaysWhyAMasterExited(t *testing.T) {
+	self := script(t, `case "$*" in *"--id 2"*) echo "listen tcp: address already in use" >&2; exit 1;; esac
+exec sleep 60`)
+	_, err := Start(context.Background(), Config{Masters: 3, MasterAddr: "127.0.0.1:0", Agents: 1, Self: self,
+		Resources: allocator.MustParseResources("cpus:1;mem:64"), WorkDir: t.TempDir(), Grace: time.Second})
+	if err == nil || !strings.Contains(err.Error(), "master 2 at http://127.0.0.1:") || !strings.Contains(err.Error(), "address already in use") {
+		t.Errorf("Start with a master that cannot listen: %v; want an error naming master 2 and what it said", err)
 	}
 }
