@@ -29,6 +29,9 @@ var docCovered = []struct{ prefix, test, why string }{
 	{prefix: "apron sim --config google-scale", test: "BenchmarkGoogleScaleMonth"}, // 29 simulated days
 	{prefix: "apron master --listen 127.0.0.1:50", test: "TestLeaderFailover"},
 	{prefix: "apron agent --master 127.0.0.1:5050,", test: "TestLeaderFailover"},
+	{prefix: "apron up --masters 3", test: "TestUpThreeMastersFailover"}, // before "apron up ", which it begins with
+	{prefix: "kill -9 LEADER_PID", test: "TestUpThreeMastersFailover"},
+	{prefix: "apron execute --master 127.0.0.1:5050,127.0.0.1:5051,", test: "TestUpThreeMastersFailover"},
 	{prefix: "apron up ", test: "TestUpThenExecute"},
 	{prefix: "apron execute ", test: "TestUpThenExecute"},
 	{prefix: "apron run sim-vs-live --master ", test: "TestLiveBackendWritesTheSameFiles"},

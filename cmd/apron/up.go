@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,14 +20,22 @@ import (
 	"github.com/apronlab/apron/runtime/local"
 	"github.com/apronlab/apron/runtime/masters"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
 
 func newUp(v *viper.Viper) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up",
-		Short: "Start a local master and agents, and keep them up until Ctrl-C",
-		Args:  cobra.NoArgs,
+		Short: "Start a local master (or several) and agents, and keep them up until Ctrl-C",
+		Long: `up starts a master and agents in this process on loopback ports. With
+--masters 3 the masters are a replicated cluster, each a process of its own
+(apron master --id --peers --data-dir WORK-DIR/master-N) on --listen's port
+and the next ones, so that one can be killed: the others elect a new leader,
+and the agents, which know every master, follow it. Ctrl-C stops the agents,
+then the masters; no master outlives apron up. With --data-dir the masters
+keep their registry there from one apron up to the next.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := masterOptions(v.GetString("policy"))
 			if err != nil {
@@ -43,37 +52,85 @@ func newUp(v *viper.Viper) *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			c, err := local.Start(ctx, local.Config{Master: opts, MasterAddr: v.GetString("listen"), Agents: v.GetInt("agents"),
+				Masters: v.GetInt("masters"), MasterArgs: masterArgs(v), MasterOutput: cmd.ErrOrStderr(), DataDir: v.GetString("data-dir"),
 				Prefix: v.GetString("prefix"), Resources: r, AgentPort: v.GetInt("agent-port"), WorkDir: v.GetString("work-dir"),
 				Isolation: !v.GetBool("no-isolation"), Self: self, Log: logger(cmd)})
 			if err != nil {
 				return err
 			}
 			defer c.Stop()
-			out := cmd.OutOrStdout()
 			if c.Warning != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %v (no cgroup limits)\n", c.Warning)
 			}
-			fmt.Fprintf(out, "apron master: %s (policy %s); web UI: %s/\n", c.URL, opts.Policy.Policy, c.URL)
-			for _, a := range c.Master.State().Agents {
-				fmt.Fprintf(out, "  agent %s at %s: %s, isolation %s\n", a.ID, a.URL, a.Resources.Total, a.Isolation)
+			if err := printUp(ctx, cmd.OutOrStdout(), c, opts.Policy.Policy); err != nil {
+				return err
 			}
-			fmt.Fprintf(out, "\nTry:\n  apron execute --master %s --name my-first-task --command \"echo hello world && sleep 10\" --resources \"cpus:1;mem:128\"\n", c.URL)
-			fmt.Fprintf(out, "State: curl %s/state    Metrics: curl %s/metrics\nCtrl-C stops the cluster.\n", c.URL, c.URL)
 			<-ctx.Done()
-			fmt.Fprintln(out, "stopping")
+			fmt.Fprintln(cmd.OutOrStdout(), "stopping")
 			return nil
 		},
 	}
 	cmd.Flags().Int("agents", 2, "number of agents")
-	cmd.Flags().String("listen", "127.0.0.1:5050", "the master's address")
-	cmd.Flags().Int("agent-port", 5051, "the first agent's port; the others follow")
+	cmd.Flags().Int("masters", 1, "number of masters: 1 runs in this process; 3 (or more) are a replicated cluster of processes")
+	cmd.Flags().String("listen", "127.0.0.1:5050", "the master's address; of several, the first's (the others take the next ports; port 0: free ports)")
+	cmd.Flags().Int("agent-port", 0, "the first agent's port; the others follow (default: the port after the masters', or free ports with --listen port 0)")
 	cmd.Flags().String("prefix", "agent", "agents are named PREFIX-1..PREFIX-N")
 	cmd.Flags().String("resources", "", `each agent's resources (default: the machine's, split evenly)`)
 	cmd.Flags().String("policy", "", "policy file, simulation config or manifest.json")
-	cmd.Flags().String("work-dir", filepath.Join(os.TempDir(), "apron-up"), "agents' sandboxes and checkpoints")
+	cmd.Flags().String("work-dir", filepath.Join(os.TempDir(), "apron-up"), "agents' sandboxes and checkpoints (and several masters' logs, fresh at each start)")
+	cmd.Flags().String("data-dir", "", "keep the masters' registry here (a raft log; of several masters, in DIR/master-N): the next apron up forgets nothing")
 	cmd.Flags().Bool("no-isolation", false, "run tasks without cgroups")
 	masterFlags(cmd)
 	return cmd
+}
+
+// masterArgs are the flags apron up gives its master processes: the
+// policy and each master flag whose value (from apron up's command line,
+// the environment or a settings file) is not its default.
+func masterArgs(v *viper.Viper) []string {
+	probe := &cobra.Command{}
+	masterFlags(probe)
+	var args []string
+	probe.Flags().VisitAll(func(f *pflag.Flag) {
+		if val := v.GetString(f.Name); val != f.DefValue {
+			args = append(args, "--"+f.Name+"="+val)
+		}
+	})
+	if p := v.GetString("policy"); p != "" {
+		args = append(args, "--policy="+p)
+	}
+	return args
+}
+
+// printUp prints the cluster: its masters (of several, which leads), its
+// agents, and what to try.
+func printUp(ctx context.Context, out io.Writer, c *local.Cluster, policy string) error {
+	st, err := c.Summary(ctx)
+	if err != nil {
+		return err
+	}
+	if len(c.Procs) == 0 {
+		fmt.Fprintf(out, "apron master: %s (policy %s); web UI: %s/\n", c.URL, policy, c.URL)
+	} else {
+		leader := c.Leader(ctx)
+		fmt.Fprintf(out, "apron masters (policy %s), each a process; any master's web UI and API lead to the leader's:\n", policy)
+		for _, p := range c.Procs {
+			role := "standby"
+			if p.URL == leader {
+				role = "leader"
+			}
+			fmt.Fprintf(out, "  master %d: %s (pid %d), %s; web UI: %s/\n", p.ID, p.URL, p.Pid, role, p.URL)
+		}
+	}
+	for _, a := range st.Agents {
+		fmt.Fprintf(out, "  agent %s at %s: %s, isolation %s\n", a.ID, a.URL, a.Resources.Total, a.Isolation)
+	}
+	fmt.Fprintf(out, "\nTry:\n  apron execute --master %s --name my-first-task --command \"echo hello world && sleep 10\" --resources \"cpus:1;mem:128\"\n", c.MasterList())
+	if len(c.Procs) > 0 {
+		fmt.Fprintf(out, "  kill -9 the leader's pid: another master leads within seconds, and the agents and their tasks carry on\n")
+	}
+	fmt.Fprintf(out, "State: curl %s/state    Metrics: curl %s/metrics\nCtrl-C stops the cluster.\n", c.URL, c.URL)
+	return nil
 }
 
 func newPolicy(v *viper.Viper) *cobra.Command {

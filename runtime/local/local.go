@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,39 +19,62 @@ import (
 	"github.com/apronlab/apron/runtime/agent"
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/masters"
 	"github.com/apronlab/apron/runtime/webui"
 )
 
 // Config is a local cluster.
 type Config struct {
-	Master     master.Options
-	MasterAddr string // default 127.0.0.1:5050; port 0 picks one
-	Agents     int
-	Prefix     string              // agent names: Prefix-1..Prefix-N; default "agent"
-	Resources  allocator.Resources // per agent; default the machine's split evenly
-	AgentPort  int                 // first agent's port (default 5051); 0 with MasterAddr port 0 picks free ports
-	WorkDir    string              // each agent works in WorkDir/<name>
-	Isolation  bool                // use cgroups when the machine allows
-	Log        *slog.Logger
-	Self       string // the apron binary, for tasks' $APRON
+	Master     master.Options // the master's, when it runs in this process (Masters 0 or 1)
+	MasterAddr string         // default 127.0.0.1:5050; port 0 picks one; of several masters, the first's (the others take the next ports, or free ones with port 0)
+	// Masters is how many masters: 0 or 1 runs one in this process; more
+	// run as processes of Self (apron master --id --peers --data-dir), so
+	// that one can be killed, with MasterArgs, their output to
+	// MasterOutput (each line prefixed with the master's name).
+	Masters      int
+	MasterArgs   []string
+	MasterOutput io.Writer
+	// DataDir keeps the masters' registry from one start to the next: a
+	// single master's raft log in DataDir, several masters' in
+	// DataDir/master-N. Without it a single master keeps everything in
+	// memory, and several start with fresh logs in WorkDir/master-N.
+	DataDir   string
+	Grace     time.Duration // between SIGTERM and SIGKILL of a master process at Stop (default 5s)
+	Agents    int
+	Prefix    string              // agent names: Prefix-1..Prefix-N; default "agent"
+	Resources allocator.Resources // per agent; default the machine's split evenly
+	// AgentPort is the first agent's port; the others follow. 0: the port
+	// after the masters' (5051 for a single master on 5050), or free ports
+	// when the master's port is 0.
+	AgentPort int
+	WorkDir   string // each agent works in WorkDir/<name>
+	Isolation bool   // use cgroups when the machine allows
+	Log       *slog.Logger
+	Self      string // the apron binary, for tasks' $APRON and the master processes
 }
 
 // Cluster is a running local cluster.
 type Cluster struct {
-	URL     string // the master's
-	Master  *master.Master
+	URL     string         // the master's; of several, the one that led when Start returned
+	URLs    []string       // every master's, by id
+	Master  *master.Master // the master, when it runs in this process
+	Procs   []*MasterProc  // the master processes, by id, when there are several
 	Agents  []*agent.Agent
 	Warning error // why tasks run without isolation, if they do
 	servers []*http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	grace   time.Duration
 }
 
-// Start starts the master and the agents and waits for the agents to
+// Start starts the masters and the agents and waits for the agents to
 // register.
 func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.Agents < 1 {
 		return nil, fmt.Errorf("local cluster: %d agents; want 1 or more", cfg.Agents)
+	}
+	if cfg.Masters < 0 {
+		return nil, fmt.Errorf("local cluster: %d masters; want 1 or more (0: 1)", cfg.Masters)
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "agent"
@@ -56,36 +82,96 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	cfg.Master.Log = cfg.Log
+	if cfg.MasterAddr == "" {
+		cfg.MasterAddr = "127.0.0.1:5050"
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 5 * time.Second
+	}
 	res, err := perAgent(cfg)
 	if err != nil {
 		return nil, err
 	}
-	m, err := master.New(cfg.Master)
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithCancel(ctx)
-	c := &Cluster{Master: m, cancel: cancel}
-	addr := cfg.MasterAddr
-	if addr == "" {
-		addr = "127.0.0.1:5050"
+	c := &Cluster{cancel: cancel, grace: cfg.Grace}
+	if cfg.Masters > 1 {
+		err = c.startMasters(ctx, cfg)
+	} else {
+		err = c.startMaster(ctx, cfg)
 	}
-	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("master: %w", err)
+		return nil, err
 	}
-	c.URL = "http://" + ln.Addr().String()
-	c.serve(ln, webui.Handler(m))
-	c.wg.Go(func() { m.Run(ctx) })
+	if cfg.Masters > 1 {
+		c.wg.Go(func() { c.watch(ctx, cfg) })
+	}
+	first := firstAgentPort(cfg)
 	for i := range cfg.Agents {
-		if err := c.startAgent(ctx, cfg, i, res); err != nil {
+		port := 0
+		if first > 0 {
+			port = first + i
+		}
+		if err := c.startAgent(ctx, cfg, i, res, port); err != nil {
 			c.Stop()
 			return nil, err
 		}
 	}
 	return c, c.waitAgents(ctx, cfg.Agents)
+}
+
+// startMaster starts a single master in this process.
+func (c *Cluster) startMaster(ctx context.Context, cfg Config) error {
+	ln, err := net.Listen("tcp", cfg.MasterAddr)
+	if err != nil {
+		return fmt.Errorf("master: %w", err)
+	}
+	c.URL = "http://" + ln.Addr().String()
+	c.URLs = []string{c.URL}
+	opts := cfg.Master
+	opts.Log = cfg.Log
+	if cfg.DataDir != "" {
+		opts.Replica = &master.ReplicaOptions{ID: 1, Peers: c.URLs, DataDir: cfg.DataDir}
+	}
+	m, err := master.New(opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	c.Master = m
+	c.serve(ln, webui.Handler(m))
+	c.wg.Go(func() { m.Run(ctx) })
+	return nil
+}
+
+// firstAgentPort is the first agent's port: 0 for free ports.
+func firstAgentPort(cfg Config) int {
+	if cfg.AgentPort > 0 {
+		return cfg.AgentPort
+	}
+	_, p, _ := net.SplitHostPort(cfg.MasterAddr)
+	port, _ := strconv.Atoi(p)
+	if port == 0 {
+		return 0
+	}
+	return port + max(cfg.Masters, 1)
+}
+
+// MasterList is every master's URL, comma-separated: what clients'
+// --master takes.
+func (c *Cluster) MasterList() string { return strings.Join(c.URLs, ",") }
+
+// Summary is the leading master's /state without its tasks.
+func (c *Cluster) Summary(ctx context.Context) (master.Summary, error) {
+	if c.Master != nil {
+		return c.Master.Summary(), nil
+	}
+	var s master.Summary
+	ms, err := masters.Parse(c.MasterList())
+	if err == nil {
+		err = ms.GetJSON(ctx, &http.Client{Timeout: 5 * time.Second}, "/state", &s)
+	}
+	return s, err
 }
 
 func perAgent(cfg Config) (allocator.Resources, error) {
@@ -103,7 +189,7 @@ func perAgent(cfg Config) (allocator.Resources, error) {
 	return out, nil
 }
 
-func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocator.Resources) error {
+func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocator.Resources, port int) error {
 	name := fmt.Sprintf("%s-%d", cfg.Prefix, i+1)
 	dir := filepath.Join(cfg.WorkDir, name)
 	iso := isolation.None()
@@ -113,18 +199,12 @@ func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocat
 			c.Warning = warn
 		}
 	}
-	port := 0
-	if cfg.AgentPort > 0 {
-		port = cfg.AgentPort + i
-	} else if cfg.MasterAddr == "" {
-		port = 5051 + i
-	}
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return fmt.Errorf("agent %s: %w", name, err)
 	}
 	host, _ := os.Hostname()
-	a, err := agent.New(agent.Options{Master: c.URL, Name: name, Hostname: host, URL: "http://" + ln.Addr().String(),
+	a, err := agent.New(agent.Options{Master: c.MasterList(), Name: name, Hostname: host, URL: "http://" + ln.Addr().String(),
 		Resources: res, WorkDir: dir, Isolator: iso, Log: cfg.Log, Self: cfg.Self})
 	if err != nil {
 		ln.Close()
@@ -150,7 +230,8 @@ func (c *Cluster) waitAgents(ctx context.Context, n int) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		active := 0
-		for _, a := range c.Master.State().Agents {
+		st, _ := c.Summary(ctx)
+		for _, a := range st.Agents {
 			if a.State == "active" {
 				active++
 			}
@@ -164,12 +245,13 @@ func (c *Cluster) waitAgents(ctx context.Context, n int) error {
 	return fmt.Errorf("local cluster: the agents did not register within 10s")
 }
 
-// Stop stops the master and the agents; tasks still running are left to
-// the agents' next start (their checkpoints) unless killed before.
+// Stop stops the agents, then the masters; tasks still running are left
+// to the agents' next start (their checkpoints) unless killed before.
 func (c *Cluster) Stop() {
 	c.cancel()
 	for _, s := range c.servers {
 		_ = s.Close()
 	}
 	c.wg.Wait()
+	c.stopMasters(c.grace)
 }

@@ -2,13 +2,17 @@ package webui_test
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,36 +36,43 @@ func browser(t *testing.T) string {
 	return ""
 }
 
+// newTab starts Chromium (or skips the test) and returns a tab's context,
+// which ends after timeout or with the test.
+func newTab(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser(t)), chromedp.NoSandbox)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(cancelTab)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// shot saves a screenshot of the whole page as name.png in the test's
+// artifact directory (go test -artifacts).
+func shot(t *testing.T, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(t.ArtifactDir(), name+".png"), png, 0o644)
+	})
+}
+
 // The seed's first session, in a real browser: a master and an agent, the
 // hello-world task launched, the overview showing one agent and the task
 // running then finished, its page showing its stdout. Screenshots of every
 // page go to the test's artifact directory (go test -artifacts).
 func TestHelloWorldInTheBrowser(t *testing.T) {
-	exe := browser(t)
+	ctx := newTab(t, 90*time.Second, chromedp.WindowSize(1280, 800))
 	c, err := local.Start(context.Background(), local.Config{Master: master.Options{Policy: allocator.Config{Policy: "drf"}, Sample: 200 * time.Millisecond},
 		MasterAddr: "127.0.0.1:0", Agents: 1, Resources: allocator.MustParseResources("cpus:2;mem:1024"), WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.WindowSize(1280, 800))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	shots := t.ArtifactDir()
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			png, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-		})
-	}
 	eval := func(js string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
@@ -79,7 +90,7 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		return s
 	}
 
-	if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#agents-active")), shot("overview-empty")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#agents-active")), shot(t, "overview-empty")); err != nil {
 		t.Fatal(err)
 	}
 	agents := text("#agents-active")
@@ -112,13 +123,13 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 
 	running := `tr[data-task="hello"][data-state="TASK_RUNNING"]`
 	finished := `tr[data-task="hello"][data-state="TASK_FINISHED"]`
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(running)), shot("overview-running")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(running)), shot(t, "overview-running")); err != nil {
 		t.Fatalf("watching the task on the overview (it reloads itself): %v", err)
 	}
 	if n, res := text("#tasks-running"), text(running+" td:nth-child(5)"); n != "1" || res != "cpus 1, mem 128 MiB" {
 		t.Errorf("while the task runs the overview counts %q running, its resources %q; want 1 and cpus 1, mem 128 MiB", n, res)
 	}
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(finished)), shot("overview-finished")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(finished)), shot(t, "overview-finished")); err != nil {
 		t.Fatalf("watching the task on the overview (it reloads itself): %v", err)
 	}
 	counts := eval(`[...document.querySelectorAll(".cards [id^=tasks-]")].map(e => e.id + "=" + e.textContent).join(" ")`)
@@ -151,7 +162,7 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		t.Fatalf("the task ended %+v", f)
 	}
 
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(finished+" a")), chromedp.WaitVisible(chromedp.CSS("#stdout")), shot("task")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(finished+" a")), chromedp.WaitVisible(chromedp.CSS("#stdout")), shot(t, "task")); err != nil {
 		t.Fatal(err)
 	}
 	stdout, state := text("#stdout"), text("#task-state")
@@ -166,7 +177,7 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		{"/agents/agent-1", "agent", "cpus 1, mem 128 MiB"},
 		{"/frameworks", "frameworks", "hello-world"},
 	} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")), shot(p.name)); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")), shot(t, p.name)); err != nil {
 			t.Fatal(err)
 		}
 		body := text("main")
@@ -175,17 +186,17 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		}
 	}
 	// Narrow windows get one column; the overview still reads.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(420, 800), chromedp.Navigate(c.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#agents-active")), shot("overview-narrow")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(420, 800), chromedp.Navigate(c.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#agents-active")), shot(t, "overview-narrow")); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshots in %s", shots)
+	t.Logf("screenshots in %s", t.ArtifactDir())
 }
 
 // A page left open on a master that stops leading follows the leader: the
 // master now answers its refresh with a 307 to the leader's same page,
 // and the page loads itself again from there.
 func TestPageFollowsTheLeader(t *testing.T) {
-	exe := browser(t)
+	ctx := newTab(t, 60*time.Second)
 	newMaster := func() http.Handler {
 		m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"}})
 		if err != nil {
@@ -205,14 +216,6 @@ func TestPageFollowsTheLeader(t *testing.T) {
 		first.ServeHTTP(w, r)
 	}))
 	defer old.Close()
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox)
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
 	if err := chromedp.Do(ctx, chromedp.Navigate(old.URL+"/agents"), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
 		t.Fatal(err)
 	}
@@ -226,5 +229,111 @@ func TestPageFollowsTheLeader(t *testing.T) {
 			t.Fatalf("the page is at %s (%v), want the leader's %s/agents", at, err, leader.URL)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// replicated is three masters of a raft-replicated cluster in this
+// process, each serving its web UI on a loopback port.
+type replicated struct {
+	urls []string
+	stop []func() // each master's
+}
+
+func startReplicated(t *testing.T, n int) *replicated {
+	t.Helper()
+	r := &replicated{}
+	var lns []net.Listener
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		r.urls = append(r.urls, "http://"+ln.Addr().String())
+	}
+	for i, ln := range lns {
+		m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"},
+			Replica: &master.ReplicaOptions{ID: uint64(i + 1), Peers: r.urls, DataDir: t.TempDir(), Tick: 50 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		srv := master.NewServer(webui.Handler(m))
+		ran := make(chan struct{})
+		go func() { m.Run(ctx); close(ran) }()
+		go func() { _ = srv.Serve(ln) }()
+		r.stop = append(r.stop, sync.OnceFunc(func() { cancel(); _ = srv.Close(); <-ran }))
+		t.Cleanup(r.stop[i])
+	}
+	return r
+}
+
+// The overview of a replicated cluster, opened at any master, shows the
+// masters: three, each with its URL and role, one leader (the master that
+// serves the page, since the others redirect to it) and the term. With
+// the leader stopped, another master leads in a later term, and its
+// overview says so.
+func TestMastersInTheBrowser(t *testing.T) {
+	ctx := newTab(t, 90*time.Second, chromedp.WindowSize(1280, 800))
+	r := startReplicated(t, 3)
+	panel := func(at, name string) (leader int, term int, rows string) {
+		t.Helper()
+		// A master that knows no leader yet answers 503: load the page until the panel shows.
+		for {
+			err := chromedp.Do(ctx, chromedp.Navigate(at+"/"))
+			if err == nil {
+				ok, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector("#masters") !== null`))
+				if ok {
+					break
+				}
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("no Masters panel at %s: %v", at, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err := chromedp.Do(ctx, shot(t, name)); err != nil {
+			t.Fatal(err)
+		}
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[document.querySelector("#masters-leader").textContent, document.querySelector("#masters-term").textContent,
+			[...document.querySelectorAll("#masters tbody tr")].map(tr => tr.dataset.master + " " + tr.querySelector("a").href + " " + tr.dataset.role + (tr.querySelector("a").href === location.origin + "/" ? " serves" : "")).join("; ")].join("|")`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts := strings.Split(s, "|")
+		leader, _ = strconv.Atoi(parts[0])
+		term, _ = strconv.Atoi(parts[1])
+		return leader, term, parts[2]
+	}
+	want := func(leader int) string {
+		var rows []string
+		for i, u := range r.urls {
+			role := "follower"
+			if i+1 == leader {
+				role = "leader serves"
+			}
+			rows = append(rows, fmt.Sprintf("%d %s/ %s", i+1, u, role))
+		}
+		return strings.Join(rows, "; ")
+	}
+
+	leader, term, rows := panel(r.urls[2], "masters")
+	if leader < 1 || leader > 3 || term < 1 || rows != want(leader) {
+		t.Fatalf("the Masters panel shows leader %d in term %d and %q; want a leader, a term and %q", leader, term, rows, want(leader))
+	}
+	r.stop[leader-1]()
+	other := r.urls[leader%3] // a master still running
+	for {
+		next, nextTerm, rows := panel(other, "masters-after-failover")
+		if next != leader {
+			if nextTerm <= term || !strings.Contains(rows, fmt.Sprintf("%d %s/ leader serves", next, r.urls[next-1])) {
+				t.Errorf("after master %d stopped, the panel shows leader %d in term %d (was %d) and %q", leader, next, nextTerm, term, rows)
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("master %d, stopped, still leads on the panel", leader)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

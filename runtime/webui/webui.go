@@ -37,11 +37,7 @@ type UI struct {
 // Handler serves the web interface at / and the master's API everywhere
 // the interface does not.
 func Handler(m *master.Master) http.Handler {
-	u := &UI{m: m, pages: map[string]*template.Template{}, api: m.Handler(), hc: &http.Client{Timeout: 2 * time.Second}}
-	footer := template.FuncMap{"started": m.Started, "uptime": m.Uptime}
-	for _, name := range []string{"overview", "agents", "agent", "frameworks", "framework", "task"} {
-		u.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).Funcs(footer).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
-	}
+	u := newUI(m)
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
@@ -54,6 +50,16 @@ func Handler(m *master.Master) http.Handler {
 	mux.HandleFunc("GET /sandbox/{agent}/{fw}/{task}/{file}", u.sandbox)
 	mux.Handle("/", u.api)
 	return m.LeaderOnly(mux) // a standby master sends its visitors to the leader
+}
+
+// newUI parses the pages of m's interface.
+func newUI(m *master.Master) *UI {
+	u := &UI{m: m, pages: map[string]*template.Template{}, api: m.Handler(), hc: &http.Client{Timeout: 2 * time.Second}}
+	footer := template.FuncMap{"started": m.Started, "uptime": m.Uptime}
+	for _, name := range []string{"overview", "agents", "agent", "frameworks", "framework", "task"} {
+		u.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).Funcs(footer).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
+	}
+	return u
 }
 
 // render writes a page, or only its content when the script asks for it

@@ -80,3 +80,35 @@ func TestPages(t *testing.T) {
 		}
 	}
 }
+
+// A replicated master's overview shows the masters, each with its URL
+// linked and its role, the leader and the term; a master of its own shows
+// no Masters panel.
+func TestMastersPanel(t *testing.T) {
+	m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newUI(m)
+	render := func(st master.Summary) string {
+		w := httptest.NewRecorder()
+		u.render(w, httptest.NewRequest(http.MethodGet, "/?partial=1", nil), "overview", overviewData{Title: "Cluster", St: st})
+		return w.Body.String()
+	}
+	if body := render(master.Summary{}); strings.Contains(body, "h-masters") {
+		t.Errorf("a master of its own shows a Masters panel:\n%s", body)
+	}
+	body := render(master.Summary{Cluster: &master.ClusterView{Leader: 2, Term: 7, Self: 2, Masters: []master.MasterView{
+		{ID: 1, URL: "http://127.0.0.1:5050", Role: "follower"}, {ID: 2, URL: "http://127.0.0.1:5051", Role: "leader"}, {ID: 3, URL: "http://127.0.0.1:5052", Role: "unknown"}}}})
+	for _, want := range []string{
+		`<span id="masters-count">3</span>`,
+		`master <strong id="masters-leader">2</strong> leads in term <strong id="masters-term">7</strong>`,
+		`<tr data-master="1" data-role="follower"><td class="n">1</td><td><a href="http://127.0.0.1:5050/">http://127.0.0.1:5050</a></td><td class="role r-follower">follower</td></tr>`,
+		`<tr data-master="2" data-role="leader"><td class="n">2</td><td><a href="http://127.0.0.1:5051/">http://127.0.0.1:5051</a></td><td class="role r-leader">leader</td></tr>`,
+		`<tr data-master="3" data-role="unknown">`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the overview does not hold %s:\n%s", want, body)
+		}
+	}
+}
