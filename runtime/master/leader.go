@@ -96,6 +96,8 @@ func (m *Master) clusterView() *ClusterView {
 			role = st.Role
 		case st.Leader == 0:
 			role = "unknown"
+		case st.Active != nil && !st.Active[id]:
+			role = "unreachable" // the leader has not heard from it lately
 		}
 		v.Masters = append(v.Masters, MasterView{ID: id, URL: url, Role: role})
 	}

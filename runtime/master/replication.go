@@ -120,6 +120,9 @@ func (r *replication) run(ctx context.Context) {
 		case <-tick.C:
 			r.m.mu.Lock()
 			r.node.Tick()
+			if r.m.core != nil {
+				r.m.core.SetCluster(r.m.clusterView()) // peers come and go
+			}
 			r.m.mu.Unlock()
 		case <-r.kick:
 		}

@@ -229,6 +229,8 @@ type Status struct {
 	Applied, Commit  uint64
 	LastIndex        uint64 // the log's
 	FirstIndex       uint64 // the log's first entry after the snapshot
+	// Active, on a leader, says which peers it heard from lately.
+	Active map[uint64]bool
 }
 
 // Status returns the node's view of the cluster.
@@ -238,7 +240,14 @@ func (n *Node) Status() Status {
 	st := n.rn.BasicStatus()
 	role := map[raft.StateType]string{raft.StateLeader: "leader", raft.StateFollower: "follower",
 		raft.StateCandidate: "candidate", raft.StatePreCandidate: "pre-candidate"}[st.RaftState]
-	return Status{ID: n.cfg.ID, Leader: st.Lead, Term: st.GetTerm(), Role: role, Applied: n.applied, Commit: st.GetCommit(), LastIndex: last, FirstIndex: first}
+	out := Status{ID: n.cfg.ID, Leader: st.Lead, Term: st.GetTerm(), Role: role, Applied: n.applied, Commit: st.GetCommit(), LastIndex: last, FirstIndex: first}
+	if st.RaftState == raft.StateLeader {
+		out.Active = map[uint64]bool{}
+		for id, pr := range n.rn.Status().Progress {
+			out.Active[id] = pr.RecentActive || id == n.cfg.ID
+		}
+	}
+	return out
 }
 
 // Errors are the committed commands that did not fit the registry: a
