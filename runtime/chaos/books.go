@@ -1,0 +1,315 @@
+package chaos
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/internal/sorted"
+	"github.com/apronlab/apron/runtime/master"
+)
+
+// The rules on resources, agents and frameworks.
+
+const (
+	tolerance = 0.01 // /state's amounts are rounded to 0.001
+	// heldMargin is how long after a process ends the master may still
+	// hold its task's resources: an agent retries an update every 10 s
+	// at most, with the latest state.
+	heldMargin = 11 * time.Second
+	// reregisterBound is how soon after a master restart every agent is
+	// back (issue 14).
+	reregisterBound = 10 * time.Second
+	// subscribeBound is how long a framework may be refused its id after
+	// a master restart, while agents re-register with its info.
+	subscribeBound = 15 * time.Second
+)
+
+// checkOvercommit: the tasks whose processes ran at once on an agent
+// fitted in it. Intervals are from the task's own files, so they are
+// within the time the master held the task's resources.
+func (hs *histories) checkOvercommit() []Violation {
+	type edge struct {
+		t         time.Time
+		cpus, mem float64
+		task      string
+	}
+	var out []Violation
+	for i := range hs.o.Agents {
+		var edges []edge
+		for _, id := range sorted.Keys(hs.tasks) {
+			th := hs.tasks[id]
+			tr := th.truth
+			if tr.Agent != i || tr.Starts == 0 || tr.Ended.IsZero() || tr.Started.IsZero() {
+				continue
+			}
+			edges = append(edges, edge{tr.Started, th.spec.CPUs, th.spec.Mem, id}, edge{tr.Ended, -th.spec.CPUs, -th.spec.Mem, id})
+		}
+		slices.SortStableFunc(edges, func(a, b edge) int {
+			if c := a.t.Compare(b.t); c != 0 {
+				return c
+			}
+			return cmp.Compare(math.Copysign(1, a.cpus), math.Copysign(1, b.cpus)) // ends first
+		})
+		var cpus, mem float64
+		running := map[string]bool{}
+		for _, e := range edges {
+			cpus, mem = cpus+e.cpus, mem+e.mem
+			running[e.task] = e.cpus > 0
+			if cpus > hs.o.Plan.AgentCPUs+tolerance || mem > hs.o.Plan.AgentMem+tolerance {
+				var ids []string
+				for _, id := range sorted.Keys(running) {
+					if running[id] {
+						ids = append(ids, id)
+					}
+				}
+				out = append(out, Violation{Kind: Overcommit, Detail: fmt.Sprintf("agent a%d ran cpus %.2f, mem %.0f at %.3fs (it has %s): %s",
+					i+1, cpus, mem, hs.since(e.t).Seconds(), hs.o.Plan.AgentResources, strings.Join(ids, ", "))})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// checkSnapshots: in every /state, used is what the running tasks hold,
+// and no agent has more used and offered than it has; no task whose
+// process ended long ago holds resources; at the end, nothing is used and
+// every agent is back whole.
+func (hs *histories) checkSnapshots() []Violation {
+	var out []Violation
+	seen := map[string]bool{}
+	add := func(key string, v Violation) {
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, v)
+		}
+	}
+	var last *Entry
+	for i, e := range hs.o.Entries {
+		if e.What != WhatSnapshot {
+			continue
+		}
+		last = &hs.o.Entries[i]
+		for _, msg := range hs.balance(e.Snapshot) {
+			add(msg, Violation{Kind: Books, Detail: fmt.Sprintf("at %.3fs: %s", e.T.Seconds(), msg)})
+		}
+		for _, v := range hs.held(e) {
+			add(v.Task, v)
+		}
+	}
+	if last == nil || last.Note != "final" {
+		return append(out, Violation{Kind: Books, Detail: "no /state at the end"})
+	}
+	for _, msg := range hs.quiescentBooks(last.Snapshot) {
+		out = append(out, Violation{Kind: Books, Detail: "at the end: " + msg})
+	}
+	return out
+}
+
+// holding are the snapshot's tasks that hold resources: not terminal,
+// not unreachable, on an active agent.
+func holding(s *Snapshot) []SnapTask {
+	active := map[string]bool{}
+	for _, a := range s.Agents {
+		active[a.ID] = a.State == "active"
+	}
+	var out []SnapTask
+	for _, t := range s.Tasks {
+		if !terminal(t.State) && t.State != "TASK_UNREACHABLE" && active[t.Agent] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// balance lists what does not add up in one snapshot.
+func (hs *histories) balance(s *Snapshot) []string {
+	var out []string
+	sum := map[string]allocator.Resources{}
+	var all allocator.Resources
+	for _, t := range holding(s) {
+		r, err := allocator.ParseResources(t.Resources)
+		if err != nil {
+			out = append(out, fmt.Sprintf("task %s has resources %q: %v", t.ID, t.Resources, err))
+			continue
+		}
+		sum[t.Agent] = sum[t.Agent].Add(r)
+		all = all.Add(r)
+	}
+	if !same(s.Used, all) {
+		out = append(out, fmt.Sprintf("used %v, but the running tasks hold %v", s.Used, all))
+	}
+	for _, a := range s.Agents {
+		if a.State != "active" {
+			continue
+		}
+		if !same(a.Used, sum[a.ID]) {
+			out = append(out, fmt.Sprintf("agent %s: used %v, but its running tasks hold %v", a.ID, a.Used, sum[a.ID]))
+		}
+		for _, name := range []string{"cpus", "mem"} {
+			if a.Used[name]+a.Offered[name] > a.Total[name]+tolerance {
+				out = append(out, fmt.Sprintf("agent %s: %s used %g + offered %g > total %g", a.ID, name, a.Used[name], a.Offered[name], a.Total[name]))
+			}
+		}
+	}
+	return out
+}
+
+// same says whether amounts equal resources, name by name.
+func same(a master.Amounts, r allocator.Resources) bool {
+	b := map[string]float64{}
+	for _, e := range r {
+		b[e.Name] += e.Value.Float()
+	}
+	for _, k := range []string{"cpus", "mem"} {
+		if math.Abs(a[k]-b[k]) > tolerance {
+			return false
+		}
+	}
+	return true
+}
+
+// held: a task the master shows holding resources whose process ended
+// more than heldMargin before, while its agent and the master were up.
+func (hs *histories) held(e Entry) []Violation {
+	var out []Violation
+	for _, t := range holding(e.Snapshot) {
+		th := hs.tasks[t.ID]
+		if th == nil || th.truth.Ended.IsZero() {
+			continue
+		}
+		ended := hs.since(th.truth.Ended)
+		if e.T-ended < heldMargin || hs.faulted(th.truth.Agent, true, ended-time.Second, e.T) {
+			continue
+		}
+		out = append(out, Violation{Kind: HeldAfterEnd, Task: t.ID, Detail: fmt.Sprintf(
+			"at %.3fs the master shows it %s holding %s; its process %s at %.3fs, and its agent and the master were up since",
+			e.T.Seconds(), t.State, t.Resources, th.endingString(), ended.Seconds())})
+	}
+	return out
+}
+
+// faulted says whether agent i (or the master, with master) had a fault
+// between a and b.
+func (hs *histories) faulted(i int, master bool, a, b time.Duration) bool {
+	for _, w := range hs.windows {
+		if (w.agent == i || master && w.agent < 0) && w.overlaps(a, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// quiescentBooks: at the end no task is left, nothing is used, and every
+// agent is active with all it has.
+func (hs *histories) quiescentBooks(s *Snapshot) []string {
+	var out []string
+	for _, t := range s.Tasks {
+		out = append(out, fmt.Sprintf("the master still has task %s %s holding %s", t.ID, t.State, t.Resources))
+	}
+	if s.Used["cpus"] > tolerance || s.Used["mem"] > tolerance {
+		out = append(out, fmt.Sprintf("used %v with no task running", s.Used))
+	}
+	p := hs.o.Plan
+	want := map[string]float64{"cpus": p.AgentCPUs * float64(p.Agents), "mem": p.AgentMem * float64(p.Agents)}
+	for k, v := range want {
+		if math.Abs(s.Total[k]-v) > tolerance {
+			out = append(out, fmt.Sprintf("total %s %g, want %g (%d agents of %s)", k, s.Total[k], v, p.Agents, p.AgentResources))
+		}
+	}
+	return out
+}
+
+// checkReregistration: within 10 s of the master coming back, every agent
+// that was not itself under a fault is active and connected.
+func (hs *histories) checkReregistration() []Violation {
+	var out []Violation
+	for _, w := range hs.windows {
+		if w.agent >= 0 {
+			continue
+		}
+		up := w.end
+		if hs.masterDownBetween(up, up+reregisterBound) || hs.lastSnapshot() < up+reregisterBound {
+			continue
+		}
+		for i, name := range hs.o.Agents {
+			if hs.faulted(i, false, up-time.Second, up+reregisterBound) {
+				continue
+			}
+			if !hs.connectedBetween(name, up, up+reregisterBound) {
+				out = append(out, Violation{Kind: NotReregistered, Detail: fmt.Sprintf(
+					"agent %s (a%d) was not active and connected within %v of the master coming back at %.3fs", name, i+1, reregisterBound, up.Seconds())})
+			}
+		}
+	}
+	return out
+}
+
+func (hs *histories) masterDownBetween(a, b time.Duration) bool {
+	for _, w := range hs.windows {
+		if w.agent < 0 && w.begin > a && w.begin <= b {
+			return true
+		}
+	}
+	return false
+}
+
+func (hs *histories) lastSnapshot() time.Duration {
+	var t time.Duration
+	for _, e := range hs.o.Entries {
+		if e.What == WhatSnapshot {
+			t = e.T
+		}
+	}
+	return t
+}
+
+func (hs *histories) connectedBetween(agent string, a, b time.Duration) bool {
+	for _, e := range hs.o.Entries {
+		if e.What == WhatSnapshot && e.T >= a && e.T <= b && slices.Contains(e.Snapshot.connected([]string{agent}), agent) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkFrameworks: a framework that re-subscribes with its id is taken
+// back, within subscribeBound of the first refusal.
+func (hs *histories) checkFrameworks() []Violation {
+	var out []Violation
+	for _, fw := range hs.o.Plan.Frameworks {
+		var refusedSince time.Duration = -1
+		var refusal string
+		attempts := 0
+		report := func(until string) {
+			out = append(out, Violation{Kind: FrameworkLost, Detail: fmt.Sprintf("framework %s re-subscribing with its id was refused %d times from %.3fs %s: %s",
+				fw.Name, attempts, refusedSince.Seconds(), until, refusal)})
+		}
+		for _, e := range hs.o.Entries {
+			if e.Who != fw.Name || e.What != WhatSubscribe || e.Call.Subscribe.FrameworkInfo.ID == nil {
+				continue
+			}
+			switch {
+			case e.Code == 200:
+				if refusedSince >= 0 && e.T-refusedSince > subscribeBound {
+					report(fmt.Sprintf("until %.3fs", e.T.Seconds()))
+				}
+				refusedSince, attempts = -1, 0
+			case e.Code != 0:
+				if refusedSince < 0 {
+					refusedSince, refusal = e.T, fmt.Sprintf("%d %s", e.Code, e.Err)
+				}
+				attempts++
+			}
+		}
+		if refusedSince >= 0 {
+			report("to the end")
+		}
+	}
+	return out
+}
