@@ -145,6 +145,9 @@ func (hs *histories) balance(s *Snapshot) []string {
 		out = append(out, fmt.Sprintf("used %v, but the running tasks hold %v", s.Used, all))
 	}
 	for _, a := range s.Agents {
+		if (a.State != "active" || !a.Connected) && (a.Offered["cpus"] > tolerance || a.Offered["mem"] > tolerance) {
+			out = append(out, fmt.Sprintf("agent %s is %s (connected %v), yet %v of it is offered", a.ID, a.State, a.Connected, a.Offered))
+		}
 		if a.State != "active" {
 			continue
 		}

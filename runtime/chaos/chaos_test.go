@@ -14,7 +14,9 @@ import (
 // good when the fixes land). APRON_CHAOS_SEED=N replays one seed;
 // APRON_CHAOS_SEEDS=N runs seeds 1..N (default 3, about 2 minutes) from
 // APRON_CHAOS_FIRST (default 1); APRON_CHAOS_OUT=DIR writes the summary
-// there (make chaos: results/chaos).
+// there (make chaos: results/chaos). A seed's history and logs stay in its
+// artifact directory (go test -artifacts) when it fails, or with
+// APRON_CHAOS_KEEP=1.
 
 var apronBin string
 
@@ -72,6 +74,8 @@ func TestChaos(t *testing.T) {
 				len(res.Violations), len(res.Plan.Faults), res.Wall.Seconds())
 			if len(res.Violations) > 0 {
 				t.Errorf("%s\n(logs and history.jsonl in %s)", res.Report(), t.ArtifactDir())
+			} else if os.Getenv("APRON_CHAOS_KEEP") == "" {
+				emptyDir(t, t.ArtifactDir())
 			}
 		})
 	}
@@ -80,5 +84,15 @@ func TestChaos(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("summary in %s:\n%s", out, sum.Markdown())
+	}
+}
+
+// emptyDir empties a passing seed's artifact directory.
+func emptyDir(t *testing.T, dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			t.Log(err)
+		}
 	}
 }
