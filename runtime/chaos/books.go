@@ -47,7 +47,13 @@ func (hs *histories) checkOvercommit() []Violation {
 			if tr.Agent != i || tr.Starts == 0 || tr.Ended.IsZero() || tr.Started.IsZero() {
 				continue
 			}
-			edges = append(edges, edge{tr.Started, th.spec.CPUs, th.spec.Mem, id}, edge{tr.Ended, -th.spec.CPUs, -th.spec.Mem, id})
+			end := tr.Ended
+			if ends := th.terminals(); len(ends) > 0 {
+				// the master gave up the task's resources when it told
+				// the framework (TASK_LOST of an unreachable agent)
+				end = minTime(end, hs.o.Start.Add(ends[0].t))
+			}
+			edges = append(edges, edge{tr.Started, th.spec.CPUs, th.spec.Mem, id}, edge{end, -th.spec.CPUs, -th.spec.Mem, id})
 		}
 		slices.SortStableFunc(edges, func(a, b edge) int {
 			if c := a.t.Compare(b.t); c != 0 {
@@ -74,6 +80,13 @@ func (hs *histories) checkOvercommit() []Violation {
 		}
 	}
 	return out
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // checkSnapshots: in every /state, used is what the running tasks hold,

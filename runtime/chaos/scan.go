@@ -18,7 +18,7 @@ import (
 // environment, which every process of a task inherits) and task cgroups.
 
 // taskProcesses maps task ids to the pids of live processes whose
-// environment names a sandbox under root.
+// environment names a sandbox under the directory root.
 func taskProcesses(root string) map[string][]int {
 	out := map[string][]int{}
 	entries, _ := os.ReadDir("/proc")
@@ -29,7 +29,7 @@ func taskProcesses(root string) map[string][]int {
 			continue
 		}
 		env, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
-		if err != nil || !bytes.Contains(env, []byte("APRON_SANDBOX="+root)) || zombie(pid) {
+		if err != nil || !bytes.Contains(env, []byte("APRON_SANDBOX="+filepath.Clean(root)+"/")) || zombie(pid) {
 			continue
 		}
 		task := "?"
