@@ -60,7 +60,8 @@ type ftask struct {
 	reconciled bool      // a reconciliation answer said it ended
 	killed     bool      // a KILL of it was answered 202
 	killRetry  time.Time
-	answered   bool // the final RECONCILE answered for it
+	answered   bool   // the final RECONCILE answered for it
+	agent      string // the agent of the offer it was launched on
 }
 
 type streamMsg struct {

@@ -40,6 +40,9 @@ type Fault struct {
 	Framework int           `json:"framework,omitempty"` // framework faults: the framework's index
 	Down      time.Duration `json:"down,omitempty"`      // how long it lasts; 0 for an agent: until the recovery phase
 	Tasks     []string      `json:"tasks,omitempty"`     // the extra tasks a DupOfferIDs or StaleAccept launches
+	// KillAway: once the agent is down or paused, the frameworks kill
+	// their tasks there that they would kill later anyway (KillAfter > 0).
+	KillAway bool `json:"kill_away,omitempty"`
 }
 
 // agentFault says whether k takes an agent down or away.
@@ -162,6 +165,7 @@ func faults(r *rand.Rand, p *Plan) []Fault {
 		case kind.agentFault():
 			f.Agent = r.IntN(p.Agents)
 			f.Down = agentDown(r, kind)
+			f.KillAway = r.IntN(5) < 2
 			if f.At < busy[f.Agent] {
 				f.At = busy[f.Agent] + ms(r, 200, 1000)
 			}
@@ -181,6 +185,9 @@ func faults(r *rand.Rand, p *Plan) []Fault {
 		default:
 			f.Framework = r.IntN(len(p.Frameworks))
 			f.Down = frameworkDown(r, kind)
+			if kind == AckPause {
+				f.At = ms(r, 1000, 3000) // so that it ends, and shows, before the recovery phase
+			}
 			f.Tasks = extraTasks(r, p, f, len(out))
 		}
 		out = append(out, f)
@@ -189,20 +196,18 @@ func faults(r *rand.Rand, p *Plan) []Fault {
 	return out
 }
 
-// agentDown draws how long an agent fault lasts: pauses either well
-// within the agent timeout or well beyond it; crashes 0.5 to 8 s, or
-// until the recovery phase.
+// agentDown draws how long an agent fault lasts: well within the agent
+// timeout or well beyond it (a crash also until the recovery phase).
 func agentDown(r *rand.Rand, kind FaultKind) time.Duration {
-	if kind == AgentPause {
-		if r.IntN(2) == 0 {
-			return ms(r, 300, int(agentTimeout/time.Millisecond)/2)
-		}
-		return ms(r, 2*int(agentTimeout/time.Millisecond), 8000)
+	short := ms(r, 300, int(agentTimeout/time.Millisecond)/2)
+	long := ms(r, 2*int(agentTimeout/time.Millisecond), 8000)
+	switch n := r.IntN(20); {
+	case n < 8:
+		return short
+	case n < 17 || kind == AgentPause:
+		return long
 	}
-	if r.IntN(6) == 0 {
-		return 0
-	}
-	return ms(r, 500, 8000)
+	return 0
 }
 
 func frameworkDown(r *rand.Rand, kind FaultKind) time.Duration {
@@ -210,7 +215,7 @@ func frameworkDown(r *rand.Rand, kind FaultKind) time.Duration {
 	case FrameworkFailover:
 		return ms(r, 300, 4000)
 	case AckPause:
-		return ms(r, 12000, 15000) // longer than the agents' longest status retry, so a held task shows
+		return ms(r, 12000, 13000) // longer than the agents' longest status retry, so that a held task shows
 	case DupAck:
 		return ms(r, 2000, 6000)
 	}
@@ -269,7 +274,11 @@ func (p Plan) describe(f Fault) string {
 		if f.Down == 0 {
 			down = "until the recovery phase"
 		}
-		return fmt.Sprintf("%s of agent a%d %s", f.Kind, f.Agent+1, down)
+		kill := ""
+		if f.KillAway {
+			kill = ", its killable tasks killed meanwhile"
+		}
+		return fmt.Sprintf("%s of agent a%d %s%s", f.Kind, f.Agent+1, down, kill)
 	case f.Kind == MasterRestart:
 		return fmt.Sprintf("%s, down for %v", f.Kind, f.Down)
 	}

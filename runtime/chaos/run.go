@@ -134,6 +134,11 @@ func inject(ctx context.Context, c *cluster, fws []*framework, plan Plan, start 
 		switch {
 		case fault.Kind.agentFault():
 			c.agentDown(fault.Agent, fault)
+			if fault.KillAway {
+				for _, f := range fws {
+					f.do(func() { f.killOn(c.agents[fault.Agent].name) })
+				}
+			}
 		case fault.Kind == MasterRestart:
 			c.restartMaster(ctx, fault)
 		default:

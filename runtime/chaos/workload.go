@@ -169,6 +169,9 @@ func (f *framework) accept(o api.Offer, tasks []*ftask) {
 		code, err := f.call(call)
 		f.launched(tasks, code, err)
 	}
+	for _, t := range tasks {
+		t.agent = o.AgentID.Value
+	}
 }
 
 // take removes and returns a pending ACCEPT fault.
@@ -289,6 +292,16 @@ func (f *framework) inject(fault Fault) {
 		}
 		if f.subscribed {
 			f.call(api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: id}}})
+		}
+	}
+}
+
+// killOn kills the tasks on an agent that are to be killed anyway.
+func (f *framework) killOn(agent string) {
+	for _, id := range sorted.Keys(f.tasks) {
+		t := f.tasks[id]
+		if t.agent == agent && t.spec.KillAfter > 0 && !t.accepted.IsZero() && !t.done && !t.killed && f.subscribed {
+			f.kill(t)
 		}
 	}
 }
