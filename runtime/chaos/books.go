@@ -294,37 +294,61 @@ func (hs *histories) connectedBetween(agent string, a, b time.Duration) bool {
 	return false
 }
 
-// checkFrameworks: a framework that re-subscribes with its id is taken
-// back, within subscribeBound of the first refusal.
+// checkFrameworks: a framework that subscribes again with its id is taken
+// back within subscribeBound, if it had tasks that had not ended (a
+// master that restarted learns of it from the agents that run them).
 func (hs *histories) checkFrameworks() []Violation {
 	var out []Violation
-	for _, fw := range hs.o.Plan.Frameworks {
-		var refusedSince time.Duration = -1
-		var refusal string
+	for i, fw := range hs.o.Plan.Frameworks {
+		var since time.Duration = -1
+		var why string
 		attempts := 0
-		report := func(until string) {
-			out = append(out, Violation{Kind: FrameworkLost, Detail: fmt.Sprintf("framework %s re-subscribing with its id was refused %d times from %.3fs %s: %s",
-				fw.Name, attempts, refusedSince.Seconds(), until, refusal)})
+		judge := func(until time.Duration, how string, last bool) {
+			if since < 0 || until-since <= subscribeBound && !last {
+				return
+			}
+			if live := hs.live(i, since); len(live) > 0 {
+				out = append(out, Violation{Kind: FrameworkLost, Detail: fmt.Sprintf(
+					"framework %s subscribing again with its id was refused %d times from %.3fs %s (its tasks %v had not ended): %s",
+					fw.Name, attempts, since.Seconds(), how, live, why)})
+			}
 		}
 		for _, e := range hs.o.Entries {
-			if e.Who != fw.Name || e.What != WhatSubscribe || e.Call.Subscribe.FrameworkInfo.ID == nil {
+			if e.Who != fw.Name || e.What != WhatSubscribe {
 				continue
 			}
+			withID := e.Call.Subscribe.FrameworkInfo.ID != nil
 			switch {
 			case e.Code == 200:
-				if refusedSince >= 0 && e.T-refusedSince > subscribeBound {
-					report(fmt.Sprintf("until %.3fs", e.T.Seconds()))
-				}
-				refusedSince, attempts = -1, 0
-			case e.Code != 0:
-				if refusedSince < 0 {
-					refusedSince, refusal = e.T, fmt.Sprintf("%d %s", e.Code, e.Err)
+				judge(e.T, fmt.Sprintf("until %.3fs", e.T.Seconds()), false)
+				since, attempts = -1, 0
+			case e.Code != 0 && withID:
+				if since < 0 {
+					since, why = e.T, fmt.Sprintf("%d %s", e.Code, e.Err)
 				}
 				attempts++
 			}
 		}
-		if refusedSince >= 0 {
-			report("to the end")
+		judge(hs.end, "to the end", true)
+	}
+	return out
+}
+
+// live lists framework i's tasks launched before t whose end had not
+// reached it by t.
+func (hs *histories) live(i int, t time.Duration) []string {
+	var out []string
+	for _, id := range sorted.Keys(hs.tasks) {
+		th := hs.tasks[id]
+		if th.spec.Framework != i || th.first < 0 || th.first > t {
+			continue
+		}
+		ended := false
+		for _, u := range th.updates {
+			ended = ended || u.t <= t && terminal(u.s.State) && (!rejection(u.s) || th.rejections() >= th.accepts+th.uncertain)
+		}
+		if !ended {
+			out = append(out, id)
 		}
 	}
 	return out

@@ -89,17 +89,18 @@ func (w window) overlaps(a, b time.Duration) bool { return w.begin <= b && a <= 
 
 // taskHistory is what the history says of one task.
 type taskHistory struct {
-	spec      TaskSpec
-	truth     Truth
-	pa        bool
-	accepts   int           // TaskInfos of it in ACCEPTs answered 202
-	uncertain int           // ... in ACCEPTs with no answer (not refused outright)
-	first     time.Duration // its first ACCEPT; -1: none
-	agent     string        // the agent its first ACCEPT named
-	kills     []time.Duration
-	updates   []timedStatus // not reconciliation answers
-	answers   []timedStatus // reconciliation answers after the final RECONCILE
-	stale     bool          // launched by a StaleAccept: must never run
+	spec       TaskSpec
+	truth      Truth
+	pa         bool
+	accepts    int           // TaskInfos of it in ACCEPTs answered 202
+	uncertain  int           // ... in ACCEPTs with no answer (not refused outright)
+	first      time.Duration // its first ACCEPT; -1: none
+	agent      string        // the agent its first ACCEPT named
+	kills      []time.Duration
+	updates    []timedStatus // not reconciliation answers
+	answers    []timedStatus // reconciliation answers after the final RECONCILE
+	reconciled bool          // a reconciliation answer said it ended
+	stale      bool          // launched by a StaleAccept: must never run
 }
 
 type timedStatus struct {
@@ -193,8 +194,11 @@ func (hs *histories) indexEvent(e Entry) {
 	case th == nil:
 	case !reconciliation(s):
 		th.updates = append(th.updates, timedStatus{e.T, s})
-	case hs.final >= 0:
-		th.answers = append(th.answers, timedStatus{e.T, s})
+	default:
+		th.reconciled = th.reconciled || terminal(s.State)
+		if hs.final >= 0 {
+			th.answers = append(th.answers, timedStatus{e.T, s})
+		}
 	}
 }
 

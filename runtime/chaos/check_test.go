@@ -152,6 +152,7 @@ func TestCheck(t *testing.T) {
 			[]string{StatusLost + ":np-t1"}},
 		{"a reconciliation answer is no update", newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 2, Exited, 0).update(3, "np-t1", "TASK_FINISHED", "", "REASON_RECONCILIATION").end(5, "np-t1 TASK_FINISHED"),
 			[]string{StatusLost + ":np-t1"}},
+		{"a launch the master forgot, learnt by reconciling", newScenario().accept(1, 202, "pa-t1").update(3, "pa-t1", "TASK_LOST", "", "REASON_RECONCILIATION").end(5, "pa-t1 TASK_LOST"), nil},
 		{"lost while it ran, partition-aware", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 6, Exited, 0).window(0, AgentPause, 2, 6).
 			update(4.1, "pa-t1", "TASK_LOST", "", "REASON_AGENT_UNREACHABLE").end(8, "pa-t1 TASK_LOST"), []string{FalseLoss + ":pa-t1"}},
 		{"lost while its agent was away, not partition-aware", newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 6, Terminated, 0).window(0, AgentPause, 2, 6).
@@ -248,7 +249,9 @@ func TestCheckResourcesAgentsFrameworks(t *testing.T) {
 			with(fiddle(func(s *Snapshot) { s.Agents[0].Connected = false })), []string{NotReregistered + ":"}},
 		{"an agent away of its own", newScenario().window(-1, MasterRestart, 1, 2).window(0, AgentCrash, 1.5, 20).snapshot(3, "").snapshot(12.5, "").end(21).
 			with(fiddle(func(s *Snapshot) { s.Agents[0].Connected = false })), nil},
-		{"a framework refused its id", refused(newScenario(), 3).end(5), []string{FrameworkLost + ":"}},
+		{"a framework refused its id", refused(newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 2, Exited, 0), 3).end(5),
+			[]string{StatusLost + ":np-t1", FrameworkLost + ":"}},
+		{"a framework with no task refused its id", refused(newScenario().finished("np-t1", 1, 2, 0), 3).end(5), nil},
 		{"a framework refused its id a while", refused(newScenario(), 3).add(4, Entry{Who: "np", What: WhatSubscribe, Code: 200, Call: &api.Call{Type: api.CallSubscribe,
 			Subscribe: &api.Subscribe{FrameworkInfo: api.FrameworkInfo{ID: &api.ID{Value: "fw"}}}}}).end(5), nil},
 	}

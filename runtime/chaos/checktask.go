@@ -68,7 +68,7 @@ func (hs *histories) checkTask(th *taskHistory) []Violation {
 	switch {
 	case len(ends) > 1:
 		out = append(out, v(DupTerminal, "%d terminal updates reached the framework: %s", len(ends), describe(ends)))
-	case len(ends) == 0 && (tr.Starts > 0 || th.rejections() == 0):
+	case len(ends) == 0 && (tr.Starts > 0 || th.rejections() == 0 && !th.reconciled):
 		out = append(out, v(StatusLost, "no terminal update reached the framework; its process %s", th.endingString()))
 	}
 	if tr.Starts > 0 && th.rejections() > max(attempts-1, 0) {

@@ -34,6 +34,8 @@ type framework struct {
 	cancel      context.CancelFunc
 	reconnectAt time.Time
 	backoff     time.Duration
+	// refusedSince is when the master began to refuse the subscription.
+	refusedSince time.Time
 
 	offers      map[string]api.Offer
 	used        []api.Offer // used or declined since the last subscription
@@ -165,13 +167,28 @@ func (f *framework) connect() {
 		cancel()
 		e.Err = strings.TrimSpace(string(b))
 		f.hist.AddAt(e, sent)
+		f.refused()
 		f.retry()
 		return
 	}
 	f.hist.AddAt(e, sent)
+	f.refusedSince = time.Time{}
 	f.gen++
 	f.cancel, f.sid, f.reconnectAt = cancel, resp.Header.Get(api.StreamIDHeader), time.Time{}
 	go f.read(f.gen, resp.Body)
+}
+
+// refused notes a refused SUBSCRIBE. Refused its id for subscribeBound
+// (a master that restarted and heard of it from no agent: it had no task
+// left), the framework subscribes as a new one.
+func (f *framework) refused() {
+	if f.refusedSince.IsZero() {
+		f.refusedSince = time.Now()
+	}
+	if f.id != "" && time.Since(f.refusedSince) >= subscribeBound {
+		f.hist.Add(Entry{Who: f.spec.Name, What: WhatPhase, Note: "subscribing as a new framework: the master refuses id " + f.id})
+		f.id = ""
+	}
 }
 
 func (f *framework) retry() {

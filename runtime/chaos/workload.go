@@ -317,12 +317,14 @@ func (f *framework) heal() {
 }
 
 // settled says whether every task the framework launched has ended as
-// far as it knows, and lists those that have not.
+// far as it knows (from an update, or a reconciliation answer: how it
+// learns of a launch the master lost with its memory), and lists those
+// that have not.
 func (f *framework) settled() (bool, []string) {
 	var open []string
 	for _, id := range sorted.Keys(f.tasks) {
 		t := f.tasks[id]
-		if t.attempts <= 0 || t.done || t.uncertain && t.accepted.IsZero() && t.reconciled {
+		if t.attempts <= 0 || t.done || t.reconciled {
 			continue
 		}
 		open = append(open, id)
