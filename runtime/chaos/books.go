@@ -95,24 +95,29 @@ func minTime(a, b time.Time) time.Time {
 // every agent is back whole.
 func (hs *histories) checkSnapshots() []Violation {
 	var out []Violation
-	seen := map[string]bool{}
-	add := func(key string, v Violation) {
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, v)
-		}
-	}
+	first := map[string]int{} // a rule's first violation in out
+	count := map[string]int{}
 	var last *Entry
 	for i, e := range hs.o.Entries {
 		if e.What != WhatSnapshot {
 			continue
 		}
 		last = &hs.o.Entries[i]
-		for _, msg := range hs.balance(e.Snapshot) {
-			add(msg, Violation{Kind: Books, Detail: fmt.Sprintf("at %.3fs: %s", e.T.Seconds(), msg)})
+		for _, im := range hs.balance(e.Snapshot) {
+			if count[im.rule]++; count[im.rule] == 1 {
+				first[im.rule] = len(out)
+				out = append(out, Violation{Kind: Books, Detail: fmt.Sprintf("at %.3fs: %s", e.T.Seconds(), im.msg)})
+			}
 		}
 		for _, v := range hs.held(e) {
-			add(v.Task, v)
+			if count["held "+v.Task]++; count["held "+v.Task] == 1 {
+				out = append(out, v)
+			}
+		}
+	}
+	for rule, i := range first {
+		if count[rule] > 1 {
+			out[i].Detail += fmt.Sprintf(" (and in %d later snapshots)", count[rule]-1)
 		}
 	}
 	if last == nil || last.Note != "final" {
@@ -123,6 +128,10 @@ func (hs *histories) checkSnapshots() []Violation {
 	}
 	return out
 }
+
+// imbalance is one thing that does not add up in a snapshot, with the
+// rule it breaks, so that a run reports each rule once.
+type imbalance struct{ rule, msg string }
 
 // holding are the snapshot's tasks that hold resources: not terminal,
 // not unreachable, on an active agent.
@@ -141,35 +150,35 @@ func holding(s *Snapshot) []SnapTask {
 }
 
 // balance lists what does not add up in one snapshot.
-func (hs *histories) balance(s *Snapshot) []string {
-	var out []string
+func (hs *histories) balance(s *Snapshot) []imbalance {
+	var out []imbalance
 	sum := map[string]allocator.Resources{}
 	var all allocator.Resources
 	for _, t := range holding(s) {
 		r, err := allocator.ParseResources(t.Resources)
 		if err != nil {
-			out = append(out, fmt.Sprintf("task %s has resources %q: %v", t.ID, t.Resources, err))
+			out = append(out, imbalance{"resources of " + t.ID, fmt.Sprintf("task %s has resources %q: %v", t.ID, t.Resources, err)})
 			continue
 		}
 		sum[t.Agent] = sum[t.Agent].Add(r)
 		all = all.Add(r)
 	}
 	if !same(s.Used, all) {
-		out = append(out, fmt.Sprintf("used %v, but the running tasks hold %v", s.Used, all))
+		out = append(out, imbalance{"used", fmt.Sprintf("used %v, but the running tasks hold %v", s.Used, all)})
 	}
 	for _, a := range s.Agents {
 		if (a.State != "active" || !a.Connected) && (a.Offered["cpus"] > tolerance || a.Offered["mem"] > tolerance) {
-			out = append(out, fmt.Sprintf("agent %s is %s (connected %v), yet %v of it is offered", a.ID, a.State, a.Connected, a.Offered))
+			out = append(out, imbalance{"offered away " + a.ID, fmt.Sprintf("agent %s is %s (connected %v), yet %v of it is offered", a.ID, a.State, a.Connected, a.Offered)})
 		}
 		if a.State != "active" {
 			continue
 		}
 		if !same(a.Used, sum[a.ID]) {
-			out = append(out, fmt.Sprintf("agent %s: used %v, but its running tasks hold %v", a.ID, a.Used, sum[a.ID]))
+			out = append(out, imbalance{"used of " + a.ID, fmt.Sprintf("agent %s: used %v, but its running tasks hold %v", a.ID, a.Used, sum[a.ID])})
 		}
 		for _, name := range []string{"cpus", "mem"} {
 			if a.Used[name]+a.Offered[name] > a.Total[name]+tolerance {
-				out = append(out, fmt.Sprintf("agent %s: %s used %g + offered %g > total %g", a.ID, name, a.Used[name], a.Offered[name], a.Total[name]))
+				out = append(out, imbalance{"over " + a.ID, fmt.Sprintf("agent %s: %s used %g + offered %g > total %g", a.ID, name, a.Used[name], a.Offered[name], a.Total[name])})
 			}
 		}
 	}
