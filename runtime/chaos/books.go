@@ -18,9 +18,14 @@ import (
 const (
 	tolerance = 0.01 // /state's amounts are rounded to 0.001
 	// heldMargin is how long after a process ends the master may still
-	// hold its task's resources: an agent retries an update every 10 s
-	// at most, with the latest state.
-	heldMargin = 11 * time.Second
+	// hold its task's resources: an agent retries its oldest update at
+	// least every 10 s, with the latest state.
+	heldMargin = 10500 * time.Millisecond
+	// exitNoticed is how soon an agent knows a task's process ended.
+	exitNoticed = 500 * time.Millisecond
+	// snapshotSlack is how much later a /state may show what the master
+	// did by the time it forwarded an update.
+	snapshotSlack = 100 * time.Millisecond
 	// reregisterBound is how soon after a master restart every agent is
 	// back (issue 14).
 	reregisterBound = 10 * time.Second
@@ -199,8 +204,12 @@ func same(a master.Amounts, r allocator.Resources) bool {
 	return true
 }
 
-// held: a task the master shows holding resources whose process ended
-// more than heldMargin before, while its agent and the master were up.
+// held: a task the master shows holding resources after its process
+// ended, while its agent and the master were up, past when the master
+// must have known: the first update of the task forwarded after the end
+// (the agent sends its oldest update with the latest state, and the
+// master frees the resources of a terminal latest state before any
+// acknowledgement), or heldMargin after the end at the latest.
 func (hs *histories) held(e Entry) []Violation {
 	var out []Violation
 	for _, t := range holding(e.Snapshot) {
@@ -209,12 +218,19 @@ func (hs *histories) held(e Entry) []Violation {
 			continue
 		}
 		ended := hs.since(th.truth.Ended)
-		if e.T-ended < heldMargin || hs.faulted(th.truth.Agent, true, ended-time.Second, e.T) {
+		known, how := ended+heldMargin, fmt.Sprintf("%v after", heldMargin)
+		for _, u := range th.updates {
+			if u.s.UUID != "" && u.t >= ended+exitNoticed && u.t+snapshotSlack < known {
+				known, how = u.t+snapshotSlack, fmt.Sprintf("the master forwarded its %s update (uuid %s) at %.3fs, after", u.s.State, short(u.s.UUID), u.t.Seconds())
+				break
+			}
+		}
+		if e.T < known || hs.faulted(th.truth.Agent, true, ended-time.Second, e.T) {
 			continue
 		}
 		out = append(out, Violation{Kind: HeldAfterEnd, Task: t.ID, Detail: fmt.Sprintf(
-			"at %.3fs the master shows it %s holding %s; its process %s at %.3fs, and its agent and the master were up since",
-			e.T.Seconds(), t.State, t.Resources, th.endingString(), ended.Seconds())})
+			"at %.3fs the master shows it %s holding %s; its process %s at %.3fs (%s that), and its agent and the master were up since",
+			e.T.Seconds(), t.State, t.Resources, th.endingString(), ended.Seconds(), how)})
 	}
 	return out
 }

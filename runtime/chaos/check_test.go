@@ -236,6 +236,12 @@ func TestCheckResourcesAgentsFrameworks(t *testing.T) {
 		{"a task left at the end", newScenario().finished("pa-t1", 1, 3, 0).snapshot(5.1, "final", "pa-t1 TASK_STAGING 1"), []string{Books + ":", Books + ":"}},
 		{"resources held long after the end", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).
 			snapshot(14, "", "pa-t1 TASK_STARTING 1").update(15, "pa-t1", "TASK_FINISHED", "u", "").end(16, "pa-t1 TASK_FINISHED"), []string{HeldAfterEnd + ":pa-t1"}},
+		{"resources held after the master heard of the end", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).
+			update(1.1, "pa-t1", "TASK_STARTING", "u1", "").update(3, "pa-t1", "TASK_STARTING", "u1", "").
+			snapshot(3.5, "", "pa-t1 TASK_STARTING 1").update(15, "pa-t1", "TASK_FINISHED", "u", "").end(16, "pa-t1 TASK_FINISHED"), []string{HeldAfterEnd + ":pa-t1"}},
+		{"resources held before the master heard of the end", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).
+			update(1.1, "pa-t1", "TASK_STARTING", "u1", "").snapshot(3.5, "", "pa-t1 TASK_STARTING 1").update(3.6, "pa-t1", "TASK_STARTING", "u1", "").
+			update(15, "pa-t1", "TASK_FINISHED", "u", "").end(16, "pa-t1 TASK_FINISHED"), nil},
 		{"resources held while the agent was away", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).window(0, AgentCrash, 2.5, 13).
 			snapshot(14, "", "pa-t1 TASK_STARTING 1").update(15, "pa-t1", "TASK_FINISHED", "u", "").end(16, "pa-t1 TASK_FINISHED"), nil},
 		{"resources held a short while", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).

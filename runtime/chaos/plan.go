@@ -185,8 +185,9 @@ func faults(r *rand.Rand, p *Plan) []Fault {
 		default:
 			f.Framework = r.IntN(len(p.Frameworks))
 			f.Down = frameworkDown(r, kind)
-			if kind == AckPause {
-				f.At = ms(r, 1000, 3000) // so that it ends, and shows, before the recovery phase
+			if kind == AckPause { // early and long, so that tasks held unacknowledged show before the recovery phase
+				f.At = ms(r, 1000, 2500)
+				f.Down = activePhase - 500*time.Millisecond - f.At - ms(r, 0, 500)
 			}
 			f.Tasks = extraTasks(r, p, f, len(out))
 		}
@@ -214,8 +215,6 @@ func frameworkDown(r *rand.Rand, kind FaultKind) time.Duration {
 	switch kind {
 	case FrameworkFailover:
 		return ms(r, 300, 4000)
-	case AckPause:
-		return ms(r, 12000, 13000) // longer than the agents' longest status retry, so that a held task shows
 	case DupAck:
 		return ms(r, 2000, 6000)
 	}
