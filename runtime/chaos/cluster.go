@@ -131,6 +131,15 @@ func newCluster(ctx context.Context, cfg Config, plan *Plan, names []string) (*c
 
 func (c *cluster) url() string { return "http://" + c.master.addr }
 
+// names are the agents' ids.
+func (c *cluster) names() []string {
+	var out []string
+	for _, a := range c.agents {
+		out = append(out, a.name)
+	}
+	return out
+}
+
 // startMaster starts the master and waits until it serves, trying again
 // for a few seconds if it cannot (its address still taken).
 func (c *cluster) startMaster(ctx context.Context) error {

@@ -59,8 +59,23 @@ func Run(ctx context.Context, cfg Config, plan Plan) (*Result, error) {
 		return nil, fmt.Errorf("starting the cluster: %w", err)
 	}
 	start := time.Now()
-	hist := NewHistory(start)
-	c.hist = hist
+	c.hist = NewHistory(start)
+	res.Quiescent, res.Open = play(ctx, c, plan, start, cfg.Quiesce)
+	if err := res.observe(c, cfg.Dir); err != nil {
+		return nil, err
+	}
+	res.Entries = c.hist.Entries()
+	res.Violations = Check(Observed{Plan: &plan, Start: start, Entries: res.Entries, Truths: res.Truths, Processes: res.Processes,
+		Cgroups: res.Cgroups, Agents: res.Agents, Quiescent: res.Quiescent, Open: res.Open})
+	res.Wall = time.Since(began)
+	return res, WriteJSONL(filepath.Join(cfg.Dir, "history.jsonl"), res.Entries)
+}
+
+// play runs the frameworks, the faults, the recovery phase and the final
+// RECONCILE, and says whether the cluster became quiescent, or what was
+// still open.
+func play(ctx context.Context, c *cluster, plan Plan, start time.Time, bound time.Duration) (bool, string) {
+	hist := c.hist
 	fctx, stopFws := context.WithCancel(ctx)
 	var fws []*framework
 	var wg sync.WaitGroup
@@ -71,6 +86,11 @@ func Run(ctx context.Context, cfg Config, plan Plan) (*Result, error) {
 	}
 	pctx, stopPoll := context.WithCancel(ctx)
 	wg.Go(func() { poll(pctx, c.url(), hist) })
+	defer func() {
+		stopPoll()
+		stopFws()
+		wg.Wait()
+	}()
 
 	inject(ctx, c, fws, plan, start)
 	sleepUntil(ctx, start.Add(plan.Active))
@@ -79,42 +99,40 @@ func Run(ctx context.Context, cfg Config, plan Plan) (*Result, error) {
 	for _, f := range fws {
 		f.do(f.heal)
 	}
-	res.Quiescent, res.Open = quiesce(ctx, c, fws, res.Agents, cfg.Quiesce)
+	quiet, open := quiesce(ctx, c, fws, c.names(), bound)
 	note := "quiescent"
-	if !res.Quiescent {
-		note = "not quiescent: " + res.Open
+	if !quiet {
+		note = "not quiescent: " + open
 	}
 	hist.Add(Entry{Who: "tester", What: WhatPhase, Note: note})
 	finalReconcile(ctx, fws, hist)
 	if s, err := fetchSnapshot(ctx, c.url()); err == nil {
 		hist.Add(Entry{Who: "tester", What: WhatSnapshot, Snapshot: s, Note: "final"})
 	}
-	stopPoll()
-	stopFws()
-	wg.Wait()
+	return quiet, open
+}
 
-	res.Processes = taskProcesses(cfg.Dir)
+// observe finds the task processes left, stops the cluster, finds the
+// task cgroups left, reads how every task really ended, and cleans up.
+func (res *Result) observe(c *cluster, dir string) error {
+	res.Processes = taskProcesses(dir)
 	c.stop()
 	res.Cgroups = taskCgroups(res.Agents)
+	defer cleanUp(res.Processes, res.Agents)
 	res.Truths = map[string]Truth{}
 	var dirs []string
 	for _, a := range c.agents {
 		dirs = append(dirs, a.workDir)
 	}
-	for _, t := range plan.Tasks {
+	for _, t := range res.Plan.Tasks {
 		tr, err := readTruth(dirs, t.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		tr.Alive = res.Processes[t.ID]
 		res.Truths[t.ID] = tr
 	}
-	cleanUp(res.Processes, res.Agents)
-	res.Entries = hist.Entries()
-	res.Violations = Check(Observed{Plan: &plan, Start: start, Entries: res.Entries, Truths: res.Truths, Processes: res.Processes,
-		Cgroups: res.Cgroups, Agents: res.Agents, Quiescent: res.Quiescent, Open: res.Open})
-	res.Wall = time.Since(began)
-	return res, WriteJSONL(filepath.Join(cfg.Dir, "history.jsonl"), res.Entries)
+	return nil
 }
 
 func sleepUntil(ctx context.Context, t time.Time) {
