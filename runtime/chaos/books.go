@@ -26,6 +26,9 @@ const (
 	// snapshotSlack is how much later a /state may show what the master
 	// did by the time it forwarded an update.
 	snapshotSlack = 100 * time.Millisecond
+	// streamNoticed is how soon the master knows an agent's stream
+	// closed once its process is gone.
+	streamNoticed = 500 * time.Millisecond
 	// reregisterBound is how soon after a master restart every agent is
 	// back (issue 14).
 	reregisterBound = 10 * time.Second
@@ -111,7 +114,11 @@ func (hs *histories) checkSnapshots() []Violation {
 		for _, im := range hs.balance(e.Snapshot) {
 			if count[im.rule]++; count[im.rule] == 1 {
 				first[im.rule] = len(out)
-				out = append(out, Violation{Kind: Books, Detail: fmt.Sprintf("at %.3fs: %s", e.T.Seconds(), im.msg)})
+				kind := Books
+				if strings.HasPrefix(im.rule, "offered away") {
+					kind = OfferedAway
+				}
+				out = append(out, Violation{Kind: kind, Detail: fmt.Sprintf("at %.3fs: %s", e.T.Seconds(), im.msg)})
 			}
 		}
 		for _, v := range hs.held(e) {
@@ -174,6 +181,7 @@ func (hs *histories) balance(s *Snapshot) []imbalance {
 	for _, a := range s.Agents {
 		if (a.State != "active" || !a.Connected) && (a.Offered["cpus"] > tolerance || a.Offered["mem"] > tolerance) {
 			out = append(out, imbalance{"offered away " + a.ID, fmt.Sprintf("agent %s is %s (connected %v), yet %v of it is offered", a.ID, a.State, a.Connected, a.Offered)})
+			continue
 		}
 		if a.State != "active" {
 			continue
@@ -261,6 +269,26 @@ func (hs *histories) quiescentBooks(s *Snapshot) []string {
 	for k, v := range want {
 		if math.Abs(s.Total[k]-v) > tolerance {
 			out = append(out, fmt.Sprintf("total %s %g, want %g (%d agents of %s)", k, s.Total[k], v, p.Agents, p.AgentResources))
+		}
+	}
+	return out
+}
+
+// checkOffers: no offer of an agent whose process was down (killed or
+// stopped, and not yet started again) once the master could know it,
+// its stream having closed.
+func (hs *histories) checkOffers() []Violation {
+	var out []Violation
+	for _, w := range hs.windows {
+		if w.agent < 0 || w.kind == AgentPause {
+			continue
+		}
+		for _, o := range hs.offers {
+			if o.agent == hs.o.Agents[w.agent] && o.t >= w.begin+streamNoticed && o.t < w.end {
+				out = append(out, Violation{Kind: OfferedAway, Detail: fmt.Sprintf("offer %s of agent a%d at %.3fs, while the agent was down (%s from %.3fs to %.3fs)",
+					o.id, w.agent+1, o.t.Seconds(), w.kind, w.begin.Seconds(), w.end.Seconds())})
+				break
+			}
 		}
 	}
 	return out

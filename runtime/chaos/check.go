@@ -26,6 +26,7 @@ const (
 	ReconcileWrong  = "reconcile"              // the final RECONCILE did not answer, or disagreed
 	NotReregistered = "agent-not-reregistered" // an agent not back within 10 s of a master restart
 	FrameworkLost   = "framework-lost"         // a framework could not subscribe again with its id
+	OfferedAway     = "offered-away"           // an agent's resources offered while it was down or disconnected
 	NotQuiescent    = "not-quiescent"          // the recovery phase's bound passed with work still open
 	ProcessLeft     = "process-left"           // a task's process still runs at the end
 	CgroupLeft      = "cgroup-left"            // a task's cgroup is left at the end
@@ -67,6 +68,7 @@ func Check(o Observed) []Violation {
 	}
 	out = append(out, hs.checkOvercommit()...)
 	out = append(out, hs.checkSnapshots()...)
+	out = append(out, hs.checkOffers()...)
 	out = append(out, hs.checkReregistration()...)
 	out = append(out, hs.checkFrameworks()...)
 	if !o.Quiescent {
@@ -115,6 +117,13 @@ type histories struct {
 	windows []window
 	end     time.Duration
 	final   time.Duration // the final RECONCILE; -1: none
+	offers  []timedOffer
+}
+
+// timedOffer is an offer a framework received.
+type timedOffer struct {
+	t         time.Duration
+	id, agent string
 }
 
 func index(o Observed) *histories {
@@ -185,6 +194,11 @@ func (hs *histories) indexCall(e Entry) {
 }
 
 func (hs *histories) indexEvent(e Entry) {
+	if e.Event.Offers != nil {
+		for _, o := range e.Event.Offers.Offers {
+			hs.offers = append(hs.offers, timedOffer{e.T, o.ID.Value, o.AgentID.Value})
+		}
+	}
 	if e.Event.Update == nil {
 		return
 	}

@@ -232,7 +232,9 @@ func TestCheckResourcesAgentsFrameworks(t *testing.T) {
 		{"an agent used and offered beyond its total", newScenario().snapshot(2, "").end(5).
 			with(fiddle(func(s *Snapshot) { s.Agents[1].Offered = master.Amounts{"cpus": 3} })), []string{Books + ":"}},
 		{"a disconnected agent offered", newScenario().snapshot(2, "").end(5).
-			with(fiddle(func(s *Snapshot) { s.Agents[1].Connected, s.Agents[1].Offered = false, master.Amounts{"cpus": 1} })), []string{Books + ":"}},
+			with(fiddle(func(s *Snapshot) { s.Agents[1].Connected, s.Agents[1].Offered = false, master.Amounts{"cpus": 1} })), []string{OfferedAway + ":"}},
+		{"an offer of an agent that is down", newScenario().window(1, AgentCrash, 2, 5).add(3, offer("a2")).add(5.5, offer("a2")).end(6), []string{OfferedAway + ":"}},
+		{"an offer of an agent just killed, or paused", newScenario().window(1, AgentCrash, 2, 5).add(2.1, offer("a2")).window(0, AgentPause, 2, 5).add(3, offer("a1")).end(6), nil},
 		{"a task left at the end", newScenario().finished("pa-t1", 1, 3, 0).snapshot(5.1, "final", "pa-t1 TASK_STAGING 1"), []string{Books + ":", Books + ":"}},
 		{"resources held long after the end", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).
 			snapshot(14, "", "pa-t1 TASK_STARTING 1").update(15, "pa-t1", "TASK_FINISHED", "u", "").end(16, "pa-t1 TASK_FINISHED"), []string{HeldAfterEnd + ":pa-t1"}},
@@ -268,4 +270,8 @@ func TestCheckResourcesAgentsFrameworks(t *testing.T) {
 			}
 		})
 	}
+}
+
+func offer(agent string) Entry {
+	return Entry{Who: "pa", What: WhatEvent, Event: &api.Event{Type: api.EventOffers, Offers: &api.Offers{Offers: []api.Offer{{ID: api.ID{Value: "O1-1"}, AgentID: api.ID{Value: agent}}}}}}
 }
