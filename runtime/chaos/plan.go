@@ -48,9 +48,6 @@ type Fault struct {
 // agentFault says whether k takes an agent down or away.
 func (k FaultKind) agentFault() bool { return k == AgentCrash || k == AgentStop || k == AgentPause }
 
-// frameworkFault says whether k is done by a framework.
-func (k FaultKind) frameworkFault() bool { return !k.agentFault() && k != MasterRestart }
-
 // TaskSpec is one task of the workload: it sleeps Sleep and exits with
 // Exit, unless its framework kills it KillAfter after launching it.
 type TaskSpec struct {
