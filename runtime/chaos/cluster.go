@@ -28,6 +28,9 @@ func startProc(bin, log string, args ...string) (*proc, error) {
 	fmt.Fprintf(out, "=== %s: apron %v\n", time.Now().Format(time.RFC3339Nano), args)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = out, out
+	// should the test binary die (a timeout), its master and agents die
+	// with it rather than outlive it
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		out.Close()
 		return nil, err
