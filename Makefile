@@ -77,6 +77,7 @@ bench-long:
 SEEDS ?= 20
 FIRST ?= 1
 chaos:
+	rm -rf results/chaos/_artifacts
 	mkdir -p results/chaos
 	APRON_CHAOS=1 APRON_CHAOS_SEEDS=$(SEEDS) APRON_CHAOS_FIRST=$(FIRST) APRON_CHAOS_OUT=$(CURDIR)/results/chaos \
 	  $(GO) test ./runtime/chaos -run '^TestChaos$$' -count=1 -timeout 0 -v -artifacts -outputdir $(CURDIR)/results/chaos
