@@ -4,7 +4,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test gotest notebooks lint fuzz bench bench-long clean
+.PHONY: all build test gotest notebooks lint fuzz bench bench-long chaos clean
 
 all: lint test
 
@@ -75,6 +75,20 @@ bench:
 bench-long:
 	$(GO) test ./allocator -run '^$$' -bench 'BenchmarkAllocateDeclineOffers/agents=50000' -benchtime 6000x -benchmem -timeout 2h
 	$(GO) test ./sim -run '^$$' -bench 'BenchmarkGoogleScaleMonth' -benchtime 1x -timeout 3h
+
+# The fault-injection suite with real processes (runtime/chaos): SEEDS
+# seeds from FIRST against a real master and agents, about 20 s a seed
+# that passes and 50 s one that fails. Each seed's history and logs land
+# in results/chaos/_artifacts (kept for failed seeds only), the tally in
+# results/chaos/summary.json and summary.md (for docs/reliability.md).
+# Replay one seed: APRON_CHAOS=1 APRON_CHAOS_SEED=N go test ./runtime/chaos -run TestChaos -v
+SEEDS ?= 20
+FIRST ?= 1
+chaos:
+	rm -rf results/chaos/_artifacts
+	mkdir -p results/chaos
+	APRON_CHAOS=1 APRON_CHAOS_SEEDS=$(SEEDS) APRON_CHAOS_FIRST=$(FIRST) APRON_CHAOS_OUT=$(CURDIR)/results/chaos \
+	  $(GO) test ./runtime/chaos -run '^TestChaos$$' -count=1 -timeout 0 -v -artifacts -outputdir $(CURDIR)/results/chaos
 
 clean:
 	rm -rf apron bin
