@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // What is left behind: task processes (found by the sandbox in their
@@ -103,7 +104,11 @@ func cleanUp(procs map[string][]int, agents []string) {
 func fetchSnapshot(ctx context.Context, url string) (*Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	st, err := master.FetchState(ctx, http.DefaultClient, url)
+	ms, err := masters.Parse(url)
+	if err != nil {
+		return nil, err
+	}
+	st, err := master.FetchState(ctx, http.DefaultClient, ms)
 	if err != nil {
 		return nil, err
 	}
