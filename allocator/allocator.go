@@ -121,6 +121,43 @@ func (a *Allocator) byNameOf(r Resources) []Quantity {
 	return out
 }
 
+// DeactivateAgent stops offering an agent, as Mesos' allocator does for
+// an agent that disconnected: its outstanding offers are rescinded (and
+// returned), and what its tasks use stays charged to their frameworks,
+// so shares do not drop while the agent is away.
+func (a *Allocator) DeactivateAgent(id AgentID) ([]Offer, error) {
+	ag, ok := a.agentByID[id]
+	if !ok {
+		return nil, fmt.Errorf("deactivate agent %q: no such agent", id)
+	}
+	rescinded := a.dropAgentOffers(ag)
+	ag.inactive = true
+	return rescinded, nil
+}
+
+// dropAgentOffers withdraws an agent's outstanding offers and returns
+// them, in id order.
+func (a *Allocator) dropAgentOffers(ag *agent) []Offer {
+	var out []Offer
+	for _, oid := range sortedOfferIDs(ag.offers) {
+		o := ag.offers[oid]
+		out = append(out, o.public(a.dims))
+		a.dropOffer(o)
+	}
+	return out
+}
+
+// ActivateAgent offers a deactivated agent again.
+func (a *Allocator) ActivateAgent(id AgentID) error {
+	ag, ok := a.agentByID[id]
+	if !ok {
+		return fmt.Errorf("activate agent %q: no such agent", id)
+	}
+	ag.inactive = false
+	a.touch(ag)
+	return nil
+}
+
 // AddAgent adds an agent with its total resources; entries reserved for a
 // role (cpus(analytics):4) are offered only to that role and its sub-roles,
 // and so are the amounts Config.Reservations reserve on it.
@@ -185,12 +222,7 @@ func (a *Allocator) RemoveAgent(id AgentID) ([]Offer, error) {
 	if !ok {
 		return nil, fmt.Errorf("remove agent %q: no such agent", id)
 	}
-	var rescinded []Offer
-	for _, oid := range sortedOfferIDs(ag.offers) {
-		o := ag.offers[oid]
-		rescinded = append(rescinded, o.public(a.dims))
-		a.dropOffer(o)
-	}
+	rescinded := a.dropAgentOffers(ag)
 	for _, c := range sortedClients(ag.used) {
 		a.uncharge(c, ag, *ag.used[c])
 		delete(c.used, ag)

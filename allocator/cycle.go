@@ -174,6 +174,9 @@ const (
 // made or grew an offer, or why not.
 func (a *Allocator) offerAgent(p *pass, ag *agent) verdict {
 	v := full
+	if ag.inactive {
+		return full // ActivateAgent touches it again
+	}
 	a.eachRole(func(r *role) bool {
 		if r.clients == 0 {
 			return true

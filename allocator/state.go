@@ -17,6 +17,7 @@ type agent struct {
 	allocated vec // offered and in use
 	used      map[*client]*vec
 	offers    map[OfferID]*offer
+	inactive  bool // not offered (its agent is disconnected); what it holds stays charged
 
 	// Cycles visit only candidate agents (see candidates): an agent is
 	// touched when what it could offer changes (its available resources,

@@ -266,7 +266,11 @@ func (f *framework) reconcile(all bool) {
 	for _, id := range sorted.Keys(f.tasks) {
 		t := f.tasks[id]
 		if t.attempts > 0 && (all || !t.done) {
-			ids = append(ids, api.ReconcileTask{TaskID: api.ID{Value: id}})
+			rt := api.ReconcileTask{TaskID: api.ID{Value: id}}
+			if t.agent != "" {
+				rt.AgentID = &api.ID{Value: t.agent} // as Mesos asks: then a master that restarted can answer
+			}
+			ids = append(ids, rt)
 		}
 	}
 	f.call(api.Call{Type: api.CallReconcile, Reconcile: &api.Reconcile{Tasks: ids}})

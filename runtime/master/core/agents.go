@@ -250,8 +250,8 @@ func (c *Core) removeFromAllocator(ag *Agent) {
 }
 
 // AgentGone tells the core an agent's event stream ended. The agent is
-// disconnected: its resources are not offered and its tasks stay as they
-// are until it re-registers, or misses its heartbeats for the agent
+// disconnected: its resources are not offered (what its tasks use stays
+// charged) and its tasks stay as they are until it re-registers, or misses its heartbeats for the agent
 // timeout and becomes unreachable.
 func (c *Core) AgentGone(now time.Time, stream string) {
 	c.now = now
@@ -265,7 +265,14 @@ func (c *Core) AgentGone(now time.Time, stream string) {
 		return
 	}
 	ag.stream = ""
-	c.removeFromAllocator(ag)
+	if ag.inAlloc {
+		// As Mesos deactivates it: not offered, its tasks' resources
+		// still charged to their frameworks.
+		offers, _ := c.alloc.DeactivateAgent(allocator.AgentID(ag.ID))
+		for _, o := range offers {
+			c.rescinded(o)
+		}
+	}
 }
 
 // checkAgents marks unreachable the agents not heard of for the agent

@@ -120,7 +120,7 @@ func (c *Core) reviveOrSuppress(f *Framework, call *api.Call) *Refusal {
 func (c *Core) kill(f *Framework, id string) {
 	t := f.Tasks[id]
 	if t == nil {
-		if s, ok := c.reconciled(f, id, "kill: the master runs no task by this id"); ok {
+		if s, ok := c.reconciled(f, id, "", "kill: the master runs no task by this id"); ok {
 			c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: s}})
 		}
 		return
@@ -165,18 +165,20 @@ func (c *Core) reconcile(f *Framework, r *api.Reconcile) *Refusal {
 	if r != nil && len(r.Tasks) > c.cfg.Limits.MaxReconcile {
 		return c.refuse(http.StatusBadRequest, "reconcile.tasks", "reconcile.tasks: %d tasks; at most %d in one call", len(r.Tasks), c.cfg.Limits.MaxReconcile)
 	}
-	var ids []string
+	var ids []api.ReconcileTask
 	if r == nil || len(r.Tasks) == 0 {
 		for _, t := range bySeq(taskList(f.Tasks)) {
-			ids = append(ids, t.Info.TaskID.Value)
+			ids = append(ids, api.ReconcileTask{TaskID: t.Info.TaskID})
 		}
 	} else {
-		for _, rt := range r.Tasks {
-			ids = append(ids, rt.TaskID.Value)
-		}
+		ids = r.Tasks
 	}
-	for _, id := range ids {
-		if s, ok := c.reconciled(f, id, ""); ok {
+	for _, rt := range ids {
+		agent := ""
+		if rt.AgentID != nil {
+			agent = rt.AgentID.Value
+		}
+		if s, ok := c.reconciled(f, rt.TaskID.Value, agent, ""); ok {
 			c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: s}})
 		}
 	}
@@ -191,14 +193,18 @@ func taskList(m map[string]*Task) []*Task {
 	return out
 }
 
-// reconciled is the master's answer for a task: its latest state, that
-// of a completed task kept, or TASK_LOST (TASK_UNKNOWN for a partition-
-// aware framework) for one it does not know, which is then not running
-// and never will. While the master may not know every task (it restarted
-// with no memory, see Config.Fresh) it gives no answer for those (ok
-// false). Answers carry no uuid and reason REASON_RECONCILIATION: they
-// are not new updates.
-func (c *Core) reconciled(f *Framework, id, msg string) (api.TaskStatus, bool) {
+// reconciled is the master's answer for a task, as Mesos' master gives
+// it: its latest state, or that of a completed task kept; for a task it
+// does not know, TASK_LOST (TASK_UNKNOWN to a partition-aware framework)
+// when the task cannot be running: its agent (when the framework names
+// it) is registered and reported its tasks, or the master knows every
+// task (it did not restart with no memory, see Config.Fresh, or the
+// agents' time to re-register is over). An agent the master holds
+// unreachable gives TASK_UNREACHABLE (TASK_LOST). Otherwise the agent may
+// yet re-register with the task, and there is no answer (ok false).
+// Answers carry no uuid and reason REASON_RECONCILIATION: they are not
+// new updates.
+func (c *Core) reconciled(f *Framework, id, agent, msg string) (api.TaskStatus, bool) {
 	s := api.TaskStatus{TaskID: api.ID{Value: id}, Reason: "REASON_RECONCILIATION", Source: "SOURCE_MASTER", Timestamp: unix(c.now)}
 	t := f.Tasks[id]
 	if t == nil {
@@ -208,15 +214,23 @@ func (c *Core) reconciled(f *Framework, id, msg string) (api.TaskStatus, bool) {
 			}
 		}
 	}
+	aware := f.Info.Has(api.PartitionAware)
+	ag := c.reg.agents[agent]
 	switch {
 	case t != nil:
 		s.State, s.Message, s.AgentID = t.State, t.Message, &api.ID{Value: t.AgentID}
-	case c.recovering():
+	case ag != nil && ag.State == AgentUnreachable:
+		s.State, s.Message, s.AgentID = TaskLost, "its agent is unreachable and the master knows no task by this id", &api.ID{Value: agent}
+		if aware {
+			s.State = TaskUnreachable
+		}
+	case c.recovering() && (ag == nil || ag.State != AgentActive):
 		return s, false
-	case f.Info.Has(api.PartitionAware):
-		s.State, s.Message = TaskUnknown, "the master knows no task by this id"
 	default:
 		s.State, s.Message = TaskLost, "the master knows no task by this id"
+		if aware {
+			s.State = TaskUnknown
+		}
 	}
 	if msg != "" {
 		s.Message = msg
