@@ -1,6 +1,10 @@
 package testutil
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/apronlab/apron/traces/samples"
@@ -17,4 +21,29 @@ func Sample(t testing.TB, rel string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// MainWithApron runs a package's tests (m) with the apron binary built
+// into a temporary directory: build gets its path before the tests run.
+// It exits the process with the tests' status, or 1 if the build fails.
+func MainWithApron(m *testing.M, build func(bin string)) {
+	os.Exit(mainWithApron(m, build))
+}
+
+func mainWithApron(m *testing.M, set func(bin string)) int {
+	dir, err := os.MkdirTemp("", "apron-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "apron")
+	build := exec.Command("go", "build", "-o", bin, "github.com/apronlab/apron/cmd/apron")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building apron:", err)
+		return 1
+	}
+	set(bin)
+	return m.Run()
 }

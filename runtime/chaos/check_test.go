@@ -46,9 +46,14 @@ func (s *scenario) add(t float64, e Entry) *scenario {
 func fwOf(task string) string { return task[:2] }
 
 func (s *scenario) accept(t float64, code int, tasks ...string) *scenario {
+	return s.acceptOn(t, code, "a1", tasks...)
+}
+
+// acceptOn is an ACCEPT of tasks on agent (none: "").
+func (s *scenario) acceptOn(t float64, code int, agent string, tasks ...string) *scenario {
 	var infos []api.TaskInfo
 	for _, id := range tasks {
-		infos = append(infos, api.TaskInfo{TaskID: api.ID{Value: id}, AgentID: api.ID{Value: "a1"}})
+		infos = append(infos, api.TaskInfo{TaskID: api.ID{Value: id}, AgentID: api.ID{Value: agent}})
 	}
 	return s.add(t, Entry{Who: fwOf(tasks[0]), What: WhatCall, Code: code, Call: &api.Call{Type: api.CallAccept,
 		Accept: &api.Accept{OfferIDs: []api.ID{{Value: "O1-1"}}, Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: infos}}}}}})
@@ -163,6 +168,7 @@ func TestCheck(t *testing.T) {
 		{"a kill racing the end", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).kill(1.99, "pa-t1").update(2.1, "pa-t1", "TASK_KILLED", "u", "").end(5, "pa-t1 TASK_KILLED"), nil},
 		{"killed unasked", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Terminated, 0).update(2.1, "pa-t1", "TASK_KILLED", "u", "").end(5, "pa-t1 TASK_KILLED"),
 			[]string{WrongState + ":pa-t1"}},
+		{"refused on an offer of no agent it knows, no answer", newScenario().acceptOn(1, 202, "", "pa-t1").update(1.01, "pa-t1", "TASK_DROPPED", "", "REASON_INVALID_OFFERS").end(5), nil},
 		{"refused before it ran", newScenario().accept(1, 202, "pa-t1").update(1.01, "pa-t1", "TASK_DROPPED", "", "REASON_INVALID_OFFERS").end(5, "pa-t1 TASK_LOST"), nil},
 		{"finished without running", newScenario().accept(1, 202, "pa-t1").update(1.01, "pa-t1", "TASK_FINISHED", "u", "").end(5, "pa-t1 TASK_FINISHED"),
 			[]string{WrongState + ":pa-t1"}},

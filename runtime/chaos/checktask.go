@@ -186,9 +186,15 @@ func (th *taskHistory) checkAfterEnd(end timedStatus, v violationf) []Violation 
 
 // checkAnswer: the final RECONCILE answered, and agrees with the end the
 // framework got (or says the master forgot the task, which it may once
-// the end is acknowledged).
+// the end is acknowledged). A launch the master refused outright, on no
+// agent of the cluster (a stale offer's), may go unanswered: a master that
+// restarted with no memory cannot tell it from a task on an agent yet to
+// re-register, and waits, as Mesos' master does for such tasks.
 func (hs *histories) checkAnswer(th *taskHistory, ends []timedStatus, v violationf) []Violation {
 	if hs.final < 0 || !hs.subscribedAtEnd(th.spec.Framework) {
+		return nil
+	}
+	if len(th.answers) == 0 && len(ends) == 0 && th.rejections() > 0 && th.truth.Starts == 0 && hs.agentIndex(th.agent) < 0 {
 		return nil
 	}
 	if len(th.answers) == 0 {

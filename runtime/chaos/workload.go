@@ -219,6 +219,9 @@ func (f *framework) staleAccept(fault Fault) {
 		return
 	}
 	f.launched(tasks, code, err)
+	for _, t := range tasks {
+		t.agent = o.AgentID.Value
+	}
 }
 
 // update handles a task's status: acknowledge it (now, or after a pause)

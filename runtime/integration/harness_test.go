@@ -8,36 +8,21 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/apronlab/apron/internal/testutil"
 	"github.com/apronlab/apron/runtime/api"
 )
 
 var apronBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "apron-integration")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	apronBin = filepath.Join(dir, "apron")
-	build := exec.Command("go", "build", "-o", apronBin, "github.com/apronlab/apron/cmd/apron")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building apron:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testutil.MainWithApron(m, func(bin string) { apronBin = bin })
 }
 
 func freeAddr(t *testing.T) string {
