@@ -31,18 +31,20 @@ type Entity struct {
 	Type   string   `json:"type,omitempty"` // ANY or NONE
 }
 
-// Rule says that its principals may (or, with objects NONE, may not) do
-// the action on its objects.
+// Rule says that its principals may do the action on its objects. A rule
+// with principals NONE or objects NONE forbids instead: principals NONE
+// with objects {root} means no one may act on root; principals {bob}
+// with objects NONE means bob may act on nothing.
 type Rule struct {
 	Principals Entity `json:"principals"`
 	Objects    Entity `json:"objects"`
 }
 
-// ACLs are the rules of each action, checked in order: the first rule
-// whose principals include the principal and whose objects include the
-// object allows it; one whose objects are NONE denies it. When no rule
-// decides, Permissive does (Mesos' default is true; apron up writes
-// false).
+// ACLs are the rules of each action, checked in order as Mesos' local
+// authorizer does: the first rule whose principals and objects both
+// include the request's (NONE includes everything) decides, allowing it
+// unless one of them is NONE. When no rule decides, Permissive does
+// (Mesos' default is true; apron up writes false).
 type ACLs struct {
 	Permissive bool              `json:"permissive"`
 	Rules      map[string][]Rule `json:"-"`
@@ -77,15 +79,9 @@ func (AllowAll) Authorize(string, string, string) Decision {
 // Authorize checks the rules of action in order.
 func (a *ACLs) Authorize(principal, action, object string) Decision {
 	for i, r := range a.Rules[action] {
-		if !r.Principals.matches(principal) {
-			continue
-		}
-		rule := fmt.Sprintf("acls.%s[%d]", action, i)
-		if r.Objects.Type == "NONE" {
-			return Decision{Allowed: false, Rule: rule}
-		}
-		if r.Objects.matches(object) {
-			return Decision{Allowed: true, Rule: rule}
+		if r.Principals.matches(principal) && r.Objects.matches(object) {
+			allowed := r.Principals.Type != "NONE" && r.Objects.Type != "NONE"
+			return Decision{Allowed: allowed, Rule: fmt.Sprintf("acls.%s[%d]", action, i)}
 		}
 	}
 	return Decision{Allowed: a.Permissive, Rule: fmt.Sprintf("acls.permissive (%v: no rule of %s names principal %q and %q)", a.Permissive, action, principal, object)}
@@ -93,10 +89,8 @@ func (a *ACLs) Authorize(principal, action, object string) Decision {
 
 func (e Entity) matches(x string) bool {
 	switch e.Type {
-	case "ANY":
+	case "ANY", "NONE":
 		return true
-	case "NONE":
-		return x == ""
 	}
 	return slices.Contains(e.Values, x)
 }
@@ -204,4 +198,21 @@ func (a *ACLs) MarshalJSON() ([]byte, error) {
 		out[action] = rs
 	}
 	return json.Marshal(out)
+}
+
+// DefaultACLs are the ACLs of a server given credentials and no ACL
+// file: the principals of the file may do everything but run tasks as
+// root; no one else may do anything.
+func DefaultACLs(c *Credentials) *ACLs {
+	var who []string
+	for _, cr := range c.list {
+		who = append(who, cr.Principal)
+	}
+	them, anything := Entity{Values: who}, Entity{Type: "ANY"}
+	a := &ACLs{Rules: map[string][]Rule{}}
+	for _, action := range Actions {
+		a.Rules[action] = []Rule{{Principals: them, Objects: anything}}
+	}
+	a.Rules[RunTasks] = []Rule{{Principals: Entity{Type: "NONE"}, Objects: Entity{Values: []string{"root"}}}, {Principals: them, Objects: anything}}
+	return a
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // Config configures a master core. The zero value of each field takes the
@@ -45,6 +46,9 @@ type Config struct {
 	Fresh bool
 	// Limits bound what clients can make the master hold.
 	Limits Limits
+	// Authorizer decides who may do what (nil: everyone may do
+	// everything, as a master run --insecure).
+	Authorizer auth.Authorizer
 }
 
 // Limits bound everything a client can grow. Each is a flag of apron

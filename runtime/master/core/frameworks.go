@@ -9,6 +9,7 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // Refusal is a call the master refuses: the HTTP status, the field that
@@ -84,6 +85,9 @@ func (c *Core) checkFrameworkInfo(info *api.FrameworkInfo) ([]string, *Refusal) 
 		if err := allocator.ValidateRole(role); err != nil && role != "*" {
 			return nil, c.refuse(http.StatusBadRequest, fmt.Sprintf("%s.roles[%d]", field, i), "%v", err)
 		}
+		if r := c.authorize(info.Principal, auth.RegisterFrameworks, role, fmt.Sprintf("%s.roles[%d]", field, i)); r != nil {
+			return nil, r
+		}
 		roles[i] = wireRole(role)
 	}
 	slices.Sort(roles)
@@ -98,6 +102,9 @@ func (c *Core) frameworkFor(info api.FrameworkInfo, roles []string) (*Framework,
 	if info.ID != nil && info.ID.Value != "" {
 		id := info.ID.Value
 		if f := c.reg.frameworks[id]; f != nil {
+			if r := c.owns(info.Principal, f.Info.Principal, "framework "+id, "subscribe.framework_info.id"); r != nil {
+				return nil, r
+			}
 			if !slices.Equal(f.Roles, roles) {
 				return nil, c.refuse(http.StatusBadRequest, "subscribe.framework_info.roles", "framework %s is subscribed to roles %v; a resubscription keeps them (got %v)", id, f.Roles, roles)
 			}
@@ -204,9 +211,9 @@ func (c *Core) failovers() {
 	}
 }
 
-// Call runs one call of a subscribed framework; stream is the stream id
-// the call presents. A refused call changes nothing.
-func (c *Core) Call(now time.Time, stream string, call *api.Call) *Refusal {
+// Call runs one call of a subscribed framework, from principal; stream is
+// the stream id the call presents. A refused call changes nothing.
+func (c *Core) Call(now time.Time, stream, principal string, call *api.Call) *Refusal {
 	c.now = now
 	if call.FrameworkID == nil || call.FrameworkID.Value == "" {
 		return c.refuse(http.StatusBadRequest, "framework_id", "framework_id is required for a %s call", call.Type)
@@ -215,8 +222,28 @@ func (c *Core) Call(now time.Time, stream string, call *api.Call) *Refusal {
 	if f == nil {
 		return c.refuse(http.StatusNotFound, "framework_id", "framework %.64q is not subscribed (it never was, or it was torn down)", call.FrameworkID.Value)
 	}
+	if r := c.owns(principal, f.Info.Principal, "framework "+f.ID, "framework_id"); r != nil {
+		return r
+	}
 	if f.stream == "" || stream != f.stream {
 		return c.refuse(http.StatusForbidden, api.StreamIDHeader, "the %s header %.64q is not framework %s's current subscription", api.StreamIDHeader, stream, f.ID)
 	}
 	return c.dispatch(f, call)
+}
+
+// Teardown removes a framework at an operator's request: its own
+// principal may, others need teardown_frameworks for it.
+func (c *Core) Teardown(now time.Time, principal, id string) *Refusal {
+	c.now = now
+	f := c.reg.frameworks[id]
+	if f == nil {
+		return c.refuse(http.StatusNotFound, "framework_id", "framework %.64q is not subscribed (it never was, or it was torn down)", id)
+	}
+	if principal != f.Info.Principal {
+		if r := c.authorize(principal, auth.TeardownFrameworks, f.Info.Principal, "framework_id"); r != nil {
+			return r
+		}
+	}
+	c.teardown(f, "torn down by principal "+principal)
+	return nil
 }
