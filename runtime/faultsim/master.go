@@ -51,7 +51,7 @@ func (m *masterNode) config() mcore.Config {
 	}
 	return mcore.Config{Policy: o.Policy, ID: id, AgentTimeout: o.AgentTimeout,
 		UnreachableTimeout: o.UnreachableTimeout, ReregisterTimeout: time.Minute, Heartbeat: 2 * time.Second, Sample: time.Minute,
-		Authorizer: m.w.acls}
+		Authorizer: m.w.acls, IDKey: []byte("faultsim")}
 }
 
 // start starts the master: a lone one with no memory, or a replica on its

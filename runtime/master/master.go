@@ -138,7 +138,7 @@ func (m *Master) coreConfig(id string) core.Config {
 	o := m.opts
 	return core.Config{Policy: o.Policy, PolicySource: o.PolicySource, ID: id, AgentTimeout: o.AgentTimeout, UnreachableTimeout: o.UnreachableTimeout,
 		ReregisterTimeout: o.ReregisterTimeout, Fresh: o.Fresh, Heartbeat: o.Heartbeat, Sample: o.Sample, Limits: o.Limits,
-		Authorizer: m.authorizer()}
+		Authorizer: m.authorizer(), IDKey: idKey(o.Credentials, o.MasterPrincipal)}
 }
 
 // Run drives the core's timers, and the replication when there is one,

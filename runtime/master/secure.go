@@ -2,10 +2,13 @@ package master
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/runtime/auth"
@@ -137,4 +140,26 @@ func checkAgentURL(ctx context.Context, remoteAddr, raw string) error {
 		}
 	}
 	return fmt.Errorf("url %.128q: its host is not %s, where the registration came from; an agent registers the address it serves at", raw, from)
+}
+
+// idKey is the key that signs framework ids (core.Config.IDKey): derived
+// from the masters' own secret, which every master of a cluster has and
+// keeps across restarts; failing that, from all the credentials.
+func idKey(creds *auth.Credentials, masterPrincipal string) []byte {
+	if creds == nil {
+		return nil
+	}
+	h := sha256.New()
+	h.Write([]byte("apron framework ids\x00"))
+	list := creds.List()
+	for _, c := range list {
+		if c.Principal == masterPrincipal {
+			list = []auth.Credential{c}
+		}
+	}
+	slices.SortFunc(list, func(a, b auth.Credential) int { return strings.Compare(a.Principal, b.Principal) })
+	for _, c := range list {
+		h.Write([]byte(c.Principal + "\x00" + c.Secret + "\x00"))
+	}
+	return h.Sum(nil)
 }

@@ -76,7 +76,7 @@ func TestAuthorization(t *testing.T) {
 			t.Fatalf("bob in batch: %v", ref)
 		}
 		_, ref := r.c.Subscribe(r.now, "s2", api.FrameworkInfo{Name: "b2", Principal: "bob", Roles: []string{"batch", "prod"}})
-		wantDenied(t, ref, "subscribe.framework_info.roles[1]")
+		wantDenied(t, ref, "subscribe.framework_info.roles")
 		if !strings.Contains(ref.Message, "acls.permissive") {
 			t.Errorf("the refusal does not name the rule: %s", ref.Message)
 		}
@@ -147,4 +147,37 @@ func TestPolicyParts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A master that restarted with no memory takes a framework's id back
+// from its owner only: the id carries a MAC of the principal it was
+// issued to.
+func TestFrameworkIDsProveTheirOwner(t *testing.T) {
+	cfg := Config{Authorizer: testACLs(t), IDKey: []byte("cluster key")}
+	first := newRig(t, cfg)
+	id, _ := first.framework(api.FrameworkInfo{Name: "f", Principal: "alice"})
+	cfg.ID = "restarted"
+	r := newRig(t, cfg) // no memory of id
+	for _, tc := range []struct {
+		who, id string
+		want    int
+	}{
+		{"bob", id, http.StatusForbidden},
+		{"alice", id + "0", http.StatusForbidden},
+		{"alice", strings.TrimSuffix(id, id[len(id)-16:]) + "0123456789abcdef", http.StatusForbidden},
+		{"alice", "made-up", http.StatusForbidden},
+		{"alice", id, 0},
+	} {
+		_, ref := r.c.Subscribe(r.now, r.stream(), api.FrameworkInfo{ID: &api.ID{Value: tc.id}, Name: "f", Principal: tc.who, Roles: []string{"batch"}})
+		if got := codeOf(ref); got != tc.want {
+			t.Errorf("%s resubscribing %s: %v; want %d", tc.who, tc.id, ref, tc.want)
+		}
+	}
+}
+
+func codeOf(ref *Refusal) int {
+	if ref == nil {
+		return 0
+	}
+	return ref.Code
 }

@@ -49,6 +49,10 @@ type Config struct {
 	// Authorizer decides who may do what (nil: everyone may do
 	// everything, as a master run --insecure).
 	Authorizer auth.Authorizer
+	// IDKey signs the framework ids the master issues with the principal
+	// they are issued to (see Core.issue); the masters of a cluster, and
+	// a master across restarts, keep the same key.
+	IDKey []byte
 }
 
 // Limits bound everything a client can grow. Each is a flag of apron

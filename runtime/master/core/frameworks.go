@@ -1,10 +1,14 @@
 package core
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
@@ -37,6 +41,14 @@ func (c *Core) Subscribe(now time.Time, stream string, info api.FrameworkInfo) (
 	roles, r := c.checkFrameworkInfo(&info)
 	if r != nil {
 		return "", r
+	}
+	for _, role := range roles {
+		if role == "default" {
+			role = "*" // as Mesos names it, and ACLs with it
+		}
+		if r := c.authorize(info.Principal, auth.RegisterFrameworks, role, "subscribe.framework_info.roles"); r != nil {
+			return "", r
+		}
 	}
 	f, r := c.frameworkFor(info, roles)
 	if r != nil {
@@ -85,9 +97,6 @@ func (c *Core) checkFrameworkInfo(info *api.FrameworkInfo) ([]string, *Refusal) 
 		if err := allocator.ValidateRole(role); err != nil && role != "*" {
 			return nil, c.refuse(http.StatusBadRequest, fmt.Sprintf("%s.roles[%d]", field, i), "%v", err)
 		}
-		if r := c.authorize(info.Principal, auth.RegisterFrameworks, role, fmt.Sprintf("%s.roles[%d]", field, i)); r != nil {
-			return nil, r
-		}
 		roles[i] = wireRole(role)
 	}
 	slices.Sort(roles)
@@ -118,9 +127,40 @@ func (c *Core) frameworkFor(info api.FrameworkInfo, roles []string) (*Framework,
 				return nil, c.refuse(http.StatusNotFound, "subscribe.framework_info.id", "framework %s was removed (%s); subscribe without an id", id, g.Why)
 			}
 		}
+		if !c.issuedTo(id, info.Principal) {
+			return nil, c.refuse(http.StatusForbidden, "subscribe.framework_info.id", "framework id %.64q was not issued to principal %q (its last part is the cluster's MAC of the principal and the rest of the id)", id, info.Principal)
+		}
 		return c.addFramework(id, info, roles)
 	}
-	return c.addFramework(fmt.Sprintf("%s-%04d", c.cfg.ID, c.reg.nextFw+1), info, roles)
+	return c.addFramework(c.issue(fmt.Sprintf("%s-%04d", c.cfg.ID, c.reg.nextFw+1), info.Principal), info, roles)
+}
+
+// issue makes a new framework id that proves which principal it was
+// issued to: with Config.IDKey, base is followed by a MAC of the
+// principal and base. A master that restarted with no memory of the
+// framework can tell its owner from someone who read the id in /state.
+func (c *Core) issue(base, principal string) string {
+	if len(c.cfg.IDKey) == 0 {
+		return base
+	}
+	return base + "-" + idMAC(c.cfg.IDKey, base, principal)
+}
+
+// issuedTo says whether the master may take a subscription of principal
+// with an id it does not know: with no IDKey anyone may; with one, the
+// id must have been issued to the principal.
+func (c *Core) issuedTo(id, principal string) bool {
+	if len(c.cfg.IDKey) == 0 {
+		return true
+	}
+	i := strings.LastIndexByte(id, '-')
+	return i > 0 && hmac.Equal([]byte(id[i+1:]), []byte(idMAC(c.cfg.IDKey, id[:i], principal)))
+}
+
+func idMAC(key []byte, base, principal string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(principal + "\x00" + base))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // addFramework adds a framework to the registry and the allocator.
