@@ -69,8 +69,11 @@ type Partition struct {
 
 var defaultMinAllocatable = []Resources{MustParseResources("cpus:0.01"), MustParseResources("mem:32")}
 
-// withDefaults returns a copy of c with every zero field set to its default,
-// or an error naming the first field that is wrong and what it allows.
+// WithDefaults returns a copy of c with every zero field set to its
+// default, as an allocator made with it reports its Config, or an error
+// naming the first field that is wrong and what it allows.
+func (c Config) WithDefaults() (Config, error) { return c.withDefaults() }
+
 func (c Config) withDefaults() (Config, error) {
 	if c.Policy == "" {
 		c.Policy = "drf"

@@ -42,9 +42,12 @@ type Call struct {
 
 // FrameworkInfo describes a framework as it subscribes.
 type FrameworkInfo struct {
-	ID              *ID      `json:"id,omitempty"` // set when resubscribing
-	Name            string   `json:"name"`
-	User            string   `json:"user,omitempty"`
+	ID   *ID    `json:"id,omitempty"` // set when resubscribing
+	Name string `json:"name"`
+	User string `json:"user,omitempty"`
+	// Principal is who subscribed the framework, as the master
+	// authenticated it; every later call must come from it.
+	Principal       string   `json:"principal,omitempty"`
 	Roles           []string `json:"roles,omitempty"` // default ["*"]
 	FailoverTimeout float64  `json:"failover_timeout,omitempty"`
 	Hostname        string   `json:"hostname,omitempty"`
@@ -114,6 +117,9 @@ type TaskInfo struct {
 // CommandInfo is a shell command; the agent runs it with /bin/sh -c.
 type CommandInfo struct {
 	Value string `json:"value"`
+	// User runs the command (Mesos' CommandInfo.user); default the
+	// framework's, then the agent's unprivileged task user.
+	User string `json:"user,omitempty"`
 }
 
 // Decline returns offers whole.

@@ -211,7 +211,7 @@ func (a *agentNode) send(msg acore.Message) {
 		return
 	}
 	w.post(&a.target, func(m *masterNode) int {
-		if ref := m.c.AgentCall(w.now, &call); ref != nil {
+		if ref := m.c.AgentCall(w.now, a.name, &call); ref != nil {
 			m.flush()
 			return ref.Code
 		}

@@ -112,8 +112,9 @@ var faultKinds = []fault{
 // planFaults schedules faults at random moments of the fault phase, about
 // one every FaultEvery on average.
 func (w *world) planFaults() {
+	kinds := append(append([]fault(nil), faultKinds...), hostileKinds...)
 	total := 0
-	for _, f := range faultKinds {
+	for _, f := range kinds {
 		total += f.weight
 	}
 	t := time.Duration(0)
@@ -124,7 +125,7 @@ func (w *world) planFaults() {
 		}
 		pick := w.rng.IntN(total)
 		var k fault
-		for _, f := range faultKinds {
+		for _, f := range kinds {
 			if pick < f.weight {
 				k = f
 				break

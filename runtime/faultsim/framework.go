@@ -166,7 +166,7 @@ func (f *fwNode) call(c api.Call) {
 	c.FrameworkID = &api.ID{Value: f.id}
 	sid := f.sid
 	w.post(&f.target, func(m *masterNode) int {
-		ref := m.c.Call(w.now, sid, &c)
+		ref := m.c.Call(w.now, sid, f.name, &c)
 		m.flush()
 		if ref != nil {
 			return ref.Code

@@ -50,7 +50,8 @@ func (m *masterNode) config() mcore.Config {
 		id = fmt.Sprintf("m%d.e%d", m.id, m.epoch)
 	}
 	return mcore.Config{Policy: o.Policy, ID: id, AgentTimeout: o.AgentTimeout,
-		UnreachableTimeout: o.UnreachableTimeout, ReregisterTimeout: time.Minute, Heartbeat: 2 * time.Second, Sample: time.Minute}
+		UnreachableTimeout: o.UnreachableTimeout, ReregisterTimeout: time.Minute, Heartbeat: 2 * time.Second, Sample: time.Minute,
+		Authorizer: m.w.acls, IDKey: []byte("faultsim")}
 }
 
 // start starts the master: a lone one with no memory, or a replica on its
@@ -335,7 +336,7 @@ func (m *masterNode) agentSubscribe(a *agentNode, gen uint64, sub *api.AgentSubs
 	w := m.w
 	s := m.newStream()
 	s.agent, s.gen = a, gen
-	if ref := m.c.AgentSubscribe(w.now, s.id, sub); ref != nil {
+	if ref := m.c.AgentSubscribe(w.now, s.id, a.name, sub); ref != nil {
 		delete(m.streams, s.id)
 		w.after(w.netDelay(), func() { a.input(func() { a.c.StreamClosed(w.now, gen, "subscribe refused: "+ref.Message) }) })
 		m.flush()

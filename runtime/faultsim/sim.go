@@ -2,6 +2,7 @@ package faultsim
 
 import (
 	"fmt"
+	"github.com/apronlab/apron/runtime/auth"
 	"math/rand/v2"
 	"time"
 
@@ -102,12 +103,13 @@ func Run(opts Options) Result {
 	}
 	for i := range opts.Frameworks {
 		f := &fwNode{w: w, name: fmt.Sprintf("fw-%d", i+1), tasks: map[string]*fwTask{}, offers: map[string]api.Offer{}, lastUUID: map[string]string{},
-			info: api.FrameworkInfo{Name: fmt.Sprintf("fw-%d", i+1), FailoverTimeout: 3600, Capabilities: []api.Capability{{Type: api.PartitionAware}}}}
+			info: api.FrameworkInfo{Name: fmt.Sprintf("fw-%d", i+1), Principal: fmt.Sprintf("fw-%d", i+1), FailoverTimeout: 3600, Capabilities: []api.Capability{{Type: api.PartitionAware}}}}
 		for range opts.Tasks {
 			f.pending = append(f.pending, f.newTask(w.workload()))
 		}
 		w.fws = append(w.fws, f)
 	}
+	w.acls = simACLs(w)
 	for _, m := range w.masters {
 		m.start()
 	}
@@ -190,4 +192,22 @@ func seed32(r *rand.Rand) [32]byte {
 		}
 	}
 	return b
+}
+
+// simACLs deny what no principal of the simulation was given: each
+// framework registers for any role as itself and runs tasks as anyone
+// but root; each agent registers only its own name.
+func simACLs(w *world) *auth.ACLs {
+	a := &auth.ACLs{Rules: map[string][]auth.Rule{}}
+	any := auth.Entity{Type: "ANY"}
+	var fws []string
+	for _, f := range w.fws {
+		fws = append(fws, f.name)
+	}
+	a.Rules[auth.RegisterFrameworks] = []auth.Rule{{Principals: auth.Entity{Values: fws}, Objects: any}}
+	a.Rules[auth.RunTasks] = []auth.Rule{{Principals: auth.Entity{Type: "NONE"}, Objects: auth.Entity{Values: []string{"root"}}}, {Principals: auth.Entity{Values: fws}, Objects: any}}
+	for _, ag := range w.agents {
+		a.Rules[auth.RegisterAgents] = append(a.Rules[auth.RegisterAgents], auth.Rule{Principals: auth.Entity{Values: []string{ag.name}}, Objects: auth.Entity{Values: []string{ag.name}}})
+	}
+	return a
 }

@@ -3,6 +3,7 @@ package faultsim
 import (
 	"container/heap"
 	"fmt"
+	"github.com/apronlab/apron/runtime/auth"
 	"math/rand/v2"
 	"time"
 )
@@ -28,6 +29,7 @@ type world struct {
 	pids     int // processes started
 	errs     []string
 	healed   bool
+	acls     *auth.ACLs // who may do what: each framework its roles, each agent its own name
 }
 
 type event struct {

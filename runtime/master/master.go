@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master/core"
 )
 
@@ -52,8 +53,18 @@ type Options struct {
 	// single master that keeps its registry on disk (one peer, itself).
 	// Without it the master keeps everything in memory.
 	Replica *ReplicaOptions
-	Log     *slog.Logger
-	Now     func() time.Time // default time.Now
+	// Credentials are the principals that may call the master; without
+	// them the master runs --insecure: anyone may do anything.
+	// Authorizer decides what each principal may do (default
+	// auth.DefaultACLs). Audit records operators' actions and every
+	// denial. MasterPrincipal is who the other masters are, the only
+	// principal allowed to send raft messages (default "master").
+	Credentials     *auth.Credentials
+	Authorizer      auth.Authorizer
+	Audit           *auth.Audit
+	MasterPrincipal string
+	Log             *slog.Logger
+	Now             func() time.Time // default time.Now
 }
 
 func (o *Options) defaults() {
@@ -68,6 +79,12 @@ func (o *Options) defaults() {
 	}
 	if o.Retain > 0 {
 		o.Limits.Retain = o.Retain
+	}
+	if o.Credentials != nil && o.Authorizer == nil {
+		o.Authorizer = auth.DefaultACLs(o.Credentials)
+	}
+	if o.MasterPrincipal == "" {
+		o.MasterPrincipal = "master"
 	}
 }
 
@@ -120,7 +137,8 @@ func New(opts Options) (*Master, error) {
 func (m *Master) coreConfig(id string) core.Config {
 	o := m.opts
 	return core.Config{Policy: o.Policy, PolicySource: o.PolicySource, ID: id, AgentTimeout: o.AgentTimeout, UnreachableTimeout: o.UnreachableTimeout,
-		ReregisterTimeout: o.ReregisterTimeout, Fresh: o.Fresh, Heartbeat: o.Heartbeat, Sample: o.Sample, Limits: o.Limits}
+		ReregisterTimeout: o.ReregisterTimeout, Fresh: o.Fresh, Heartbeat: o.Heartbeat, Sample: o.Sample, Limits: o.Limits,
+		Authorizer: m.authorizer(), IDKey: idKey(o.Credentials, o.MasterPrincipal)}
 }
 
 // Run drives the core's timers, and the replication when there is one,
@@ -254,13 +272,14 @@ func (m *Master) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/agent", m.serveAgent)
 	mux.HandleFunc("GET /api/v1/policy", m.servePolicyGet)
 	mux.HandleFunc("POST /api/v1/policy", m.servePolicyApply)
-	mux.HandleFunc("GET /state", m.serveState)
-	mux.HandleFunc("GET /metrics", m.serveMetrics)
+	mux.HandleFunc("POST /api/v1/teardown", m.serveTeardown)
+	mux.HandleFunc("GET /state", m.viewing("state", m.serveState))
+	mux.HandleFunc("GET /metrics", m.viewing("metrics", m.serveMetrics))
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	mux.HandleFunc("POST /api/v1/raft", m.serveRaft)
 	mux.HandleFunc("GET /master/redirect", m.serveRedirect)
-	mux.HandleFunc("GET /api/v1/masters", m.serveMasters)
-	return m.LeaderOnly(mux)
+	mux.HandleFunc("GET /api/v1/masters", m.viewing("state", m.serveMasters))
+	return m.Authenticate(m.LeaderOnly(mux))
 }
 
 // allocate runs an allocation cycle at once (benchmarks).

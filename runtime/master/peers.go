@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/apronlab/apron/runtime/auth"
 	"io"
 	"net/http"
 	"strings"
@@ -108,6 +109,11 @@ func (p *peer) post(ctx context.Context, batch []*pb.Message) error {
 
 // serveRaft takes raft messages from a peer.
 func (m *Master) serveRaft(w http.ResponseWriter, r *http.Request) {
+	if who := Principal(r); m.opts.Credentials != nil && who != m.opts.MasterPrincipal {
+		m.opts.Audit.Record(auth.Event{Principal: who, Action: "raft", Detail: "only the masters' principal " + m.opts.MasterPrincipal + " may send raft messages"})
+		refuse(w, http.StatusForbidden, "", "principal %q may not send raft messages: only the masters (principal %q) may", who, m.opts.MasterPrincipal)
+		return
+	}
 	if m.rep == nil {
 		refuse(w, http.StatusNotFound, "", "this master is not replicated")
 		return

@@ -2,14 +2,19 @@ package master
 
 import (
 	"encoding/json"
+	"github.com/apronlab/apron/runtime/api"
 	"io"
 	"net/http"
 	"time"
 
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master/core"
 )
 
 func (m *Master) servePolicyGet(w http.ResponseWriter, r *http.Request) {
+	if !m.Allowed(w, r, auth.ViewState, "state", false) {
+		return
+	}
 	m.mu.Lock()
 	if m.core == nil {
 		m.mu.Unlock()
@@ -46,13 +51,15 @@ func (m *Master) servePolicyApply(w http.ResponseWriter, r *http.Request) {
 	var ref *core.Refusal
 	var v core.PolicyView
 	if !m.input(func(now time.Time) {
-		if ref = m.core.SetPolicy(now, cfg, name); ref == nil {
+		if ref = m.core.SetPolicy(now, Principal(r), cfg, name); ref == nil {
 			v = m.core.PolicyView()
 		}
 	}) {
 		m.notLeader(w, r)
 		return
 	}
+	m.opts.Audit.Record(auth.Event{Principal: Principal(r), Action: auth.UpdatePolicy, Object: name, Allowed: ref == nil || ref.Code != http.StatusForbidden,
+		Detail: refusalText(ref, "queued for the next allocation cycle")})
 	if ref != nil {
 		refused(w, ref)
 		return
@@ -68,4 +75,36 @@ func writeJSON(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// refusalText is what a refusal says, or ok when there is none.
+func refusalText(ref *core.Refusal, ok string) string {
+	if ref == nil {
+		return ok
+	}
+	return ref.Message
+}
+
+// serveTeardown is an operator's teardown of a framework (Mesos'
+// /teardown, POST framework_id): a framework's own principal may, others
+// need teardown_frameworks on its principal. Audited.
+func (m *Master) serveTeardown(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		FrameworkID api.ID `json:"framework_id"`
+	}
+	if !decode(w, r, 1<<16, `a teardown {"framework_id": {"value": ...}}`, &body) {
+		return
+	}
+	var ref *core.Refusal
+	if !m.input(func(now time.Time) { ref = m.core.Teardown(now, Principal(r), body.FrameworkID.Value) }) {
+		m.notLeader(w, r)
+		return
+	}
+	m.opts.Audit.Record(auth.Event{Principal: Principal(r), Action: auth.TeardownFrameworks, Object: body.FrameworkID.Value,
+		Allowed: ref == nil || ref.Code != http.StatusForbidden, Detail: refusalText(ref, "torn down")})
+	if ref != nil {
+		refused(w, ref)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master/core"
 )
 
@@ -60,10 +61,11 @@ func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
 	}
 	sid := cmp.Or(r.Header.Get(api.StreamIDHeader), r.Header.Get("Mesos-Stream-Id"))
 	var ref *core.Refusal
-	if !m.input(func(now time.Time) { ref = m.core.Call(now, sid, &c) }) {
+	if !m.input(func(now time.Time) { ref = m.core.Call(now, sid, Principal(r), &c) }) {
 		m.notLeader(w, r)
 		return
 	}
+	m.audited(r, "scheduler call "+c.Type, ref)
 	if ref != nil {
 		refused(w, ref)
 		return
@@ -78,6 +80,15 @@ func (m *Master) subscribe(w http.ResponseWriter, r *http.Request, c *api.Call) 
 		refuse(w, http.StatusBadRequest, "subscribe", "a SUBSCRIBE call needs subscribe.framework_info")
 		return
 	}
+	info := &c.Subscribe.FrameworkInfo
+	if who := Principal(r); m.opts.Credentials != nil && info.Principal != who {
+		if info.Principal != "" {
+			m.opts.Audit.Record(auth.Event{Principal: who, Action: "subscribe", Object: info.Principal, Detail: "framework_info.principal is not the caller's"})
+			refuse(w, http.StatusForbidden, "subscribe.framework_info.principal", "framework_info.principal %.64q is not the principal the call authenticated as (%q)", info.Principal, who)
+			return
+		}
+		info.Principal = who
+	}
 	m.mu.Lock()
 	if m.core == nil {
 		m.mu.Unlock()
@@ -88,6 +99,7 @@ func (m *Master) subscribe(w http.ResponseWriter, r *http.Request, c *api.Call) 
 	if _, ref := m.core.Subscribe(m.opts.Now(), sid, c.Subscribe.FrameworkInfo); ref != nil {
 		delete(m.streams, sid)
 		m.mu.Unlock()
+		m.audited(r, "subscribe", ref)
 		refused(w, ref)
 		return
 	}
@@ -105,16 +117,28 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.Type != api.AgentCallSubscribe {
 		var ref *core.Refusal
-		if !m.input(func(now time.Time) { ref = m.core.AgentCall(now, &c) }) {
+		if !m.input(func(now time.Time) { ref = m.core.AgentCall(now, Principal(r), &c) }) {
 			m.notLeader(w, r)
 			return
 		}
+		m.audited(r, "agent call "+c.Type, ref)
 		if ref != nil {
 			refused(w, ref)
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
 		return
+	}
+	if c.Subscribe == nil {
+		refuse(w, http.StatusBadRequest, "subscribe", "a SUBSCRIBE call needs subscribe")
+		return
+	}
+	if m.opts.Credentials != nil {
+		if err := checkAgentURL(r.Context(), r.RemoteAddr, c.Subscribe.URL); err != nil {
+			m.opts.Audit.Record(auth.Event{Principal: Principal(r), Action: "agent subscribe", Object: c.Subscribe.Name, Detail: err.Error()})
+			refuse(w, http.StatusBadRequest, "subscribe.url", "%v", err)
+			return
+		}
 	}
 	m.mu.Lock()
 	if m.core == nil {
@@ -123,9 +147,10 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sid, out := m.openStream()
-	if ref := m.core.AgentSubscribe(m.opts.Now(), sid, c.Subscribe); ref != nil {
+	if ref := m.core.AgentSubscribe(m.opts.Now(), sid, Principal(r), c.Subscribe); ref != nil {
 		delete(m.streams, sid)
 		m.mu.Unlock()
+		m.audited(r, "agent subscribe", ref)
 		refused(w, ref)
 		return
 	}

@@ -108,16 +108,6 @@ func (m *Master) FrameworkTasks(id string) (running, done []TaskState) {
 	return m.core.FrameworkTasks(id)
 }
 
-// AgentURL is where an agent serves its sandboxes.
-func (m *Master) AgentURL(id string) (string, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.core == nil {
-		return "", false
-	}
-	return m.core.AgentURL(id)
-}
-
 // FetchState reads the leading master's /state: what a client of the
 // master (the scheduler driver, the live backend) knows of the cluster.
 func FetchState(ctx context.Context, hc *http.Client, ms *masters.List) (State, error) {

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master"
 )
 
@@ -139,11 +141,16 @@ func (u *UI) task(w http.ResponseWriter, r *http.Request) {
 		notFound(w, "task "+r.PathValue("id"))
 		return
 	}
+	stdout, stderr := u.tail(t, "stdout"), u.tail(t, "stderr")
+	if d := u.m.Decide(r, auth.AccessSandboxes, t.Principal, true); !d.Allowed {
+		stdout = fmt.Sprintf("(principal %q may not read the sandboxes of principal %q's tasks: %s)", master.Principal(r), t.Principal, d)
+		stderr = stdout
+	}
 	u.render(w, r, "task", struct {
 		Title          string
 		T              master.TaskDetail
 		Stdout, Stderr string
-	}{"Task " + t.ID, t, u.tail(t, "stdout"), u.tail(t, "stderr")})
+	}{"Task " + t.ID, t, stdout, stderr})
 }
 
 // tailBytes is how much of a sandbox file a task page shows.
@@ -197,12 +204,15 @@ func (u *UI) sandbox(w http.ResponseWriter, r *http.Request) {
 		notFound(w, "sandbox file "+file)
 		return
 	}
-	agentURL, ok := u.m.AgentURL(r.PathValue("agent"))
-	if !ok {
-		notFound(w, "agent "+r.PathValue("agent"))
+	t, ok := u.m.Task(r.PathValue("fw"), r.PathValue("task"))
+	if !ok || t.AgentID != r.PathValue("agent") || t.AgentURL == "" {
+		notFound(w, "task "+r.PathValue("task")+" of framework "+r.PathValue("fw")+" on agent "+r.PathValue("agent"))
 		return
 	}
-	body, err := u.fetch(agentURL, r.PathValue("fw"), r.PathValue("task"), file, 0)
+	if !u.m.Allowed(w, r, auth.AccessSandboxes, t.Principal, true) {
+		return
+	}
+	body, err := u.fetch(t.AgentURL, t.FrameworkID, t.ID, file, 0)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/internal/buildinfo"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master"
 )
 
@@ -41,15 +42,26 @@ func Handler(m *master.Master) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /{$}", u.overview)
-	mux.HandleFunc("GET /agents", u.agents)
-	mux.HandleFunc("GET /agents/{id}", u.agent)
-	mux.HandleFunc("GET /frameworks", u.frameworks)
-	mux.HandleFunc("GET /frameworks/{id}", u.framework)
-	mux.HandleFunc("GET /tasks/{fw}/{id}", u.task)
+	mux.HandleFunc("GET /{$}", u.viewing(u.overview))
+	mux.HandleFunc("GET /agents", u.viewing(u.agents))
+	mux.HandleFunc("GET /agents/{id}", u.viewing(u.agent))
+	mux.HandleFunc("GET /frameworks", u.viewing(u.frameworks))
+	mux.HandleFunc("GET /frameworks/{id}", u.viewing(u.framework))
+	mux.HandleFunc("GET /tasks/{fw}/{id}", u.viewing(u.task))
 	mux.HandleFunc("GET /sandbox/{agent}/{fw}/{task}/{file}", u.sandbox)
 	mux.Handle("/", u.api)
-	return m.LeaderOnly(mux) // a standby master sends its visitors to the leader
+	// A standby master sends its visitors to the leader; every page but
+	// the static files needs credentials (a login link's session).
+	return m.Authenticate(m.LeaderOnly(mux))
+}
+
+// viewing lets a page be seen by those view_state allows on "ui".
+func (u *UI) viewing(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if u.m.Allowed(w, r, auth.ViewState, "ui", false) {
+			h(w, r)
+		}
+	}
 }
 
 // newUI parses the pages of m's interface.

@@ -1,12 +1,14 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // accept launches the tasks of an ACCEPT on its offers. As in Mesos, the
@@ -152,6 +154,11 @@ func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent string) (al
 		return nil, field + ".command.value: empty; give the shell command to run"
 	case len(ti.Command.Value) > lim.MaxCommand:
 		return nil, fmt.Sprintf("%s.command.value: %d bytes; at most %d", field, len(ti.Command.Value), lim.MaxCommand)
+	}
+	if user := cmp.Or(ti.Command.User, f.Info.User); user != "" {
+		if r := c.authorize(f.Info.Principal, auth.RunTasks, user, field+".command.user"); r != nil {
+			return nil, r.Message
+		}
 	}
 	return res, ""
 }

@@ -9,19 +9,28 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // AgentSubscribe registers an agent or takes one back (after a restart of
 // the agent or of the master, or after it was unreachable), reconciles the
 // tasks it reports with the registry's, and makes stream its event
 // stream: the first event on it is REGISTERED.
-func (c *Core) AgentSubscribe(now time.Time, stream string, s *api.AgentSubscribe) *Refusal {
+func (c *Core) AgentSubscribe(now time.Time, stream, principal string, s *api.AgentSubscribe) *Refusal {
 	c.now = now
 	total, r := c.checkAgentSubscribe(s)
 	if r != nil {
 		return r
 	}
+	if r := c.authorize(principal, auth.RegisterAgents, s.Name, "subscribe.name"); r != nil {
+		return r
+	}
 	ag := c.reg.agents[s.Name]
+	if ag != nil {
+		if r := c.owns(principal, ag.Principal, "agent "+ag.ID, "subscribe.name"); r != nil {
+			return r
+		}
+	}
 	if ag != nil && older(s.Incarnation, s.Generation, ag.Incarnation, ag.Generation) {
 		return c.refuse(http.StatusConflict, "subscribe.generation", "agent %s: subscription %d.%d is older than %d.%d, which the master took: a late one", ag.ID,
 			s.Incarnation, s.Generation, ag.Incarnation, ag.Generation)
@@ -36,7 +45,7 @@ func (c *Core) AgentSubscribe(now time.Time, stream string, s *api.AgentSubscrib
 		c.removeFromAllocator(ag)
 	}
 	rec := AgentRecord{ID: s.Name, Hostname: s.Hostname, URL: s.URL, Isolation: s.Isolation, Resources: total.String(),
-		Attributes: s.Attributes, State: AgentActive, Registered: now, Incarnation: s.Incarnation, Generation: s.Generation}
+		Attributes: s.Attributes, State: AgentActive, Registered: now, Incarnation: s.Incarnation, Generation: s.Generation, Principal: principal}
 	if ag != nil {
 		rec.Registered = ag.Registered
 	}
@@ -343,7 +352,7 @@ func (c *Core) giveUp(ag *Agent) {
 
 // AgentCall runs a HEARTBEAT or STATUS call. 404 tells an agent the
 // master does not have it registered and connected: it subscribes again.
-func (c *Core) AgentCall(now time.Time, call *api.AgentCall) *Refusal {
+func (c *Core) AgentCall(now time.Time, principal string, call *api.AgentCall) *Refusal {
 	c.now = now
 	if call.Type != api.AgentCallHeartbeat && call.Type != api.AgentCallStatus {
 		return c.refuse(http.StatusBadRequest, "type", "unknown agent call type %.64q; known: SUBSCRIBE, HEARTBEAT, STATUS", call.Type)
@@ -351,6 +360,9 @@ func (c *Core) AgentCall(now time.Time, call *api.AgentCall) *Refusal {
 	ag := c.reg.agents[call.AgentID]
 	if ag == nil || ag.State != AgentActive || ag.stream == "" {
 		return c.refuse(http.StatusNotFound, "agent_id", "agent %.64q is not registered and connected; subscribe again", call.AgentID)
+	}
+	if r := c.owns(principal, ag.Principal, "agent "+ag.ID, "agent_id"); r != nil {
+		return r
 	}
 	for i, s := range call.Statuses {
 		if !agentStates[s.Status.State] || s.LatestState != "" && !agentStates[s.LatestState] || len(s.Status.Message) > c.cfg.Limits.MaxName {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // Config configures a master core. The zero value of each field takes the
@@ -45,6 +46,13 @@ type Config struct {
 	Fresh bool
 	// Limits bound what clients can make the master hold.
 	Limits Limits
+	// Authorizer decides who may do what (nil: everyone may do
+	// everything, as a master run --insecure).
+	Authorizer auth.Authorizer
+	// IDKey signs the framework ids the master issues with the principal
+	// they are issued to (see Core.issue); the masters of a cluster, and
+	// a master across restarts, keep the same key.
+	IDKey []byte
 }
 
 // Limits bound everything a client can grow. Each is a flag of apron

@@ -1,14 +1,19 @@
 package core
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // Refusal is a call the master refuses: the HTTP status, the field that
@@ -36,6 +41,14 @@ func (c *Core) Subscribe(now time.Time, stream string, info api.FrameworkInfo) (
 	roles, r := c.checkFrameworkInfo(&info)
 	if r != nil {
 		return "", r
+	}
+	for _, role := range roles {
+		if role == "default" {
+			role = "*" // as Mesos names it, and ACLs with it
+		}
+		if r := c.authorize(info.Principal, auth.RegisterFrameworks, role, "subscribe.framework_info.roles"); r != nil {
+			return "", r
+		}
 	}
 	f, r := c.frameworkFor(info, roles)
 	if r != nil {
@@ -98,6 +111,9 @@ func (c *Core) frameworkFor(info api.FrameworkInfo, roles []string) (*Framework,
 	if info.ID != nil && info.ID.Value != "" {
 		id := info.ID.Value
 		if f := c.reg.frameworks[id]; f != nil {
+			if r := c.owns(info.Principal, f.Info.Principal, "framework "+id, "subscribe.framework_info.id"); r != nil {
+				return nil, r
+			}
 			if !slices.Equal(f.Roles, roles) {
 				return nil, c.refuse(http.StatusBadRequest, "subscribe.framework_info.roles", "framework %s is subscribed to roles %v; a resubscription keeps them (got %v)", id, f.Roles, roles)
 			}
@@ -111,9 +127,40 @@ func (c *Core) frameworkFor(info api.FrameworkInfo, roles []string) (*Framework,
 				return nil, c.refuse(http.StatusNotFound, "subscribe.framework_info.id", "framework %s was removed (%s); subscribe without an id", id, g.Why)
 			}
 		}
+		if !c.issuedTo(id, info.Principal) {
+			return nil, c.refuse(http.StatusForbidden, "subscribe.framework_info.id", "framework id %.64q was not issued to principal %q (its last part is the cluster's MAC of the principal and the rest of the id)", id, info.Principal)
+		}
 		return c.addFramework(id, info, roles)
 	}
-	return c.addFramework(fmt.Sprintf("%s-%04d", c.cfg.ID, c.reg.nextFw+1), info, roles)
+	return c.addFramework(c.issue(fmt.Sprintf("%s-%04d", c.cfg.ID, c.reg.nextFw+1), info.Principal), info, roles)
+}
+
+// issue makes a new framework id that proves which principal it was
+// issued to: with Config.IDKey, base is followed by a MAC of the
+// principal and base. A master that restarted with no memory of the
+// framework can tell its owner from someone who read the id in /state.
+func (c *Core) issue(base, principal string) string {
+	if len(c.cfg.IDKey) == 0 {
+		return base
+	}
+	return base + "-" + idMAC(c.cfg.IDKey, base, principal)
+}
+
+// issuedTo says whether the master may take a subscription of principal
+// with an id it does not know: with no IDKey anyone may; with one, the
+// id must have been issued to the principal.
+func (c *Core) issuedTo(id, principal string) bool {
+	if len(c.cfg.IDKey) == 0 {
+		return true
+	}
+	i := strings.LastIndexByte(id, '-')
+	return i > 0 && hmac.Equal([]byte(id[i+1:]), []byte(idMAC(c.cfg.IDKey, id[:i], principal)))
+}
+
+func idMAC(key []byte, base, principal string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(principal + "\x00" + base))
+	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
 // addFramework adds a framework to the registry and the allocator.
@@ -204,9 +251,9 @@ func (c *Core) failovers() {
 	}
 }
 
-// Call runs one call of a subscribed framework; stream is the stream id
-// the call presents. A refused call changes nothing.
-func (c *Core) Call(now time.Time, stream string, call *api.Call) *Refusal {
+// Call runs one call of a subscribed framework, from principal; stream is
+// the stream id the call presents. A refused call changes nothing.
+func (c *Core) Call(now time.Time, stream, principal string, call *api.Call) *Refusal {
 	c.now = now
 	if call.FrameworkID == nil || call.FrameworkID.Value == "" {
 		return c.refuse(http.StatusBadRequest, "framework_id", "framework_id is required for a %s call", call.Type)
@@ -215,8 +262,28 @@ func (c *Core) Call(now time.Time, stream string, call *api.Call) *Refusal {
 	if f == nil {
 		return c.refuse(http.StatusNotFound, "framework_id", "framework %.64q is not subscribed (it never was, or it was torn down)", call.FrameworkID.Value)
 	}
+	if r := c.owns(principal, f.Info.Principal, "framework "+f.ID, "framework_id"); r != nil {
+		return r
+	}
 	if f.stream == "" || stream != f.stream {
 		return c.refuse(http.StatusForbidden, api.StreamIDHeader, "the %s header %.64q is not framework %s's current subscription", api.StreamIDHeader, stream, f.ID)
 	}
 	return c.dispatch(f, call)
+}
+
+// Teardown removes a framework at an operator's request: its own
+// principal may, others need teardown_frameworks for it.
+func (c *Core) Teardown(now time.Time, principal, id string) *Refusal {
+	c.now = now
+	f := c.reg.frameworks[id]
+	if f == nil {
+		return c.refuse(http.StatusNotFound, "framework_id", "framework %.64q is not subscribed (it never was, or it was torn down)", id)
+	}
+	if principal != f.Info.Principal {
+		if r := c.authorize(principal, auth.TeardownFrameworks, f.Info.Principal, "framework_id"); r != nil {
+			return r
+		}
+	}
+	c.teardown(f, "torn down by principal "+principal)
+	return nil
 }

@@ -1,8 +1,11 @@
 package core
 
 import (
+	"cmp"
 	"fmt"
+	"github.com/apronlab/apron/runtime/auth"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
@@ -12,7 +15,7 @@ import (
 // which builds a new allocator with it and tells it what the old one
 // knew. A policy that does not pass the checks is refused and changes
 // nothing.
-func (c *Core) SetPolicy(now time.Time, cfg allocator.Config, source string) *Refusal {
+func (c *Core) SetPolicy(now time.Time, principal string, cfg allocator.Config, source string) *Refusal {
 	c.now = now
 	if cfg.Seed == 0 {
 		cfg.Seed = c.alloc.Config().Seed
@@ -20,9 +23,58 @@ func (c *Core) SetPolicy(now time.Time, cfg allocator.Config, source string) *Re
 	if err := CheckPolicy(cfg); err != nil {
 		return c.refuse(http.StatusBadRequest, "", "%s: %v; the policy in force is unchanged", source, err)
 	}
+	full, _ := cfg.WithDefaults() // CheckPolicy made an allocator of it
+	for _, part := range PolicyParts(c.alloc.Config(), full) {
+		if r := c.authorize(principal, auth.UpdatePolicy, part, part); r != nil {
+			r.Message += "; the policy in force is unchanged"
+			return r
+		}
+	}
 	c.pending = &PolicyRecord{Config: cfg, Source: source}
 	c.soon = true
 	return nil
+}
+
+// PolicyParts names what a new policy changes, as update_policy's ACL
+// objects: "policy" (the policy or its seed), "timing" (the allocation
+// interval, offer timeout, default refuse, minimum allocatable, agent
+// order), "weights", "quota", "partitions" and "reservations".
+func PolicyParts(old, cfg allocator.Config) []string {
+	var parts []string
+	add := func(part string, a, b any) {
+		if !reflect.DeepEqual(a, b) {
+			parts = append(parts, part)
+		}
+	}
+	type timing struct {
+		i, o, r time.Duration
+		m       []allocator.Resources
+		k       bool
+	}
+	add("policy", [2]any{old.Policy, old.Seed}, [2]any{cfg.Policy, cfg.Seed})
+	add("timing", timing{old.AllocationInterval, old.OfferTimeout, old.DefaultRefuse, old.MinAllocatable, old.KeepAgentOrder},
+		timing{cfg.AllocationInterval, cfg.OfferTimeout, cfg.DefaultRefuse, cfg.MinAllocatable, cfg.KeepAgentOrder})
+	add("weights", roleMap(old, weight), roleMap(cfg, weight))
+	add("quota", roleMap(old, func(r allocator.RoleConfig) any { return [2]string{r.Guarantee.String(), r.Limit.String()} }),
+		roleMap(cfg, func(r allocator.RoleConfig) any { return [2]string{r.Guarantee.String(), r.Limit.String()} }))
+	add("partitions", old.Partitions, cfg.Partitions)
+	add("reservations", old.Reservations, cfg.Reservations)
+	return parts
+}
+
+func weight(r allocator.RoleConfig) any { return cmp.Or(r.Weight, 1) }
+
+// roleMap is one setting of each role a policy lists, but for roles
+// at the setting's zero value (weight 1, no quota) which are as unlisted.
+func roleMap(cfg allocator.Config, get func(allocator.RoleConfig) any) map[string]any {
+	m := map[string]any{}
+	zero := get(allocator.RoleConfig{})
+	for _, r := range cfg.Roles {
+		if v := get(r); v != zero {
+			m[r.Name] = v
+		}
+	}
+	return m
 }
 
 // applyPending swaps a pending policy in: a new allocator learns the

@@ -31,7 +31,7 @@ func TestPolicySwapReservations(t *testing.T) {
 	r.agent("a1", "cpus:4;mem:4096", nil)
 	swap := func(res string) {
 		cfg := allocator.Config{Policy: "hdrf", Reservations: []allocator.Reservation{{Agent: "a1", Role: "web", Resources: allocator.MustParseResources(res)}}}
-		if ref := r.c.SetPolicy(r.now, cfg, res); ref != nil {
+		if ref := r.c.SetPolicy(r.now, "", cfg, res); ref != nil {
 			t.Fatal(ref)
 		}
 		r.advance(time.Millisecond)
@@ -51,7 +51,7 @@ func TestPolicySwapReservations(t *testing.T) {
 // Intervals a wall clock cannot keep are refused, and change nothing.
 func TestPolicyIntervalsBounded(t *testing.T) {
 	r := newRig(t, Config{})
-	ref := r.c.SetPolicy(r.now, allocator.Config{Policy: "drf", AllocationInterval: time.Nanosecond}, "tiny.yaml")
+	ref := r.c.SetPolicy(r.now, "", allocator.Config{Policy: "drf", AllocationInterval: time.Nanosecond}, "tiny.yaml")
 	if ref == nil || ref.Code != 400 || !strings.Contains(ref.Message, "allocation_interval 1ns") {
 		t.Errorf("allocation_interval 1ns: %v, want a 400 naming it", ref)
 	}

@@ -145,7 +145,7 @@ func TestBooksBalance(t *testing.T) {
 			"policy": func(t *rapid.T) {
 				cfg := allocator.Config{Policy: rapid.SampledFrom([]string{"drf", "hdrf", "asset", "random"}).Draw(t, "policy"), Seed: 7,
 					Roles: []allocator.RoleConfig{{Name: "a", Weight: float64(rapid.IntRange(1, 4).Draw(t, "weight"))}}}
-				_ = r.c.SetPolicy(r.now, cfg, "test")
+				_ = r.c.SetPolicy(r.now, "", cfg, "test")
 				r.drain()
 			},
 		}

@@ -50,6 +50,7 @@ type AgentRecord struct {
 	Attributes map[string]string `json:"attributes,omitempty"`
 	State      string            `json:"state"` // active or unreachable
 	Registered time.Time         `json:"registered"`
+	Principal  string            `json:"principal,omitempty"` // who registered it; its calls must come from it
 	// The last subscription taken: an older one that arrives late is
 	// refused.
 	Incarnation uint64 `json:"incarnation,omitempty"`

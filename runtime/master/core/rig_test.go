@@ -12,13 +12,14 @@ import (
 // rig drives a core as its shell would, with a clock the test moves, and
 // keeps every message per stream and every command.
 type rig struct {
-	t        tb
-	c        *Core
-	now      time.Time
-	streams  int
-	got      map[string][]Message // by stream
-	closed   map[string]bool
-	commands []Command
+	t         tb
+	c         *Core
+	now       time.Time
+	streams   int
+	got       map[string][]Message // by stream
+	closed    map[string]bool
+	commands  []Command
+	principal string // who the rig's calls come from
 }
 
 // tb is what the rig needs of a *testing.T or a *rapid.T.
@@ -85,7 +86,7 @@ func (r *rig) agent(name, res string, tasks []api.AgentTask, fws ...api.Framewor
 	r.t.Helper()
 	s := r.stream()
 	sub := &api.AgentSubscribe{Name: name, Hostname: name, Resources: api.FromResources(allocator.MustParseResources(res)), Tasks: tasks, Frameworks: fws}
-	if ref := r.c.AgentSubscribe(r.now, s, sub); ref != nil {
+	if ref := r.c.AgentSubscribe(r.now, s, r.principal, sub); ref != nil {
 		r.t.Fatalf("agent subscribe: %v", ref)
 	}
 	r.drain()
@@ -94,13 +95,13 @@ func (r *rig) agent(name, res string, tasks []api.AgentTask, fws ...api.Framewor
 
 func (r *rig) call(fw, stream string, c api.Call) *Refusal {
 	c.FrameworkID = &api.ID{Value: fw}
-	ref := r.c.Call(r.now, stream, &c)
+	ref := r.c.Call(r.now, stream, r.principal, &c)
 	r.drain()
 	return ref
 }
 
 func (r *rig) status(agent, fw, task, state, latest, uuid string) *Refusal {
-	ref := r.c.AgentCall(r.now, &api.AgentCall{Type: api.AgentCallStatus, AgentID: agent, Statuses: []api.AgentStatus{
+	ref := r.c.AgentCall(r.now, r.principal, &api.AgentCall{Type: api.AgentCallStatus, AgentID: agent, Statuses: []api.AgentStatus{
 		{FrameworkID: fw, Status: api.TaskStatus{TaskID: api.ID{Value: task}, State: state, UUID: uuid}, LatestState: latest}}})
 	r.drain()
 	return ref

@@ -94,6 +94,7 @@ type AgentState struct {
 	ID            string            `json:"id"`
 	Hostname      string            `json:"hostname"`
 	URL           string            `json:"url"`
+	Principal     string            `json:"principal,omitempty"`
 	State         string            `json:"state"`
 	Isolation     string            `json:"isolation"`
 	Connected     bool              `json:"connected"`
@@ -108,6 +109,7 @@ type AgentState struct {
 type FrameworkState struct {
 	ID            string    `json:"id"`
 	Name          string    `json:"name"`
+	Principal     string    `json:"principal,omitempty"`
 	Roles         []string  `json:"roles"`
 	Connected     bool      `json:"connected"`
 	Registered    time.Time `json:"registered"`
@@ -218,12 +220,12 @@ func (c *Core) Summary() Summary {
 	st.Agents = c.agentStates(offered)
 	for _, v := range c.alloc.Frameworks() {
 		f := c.reg.frameworks[string(v.ID)]
-		st.Frameworks = append(st.Frameworks, FrameworkState{ID: f.ID, Name: f.Info.Name, Roles: f.Roles, Connected: f.stream != "", Registered: f.Registered,
+		st.Frameworks = append(st.Frameworks, FrameworkState{ID: f.ID, Name: f.Info.Name, Principal: f.Info.Principal, Roles: f.Roles, Connected: f.stream != "", Registered: f.Registered,
 			Resources:     Usage{Total: amounts(v.Allocated), Used: amounts(v.Used), Offered: amounts(fwOffered[f.ID])},
 			DominantShare: v.DominantShare, Suppressed: v.Suppressed, Tasks: len(f.Tasks)})
 	}
 	for _, f := range c.reg.gone {
-		st.CompletedFrameworks = append(st.CompletedFrameworks, FrameworkState{ID: f.ID, Name: f.Info.Name, Roles: f.Roles, Registered: f.Registered,
+		st.CompletedFrameworks = append(st.CompletedFrameworks, FrameworkState{ID: f.ID, Name: f.Info.Name, Principal: f.Info.Principal, Roles: f.Roles, Registered: f.Registered,
 			Removed: f.Removed, RemovedWhy: f.Why})
 	}
 	for _, r := range c.alloc.Roles() {
@@ -240,7 +242,7 @@ func (c *Core) agentStates(offered map[string]allocator.Resources) []AgentState 
 	out := make([]AgentState, 0, len(c.reg.agentOrder))
 	for _, id := range c.reg.agentOrder {
 		ag := c.reg.agents[id]
-		as := AgentState{ID: id, Hostname: ag.Hostname, URL: ag.URL, State: ag.State, Isolation: ag.Isolation, Connected: ag.stream != "",
+		as := AgentState{ID: id, Hostname: ag.Hostname, URL: ag.URL, Principal: ag.Principal, State: ag.State, Isolation: ag.Isolation, Connected: ag.stream != "",
 			Registered: ag.Registered, LastHeartbeat: ag.lastSeen, Attributes: ag.Attributes, Tasks: len(ag.Tasks),
 			Resources: Usage{Total: amounts(ag.total), Used: Amounts{}, Offered: Amounts{}}}
 		if v, ok := views[id]; ok {

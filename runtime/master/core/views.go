@@ -3,9 +3,11 @@ package core
 // TaskDetail is one task with its history, for the web UI.
 type TaskDetail struct {
 	TaskState
-	Command  string       `json:"command"`
-	AgentURL string       `json:"agent_url"`
-	History  []Transition `json:"history"`
+	Command  string `json:"command"`
+	AgentURL string `json:"agent_url"`
+	// Principal is the task's framework's: access_sandboxes' object.
+	Principal string       `json:"principal,omitempty"`
+	History   []Transition `json:"history"`
 }
 
 // Task returns a framework's task, not completed or among the completed
@@ -29,7 +31,7 @@ func (c *Core) Task(fw, id string) (TaskDetail, bool) {
 	if t == nil {
 		return TaskDetail{}, false
 	}
-	d := TaskDetail{TaskState: t.view(), History: append([]Transition(nil), t.History...)}
+	d := TaskDetail{TaskState: t.view(), History: append([]Transition(nil), t.History...), Principal: f.Info.Principal}
 	if t.Info.Command != nil {
 		d.Command = t.Info.Command.Value
 	}
@@ -64,13 +66,4 @@ func (c *Core) tasksWhere(keep func(*Task) bool) (running, done []TaskState) {
 		}
 	}
 	return running, done
-}
-
-// AgentURL is where an agent serves its sandboxes.
-func (c *Core) AgentURL(id string) (string, bool) {
-	ag := c.reg.agents[id]
-	if ag == nil {
-		return "", false
-	}
-	return ag.URL, true
 }

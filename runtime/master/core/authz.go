@@ -1,0 +1,38 @@
+package core
+
+import (
+	"net/http"
+
+	"github.com/apronlab/apron/runtime/auth"
+)
+
+// authorize asks the Authorizer whether principal may do action on
+// object; a denial is a 403 naming the rule that denied it.
+func (c *Core) authorize(principal, action, object, field string) *Refusal {
+	if c.cfg.Authorizer == nil {
+		return nil
+	}
+	d := c.cfg.Authorizer.Authorize(principal, action, object)
+	if d.Allowed {
+		return nil
+	}
+	return c.refuse(http.StatusForbidden, field, "principal %q may not %s %q: %s", principal, action, object, d)
+}
+
+// owns refuses a caller that is not the principal something belongs to.
+func (c *Core) owns(caller, owner, what, field string) *Refusal {
+	if c.cfg.Authorizer == nil || caller == owner {
+		return nil
+	}
+	return c.refuse(http.StatusForbidden, field, "%s belongs to principal %q; the call came from %q", what, owner, caller)
+}
+
+// Authorize is an operator's request checked against the ACLs, for the
+// shell's endpoints that do not reach the core (the policy, /state, the
+// sandboxes).
+func (c *Core) Authorize(principal, action, object string) auth.Decision {
+	if c.cfg.Authorizer == nil {
+		return auth.Decision{Allowed: true, Rule: "no authorizer (--insecure)"}
+	}
+	return c.cfg.Authorizer.Authorize(principal, action, object)
+}
