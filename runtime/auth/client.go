@@ -121,19 +121,35 @@ func (c *Client) TLS() *tls.Config {
 }
 
 // Scheme is the scheme of a server given as host:port: https when the
-// client has a CA to verify it with.
+// client speaks TLS (it has a CA to verify servers with, or a
+// certificate).
 func (c *Client) Scheme() string {
-	if c != nil && c.CA != "" {
+	if c != nil && c.tls != nil {
 		return "https"
 	}
 	return "http"
 }
 
+// ClientFromTLS is the credential of a server that calls others (a master
+// its peers and agents, an agent its master) as itself: its certificate
+// and key, whose common name is its principal, and the CA that verifies
+// the servers it calls.
+func ClientFromTLS(caFile, certFile, keyFile string) (*Client, error) {
+	cfg, err := ClientTLS(caFile, certFile, keyFile)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.Certificates) == 0 {
+		return nil, fmt.Errorf("a server's own credential needs its certificate and key")
+	}
+	return &Client{Bundle: Bundle{Principal: cfg.Certificates[0].Leaf.Subject.CommonName, CA: caFile, Cert: certFile, Key: keyFile}, tls: cfg}, nil
+}
+
 // Transport is base (cloned) with the client's TLS configuration, whose
 // requests carry its credentials: HTTP basic authentication, added where
 // a request has no Authorization of its own, and only over https when the
-// client verifies servers with a CA, so that the secret goes to no server
-// the CA has not vouched for. A nil client returns base as it is.
+// client speaks TLS, so that the secret goes to no server its CA has not
+// vouched for. A nil client returns base as it is.
 func (c *Client) Transport(base *http.Transport) http.RoundTripper {
 	if c == nil {
 		return base
@@ -149,7 +165,7 @@ func (c *Client) Transport(base *http.Transport) http.RoundTripper {
 	if c.Secret == "" {
 		return t
 	}
-	return &withAuth{next: t, header: "Basic " + base64.StdEncoding.EncodeToString([]byte(c.Principal+":"+c.Secret)), httpsOnly: c.CA != ""}
+	return &withAuth{next: t, header: "Basic " + base64.StdEncoding.EncodeToString([]byte(c.Principal+":"+c.Secret)), httpsOnly: c.tls != nil}
 }
 
 // withAuth adds an Authorization header to requests.

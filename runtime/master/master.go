@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master/core"
 )
 
@@ -54,6 +55,19 @@ type Options struct {
 	Replica *ReplicaOptions
 	Log     *slog.Logger
 	Now     func() time.Time // default time.Now
+	// Credential is the master's own, for what it calls: its raft peers
+	// and agents (the web UI's sandbox proxy). Its calls carry it, and the
+	// peers' and agents' certificates are verified with its CA. Nil: none
+	// (--insecure).
+	Credential *auth.Client
+	// Credentials are the principals the master knows (--credentials);
+	// nil: no authentication (--insecure). ACLs decide what each may do
+	// (nil: auth.AllowAll), and Audit records operator actions (nil:
+	// none). Set by apron master and apron up (i16-tls); enforced by the
+	// HTTP middleware and the core's checks (i16).
+	Credentials *auth.Credentials
+	ACLs        auth.Authorizer
+	Audit       *auth.Audit
 }
 
 func (o *Options) defaults() {
@@ -271,6 +285,12 @@ func (m *Master) allocate() {
 	m.core.AllocateNow(m.opts.Now())
 	m.cycles.observe(time.Since(t0))
 	m.flush()
+}
+
+// Client is an HTTP client with the master's own credential (see
+// Options.Credential) whose calls take timeout at most (0: no limit).
+func (m *Master) Client(timeout time.Duration) *http.Client {
+	return &http.Client{Transport: m.opts.Credential.Transport(http.DefaultTransport.(*http.Transport)), Timeout: timeout}
 }
 
 // Started is when the master started.

@@ -12,7 +12,7 @@ import (
 	"github.com/apronlab/apron/runtime/auth"
 )
 
-// privateDir makes dir (and its parents) if missing and checks that the
+// privateDir makes dir (0700, its parents 0755) if missing and checks that the
 // secrets in it are this user's alone: dir is a directory (not a link)
 // owned by this user, made 0700, in a folder no one else can rename it
 // out of (owned by this user or root, and writable by others only when
@@ -21,7 +21,10 @@ func privateDir(dir string) error {
 	if dir == "" {
 		return errors.New("pki: no directory given for the secrets")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("pki: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("pki: %w", err)
 	}
 	me := os.Geteuid()
@@ -63,8 +66,7 @@ func (s *Secrets) Install(principal, path string) error {
 		return fmt.Errorf("pki: no principal %q in %s", principal, s.Dir)
 	}
 	if old, err := os.ReadFile(path); err == nil {
-		var b auth.Bundle
-		if json.Unmarshal(old, &b) != nil || b.WrittenBy != auth.WrittenByUp {
+		if !writtenByUp(old) {
 			return fmt.Errorf("%s holds a client bundle that apron up did not write: left as it is; point clients at %s with --credential or %s", path, id.Bundle, auth.ClientEnv)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -74,6 +76,28 @@ func (s *Secrets) Install(principal, path string) error {
 		return err
 	}
 	return writeJSON(path, auth.Bundle{Principal: principal, Secret: id.Secret, CA: s.CA, Cert: id.Cert, Key: id.Key, WrittenBy: auth.WrittenByUp})
+}
+
+// Uninstall removes the bundle at path if apron up wrote it (Install),
+// and reports whether it did.
+func Uninstall(path string) (bool, error) {
+	old, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !writtenByUp(old) {
+		return false, nil
+	}
+	return true, os.Remove(path)
+}
+
+// writtenByUp reports whether data is a bundle apron up wrote.
+func writtenByUp(data []byte) bool {
+	var b auth.Bundle
+	return json.Unmarshal(data, &b) == nil && b.WrittenBy == auth.WrittenByUp
 }
 
 // Curlrc writes a curl config (curl -K FILE) that verifies the servers

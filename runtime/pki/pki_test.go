@@ -22,13 +22,18 @@ func generate(t *testing.T, dir string) *Secrets {
 	return s
 }
 
-// Every file is its owner's alone, and the directory too.
+// Every file is its owner's alone, and the directory too; the folder made
+// for it stays open to the tasks whose sandboxes it holds.
 func TestModes(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "secrets")
+	work := filepath.Join(t.TempDir(), "work")
+	dir := filepath.Join(work, "secrets")
 	generate(t, dir)
 	st, err := os.Stat(dir)
 	if err != nil || st.Mode().Perm() != 0o700 {
 		t.Fatalf("the directory: %v, mode %v; want 0700", err, st.Mode())
+	}
+	if st, err := os.Stat(work); err != nil || st.Mode().Perm() != 0o755 {
+		t.Errorf("the work dir made for it: %v, mode %v; want 0755", err, st.Mode())
 	}
 	entries, _ := os.ReadDir(dir)
 	want := []string{"ca.pem", "ca-key.pem", "credentials.json", "agent-credentials.json", "acls.json", "master.pem", "master-key.pem", "master.json", "ops.json", "agent-2-key.pem"}

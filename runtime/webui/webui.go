@@ -54,7 +54,7 @@ func Handler(m *master.Master) http.Handler {
 
 // newUI parses the pages of m's interface.
 func newUI(m *master.Master) *UI {
-	u := &UI{m: m, pages: map[string]*template.Template{}, api: m.Handler(), hc: &http.Client{Timeout: 2 * time.Second}}
+	u := &UI{m: m, pages: map[string]*template.Template{}, api: m.Handler(), hc: m.Client(2 * time.Second)}
 	footer := template.FuncMap{"started": m.Started, "uptime": m.Uptime}
 	for _, name := range []string{"overview", "agents", "agent", "frameworks", "framework", "task"} {
 		u.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).Funcs(footer).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
