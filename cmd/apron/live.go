@@ -52,7 +52,7 @@ which serves; the others redirect clients to it (307, and GET
 			if err != nil {
 				return err
 			}
-			opts.Credential, opts.Credentials, opts.ACLs, opts.Audit = sec.Client, sec.Credentials, sec.ACLs, sec.Audit
+			opts.Credential, opts.Credentials, opts.Authorizer, opts.Audit = sec.Client, sec.Credentials, sec.ACLs, sec.Audit
 			if opts.Replica, err = replicaOptions(v, sec); err != nil {
 				return err
 			}

@@ -35,7 +35,7 @@ func serverFlags(cmd *cobra.Command, master bool) {
 type security struct {
 	TLS         *tls.Config       // nil: plain HTTP
 	Credentials *auth.Credentials // nil: --insecure
-	ACLs        auth.Authorizer
+	ACLs        auth.Authorizer   // nil: the master's default (every principal of --credentials may do everything but run tasks as root)
 	Audit       *auth.Audit
 	Client      *auth.Client // its own, for what it calls; nil: none
 }
@@ -63,12 +63,12 @@ func serverSecurity(v *viper.Viper, cmd *cobra.Command) (*security, error) {
 		if len(set) > 0 {
 			return nil, fmt.Errorf("%s: --insecure turns authentication and TLS off, and %s turns them on: give one or the other", name, strings.Join(set, ", "))
 		}
-		return &security{ACLs: auth.AllowAll{}}, nil
+		return &security{}, nil
 	}
 	if v.GetString("credentials") == "" {
 		return nil, fmt.Errorf("%s: no --credentials and no --insecure: give --credentials FILE (the principals that may call it), best with --tls-cert, --tls-key and --tls-ca; or --insecure to run with no authentication and no TLS (apron up makes all of these files)", name)
 	}
-	s := &security{ACLs: auth.DefaultACLs()}
+	s := &security{}
 	var err error
 	if s.Credentials, err = auth.LoadCredentials(v.GetString("credentials")); err != nil {
 		return nil, fmt.Errorf("--credentials: %w", err)

@@ -48,7 +48,6 @@ func agentName(cfg Config, i int) string { return fmt.Sprintf("%s-%d", cfg.Prefi
 func (c *Cluster) masterSecurity(cfg Config, opts *master.Options) (*tls.Config, error) {
 	s := c.Secrets
 	if s == nil {
-		opts.ACLs = auth.AllowAll{}
 		return nil, nil
 	}
 	var err error
@@ -58,7 +57,7 @@ func (c *Cluster) masterSecurity(cfg Config, opts *master.Options) (*tls.Config,
 	if opts.Credentials, err = auth.LoadCredentials(s.Credentials); err != nil {
 		return nil, err
 	}
-	if opts.ACLs, err = auth.LoadACLs(s.ACLs); err != nil {
+	if opts.Authorizer, err = auth.LoadACLs(s.ACLs); err != nil {
 		return nil, err
 	}
 	if opts.Audit, err = auth.OpenAudit(filepath.Join(cfg.WorkDir, "audit.log")); err != nil {

@@ -53,21 +53,23 @@ type Options struct {
 	// single master that keeps its registry on disk (one peer, itself).
 	// Without it the master keeps everything in memory.
 	Replica *ReplicaOptions
-	Log     *slog.Logger
-	Now     func() time.Time // default time.Now
+	// Credentials are the principals that may call the master; without
+	// them the master runs --insecure: anyone may do anything.
+	// Authorizer decides what each principal may do (default
+	// auth.DefaultACLs). Audit records operators' actions and every
+	// denial. MasterPrincipal is who the other masters are, the only
+	// principal allowed to send raft messages (default "master").
+	Credentials     *auth.Credentials
+	Authorizer      auth.Authorizer
+	Audit           *auth.Audit
+	MasterPrincipal string
+	Log             *slog.Logger
+	Now             func() time.Time // default time.Now
 	// Credential is the master's own, for what it calls: its raft peers
 	// and agents (the web UI's sandbox proxy). Its calls carry it, and the
 	// peers' and agents' certificates are verified with its CA. Nil: none
 	// (--insecure).
 	Credential *auth.Client
-	// Credentials are the principals the master knows (--credentials);
-	// nil: no authentication (--insecure). ACLs decide what each may do
-	// (nil: auth.AllowAll), and Audit records operator actions (nil:
-	// none). Set by apron master and apron up (i16-tls); enforced by the
-	// HTTP middleware and the core's checks (i16).
-	Credentials *auth.Credentials
-	ACLs        auth.Authorizer
-	Audit       *auth.Audit
 }
 
 func (o *Options) defaults() {

@@ -119,6 +119,8 @@ func ACLs(agents, others []string) *auth.ACLs {
 		a.Rules[action] = []auth.Rule{operators}
 	}
 	a.Rules[auth.ViewState] = []auth.Rule{{Principals: any, Objects: any}}
+	// No one runs tasks as root (principals NONE: a rule that forbids).
+	a.Rules[auth.RunTasks] = []auth.Rule{{Principals: auth.Entity{Type: "NONE"}, Objects: auth.Entity{Values: []string{"root"}}}, operators}
 	for _, name := range agents {
 		a.Rules[auth.RegisterAgents] = append(a.Rules[auth.RegisterAgents], auth.Rule{Principals: auth.Entity{Values: []string{name}}, Objects: auth.Entity{Values: []string{name}}})
 	}

@@ -79,11 +79,15 @@ func TestFilesWork(t *testing.T) {
 		{"ops", auth.UpdatePolicy, "weights", true},
 		{"agent-2", auth.UpdatePolicy, "weights", false},
 		{"agent-2", auth.ViewState, "state", true},
-		{"ops", auth.RunTasks, "root", false},
+		{"ops", auth.RunTasks, "nobody", true},
 	} {
 		if d := acls.Authorize(c.principal, c.action, c.object); d.Allowed != c.allowed {
 			t.Errorf("%s %s %s: %v, want allowed %v", c.principal, c.action, c.object, d, c.allowed)
 		}
+	}
+
+	if r := acls.Rules[auth.RunTasks][0]; r.Principals.Type != "NONE" || len(r.Objects.Values) != 1 || r.Objects.Values[0] != "root" {
+		t.Errorf("run_tasks begins with %+v; want the rule that no one runs tasks as root", r)
 	}
 
 	srvTLS, err := s.ServerTLS("agent-1")

@@ -41,6 +41,7 @@ func Handler(m *master.Master) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /login", login)
 	mux.HandleFunc("GET /{$}", u.overview)
 	mux.HandleFunc("GET /agents", u.agents)
 	mux.HandleFunc("GET /agents/{id}", u.agent)
