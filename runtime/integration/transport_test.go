@@ -204,3 +204,25 @@ func TestClientsSendTheirCredentials(t *testing.T) {
 		}
 	}
 }
+
+// apron up --insecure says so, serves plain HTTP with no login link, and
+// takes away the client bundle an earlier apron up wrote (which would send
+// apron execute to https): apron execute with --master host:port works.
+func TestUpInsecure(t *testing.T) {
+	bundle, _ := upClient(t)
+	if err := secrets.Install(pki.Ops, bundle); err != nil { // as an earlier apron up would have
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	_, port, _ := strings.Cut(freeAddr(t), ":")
+	up := start(t, "up", "--insecure", "--agents", "1", "--listen", addr, "--agent-port", port, "--resources", "cpus:1;mem:256", "--work-dir", t.TempDir())
+	waitPrinted(t, up)
+	out := up.out.String()
+	if !strings.Contains(out, "WARNING: --insecure: no authentication and no TLS") || !strings.Contains(out, "web UI: http://"+addr+"/\n") || strings.Contains(out, "token=") {
+		t.Errorf("apron up --insecure does not say so, or prints a login link:\n%s", out)
+	}
+	if _, err := os.Stat(bundle); !os.IsNotExist(err) || !strings.Contains(out, "removed "+bundle) {
+		t.Errorf("the earlier apron up's bundle %s: %v; want it removed, and said", bundle, err)
+	}
+	execute(t, addr, "plain")
+}
