@@ -49,6 +49,11 @@ type Options struct {
 	// stream: a subscriber that does not read is disconnected.
 	Limits    core.Limits
 	MaxOutbox int
+	// Credential is the master's own, for what it calls: its raft peers
+	// and agents (the web UI's sandbox proxy). Its calls carry it, and the
+	// peers' and agents' certificates are verified with its CA. Nil: none
+	// (--insecure).
+	Credential *auth.Client
 	// Replica makes the master one of a replicated cluster (Peers), or a
 	// single master that keeps its registry on disk (one peer, itself).
 	// Without it the master keeps everything in memory.
@@ -65,11 +70,6 @@ type Options struct {
 	MasterPrincipal string
 	Log             *slog.Logger
 	Now             func() time.Time // default time.Now
-	// Credential is the master's own, for what it calls: its raft peers
-	// and agents (the web UI's sandbox proxy). Its calls carry it, and the
-	// peers' and agents' certificates are verified with its CA. Nil: none
-	// (--insecure).
-	Credential *auth.Client
 }
 
 func (o *Options) defaults() {

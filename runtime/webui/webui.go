@@ -39,9 +39,9 @@ type UI struct {
 func Handler(m *master.Master) http.Handler {
 	u := newUI(m)
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", login)
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
-	mux.HandleFunc("GET /login", login)
 	mux.HandleFunc("GET /{$}", u.overview)
 	mux.HandleFunc("GET /agents", u.agents)
 	mux.HandleFunc("GET /agents/{id}", u.agent)
