@@ -19,9 +19,25 @@ import (
 	"github.com/apronlab/apron/runtime/pki/pkitest"
 )
 
-// newTestMaster serves a master over TLS with a cluster's secrets, its
+func newTestMaster(t *testing.T, opts Options, limits ServerLimits) (*Master, string) {
+	t.Helper()
+	if opts.Policy.Policy == "" {
+		opts.Policy = allocator.Config{Policy: "drf"}
+	}
+	m, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(m.Handler())
+	srv.Config = NewServerWith(m.Handler(), limits)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return m, srv.URL
+}
+
+// newTLSMaster serves a master over TLS with a cluster's secrets, its
 // credentials and ACLs, and returns it, its URL and the secrets.
-func newTestMaster(t *testing.T, opts Options, limits ServerLimits) (*Master, string, *pki.Secrets) {
+func newTLSMaster(t *testing.T, opts Options, limits ServerLimits) (*Master, string, *pki.Secrets) {
 	t.Helper()
 	if opts.Policy.Policy == "" {
 		opts.Policy = allocator.Config{Policy: "drf"}
@@ -68,7 +84,7 @@ func post(t *testing.T, hc *http.Client, url, sid string, body []byte) (int, str
 // A subscriber that does not read its stream is disconnected once its
 // outbox holds MaxOutbox bytes, and counted; the master stays responsive.
 func TestSubscriberThatDoesNotReadIsDisconnected(t *testing.T) {
-	m, url, s := newTestMaster(t, Options{MaxOutbox: 64 << 10, Fresh: true}, ServerLimits{})
+	m, url, s := newTLSMaster(t, Options{MaxOutbox: 64 << 10, Fresh: true}, ServerLimits{})
 	hc := pkitest.HTTPClient(t, s, pki.Ops)
 	body, _ := json.Marshal(api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: api.FrameworkInfo{Name: "mute", FailoverTimeout: 60}}})
 	resp, err := hc.Post(url+"/api/v1/scheduler", "application/json", bytes.NewReader(body))
@@ -113,7 +129,7 @@ func TestSubscriberThatDoesNotReadIsDisconnected(t *testing.T) {
 // A call longer than the limit is refused with 413 before it is read
 // whole.
 func TestRequestTooLarge(t *testing.T) {
-	_, url, s := newTestMaster(t, Options{}, ServerLimits{})
+	_, url, s := newTLSMaster(t, Options{}, ServerLimits{})
 	hc := pkitest.HTTPClient(t, s, pki.Ops)
 	huge := append([]byte(`{"type":"SUBSCRIBE","subscribe":{"framework_info":{"name":"`), bytes.Repeat([]byte("n"), maxSchedulerCall+1)...)
 	if code, _ := post(t, hc, url, "", huge); code != http.StatusRequestEntityTooLarge {
@@ -128,7 +144,7 @@ func TestRequestTooLarge(t *testing.T) {
 // Connections past the limit are closed as they arrive: idle clients
 // cannot take every descriptor, and /health answers once they go.
 func TestConnectionLimit(t *testing.T) {
-	_, url, s := newTestMaster(t, Options{}, ServerLimits{MaxConnections: 4})
+	_, url, s := newTLSMaster(t, Options{}, ServerLimits{MaxConnections: 4})
 	addr := strings.TrimPrefix(url, "https://")
 	var idle []net.Conn
 	for range 4 {
