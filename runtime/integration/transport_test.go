@@ -180,7 +180,8 @@ func (r *recorder) saw(what string) bool {
 
 // Every client sends its credential to the master: apron execute and
 // apron policy as ops, an agent as itself, each by its client certificate
-// and by HTTP basic authentication.
+// and by HTTP basic authentication (an agent given no --credential by its
+// certificate alone).
 func TestClientsSendTheirCredentials(t *testing.T) {
 	cfg, err := secrets.ServerTLS(pki.Master)
 	if err != nil {
@@ -196,7 +197,11 @@ func TestClientsSendTheirCredentials(t *testing.T) {
 	_, _ = exec.Command(apronBin, "execute", "--master", hostPort, "--command", "true", "--timeout", "3s").CombinedOutput()
 	_, _ = exec.Command(apronBin, "policy", "show", "--master", hostPort).CombinedOutput()
 	agent := startServer(t, "agent", "a1", "--master", hostPort, "--listen", freeAddr(t), "--name", "a1", "--resources", "cpus:1;mem:64", "--work-dir", t.TempDir())
-	for _, want := range []string{"/state ops/ops", "/api/v1/policy ops/ops", "/api/v1/agent a1/a1"} {
+	// Without --credential an agent calls as its certificate says.
+	a2, _ := secrets.Identity("a2")
+	start(t, "agent", "--master", hostPort, "--listen", freeAddr(t), "--name", "a2", "--resources", "cpus:1;mem:64", "--work-dir", t.TempDir(),
+		"--tls-cert", a2.Cert, "--tls-key", a2.Key, "--tls-ca", secrets.CA, "--credentials", secrets.AgentCredentials)
+	for _, want := range []string{"/state ops/ops", "/api/v1/policy ops/ops", "/api/v1/agent a1/a1", "/api/v1/agent a2/none"} {
 		for deadline := time.Now().Add(10 * time.Second); !rec.saw(want); time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("the master's stand-in did not see %q; it saw %v\n%s", want, rec.seen, agent.out)
