@@ -39,7 +39,11 @@ With --data-dir the master keeps its registry (agents, frameworks, tasks,
 the policy) in a raft log there, and a restart forgets nothing. With --id
 and --peers it is one of a replicated cluster: the masters elect a leader,
 which serves; the others redirect clients to it (307, and GET
-/master/redirect) and take over if it fails.`,
+/master/redirect) and take over if it fails.
+
+It needs --credentials (the principals that may call it), best with
+--tls-cert, --tls-key and --tls-ca (HTTPS, mutual TLS), or --insecure
+(no authentication, no TLS); docs/api.md has the flags and file formats.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := masterOptions(v.GetString("policy"))

@@ -36,7 +36,15 @@ func newUp(v *viper.Viper) *cobra.Command {
 and the next ones, so that one can be killed: the others elect a new leader,
 and the agents, which know every master, follow it. Ctrl-C stops the agents,
 then the masters; no master outlives apron up. With --data-dir the masters
-keep their registry there from one apron up to the next.`,
+keep their registry there from one apron up to the next.
+
+The cluster is secure by default: apron up makes a CA, certificates and
+secrets in WORK-DIR/secrets (principals master, ops and one per agent),
+the masters and agents serve HTTPS and authenticate every call, and the
+operator's client bundle (principal ops) goes to $APRON_CREDENTIALS, else
+~/.config/apron/credentials.json, where apron execute, apron policy and
+apron run find it. It prints the web UI's login link and a curl command
+that work. --insecure turns all of it off.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := masterOptions(v.GetString("policy"))
