@@ -74,11 +74,16 @@ func TestReachesTheLeaderFromAnyOrder(t *testing.T) {
 				case leader:
 					ms = append(ms, lead)
 				case "dead":
-					ms = append(ms, dead(t))
+					ms = append(ms, nil) // made last: a live fake made after it could take its port
 				default:
 					m := newFake(t, role, false)
 					m.set(role, lead.srv.URL)
 					ms = append(ms, m)
+				}
+			}
+			for i := range ms {
+				if ms[i] == nil {
+					ms[i] = dead(t)
 				}
 			}
 			l := list(t, quick, ms...)
