@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master"
 	"github.com/apronlab/apron/runtime/masters"
 	"github.com/apronlab/apron/runtime/scheduler"
@@ -34,6 +35,8 @@ type Live struct {
 	// Command, if set, replaces apron burn as the command of the tasks
 	// (tests use sleep).
 	Command func(t framework.Task, wall time.Duration) string
+	// Credential is who the runs are to the masters (nil: none).
+	Credential *auth.Client
 }
 
 // liveRun is one run on the live cluster.
@@ -61,7 +64,7 @@ func (l Live) run(ctx context.Context, cfg *sim.Config, config []byte, dir, name
 	if len(cfg.MachineEvents) > 0 {
 		return false, fmt.Errorf("machine_events: the live backend runs on the cluster it is given; machine events are simulator-only")
 	}
-	ms, err := masters.Parse(l.Master)
+	ms, err := masters.WithCredential(l.Master, l.Credential)
 	if err != nil {
 		return false, err
 	}
@@ -69,7 +72,7 @@ func (l Live) run(ctx context.Context, cfg *sim.Config, config []byte, dir, name
 	if err != nil {
 		return false, err
 	}
-	st, err := master.FetchState(ctx, http.DefaultClient, ms)
+	st, err := master.FetchState(ctx, ms.Client(0), ms)
 	if err != nil {
 		return false, err
 	}
@@ -163,7 +166,7 @@ func (fl *fleet) start(fc sim.FwConfig, sched framework.Scheduler, subscribed fu
 	r.stats[fc.Name] = &sim.FwStats{}
 	r.order = append(r.order, fc.Name)
 	r.mu.Unlock()
-	opts := scheduler.Options{Master: r.l.Master, Name: fc.Name, Role: fc.Role, Compress: r.l.compress(), Observe: r,
+	opts := scheduler.Options{Master: r.l.Master, Credential: r.l.Credential, Name: fc.Name, Role: fc.Role, Compress: r.l.compress(), Observe: r,
 		Command: r.l.Command, OnSubscribed: subscribed}
 	ctx := fl.services
 	b, isBatch := sched.(*framework.Batch)
@@ -239,7 +242,7 @@ func (fl *fleet) feed(w *sim.Workload, agents []string) error {
 func (r *liveRun) sample(ctx context.Context) {
 	every := time.Duration(float64(r.cfg.SampleInterval) / r.l.compress())
 	for {
-		if st, err := master.FetchState(ctx, http.DefaultClient, r.masters); err == nil {
+		if st, err := master.FetchState(ctx, r.masters.Client(0), r.masters); err == nil {
 			r.metrics.Sample(stateView{st})
 		}
 		select {
@@ -308,7 +311,7 @@ func applyPolicy(ctx context.Context, ms *masters.List, compress float64, config
 	if err != nil {
 		return policy, err
 	}
-	resp, err := ms.Do(ctx, http.DefaultClient, masters.Request{Method: http.MethodPost, Path: "/api/v1/policy?name=" + url.QueryEscape(name), Body: file})
+	resp, err := ms.Do(ctx, ms.Client(0), masters.Request{Method: http.MethodPost, Path: "/api/v1/policy?name=" + url.QueryEscape(name), Body: file})
 	if err != nil {
 		return policy, fmt.Errorf("master %s: %w", ms, err)
 	}
@@ -318,7 +321,7 @@ func applyPolicy(ctx context.Context, ms *masters.List, compress float64, config
 		return policy, fmt.Errorf("master %s refused the policy: %s", ms.URL(), bytes.TrimSpace(body))
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		st, err := master.FetchState(ctx, http.DefaultClient, ms)
+		st, err := master.FetchState(ctx, ms.Client(0), ms)
 		if err != nil {
 			return policy, err
 		}

@@ -45,7 +45,7 @@ func runLive(t *testing.T, c *local.Cluster, text string) Report {
 	sleep := func(_ framework.Task, wall time.Duration) string {
 		return fmt.Sprintf("sleep %.3f", max(wall, 0).Seconds())
 	}
-	rep, err := Execute(ctx, s, Options{Dir: t.TempDir(), Live: &Live{Master: c.URL, Compress: 4, Command: sleep}})
+	rep, err := Execute(ctx, s, Options{Dir: t.TempDir(), Live: &Live{Master: c.URL, Credential: c.Client, Compress: 4, Command: sleep}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/apronlab/apron/experiments"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/traces/samples"
 )
 
@@ -21,16 +22,23 @@ var otherEnv = []struct {
 	commands []string // the commands that read it; none: only apron --help lists it
 }{
 	{[]string{samples.Env}, "the folder a trace path beginning $TRACES/ stands in (default: the samples shipped with apron)", []string{"run", "sim", "trace"}},
+	{[]string{auth.ClientEnv}, "the client bundle when --credential names none (default: the one apron up writes, " + userBundle + ")", []string{"run", "execute", "apply", "show", "up"}},
 	{[]string{"APRON_SANDBOX", "APRON_TASK_ID", "APRON_FRAMEWORK_ID"}, "set by an agent in a task's environment", nil},
 	{[]string{"APRON_ROOT"}, "the checkout the notebooks link to (make notebooks sets it)", nil},
 	{[]string{"APRON_BENCH_SCALE", "APRON_BENCH_WORKDIR"}, "read by benchmarks (BENCHMARKS.md)", nil},
 }
 
 // envName is the variable that sets a flag: APRON_AGENT_TIMEOUT for
-// --agent-timeout.
+// --agent-timeout. One flag is set by another name: the servers'
+// --credentials by APRON_SERVER_CREDENTIALS, since APRON_CREDENTIALS names
+// the client bundle (auth.ClientEnv), which a shell exports for clients.
 func envName(flag string) string {
-	return "APRON_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+	return envKeys.Replace("APRON_" + strings.ToUpper(flag))
 }
+
+// envKeys turns APRON_ and a flag's name in capitals into the variable
+// that sets it (viper's key replacer).
+var envKeys = strings.NewReplacer("-", "_", "APRON_CREDENTIALS", "APRON_SERVER_CREDENTIALS")
 
 // checkEnvironment checks the APRON_ variables: one that sets a flag of
 // cmd must fit it (an error otherwise); one that sets no flag of any

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -39,7 +38,7 @@ or the agents are busy. --timeout gives up, with a non-zero exit.`,
 			if v.GetString("command") == "" {
 				return fmt.Errorf("--command is required")
 			}
-			ms, err := parseMasters(v.GetString("master"))
+			ms, err := clientMasters(v, v.GetString("master"))
 			if err != nil {
 				return err
 			}
@@ -63,7 +62,7 @@ or the agents are busy. --timeout gives up, with a non-zero exit.`,
 						fmt.Fprintf(cmd.ErrOrStderr(), "No offer has held the task in %s: %s\n", v.GetDuration("wait"), whyUnfit(ctx, ms, res, role, largest))
 					}()
 				}}
-			opts := scheduler.Options{Master: ms.String(), Name: "apron-execute", Role: role, Done: task.Done,
+			opts := scheduler.Options{Master: ms.String(), Credential: ms.Credential(), Name: "apron-execute", Role: role, Done: task.Done,
 				OnSubscribed: func(d *scheduler.Driver) { fmt.Fprintf(out, "Subscribed with ID %s\n", d.ID()) }}
 			err = scheduler.Run(ctx, opts, task)
 			f := task.Final()
@@ -90,6 +89,7 @@ or the agents are busy. --timeout gives up, with a non-zero exit.`,
 	cmd.Flags().String("role", "*", "role to subscribe in")
 	cmd.Flags().Duration("wait", 10*time.Second, "after this long without an offer that holds the task, say why none does")
 	cmd.Flags().Duration("timeout", 0, "give up after this long, with a non-zero exit (0: never)")
+	clientFlag(cmd)
 	return cmd
 }
 
@@ -113,7 +113,7 @@ func whyUnfit(ctx context.Context, ms *masters.List, want allocator.Resources, r
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	st, err := master.FetchState(ctx, http.DefaultClient, ms)
+	st, err := master.FetchState(ctx, ms.Client(0), ms)
 	if err != nil {
 		return fmt.Sprintf("the task wants %s; %s; reading the master's state to say why: %v", want, seen, err)
 	}

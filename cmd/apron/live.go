@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,7 +39,11 @@ With --data-dir the master keeps its registry (agents, frameworks, tasks,
 the policy) in a raft log there, and a restart forgets nothing. With --id
 and --peers it is one of a replicated cluster: the masters elect a leader,
 which serves; the others redirect clients to it (307, and GET
-/master/redirect) and take over if it fails.`,
+/master/redirect) and take over if it fails.
+
+It needs --credentials (the principals that may call it), best with
+--tls-cert, --tls-key and --tls-ca (HTTPS, mutual TLS), or --insecure
+(no authentication, no TLS); docs/api.md has the flags and file formats.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := masterOptions(v.GetString("policy"))
@@ -47,7 +52,12 @@ which serves; the others redirect clients to it (307, and GET
 			}
 			limits := masterLimits(v, &opts)
 			opts.Log = logger(cmd)
-			if opts.Replica, err = replicaOptions(v); err != nil {
+			sec, err := serverSecurity(v, cmd)
+			if err != nil {
+				return err
+			}
+			opts.Credential, opts.Credentials, opts.Authorizer, opts.Audit = sec.Client, sec.Credentials, sec.ACLs, sec.Audit
+			if opts.Replica, err = replicaOptions(v, sec); err != nil {
 				return err
 			}
 			m, err := master.New(opts)
@@ -57,8 +67,9 @@ which serves; the others redirect clients to it (307, and GET
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			go m.Run(ctx)
-			fmt.Fprintf(cmd.ErrOrStderr(), "apron master on http://%s (web UI at /), policy %s (%s)\n", v.GetString("listen"), opts.Policy.Policy, opts.PolicySource)
-			return serve(ctx, v.GetString("listen"), webui.Handler(m), limits)
+			sec.announce(cmd.ErrOrStderr(), v.GetString("listen"))
+			fmt.Fprintf(cmd.ErrOrStderr(), "apron master on %s://%s (web UI at /), policy %s (%s)\n", sec.Scheme(), v.GetString("listen"), opts.Policy.Policy, opts.PolicySource)
+			return serve(ctx, v.GetString("listen"), webui.Handler(m), limits, sec.TLS)
 		},
 	}
 	cmd.Flags().String("listen", "127.0.0.1:5050", "address to serve on")
@@ -68,12 +79,14 @@ which serves; the others redirect clients to it (307, and GET
 	cmd.Flags().String("peers", "", "every master of a replicated cluster, host:port or URLs, comma-separated, in --id order")
 	cmd.Flags().Duration("raft-tick", 100*time.Millisecond, "raft's clock: a leader is suspected after 10 to 20 ticks of silence")
 	masterFlags(cmd)
+	serverFlags(cmd, true)
 	return cmd
 }
 
 // replicaOptions reads --data-dir, --id and --peers: nil for a master that
-// keeps everything in memory.
-func replicaOptions(v *viper.Viper) (*master.ReplicaOptions, error) {
+// keeps everything in memory. Peers given as host:port are https when the
+// master serves TLS.
+func replicaOptions(v *viper.Viper, sec *security) (*master.ReplicaOptions, error) {
 	dir, peers, id := v.GetString("data-dir"), v.GetString("peers"), v.GetUint64("id")
 	if dir == "" && peers == "" {
 		return nil, nil
@@ -85,7 +98,7 @@ func replicaOptions(v *viper.Viper) (*master.ReplicaOptions, error) {
 	if peers != "" {
 		list = peers
 	}
-	ms, err := masters.Parse(list)
+	ms, err := masters.WithCredential(list, sec.Client)
 	if err != nil {
 		return nil, fmt.Errorf("--peers: %w", err)
 	}
@@ -152,18 +165,19 @@ func logger(cmd *cobra.Command) *slog.Logger {
 	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// serve serves h on addr until ctx ends.
-func serve(ctx context.Context, addr string, h http.Handler, limits master.ServerLimits) error {
+// serve serves h on addr until ctx ends, over TLS with cfg (nil: plain
+// HTTP).
+func serve(ctx context.Context, addr string, h http.Handler, limits master.ServerLimits, cfg *tls.Config) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := master.NewServerWith(h, limits)
+	srv := master.NewServerTLS(h, limits, cfg)
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
 	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := master.Serve(srv, ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -176,6 +190,10 @@ func newAgent(v *viper.Viper) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := agentResources(v.GetString("resources"))
+			if err != nil {
+				return err
+			}
+			sec, err := serverSecurity(v, cmd)
 			if err != nil {
 				return err
 			}
@@ -194,9 +212,9 @@ func newAgent(v *viper.Viper) *cobra.Command {
 				}
 			}
 			self, _ := os.Executable()
-			a, err := agent.New(agent.Options{Master: v.GetString("master"), Name: name, Hostname: host, URL: "http://" + listen, Self: self,
+			a, err := agent.New(agent.Options{Master: v.GetString("master"), Name: name, Hostname: host, URL: sec.Scheme() + "://" + listen, Self: self,
 				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd),
-				GCDelay: v.GetDuration("gc-delay"), MasterTimeout: v.GetDuration("master-timeout")})
+				GCDelay: v.GetDuration("gc-delay"), MasterTimeout: v.GetDuration("master-timeout"), Credential: sec.Client, Credentials: sec.Credentials})
 			if err != nil {
 				return err
 			}
@@ -204,8 +222,9 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			defer stop()
 			ran := make(chan struct{})
 			go func() { _ = a.Run(ctx); close(ran) }()
-			fmt.Fprintf(cmd.ErrOrStderr(), "apron agent %s on http://%s, %s, isolation %s, master %s\n", a.Name(), listen, res, iso.Name(), v.GetString("master"))
-			err = serve(ctx, listen, a.Handler(), master.ServerLimits{})
+			sec.announce(cmd.ErrOrStderr(), listen)
+			fmt.Fprintf(cmd.ErrOrStderr(), "apron agent %s on %s://%s, %s, isolation %s, master %s\n", a.Name(), sec.Scheme(), listen, res, iso.Name(), v.GetString("master"))
+			err = serve(ctx, listen, a.Handler(), master.ServerLimits{}, sec.TLS)
 			stop()
 			<-ran // Run has let go of the cgroup root
 			return err
@@ -220,6 +239,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 	cmd.Flags().Duration("gc-delay", time.Hour, "remove an ended task's sandbox this long after its end is acknowledged (Mesos' --gc_delay)")
 	cmd.Flags().Duration("master-timeout", 0, "subscribe again when the master accepted no call for this long (0: 3 heartbeat intervals)")
 	cmd.Flags().Bool("no-isolation", false, "run tasks without cgroups")
+	serverFlags(cmd, false)
 	return cmd
 }
 
@@ -237,9 +257,14 @@ func agentResources(s string) (allocator.Resources, error) {
 // masterHelp is the help of every --master flag.
 const masterHelp = "the master's host:port or URL; of a replicated cluster, the masters', comma-separated (calls follow the leader)"
 
-// parseMasters reads a --master flag.
-func parseMasters(s string) (*masters.List, error) {
-	ms, err := masters.Parse(s)
+// clientMasters reads a client's --master flag, s, and its credential
+// (clientCredential).
+func clientMasters(v *viper.Viper, s string) (*masters.List, error) {
+	cred, err := clientCredential(v)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := masters.WithCredential(s, cred)
 	if err != nil {
 		return nil, fmt.Errorf("--master: %w", err)
 	}

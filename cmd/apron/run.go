@@ -63,11 +63,11 @@ figures draw simulated and live variants together.`,
 			bar := newProgress(cmd.ErrOrStderr(), "runs", 0)
 			var live *experiments.Live
 			if m := v.GetString("master"); m != "" {
-				ms, err := parseMasters(m)
+				ms, err := clientMasters(v, m)
 				if err != nil {
 					return err
 				}
-				live = &experiments.Live{Master: ms.String(), Compress: v.GetFloat64("compress")}
+				live = &experiments.Live{Master: ms.String(), Credential: ms.Credential(), Compress: v.GetFloat64("compress")}
 			}
 			rep, err := experiments.Execute(ctx, s, experiments.Options{Dir: v.GetString("out"), Workers: v.GetInt("workers"),
 				Shard: shard, Shards: shards, Version: version, Live: live,
@@ -97,6 +97,7 @@ figures draw simulated and live variants together.`,
 	cmd.Flags().String("backend", "", "sim, live, or sim,live: where the runs run (default: the study's backends, else sim)")
 	cmd.Flags().String("master", "", "live runs: "+masterHelp)
 	cmd.Flags().Float64("compress", 1, "live runs: framework seconds per wall second (10 runs a 10-minute workload in a minute)")
+	clientFlag(cmd)
 	cmd.Flags().StringArray("set", nil, "override a study key, key=value (repeatable): --set seeds=3")
 	cmd.Flags().String("out", "results", "results root; the study writes to <out>/<name>")
 	cmd.Flags().Int("workers", 0, "runs at once (default: every core)")

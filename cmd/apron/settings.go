@@ -25,7 +25,7 @@ import (
 // warning.
 func configure(cmd *cobra.Command, v *viper.Viper) error {
 	v.SetEnvPrefix("APRON")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.SetEnvKeyReplacer(envKeys)
 	v.AutomaticEnv()
 	if err := v.BindPFlags(cmd.Flags()); err != nil {
 		return err

@@ -16,9 +16,11 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/burn"
 	"github.com/apronlab/apron/runtime/local"
 	"github.com/apronlab/apron/runtime/masters"
+	"github.com/apronlab/apron/runtime/pki"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
@@ -34,7 +36,15 @@ func newUp(v *viper.Viper) *cobra.Command {
 and the next ones, so that one can be killed: the others elect a new leader,
 and the agents, which know every master, follow it. Ctrl-C stops the agents,
 then the masters; no master outlives apron up. With --data-dir the masters
-keep their registry there from one apron up to the next.`,
+keep their registry there from one apron up to the next.
+
+The cluster is secure by default: apron up makes a CA, certificates and
+secrets in WORK-DIR/secrets (principals master, ops and one per agent),
+the masters and agents serve HTTPS and authenticate every call, and the
+operator's client bundle (principal ops) goes to $APRON_CREDENTIALS, else
+~/.config/apron/credentials.json, where apron execute, apron policy and
+apron run find it. It prints the web UI's login link and a curl command
+that work. --insecure turns all of it off.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := masterOptions(v.GetString("policy"))
@@ -51,10 +61,14 @@ keep their registry there from one apron up to the next.`,
 			self, _ := os.Executable()
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			insecure := v.GetBool("insecure")
+			if insecure {
+				insecureBanner(cmd.ErrOrStderr(), "the cluster")
+			}
 			c, err := local.Start(ctx, local.Config{Master: opts, MasterAddr: v.GetString("listen"), Agents: v.GetInt("agents"),
 				Masters: v.GetInt("masters"), MasterArgs: masterArgs(v), MasterOutput: cmd.ErrOrStderr(), DataDir: v.GetString("data-dir"),
 				Prefix: v.GetString("prefix"), Resources: r, AgentPort: v.GetInt("agent-port"), WorkDir: v.GetString("work-dir"),
-				Isolation: !v.GetBool("no-isolation"), Self: self, Log: logger(cmd)})
+				Isolation: !v.GetBool("no-isolation"), Self: self, Log: logger(cmd), Insecure: insecure})
 			if err != nil {
 				return err
 			}
@@ -62,7 +76,11 @@ keep their registry there from one apron up to the next.`,
 			if c.Warning != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "WARNING: %v (no cgroup limits)\n", c.Warning)
 			}
-			if err := printUp(ctx, cmd.OutOrStdout(), c, opts.Policy.Policy); err != nil {
+			curl, err := installBundle(cmd.ErrOrStderr(), c)
+			if err != nil {
+				return err
+			}
+			if err := printUp(ctx, cmd.OutOrStdout(), c, opts.Policy.Policy, curl); err != nil {
 				return err
 			}
 			<-ctx.Done()
@@ -80,6 +98,7 @@ keep their registry there from one apron up to the next.`,
 	cmd.Flags().String("work-dir", filepath.Join(os.TempDir(), "apron-up"), "agents' sandboxes and checkpoints (and several masters' logs, fresh at each start)")
 	cmd.Flags().String("data-dir", "", "keep the masters' registry here (a raft log; of several masters, in DIR/master-N): the next apron up forgets nothing")
 	cmd.Flags().Bool("no-isolation", false, "run tasks without cgroups")
+	cmd.Flags().Bool("insecure", false, "no authentication and no TLS (default: a CA, certificates and credentials made in WORK-DIR/secrets)")
 	masterFlags(cmd)
 	return cmd
 }
@@ -103,14 +122,15 @@ func masterArgs(v *viper.Viper) []string {
 }
 
 // printUp prints the cluster: its masters (of several, which leads), its
-// agents, and what to try.
-func printUp(ctx context.Context, out io.Writer, c *local.Cluster, policy string) error {
+// agents, and what to try; curl is the curl command line that reaches the
+// masters.
+func printUp(ctx context.Context, out io.Writer, c *local.Cluster, policy, curl string) error {
 	st, err := c.Summary(ctx)
 	if err != nil {
 		return err
 	}
 	if len(c.Procs) == 0 {
-		fmt.Fprintf(out, "apron master: %s (policy %s); web UI: %s/\n", c.URL, policy, c.URL)
+		fmt.Fprintf(out, "apron master: %s (policy %s); web UI: %s\n", c.URL, policy, webUI(c, c.URL))
 	} else {
 		leader := c.Leader(ctx)
 		fmt.Fprintf(out, "apron masters (policy %s), each a process; any master's web UI and API lead to the leader's:\n", policy)
@@ -119,18 +139,67 @@ func printUp(ctx context.Context, out io.Writer, c *local.Cluster, policy string
 			if p.URL == leader {
 				role = "leader"
 			}
-			fmt.Fprintf(out, "  master %d: %s (pid %d), %s; web UI: %s/\n", p.ID, p.URL, p.Pid, role, p.URL)
+			fmt.Fprintf(out, "  master %d: %s (pid %d), %s; web UI: %s\n", p.ID, p.URL, p.Pid, role, webUI(c, p.URL))
 		}
 	}
 	for _, a := range st.Agents {
 		fmt.Fprintf(out, "  agent %s at %s: %s, isolation %s\n", a.ID, a.URL, a.Resources.Total, a.Isolation)
 	}
+	if c.Secrets != nil {
+		fmt.Fprintf(out, "Secrets (CA, certificates, credentials, ACLs): %s; the web UI's certificate is signed by %s\n", c.Secrets.Dir, c.Secrets.CA)
+	}
 	fmt.Fprintf(out, "\nTry:\n  apron execute --master %s --name my-first-task --command \"echo hello world && sleep 10\" --resources \"cpus:1;mem:128\"\n", c.MasterList())
 	if len(c.Procs) > 0 {
 		fmt.Fprintf(out, "  kill -9 the leader's pid: another master leads within seconds, and the agents and their tasks carry on\n")
 	}
-	fmt.Fprintf(out, "State: curl %s/state    Metrics: curl %s/metrics\nCtrl-C stops the cluster.\n", c.URL, c.URL)
+	fmt.Fprintf(out, "State: %s %s/state    Metrics: %s %s/metrics\nCtrl-C stops the cluster.\n", curl, c.URL, curl, c.URL)
 	return nil
+}
+
+// webUI is the link to a master's web UI: with a secure cluster, its
+// login link, which gives the browser a session as ops.
+func webUI(c *local.Cluster, url string) string {
+	if c.Secrets == nil {
+		return url + "/"
+	}
+	ops, _ := c.Secrets.Identity(pki.Ops)
+	return url + "/login?token=" + ops.Secret
+}
+
+// installBundle writes the operator's client bundle where clients look
+// for it ($APRON_CREDENTIALS, else the user's config), so that apron
+// execute and apron policy work with no flag, and returns the curl command
+// that reaches the masters. An insecure cluster takes away a bundle an
+// earlier apron up wrote, which would send clients to https.
+func installBundle(w io.Writer, c *local.Cluster) (string, error) {
+	path, err := auth.ClientPath("")
+	if c.Secrets == nil {
+		removed := false
+		if err == nil {
+			removed, err = pki.Uninstall(path)
+		}
+		switch {
+		case err != nil:
+			fmt.Fprintf(w, "WARNING: a client bundle of an earlier apron up may send clients to https: %v\n", err)
+		case removed:
+			fmt.Fprintf(w, "removed %s, the client bundle of an earlier apron up: clients speak plain HTTP to this cluster\n", path)
+		}
+		return "curl -s", nil
+	}
+	curlrc, cerr := c.Secrets.Curlrc(pki.Ops)
+	if cerr != nil {
+		return "", cerr
+	}
+	ops, _ := c.Secrets.Identity(pki.Ops)
+	if err == nil {
+		err = c.Secrets.Install(pki.Ops, path)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "WARNING: the client bundle: %v; give clients --credential %s\n", err, ops.Bundle)
+	} else {
+		fmt.Fprintf(w, "client bundle (principal ops) for apron execute, policy and run: %s\n", path)
+	}
+	return "curl -sK " + curlrc, nil
 }
 
 func newPolicy(v *viper.Viper) *cobra.Command {
@@ -144,11 +213,11 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ms, err := parseMasters(v.GetString("master"))
+			ms, err := clientMasters(v, v.GetString("master"))
 			if err != nil {
 				return err
 			}
-			resp, err := ms.Do(cmd.Context(), http.DefaultClient, masters.Request{Method: http.MethodPost,
+			resp, err := ms.Do(cmd.Context(), ms.Client(0), masters.Request{Method: http.MethodPost,
 				Path: "/api/v1/policy?name=" + url.QueryEscape(filepath.Base(args[0])), Body: data, Header: http.Header{"Content-Type": {"application/yaml"}}})
 			if err != nil {
 				return err
@@ -167,16 +236,17 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 		},
 	}
 	apply.Flags().String("master", "127.0.0.1:5050", masterHelp)
+	clientFlag(apply)
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Print the policy a master runs (and one waiting for the next cycle)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ms, err := parseMasters(v.GetString("master"))
+			ms, err := clientMasters(v, v.GetString("master"))
 			if err != nil {
 				return err
 			}
-			resp, err := ms.Do(cmd.Context(), http.DefaultClient, masters.Request{Path: "/api/v1/policy"})
+			resp, err := ms.Do(cmd.Context(), ms.Client(0), masters.Request{Path: "/api/v1/policy"})
 			if err != nil {
 				return err
 			}
@@ -186,6 +256,7 @@ func newPolicy(v *viper.Viper) *cobra.Command {
 		},
 	}
 	show.Flags().String("master", "127.0.0.1:5050", masterHelp)
+	clientFlag(show)
 	cmd.AddCommand(apply, show)
 	return cmd
 }

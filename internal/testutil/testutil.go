@@ -24,13 +24,14 @@ func Sample(t testing.TB, rel string) string {
 }
 
 // MainWithApron runs a package's tests (m) with the apron binary built
-// into a temporary directory: build gets its path before the tests run.
-// It exits the process with the tests' status, or 1 if the build fails.
-func MainWithApron(m *testing.M, build func(bin string)) {
-	os.Exit(mainWithApron(m, build))
+// into a temporary directory: set gets its path, and the directory for
+// anything else the tests need, before they run. It exits the process
+// with the tests' status, or 1 if the build or set fails.
+func MainWithApron(m *testing.M, set func(bin, dir string) error) {
+	os.Exit(mainWithApron(m, set))
 }
 
-func mainWithApron(m *testing.M, set func(bin string)) int {
+func mainWithApron(m *testing.M, set func(bin, dir string) error) int {
 	dir, err := os.MkdirTemp("", "apron-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -44,6 +45,9 @@ func mainWithApron(m *testing.M, set func(bin string)) int {
 		fmt.Fprintln(os.Stderr, "building apron:", err)
 		return 1
 	}
-	set(bin)
+	if err := set(bin, dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	return m.Run()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/apronlab/apron/runtime/agent/core"
 	"github.com/apronlab/apron/runtime/agent/isolation"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/masters"
 )
 
@@ -43,6 +44,14 @@ type Options struct {
 	// the test itself, which would run the tests again for every task.
 	Self string
 	Log  *slog.Logger
+	// Credential is who the agent is to the master: its calls carry it,
+	// and the master's certificate is verified with its CA, so that the
+	// agent takes launches and kills only from its master. Nil: none
+	// (a master run --insecure).
+	Credential *auth.Client
+	// Credentials are the principals that may read the agent's /state and
+	// sandboxes (the master's, the operators'); nil: anyone (--insecure).
+	Credentials *auth.Credentials
 }
 
 // postTimeout bounds a HEARTBEAT or STATUS post.
@@ -84,7 +93,7 @@ func New(opts Options) (*Agent, error) {
 	if opts.Isolator == nil {
 		opts.Isolator = isolation.None()
 	}
-	ms, err := masters.Parse(opts.Master)
+	ms, err := masters.WithCredential(opts.Master, opts.Credential)
 	if err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
 	}
@@ -92,7 +101,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent: work dir: %w", err)
 	}
 	a := &Agent{opts: opts, store: newJournal(osFS{}, opts.WorkDir), procs: map[core.TaskKey]*proc{}, gens: map[uint64]generation{},
-		masters: ms, hc: &http.Client{Timeout: postTimeout, Transport: postTransport()}, sc: masters.StreamClient()}
+		masters: ms, hc: ms.ClientWith(postTransport(), postTimeout), sc: ms.StreamClient()}
 	if err := a.name(); err != nil {
 		return nil, err
 	}

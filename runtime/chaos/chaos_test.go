@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("APRON_CHAOS") == "0" {
 		os.Exit(m.Run())
 	}
-	testutil.MainWithApron(m, func(bin string) { apronBin = bin })
+	testutil.MainWithApron(m, func(bin, _ string) error { apronBin = bin; return nil })
 }
 
 func envInt(t *testing.T, name string, def uint64) uint64 {

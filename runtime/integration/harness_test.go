@@ -8,7 +8,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,12 +20,108 @@ import (
 
 	"github.com/apronlab/apron/internal/testutil"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
+	"github.com/apronlab/apron/runtime/pki"
 )
 
-var apronBin string
+var (
+	apronBin string
+	// secrets are the test binary's cluster secrets (package pki), made
+	// once with the generator apron up uses: every master and agent the
+	// tests start serves TLS and authenticates with them, unless a test
+	// runs it --insecure.
+	secrets *pki.Secrets
+	// ops is an HTTP client of principal ops, the operator: over TLS it
+	// verifies the servers with the CA and presents ops' certificate and
+	// secret; over plain HTTP (an insecure cluster) it sends nothing.
+	ops *http.Client
+)
+
+// testAgents are the agents' names the tests use, each a principal that
+// may register that agent only.
+var testAgents = []string{"a1", "a2", "cg", "agent-1", "agent-2"}
 
 func TestMain(m *testing.M) {
-	testutil.MainWithApron(m, func(bin string) { apronBin = bin })
+	testutil.MainWithApron(m, setup)
+}
+
+// setup takes the apron binary and makes the secrets in dir. The apron
+// commands the tests run find ops' bundle in $APRON_CREDENTIALS, and
+// nothing of the user's own configuration.
+func setup(bin, dir string) error {
+	apronBin = bin
+	var err error
+	if secrets, err = pki.Generate(pki.Spec{Dir: filepath.Join(dir, "secrets"), Agents: testAgents}); err != nil {
+		return err
+	}
+	cred, err := secrets.Client(pki.Ops)
+	if err != nil {
+		return err
+	}
+	ops = &http.Client{Transport: cred.Transport(http.DefaultTransport.(*http.Transport))}
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	os.Setenv(auth.ClientEnv, cred.Path)
+	return nil
+}
+
+// upClient makes the test a user of apron up: its own configuration
+// folder, where apron up writes ops' bundle (apron execute finds it there
+// with no flag and no $APRON_CREDENTIALS), and ops the client of that
+// bundle once apron up has written it (call the function returned). It
+// returns the bundle's path.
+func upClient(t *testing.T) (string, func()) {
+	config := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", config)
+	t.Setenv(auth.ClientEnv, "")
+	path := filepath.Join(config, "apron", "credentials.json")
+	before := ops
+	t.Cleanup(func() { ops = before })
+	return path, func() {
+		t.Helper()
+		cred, err := auth.LoadClient(path)
+		if err != nil {
+			t.Fatalf("the bundle apron up wrote: %v", err)
+		}
+		ops = &http.Client{Transport: cred.Transport(http.DefaultTransport.(*http.Transport))}
+	}
+}
+
+// serverArgs are the flags that secure a master (name pki.Master) or an
+// agent (its name) with the test binary's secrets: its certificate and
+// key, the CA, the credentials it accepts and its own credential; a
+// master's audit log goes to the test's temporary directory.
+func serverArgs(t *testing.T, name string) []string {
+	t.Helper()
+	id, ok := secrets.Identity(name)
+	if !ok {
+		t.Fatalf("no secrets for %q: add it to testAgents", name)
+	}
+	args := []string{"--tls-cert", id.Cert, "--tls-key", id.Key, "--tls-ca", secrets.CA, "--credential", id.Bundle}
+	if name != pki.Master {
+		return append(args, "--credentials", secrets.AgentCredentials)
+	}
+	return append(args, "--credentials", secrets.Credentials, "--acls", secrets.ACLs, "--audit-log", filepath.Join(t.TempDir(), "audit.log"))
+}
+
+// insecure reports whether args run a server --insecure.
+func insecure(args []string) bool { return slices.Contains(args, "--insecure") }
+
+// scheme is the scheme of a server run with args.
+func scheme(args []string) string {
+	if insecure(args) {
+		return "http"
+	}
+	return "https"
+}
+
+// startServer starts apron master or apron agent (cmd) as name, with
+// the flags that secure it unless args run it --insecure.
+func startServer(t *testing.T, cmd, name string, args ...string) *proc {
+	t.Helper()
+	if !insecure(args) {
+		args = append(serverArgs(t, name), args...)
+	}
+	return start(t, append([]string{cmd}, args...)...)
 }
 
 func freeAddr(t *testing.T) string {
@@ -85,23 +184,40 @@ func (p *proc) kill9() {
 
 // cluster is a master process and its URL.
 type cluster struct {
-	t      *testing.T
-	url    string
-	master *proc
+	t        *testing.T
+	url      string
+	master   *proc
+	insecure bool // the cluster runs --insecure
 }
 
+// startMaster starts a master on a free port, secured with the test
+// binary's secrets unless args run it --insecure.
 func startMaster(t *testing.T, args ...string) *cluster {
 	addr := freeAddr(t)
-	c := &cluster{t: t, url: "http://" + addr}
-	c.master = start(t, append([]string{"master", "--listen", addr}, args...)...)
+	c := &cluster{t: t, url: scheme(args) + "://" + addr, insecure: insecure(args)}
+	c.master = startServer(t, "master", pki.Master, append([]string{"--listen", addr}, args...)...)
 	c.waitFor("the master to serve", func(st masterState) bool { return true })
 	return c
 }
 
+// restartMaster starts the cluster's master again on its address with
+// args (its security as before).
+func (c *cluster) restartMaster(args ...string) {
+	_, addr, _ := strings.Cut(c.url, "://")
+	if c.insecure {
+		args = append(args, "--insecure")
+	}
+	c.master = startServer(c.t, "master", pki.Master, append([]string{"--listen", addr}, args...)...)
+}
+
+// startAgent starts agent name of the cluster, secured as the cluster is.
 func (c *cluster) startAgent(name, resources, workDir string, extra ...string) *proc {
 	addr := freeAddr(c.t)
-	args := append([]string{"agent", "--master", c.url, "--listen", addr, "--name", name, "--resources", resources, "--work-dir", workDir, "--grace", "1s"}, extra...)
-	p := start(c.t, args...)
+	args := append([]string{"--master", c.url, "--listen", addr, "--name", name, "--resources", resources, "--work-dir", workDir, "--grace", "1s"}, extra...)
+	if c.insecure {
+		args = append(args, "--insecure")
+	}
+	p := startServer(c.t, "agent", name, args...)
 	c.waitFor("agent "+name+" to register", func(st masterState) bool {
 		a := st.agent(name)
 		return a != nil && a.State == "active" && a.Connected
@@ -158,7 +274,7 @@ func (s masterState) agent(id string) *struct {
 
 func (c *cluster) state() (masterState, error) {
 	var st masterState
-	resp, err := http.Get(c.url + "/state")
+	resp, err := ops.Get(c.url + "/state")
 	if err != nil {
 		return st, err
 	}
@@ -206,7 +322,7 @@ func subscribeBody(t *testing.T, url string, body []byte) *rawFramework {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/api/v1/scheduler", bytes.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ops.Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -265,7 +381,7 @@ func (f *rawFramework) call(c api.Call) (int, string) {
 func (f *rawFramework) post(body []byte) (int, string) {
 	req, _ := http.NewRequest(http.MethodPost, f.url+"/api/v1/scheduler", bytes.NewReader(body))
 	req.Header.Set(api.StreamIDHeader, f.sid)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := ops.Do(req)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -7,12 +7,15 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
+	"github.com/apronlab/apron/runtime/pki"
 )
 
 func TestTasksRunAndFinish(t *testing.T) {
@@ -259,7 +262,7 @@ func TestBadCalls(t *testing.T) {
 		if sid != "" {
 			req.Header.Set(api.StreamIDHeader, sid)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := ops.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,22 +319,25 @@ func TestBadCalls(t *testing.T) {
 
 // The new user's path: apron up, then the apron execute it suggests.
 func TestUpThenExecute(t *testing.T) {
+	bundle, useBundle := upClient(t)
 	addr := freeAddr(t)
 	_, port, _ := strings.Cut(freeAddr(t), ":")
-	up := start(t, "up", "--agents", "2", "--listen", addr, "--agent-port", port, "--resources", "cpus:1;mem:512", "--work-dir", t.TempDir())
-	c := &cluster{t: t, url: "http://" + addr, master: up}
+	work := t.TempDir()
+	up := start(t, "up", "--agents", "2", "--listen", addr, "--agent-port", port, "--resources", "cpus:1;mem:512", "--work-dir", work)
+	waitPrinted(t, up)
+	useBundle()
+	c := &cluster{t: t, url: "https://" + addr, master: up}
 	c.waitFor("both agents", func(st masterState) bool { return len(st.Agents) == 2 && st.Agents[1].State == "active" })
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(up.out.String(), "apron execute --master") && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
 	if !strings.Contains(up.out.String(), "apron execute --master "+c.url) {
 		t.Fatalf("apron up does not say how to run apron execute:\n%s", up.out)
 	}
 	if !strings.Contains(up.out.String(), ": cpus:1;mem:512, isolation ") {
 		t.Errorf("apron up does not list the agents' resources in the text form cpus:1;mem:512:\n%s", up.out)
 	}
-	out, err := exec.Command(apronBin, "execute", "--master", c.url, "--name", "my-first-task", "--command", "echo hello world && sleep 1", "--resources", "cpus:1;mem:128").CombinedOutput()
+	checkUpSecrets(t, up, filepath.Join(work, "secrets"), bundle)
+	// As the README runs it: --master host:port, no other flag; the
+	// bundle apron up wrote makes it https, verified, as ops.
+	out, err := exec.Command(apronBin, "execute", "--master", addr, "--name", "my-first-task", "--command", "echo hello world && sleep 1", "--resources", "cpus:1;mem:128").CombinedOutput()
 	if err != nil {
 		t.Fatalf("execute: %v\n%s", err, out)
 	}
@@ -340,10 +346,71 @@ func TestUpThenExecute(t *testing.T) {
 	if running < 0 || finished < running {
 		t.Errorf("want TASK_RUNNING then TASK_FINISHED:\n%s", out)
 	}
+	curlState(t, up)
 	for line := range strings.Lines(up.out.String()) {
 		if dup := repeatedKeys(line); len(dup) > 0 {
 			t.Errorf("apron up logs %v twice in: %s", dup, line)
 		}
+	}
+}
+
+// waitPrinted waits for apron up to print its cluster.
+func waitPrinted(t *testing.T, up *proc) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(up.out.String(), "Ctrl-C stops the cluster."); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("apron up did not print its cluster within 30 s:\n%s", up.out)
+		}
+	}
+}
+
+// checkUpSecrets checks what apron up made: its secrets' directory (0700)
+// and files (0600), the client bundle it wrote (0600, in a folder of
+// 0700), and the login link it printed, with ops' secret.
+func checkUpSecrets(t *testing.T, up *proc, dir, bundle string) {
+	t.Helper()
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Errorf("%s: %v, mode %v; want 0700", dir, err, st.Mode())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) < 10 {
+		t.Errorf("%s holds %d files; want the CA, certificates, keys, credentials, ACLs and bundles", dir, len(entries))
+	}
+	for _, e := range entries {
+		if info, _ := e.Info(); info.Mode().Perm() != 0o600 {
+			t.Errorf("%s/%s: mode %v, want 0600", dir, e.Name(), info.Mode())
+		}
+	}
+	st, err := os.Stat(bundle)
+	folder, _ := os.Stat(filepath.Dir(bundle))
+	if err != nil || st.Mode().Perm() != 0o600 || folder.Mode().Perm() != 0o700 {
+		t.Fatalf("the client bundle %s: %v; want mode 0600 in a folder of 0700", bundle, err)
+	}
+	cred, err := auth.LoadClient(bundle)
+	if err != nil || cred.Principal != pki.Ops || cred.WrittenBy != auth.WrittenByUp {
+		t.Fatalf("the client bundle: %v %+v", err, cred)
+	}
+	if !strings.Contains(up.out.String(), "/login?token="+cred.Secret+"\n") {
+		t.Errorf("apron up does not print the web UI's login link with ops' secret:\n%s", up.out)
+	}
+}
+
+// curlState runs the curl command apron up prints (the README's) on
+// /state: curl verifies the master with the CA and presents ops'
+// certificate.
+func curlState(t *testing.T, up *proc) {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Logf("no curl on PATH: the printed curl command was not run")
+		return
+	}
+	m := regexp.MustCompile(`State: curl -sK (\S+) (https://\S+/state) `).FindStringSubmatch(up.out.String())
+	if m == nil {
+		t.Fatalf("apron up does not print a curl command for /state:\n%s", up.out)
+	}
+	out, err := exec.Command("curl", "-sSfK", m[1], m[2]+"?pretty").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"agents"`) {
+		t.Errorf("curl -K %s %s: %v\n%s", m[1], m[2], err, out)
 	}
 }
 

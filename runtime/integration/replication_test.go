@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/pki"
 )
 
 // launchLong launches one long task on the first offer f gets and waits
@@ -74,7 +75,7 @@ func TestDataDirRestartForgetsNothing(t *testing.T) {
 	pid := launchLong(t, c, f, "long")
 
 	c.master.kill9()
-	c.master = start(t, "master", "--listen", strings.TrimPrefix(c.url, "http://"), "--data-dir", dir+"/master", "--agent-timeout", "5s")
+	c.restartMaster("--data-dir", dir+"/master", "--agent-timeout", "5s")
 	st := c.waitFor("the task back with its agent", func(st masterState) bool {
 		a := st.agent("a1")
 		return a != nil && a.Connected && st.hasTask("long", "TASK_RUNNING")
@@ -99,7 +100,7 @@ type masters struct {
 func startMasters(t *testing.T, n int, extra ...string) *masters {
 	ms := &masters{t: t}
 	for range n {
-		ms.urls = append(ms.urls, "http://"+freeAddr(t))
+		ms.urls = append(ms.urls, scheme(extra)+"://"+freeAddr(t))
 		ms.dirs = append(ms.dirs, t.TempDir())
 	}
 	for i := range n {
@@ -109,9 +110,10 @@ func startMasters(t *testing.T, n int, extra ...string) *masters {
 }
 
 func (ms *masters) start(i int, extra ...string) *proc {
-	args := append([]string{"master", "--listen", strings.TrimPrefix(ms.urls[i], "http://"), "--id", fmt.Sprint(i + 1),
+	_, addr, _ := strings.Cut(ms.urls[i], "://")
+	args := append([]string{"--listen", addr, "--id", fmt.Sprint(i + 1),
 		"--peers", strings.Join(ms.urls, ","), "--data-dir", ms.dirs[i], "--agent-timeout", "5s"}, extra...)
-	return start(ms.t, args...)
+	return startServer(ms.t, "master", pki.Master, args...)
 }
 
 // leader waits until the masters agree on a leader and returns its index.
@@ -127,14 +129,14 @@ func (ms *masters) leader(except int) int {
 				Leader uint64 `json:"leader"`
 				Self   uint64 `json:"self"`
 			}
-			resp, err := http.Get(u + "/api/v1/masters")
+			resp, err := ops.Get(u + "/api/v1/masters")
 			if err != nil {
 				continue
 			}
 			err = json.NewDecoder(resp.Body).Decode(&v)
 			resp.Body.Close()
 			if err == nil && v.Leader != 0 && int(v.Leader)-1 != except {
-				if r, err := http.Get(ms.urls[v.Leader-1] + "/state"); err == nil && r.StatusCode == 200 {
+				if r, err := ops.Get(ms.urls[v.Leader-1] + "/state"); err == nil && r.StatusCode == 200 {
 					r.Body.Close()
 					return int(v.Leader) - 1
 				}
@@ -181,7 +183,7 @@ func TestLeaderFailover(t *testing.T) {
 	ms.procs[lead] = ms.start(lead)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		resp, err := http.Get(ms.urls[lead] + "/api/v1/masters")
+		resp, err := ops.Get(ms.urls[lead] + "/api/v1/masters")
 		if err == nil {
 			var v struct{ Leader uint64 }
 			_ = json.NewDecoder(resp.Body).Decode(&v)
@@ -214,7 +216,8 @@ func TestStoppedLeaderStepsDown(t *testing.T) {
 		}
 	}()
 	time.Sleep(100 * time.Millisecond) // the signal is delivered
-	hc := &http.Client{Timeout: time.Second}
+	hc := *ops
+	hc.Timeout = time.Second
 	if resp, err := hc.Get(ms.urls[lead] + "/state"); err == nil {
 		resp.Body.Close()
 		t.Errorf("the stopped leader answered: %s", resp.Status)
@@ -224,7 +227,8 @@ func TestStoppedLeaderStepsDown(t *testing.T) {
 	_ = ms.procs[lead].cmd.Process.Signal(syscall.SIGCONT)
 	stopped = false
 	deadline := time.Now().Add(10 * time.Second)
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirect := *ops
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	for {
 		resp, err := noRedirect.Get(ms.urls[lead] + "/state")
 		if err == nil {

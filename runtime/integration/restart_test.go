@@ -36,7 +36,7 @@ func TestMasterRestart(t *testing.T) {
 
 	c.master.kill9()
 	restarted := time.Now()
-	c.master = start(t, "master", "--listen", c.url[len("http://"):], "--agent-timeout", "5s")
+	c.restartMaster("--agent-timeout", "5s")
 	st := c.waitFor("both agents back with their tasks", func(st masterState) bool {
 		running := 0
 		for _, tk := range st.Tasks {

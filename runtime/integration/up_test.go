@@ -19,19 +19,13 @@ type upMaster struct {
 	pid       int
 }
 
-var upMasterLine = regexp.MustCompile(`(?m)^  master (\d+): (http://\S+) \(pid (\d+)\), (leader|standby); web UI: `)
+var upMasterLine = regexp.MustCompile(`(?m)^  master (\d+): (https?://\S+) \(pid (\d+)\), (leader|standby); web UI: `)
 
 // upMasters waits for apron up to print its cluster and returns its
 // masters and the list it tells apron execute to use.
 func upMasters(t *testing.T, up *proc) ([]upMaster, string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(up.out.String(), "Ctrl-C stops the cluster.") {
-		if time.Now().After(deadline) {
-			t.Fatalf("apron up did not print its cluster within 30 s:\n%s", up.out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitPrinted(t, up)
 	out := up.out.String()
 	var ms []upMaster
 	for i, m := range upMasterLine.FindAllStringSubmatch(out, -1) {
@@ -95,9 +89,11 @@ func processesIn(dir string) []string {
 // well, and a new apron execute works; Ctrl-C stops everything, and no
 // process of the cluster is left.
 func TestUpThreeMastersFailover(t *testing.T) {
+	_, useBundle := upClient(t)
 	work := t.TempDir()
 	up := start(t, "up", "--masters", "3", "--agents", "2", "--listen", "127.0.0.1:0", "--resources", "cpus:1;mem:256", "--work-dir", work, "--agent-timeout", "10s")
 	ms, list := upMasters(t, up)
+	useBundle()
 	var urls []string
 	lead := -1
 	for i, m := range ms {
@@ -134,7 +130,9 @@ func TestUpThreeMastersFailover(t *testing.T) {
 	if err := waitExit(t, across, 30*time.Second); err != nil || !strings.Contains(across.out.String(), "TASK_FINISHED") {
 		t.Errorf("the task running across the failover: %v\n%s", err, across.out)
 	}
-	execute(t, list, "after")
+	// As the README runs it: host:port, the bundle apron up wrote making
+	// each https.
+	execute(t, strings.ReplaceAll(list, "https://", ""), "after")
 
 	if err := up.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
@@ -166,6 +164,7 @@ func alive(pid int) bool {
 // kill -9 of apron up itself takes its masters with it: the kernel kills
 // them (Pdeathsig), with no Ctrl-C to stop them.
 func TestUpMastersDieWithIt(t *testing.T) {
+	upClient(t)
 	work := t.TempDir()
 	up := start(t, "up", "--masters", "3", "--agents", "1", "--listen", "127.0.0.1:0", "--resources", "cpus:1;mem:64", "--work-dir", work)
 	ms, _ := upMasters(t, up)

@@ -29,7 +29,7 @@ type agentTask struct {
 
 func readAgent(t *testing.T, url string) agentState {
 	t.Helper()
-	resp, err := http.Get(url + "/state")
+	resp, err := ops.Get(url + "/state")
 	if err != nil {
 		t.Fatal(err)
 	}

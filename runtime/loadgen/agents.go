@@ -24,16 +24,13 @@ type Fleet struct {
 }
 
 // StartAgents registers n simulated agents named prefix-1..prefix-n, each
-// with res, with the leader of master (one master, or several,
-// comma-separated: package masters), and returns once every one is
+// with res, with the leader of ms (whose credential they use), and
+// returns once every one is
 // registered. They answer every LAUNCH with TASK_RUNNING and keep their
 // streams open until ctx ends; when a stream ends (the master died or
 // stepped down) the agent registers again, with the tasks it runs.
-func StartAgents(ctx context.Context, master string, n int, res allocator.Resources, prefix string) (*Fleet, error) {
-	ms, err := masters.Parse(master)
-	if err != nil {
-		return nil, err
-	}
+func StartAgents(ctx context.Context, ms *masters.List, n int, res allocator.Resources, prefix string) (*Fleet, error) {
+	c := newConn(ms)
 	f := &Fleet{}
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 64) // registrations in flight
@@ -43,7 +40,7 @@ func StartAgents(ctx context.Context, master string, n int, res allocator.Resour
 		f.wg.Go(func() {
 			release := sync.OnceFunc(func() { <-sem })
 			defer release()
-			resubscribe(ctx, errs, func(ok func()) error { return f.serve(ctx, ms, a, release, ok) })
+			resubscribe(ctx, errs, func(ok func()) error { return f.serve(ctx, c, a, release, ok) })
 		})
 	}
 	for range n {
@@ -84,8 +81,8 @@ func (a *simAgent) subscribe() api.AgentCall {
 // serve subscribes the agent and serves its stream until it ends;
 // answered is called once the master answered the SUBSCRIBE, ok on
 // REGISTERED.
-func (f *Fleet) serve(ctx context.Context, ms *masters.List, a *simAgent, answered, ok func()) error {
-	resp, err := stream(ctx, ms, "/api/v1/agent", a.subscribe())
+func (f *Fleet) serve(ctx context.Context, c conn, a *simAgent, answered, ok func()) error {
+	resp, err := c.stream(ctx, "/api/v1/agent", a.subscribe())
 	answered()
 	if err != nil {
 		return fmt.Errorf("agent %s: %w", a.name, err)
@@ -109,7 +106,7 @@ func (f *Fleet) serve(ctx context.Context, ms *masters.List, a *simAgent, answer
 				a.fws[l.FrameworkID] = *l.Framework
 			}
 			s := api.AgentStatus{FrameworkID: l.FrameworkID, Status: api.TaskStatus{TaskID: l.Task.TaskID, State: "TASK_RUNNING", UUID: a.name + "/" + l.Task.TaskID.Value}}
-			_, _ = post(ctx, ms, "/api/v1/agent", api.AgentCall{Type: api.AgentCallStatus, AgentID: a.name, Statuses: []api.AgentStatus{s}}, nil)
+			_, _ = c.post(ctx, "/api/v1/agent", api.AgentCall{Type: api.AgentCallStatus, AgentID: a.name, Statuses: []api.AgentStatus{s}}, nil)
 		}
 	}
 }

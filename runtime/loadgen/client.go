@@ -12,18 +12,24 @@ import (
 	"github.com/apronlab/apron/runtime/masters"
 )
 
-// client is an HTTP client for many long-lived streams to one master: it
-// speaks unencrypted HTTP/2, so thousands of streams share a few
-// connections (the master allows 1,000 per connection).
-var client = func() *http.Client {
+// conn is the masters and an HTTP client for many long-lived streams to
+// them, with the list's credential: it speaks HTTP/2 (unencrypted to a
+// master run --insecure, over TLS to the others), so thousands of streams
+// share a few connections (the master allows 1,000 per connection).
+type conn struct {
+	ms *masters.List
+	hc *http.Client
+}
+
+func newConn(ms *masters.List) conn {
 	t := &http.Transport{IdleConnTimeout: time.Minute}
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetUnencryptedHTTP2(true)
-	return &http.Client{Transport: t}
-}()
+	return conn{ms: ms, hc: ms.ClientWith(t, 0)}
+}
 
 // post sends a JSON call to the leading master and returns the HTTP status.
-func post(ctx context.Context, ms *masters.List, path string, body any, header map[string]string) (int, error) {
+func (c conn) post(ctx context.Context, path string, body any, header map[string]string) (int, error) {
 	r, err := masters.JSON(path, body)
 	if err != nil {
 		return 0, err
@@ -31,7 +37,7 @@ func post(ctx context.Context, ms *masters.List, path string, body any, header m
 	for k, v := range header {
 		r.Header.Set(k, v)
 	}
-	resp, err := ms.Do(ctx, client, r)
+	resp, err := c.ms.Do(ctx, c.hc, r)
 	if err != nil {
 		return 0, err
 	}
@@ -45,12 +51,12 @@ func post(ctx context.Context, ms *masters.List, path string, body any, header m
 
 // stream posts a subscription to the leading master and returns its
 // response, whose body is the event stream.
-func stream(ctx context.Context, ms *masters.List, path string, body any) (*http.Response, error) {
+func (c conn) stream(ctx context.Context, path string, body any) (*http.Response, error) {
 	r, err := masters.JSON(path, body)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := ms.Do(ctx, client, r)
+	resp, err := c.ms.Do(ctx, c.hc, r)
 	if err != nil {
 		return nil, err
 	}

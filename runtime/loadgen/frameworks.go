@@ -15,7 +15,7 @@ import (
 // OFFERS event's offers.
 type Framework struct {
 	ID, streamID string
-	masters      *masters.List
+	conn         conn
 	Act          func(f *Framework, offers []api.Offer)
 }
 
@@ -24,21 +24,17 @@ type Framework struct {
 const FailoverTimeout = time.Minute
 
 // StartFrameworks subscribes n frameworks named prefix-1..prefix-n in
-// role with the leader of master (one master, or several, comma-separated:
-// package masters), each acting on its offers with act, and returns once
+// role with the leader of ms (whose credential they use), each acting on its offers with act, and returns once
 // all are subscribed. Their streams stay open until ctx ends; when one
 // ends (the master died or stepped down) the framework subscribes again
 // with its id.
-func StartFrameworks(ctx context.Context, master string, n int, prefix, role string, act func(*Framework, []api.Offer)) ([]*Framework, *sync.WaitGroup, error) {
-	ms, err := masters.Parse(master)
-	if err != nil {
-		return nil, nil, err
-	}
+func StartFrameworks(ctx context.Context, ms *masters.List, n int, prefix, role string, act func(*Framework, []api.Offer)) ([]*Framework, *sync.WaitGroup, error) {
+	c := newConn(ms)
 	var wg sync.WaitGroup
 	out := make([]*Framework, n)
 	errs := make(chan error, n)
 	for i := range n {
-		f := &Framework{masters: ms, Act: act}
+		f := &Framework{conn: c, Act: act}
 		out[i] = f
 		name := fmt.Sprintf("%s-%d", prefix, i+1)
 		wg.Go(func() { resubscribe(ctx, errs, func(ok func()) error { return f.serve(ctx, name, role, ok) }) })
@@ -58,7 +54,7 @@ func (f *Framework) serve(ctx context.Context, name, role string, ok func()) err
 	if f.ID != "" {
 		info.ID = &api.ID{Value: f.ID}
 	}
-	resp, err := stream(ctx, f.masters, "/api/v1/scheduler", api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: info}})
+	resp, err := f.conn.stream(ctx, "/api/v1/scheduler", api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: info}})
 	if err != nil {
 		return fmt.Errorf("framework %s: %w", name, err)
 	}
@@ -85,7 +81,7 @@ func (f *Framework) serve(ctx context.Context, name, role string, ok func()) err
 // Call posts a call of the framework to the leading master; Act calls it.
 func (f *Framework) Call(ctx context.Context, c api.Call) error {
 	c.FrameworkID = &api.ID{Value: f.ID}
-	_, err := post(ctx, f.masters, "/api/v1/scheduler", c, map[string]string{api.StreamIDHeader: f.streamID})
+	_, err := f.conn.post(ctx, "/api/v1/scheduler", c, map[string]string{api.StreamIDHeader: f.streamID})
 	return err
 }
 

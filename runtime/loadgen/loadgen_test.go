@@ -2,26 +2,33 @@ package loadgen
 
 import (
 	"context"
-	"net/http/httptest"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/masters"
+	"github.com/apronlab/apron/runtime/pki"
+	"github.com/apronlab/apron/runtime/pki/pkitest"
 )
 
-func startMaster(t *testing.T, ctx context.Context, fresh bool) (*master.Master, *httptest.Server) {
+// startMaster serves a master over TLS with the secrets of s, which
+// authenticates every call with them.
+func startMaster(t *testing.T, ctx context.Context, s *pki.Secrets, fresh bool) (*master.Master, *http.Server, string) {
 	t.Helper()
-	m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf", AllocationInterval: 20 * time.Millisecond}, Fresh: fresh})
+	m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf", AllocationInterval: 20 * time.Millisecond}, Fresh: fresh,
+		Credential: pkitest.Client(t, s, pki.Master), Credentials: pkitest.Credentials(t, s)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go m.Run(ctx)
-	srv := httptest.NewUnstartedServer(m.Handler())
-	srv.Config = master.NewServer(m.Handler())
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return m, srv
+	cfg, err := s.ServerTLS(pki.Master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := master.NewServerTLS(m.Handler(), master.ServerLimits{}, cfg)
+	return m, srv, pkitest.Serve(t, srv)
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -40,9 +47,13 @@ func TestFollowsTheNextMaster(t *testing.T) {
 	const agents, tasks = 10, 20
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	first, srv1 := startMaster(t, ctx, true)
-	second, srv2 := startMaster(t, ctx, false) // no memory: it takes back what the agents report
-	list := srv1.URL + "," + srv2.URL
+	s := pkitest.New(t, nil)
+	first, srv1, url1 := startMaster(t, ctx, s, true)
+	second, _, url2 := startMaster(t, ctx, s, false) // no memory: it takes back what the agents report
+	list, err := masters.WithCredential(url1+","+url2, pkitest.Client(t, s, pki.Ops))
+	if err != nil {
+		t.Fatal(err)
+	}
 	fleet, err := StartAgents(ctx, list, agents, allocator.MustParseResources("cpus:4;mem:4096"), "sim")
 	if err != nil {
 		t.Fatal(err)
@@ -53,8 +64,7 @@ func TestFollowsTheNextMaster(t *testing.T) {
 	}
 	waitFor(t, "every task running on the first master", func() bool { return first.Summary().TaskCounts["TASK_RUNNING"] == tasks })
 
-	srv1.CloseClientConnections()
-	srv1.Close()
+	srv1.Close() // its connections too
 	waitFor(t, "every agent registered again", func() bool { return fleet.Registrations.Load() == 2*agents })
 	waitFor(t, "every task running on the second master, the framework back", func() bool {
 		st := second.State()

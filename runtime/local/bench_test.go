@@ -46,7 +46,7 @@ func BenchmarkLiveTaskThroughput(b *testing.B) {
 	finished := 0
 	obs := &counter{finished: &finished}
 	b.ResetTimer()
-	err = scheduler.Run(ctx, scheduler.Options{Master: c.URL, Name: "bench", Observe: obs, Done: func() bool { return finished == b.N }}, batch)
+	err = scheduler.Run(ctx, scheduler.Options{Master: c.URL, Credential: c.Client, Name: "bench", Observe: obs, Done: func() bool { return finished == b.N }}, batch)
 	b.StopTimer()
 	if err != nil {
 		b.Fatal(err)

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -18,8 +19,10 @@ import (
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/agent"
 	"github.com/apronlab/apron/runtime/agent/isolation"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master"
 	"github.com/apronlab/apron/runtime/masters"
+	"github.com/apronlab/apron/runtime/pki"
 	"github.com/apronlab/apron/runtime/webui"
 )
 
@@ -51,6 +54,10 @@ type Config struct {
 	Isolation bool   // use cgroups when the machine allows
 	Log       *slog.Logger
 	Self      string // the apron binary, for tasks' $APRON and the master processes
+	// Insecure runs the cluster with no authentication and no TLS.
+	// Otherwise Start makes its secrets in WorkDir/secrets (package pki):
+	// the masters and agents serve TLS and authenticate with them.
+	Insecure bool
 }
 
 // Cluster is a running local cluster.
@@ -61,6 +68,11 @@ type Cluster struct {
 	Procs   []*MasterProc  // the master processes, by id, when there are several
 	Agents  []*agent.Agent
 	Warning error // why tasks run without isolation, if they do
+	// Secrets are the cluster's (nil: Insecure), and Client the operator's
+	// credential (principal ops) that Summary and Leader use.
+	Secrets *pki.Secrets
+	Client  *auth.Client
+	hc      *http.Client // with Client's credential
 	servers []*http.Server
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -94,6 +106,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	c := &Cluster{cancel: cancel, grace: cfg.Grace}
+	if err := c.secure(cfg); err != nil {
+		cancel()
+		return nil, err
+	}
+	c.hc = &http.Client{Transport: c.Client.Transport(http.DefaultTransport.(*http.Transport)), Timeout: 5 * time.Second}
 	if cfg.Masters > 1 {
 		err = c.startMasters(ctx, cfg)
 	} else {
@@ -126,12 +143,17 @@ func (c *Cluster) startMaster(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("master: %w", err)
 	}
-	c.URL = "http://" + ln.Addr().String()
+	c.URL = c.Client.Scheme() + "://" + ln.Addr().String()
 	c.URLs = []string{c.URL}
 	opts := cfg.Master
 	opts.Log = cfg.Log
 	if cfg.DataDir != "" {
 		opts.Replica = &master.ReplicaOptions{ID: 1, Peers: c.URLs, DataDir: cfg.DataDir}
+	}
+	tlsCfg, err := c.masterSecurity(cfg, &opts)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	m, err := master.New(opts)
 	if err != nil {
@@ -139,7 +161,7 @@ func (c *Cluster) startMaster(ctx context.Context, cfg Config) error {
 		return err
 	}
 	c.Master = m
-	c.serve(ln, webui.Handler(m))
+	c.serve(ln, webui.Handler(m), tlsCfg)
 	c.wg.Go(func() { m.Run(ctx) })
 	return nil
 }
@@ -167,9 +189,9 @@ func (c *Cluster) Summary(ctx context.Context) (master.Summary, error) {
 		return c.Master.Summary(), nil
 	}
 	var s master.Summary
-	ms, err := masters.Parse(c.MasterList())
+	ms, err := masters.WithCredential(c.MasterList(), c.Client)
 	if err == nil {
-		err = ms.GetJSON(ctx, &http.Client{Timeout: 5 * time.Second}, "/state", &s)
+		err = ms.GetJSON(ctx, c.hc, "/state", &s)
 	}
 	return s, err
 }
@@ -190,7 +212,7 @@ func perAgent(cfg Config) (allocator.Resources, error) {
 }
 
 func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocator.Resources, port int) error {
-	name := fmt.Sprintf("%s-%d", cfg.Prefix, i+1)
+	name := agentName(cfg, i)
 	dir := filepath.Join(cfg.WorkDir, name)
 	iso := isolation.None()
 	if cfg.Isolation {
@@ -204,23 +226,30 @@ func (c *Cluster) startAgent(ctx context.Context, cfg Config, i int, res allocat
 		return fmt.Errorf("agent %s: %w", name, err)
 	}
 	host, _ := os.Hostname()
-	a, err := agent.New(agent.Options{Master: c.MasterList(), Name: name, Hostname: host, URL: "http://" + ln.Addr().String(),
-		Resources: res, WorkDir: dir, Isolator: iso, Log: cfg.Log, Self: cfg.Self})
+	opts := agent.Options{Master: c.MasterList(), Name: name, Hostname: host, URL: c.Client.Scheme() + "://" + ln.Addr().String(),
+		Resources: res, WorkDir: dir, Isolator: iso, Log: cfg.Log, Self: cfg.Self}
+	tlsCfg, err := c.agentSecurity(name, &opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	a, err := agent.New(opts)
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	c.Agents = append(c.Agents, a)
-	c.serve(ln, a.Handler())
+	c.serve(ln, a.Handler(), tlsCfg)
 	c.wg.Go(func() { _ = a.Run(ctx) })
 	return nil
 }
 
-func (c *Cluster) serve(ln net.Listener, h http.Handler) {
-	srv := master.NewServer(h)
+// serve serves h on ln, over TLS with cfg (nil: plain HTTP).
+func (c *Cluster) serve(ln net.Listener, h http.Handler, cfg *tls.Config) {
+	srv := master.NewServerTLS(h, master.ServerLimits{}, cfg)
 	c.servers = append(c.servers, srv)
 	c.wg.Go(func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := master.Serve(srv, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("serve", "err", err)
 		}
 	})

@@ -53,7 +53,7 @@ func (c *Cluster) startMasters(ctx context.Context, cfg Config) error {
 	if cfg.WorkDir == "" && cfg.DataDir == "" {
 		return errors.New("local cluster: several masters keep their logs in WorkDir or DataDir, and neither is given")
 	}
-	urls, err := masterURLs(cfg.MasterAddr, cfg.Masters)
+	urls, err := masterURLs(c.Client.Scheme(), cfg.MasterAddr, cfg.Masters)
 	if err != nil {
 		return err
 	}
@@ -64,7 +64,7 @@ func (c *Cluster) startMasters(ctx context.Context, cfg Config) error {
 			c.stopMasters(cfg.Grace)
 			return err
 		}
-		p, err := spawn(cfg, i+1, urls, dir)
+		p, err := spawn(cfg, i+1, urls, dir, c.masterFlags(cfg, i+1))
 		if err != nil {
 			c.stopMasters(cfg.Grace)
 			return fmt.Errorf("master %d at %s: %w", i+1, u, err)
@@ -80,9 +80,9 @@ func (c *Cluster) startMasters(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// masterURLs are n masters' base URLs: addr's port and the next ones, or
-// free ports when it is 0.
-func masterURLs(addr string, n int) ([]string, error) {
+// masterURLs are n masters' base URLs with scheme: addr's port and the
+// next ones, or free ports when it is 0.
+func masterURLs(scheme, addr string, n int) ([]string, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("master address %q: %w; want host:port", addr, err)
@@ -99,7 +99,7 @@ func masterURLs(addr string, n int) ([]string, error) {
 				return nil, err
 			}
 		}
-		urls[i] = "http://" + net.JoinHostPort(host, strconv.Itoa(p))
+		urls[i] = scheme + "://" + net.JoinHostPort(host, strconv.Itoa(p))
 	}
 	return urls, nil
 }
@@ -129,10 +129,13 @@ func masterDir(cfg Config, id int) (string, error) {
 	return dir, nil
 }
 
-// spawn starts master id, which dies with this process.
-func spawn(cfg Config, id int, urls []string, dir string) (*MasterProc, error) {
-	args := append([]string{"master", "--listen", strings.TrimPrefix(urls[id-1], "http://"), "--id", strconv.Itoa(id),
-		"--peers", strings.Join(urls, ","), "--data-dir", dir}, cfg.MasterArgs...)
+// spawn starts master id with the security flags given, which dies with
+// this process.
+func spawn(cfg Config, id int, urls []string, dir string, security []string) (*MasterProc, error) {
+	_, addr, _ := strings.Cut(urls[id-1], "://")
+	args := append([]string{"master", "--listen", addr, "--id", strconv.Itoa(id),
+		"--peers", strings.Join(urls, ","), "--data-dir", dir}, security...)
+	args = append(args, cfg.MasterArgs...)
 	p := &MasterProc{ID: id, URL: urls[id-1], DataDir: dir, done: make(chan struct{}),
 		out: &prefixWriter{w: cfg.MasterOutput, prefix: fmt.Sprintf("[master-%d] ", id)}}
 	p.cmd = exec.Command(cfg.Self, args...)
@@ -182,7 +185,9 @@ func (c *Cluster) Leader(ctx context.Context) string {
 // leader asks each master whether it leads: a leading master's
 // /master/redirect leads to itself.
 func (c *Cluster) leader(ctx context.Context) string {
-	hc := &http.Client{Timeout: time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	hc := *c.hc
+	hc.Timeout = time.Second
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	for _, u := range c.URLs {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u+"/master/redirect", nil)
 		resp, err := hc.Do(req)

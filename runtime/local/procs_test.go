@@ -28,7 +28,7 @@ func TestMasterURLs(t *testing.T) {
 		{"127.0.0.1:http", 3, `master address "127.0.0.1:http": port "http"`},
 		{"5050", 3, `master address "5050"`},
 	} {
-		urls, err := masterURLs(tt.addr, tt.n)
+		urls, err := masterURLs("http", tt.addr, tt.n)
 		switch {
 		case tt.want == "free":
 			seen := map[string]bool{}
@@ -121,7 +121,7 @@ func TestStopMastersKillsAfterGrace(t *testing.T) {
 	c := &Cluster{}
 	urls := []string{"http://127.0.0.1:1", "http://127.0.0.1:2"}
 	for i := range urls {
-		p, err := spawn(cfg, i+1, urls, t.TempDir())
+		p, err := spawn(cfg, i+1, urls, t.TempDir(), []string{"--insecure"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestStartSaysWhyAMasterExited(t *testing.T) {
 exec sleep 60`)
 	_, err := Start(context.Background(), Config{Masters: 3, MasterAddr: "127.0.0.1:0", Agents: 1, Self: self,
 		Resources: allocator.MustParseResources("cpus:1;mem:64"), WorkDir: t.TempDir(), Grace: time.Second})
-	if err == nil || !strings.Contains(err.Error(), "master 2 at http://127.0.0.1:") || !strings.Contains(err.Error(), "address already in use") {
+	if err == nil || !strings.Contains(err.Error(), "master 2 at https://127.0.0.1:") || !strings.Contains(err.Error(), "address already in use") {
 		t.Errorf("Start with a master that cannot listen: %v; want an error naming master 2 and what it said", err)
 	}
 }

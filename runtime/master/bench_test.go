@@ -12,6 +12,7 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/loadgen"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // loaded is a master with simulated agents and frameworks, built once per
@@ -73,10 +74,10 @@ func BenchmarkAllocationCycle(b *testing.B) {
 	for _, agents := range []int{10000, 50000} {
 		b.Run(fmt.Sprintf("agents=%d/frameworks=200", agents), func(b *testing.B) {
 			l := newLoaded(b, fmt.Sprintf("cycle-%d", agents), func(ctx context.Context, l *loaded) error {
-				if _, err := loadgen.StartAgents(ctx, l.srv.URL, agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim"); err != nil {
+				if _, err := loadgen.StartAgents(ctx, mustMasters(b, l.srv.URL), agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim"); err != nil {
 					return err
 				}
-				_, _, err := loadgen.StartFrameworks(ctx, l.srv.URL, 200, "fw", "*", loadgen.DeclineAll(ctx))
+				_, _, err := loadgen.StartFrameworks(ctx, mustMasters(b, l.srv.URL), 200, "fw", "*", loadgen.DeclineAll(ctx))
 				return err
 			})
 			l.waitOffers(b)
@@ -99,12 +100,12 @@ func BenchmarkAllocationCycle(b *testing.B) {
 func BenchmarkState(b *testing.B) {
 	const agents, tasks = 10000, 100000
 	l := newLoaded(b, "state", func(ctx context.Context, l *loaded) error {
-		fleet, err := loadgen.StartAgents(ctx, l.srv.URL, agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim")
+		fleet, err := loadgen.StartAgents(ctx, mustMasters(b, l.srv.URL), agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim")
 		if err != nil {
 			return err
 		}
 		fill := loadgen.Fill(ctx, tasks/agents, tasks, allocator.MustParseResources("cpus:1;mem:1024"))
-		if _, _, err := loadgen.StartFrameworks(ctx, l.srv.URL, 1, "filler", "*", fill); err != nil {
+		if _, _, err := loadgen.StartFrameworks(ctx, mustMasters(b, l.srv.URL), 1, "filler", "*", fill); err != nil {
 			return err
 		}
 		l.m.allocate()
@@ -129,4 +130,14 @@ func BenchmarkState(b *testing.B) {
 		resp.Body.Close()
 	}
 	b.ReportMetric(float64(size)/1e6, "MB/response")
+}
+
+// mustMasters is the list s of masters, with no credential: the
+// benchmarks' masters run insecure, as they were measured.
+func mustMasters(b *testing.B, s string) *masters.List {
+	ms, err := masters.Parse(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ms
 }

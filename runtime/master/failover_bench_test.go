@@ -121,13 +121,13 @@ func BenchmarkFailover(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	list := strings.Join(r.urls, ",")
-	fleet, err := loadgen.StartAgents(ctx, list, agents, allocator.MustParseResources("cpus:4;mem:4096"), "sim")
+	fleet, err := loadgen.StartAgents(ctx, mustMasters(b, list), agents, allocator.MustParseResources("cpus:4;mem:4096"), "sim")
 	if err != nil {
 		b.Fatal(err)
 	}
 	var lastOffer atomic.Int64
 	fill := loadgen.Fill(ctx, 1, agents, allocator.MustParseResources("cpus:1;mem:512"))
-	if _, _, err := loadgen.StartFrameworks(ctx, list, 1, "fw", "*", func(f *loadgen.Framework, offers []api.Offer) {
+	if _, _, err := loadgen.StartFrameworks(ctx, mustMasters(b, list), 1, "fw", "*", func(f *loadgen.Framework, offers []api.Offer) {
 		lastOffer.Store(time.Now().UnixNano())
 		fill(f, offers)
 	}); err != nil {
@@ -206,12 +206,12 @@ func launchThroughput(b *testing.B, list string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const agents = 200
-	fleet, err := loadgen.StartAgents(ctx, list, agents, allocator.MustParseResources("cpus:1000;mem:1000000"), "sim")
+	fleet, err := loadgen.StartAgents(ctx, mustMasters(b, list), agents, allocator.MustParseResources("cpus:1000;mem:1000000"), "sim")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
-	if _, _, err := loadgen.StartFrameworks(ctx, list, 1, "fw", "*", launchAll(ctx, b.N)); err != nil {
+	if _, _, err := loadgen.StartFrameworks(ctx, mustMasters(b, list), 1, "fw", "*", launchAll(ctx, b.N)); err != nil {
 		b.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Minute); fleet.Launched.Load() < int64(b.N); time.Sleep(time.Millisecond) {

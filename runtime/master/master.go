@@ -49,6 +49,11 @@ type Options struct {
 	// stream: a subscriber that does not read is disconnected.
 	Limits    core.Limits
 	MaxOutbox int
+	// Credential is the master's own, for what it calls: its raft peers
+	// and agents (the web UI's sandbox proxy). Its calls carry it, and the
+	// peers' and agents' certificates are verified with its CA. Nil: none
+	// (--insecure).
+	Credential *auth.Client
 	// Replica makes the master one of a replicated cluster (Peers), or a
 	// single master that keeps its registry on disk (one peer, itself).
 	// Without it the master keeps everything in memory.
@@ -290,6 +295,12 @@ func (m *Master) allocate() {
 	m.core.AllocateNow(m.opts.Now())
 	m.cycles.observe(time.Since(t0))
 	m.flush()
+}
+
+// Client is an HTTP client with the master's own credential (see
+// Options.Credential) whose calls take timeout at most (0: no limit).
+func (m *Master) Client(timeout time.Duration) *http.Client {
+	return &http.Client{Transport: m.opts.Credential.Transport(http.DefaultTransport.(*http.Transport)), Timeout: timeout}
 }
 
 // Started is when the master started.

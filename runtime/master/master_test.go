@@ -14,6 +14,9 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
+	"github.com/apronlab/apron/runtime/pki"
+	"github.com/apronlab/apron/runtime/pki/pkitest"
 )
 
 func newTestMaster(t *testing.T, opts Options, limits ServerLimits) (*Master, string) {
@@ -32,13 +35,44 @@ func newTestMaster(t *testing.T, opts Options, limits ServerLimits) (*Master, st
 	return m, srv.URL
 }
 
-func post(t *testing.T, url, sid string, body []byte) (int, string) {
+// newTLSMaster serves a master over TLS with a cluster's secrets, its
+// credentials and ACLs, and returns it, its URL and the secrets.
+func newTLSMaster(t *testing.T, opts Options, limits ServerLimits) (*Master, string, *pki.Secrets) {
+	t.Helper()
+	if opts.Policy.Policy == "" {
+		opts.Policy = allocator.Config{Policy: "drf"}
+	}
+	s := pkitest.New(t, nil)
+	secure(t, s, &opts)
+	m, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := s.ServerTLS(pki.Master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, pkitest.Serve(t, NewServerTLS(m.Handler(), limits, cfg)), s
+}
+
+// secure gives a master the credential, credentials and ACLs of s.
+func secure(t testing.TB, s *pki.Secrets, opts *Options) {
+	t.Helper()
+	opts.Credential, opts.Credentials = pkitest.Client(t, s, pki.Master), pkitest.Credentials(t, s)
+	acls, err := auth.LoadACLs(s.ACLs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Authorizer = acls
+}
+
+func post(t *testing.T, hc *http.Client, url, sid string, body []byte) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url+"/api/v1/scheduler", bytes.NewReader(body))
 	if sid != "" {
 		req.Header.Set(api.StreamIDHeader, sid)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +84,10 @@ func post(t *testing.T, url, sid string, body []byte) (int, string) {
 // A subscriber that does not read its stream is disconnected once its
 // outbox holds MaxOutbox bytes, and counted; the master stays responsive.
 func TestSubscriberThatDoesNotReadIsDisconnected(t *testing.T) {
-	m, url := newTestMaster(t, Options{MaxOutbox: 64 << 10, Fresh: true}, ServerLimits{})
+	m, url, s := newTLSMaster(t, Options{MaxOutbox: 64 << 10, Fresh: true}, ServerLimits{})
+	hc := pkitest.HTTPClient(t, s, pki.Ops)
 	body, _ := json.Marshal(api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: api.FrameworkInfo{Name: "mute", FailoverTimeout: 60}}})
-	resp, err := http.Post(url+"/api/v1/scheduler", "application/json", bytes.NewReader(body))
+	resp, err := hc.Post(url+"/api/v1/scheduler", "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +102,7 @@ func TestSubscriberThatDoesNotReadIsDisconnected(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	calls := 0
 	for {
-		code, _ := post(t, url, sid, call)
+		code, _ := post(t, hc, url, sid, call)
 		if code == http.StatusForbidden { // the stream is gone: the framework is disconnected
 			break
 		}
@@ -83,7 +118,7 @@ func TestSubscriberThatDoesNotReadIsDisconnected(t *testing.T) {
 	if overflow != 1 {
 		t.Errorf("stream overflows counted %d, want 1", overflow)
 	}
-	metrics, _ := http.Get(url + "/metrics")
+	metrics, _ := hc.Get(url + "/metrics")
 	b, _ := io.ReadAll(metrics.Body)
 	metrics.Body.Close()
 	if !strings.Contains(string(b), `apron_master_events_total{event="stream_overflow"} 1`) {
@@ -94,13 +129,14 @@ func TestSubscriberThatDoesNotReadIsDisconnected(t *testing.T) {
 // A call longer than the limit is refused with 413 before it is read
 // whole.
 func TestRequestTooLarge(t *testing.T) {
-	_, url := newTestMaster(t, Options{}, ServerLimits{})
+	_, url := newTestMaster(t, Options{}, ServerLimits{}) // a master with no credentials, over plain HTTP
+	hc := http.DefaultClient
 	huge := append([]byte(`{"type":"SUBSCRIBE","subscribe":{"framework_info":{"name":"`), bytes.Repeat([]byte("n"), maxSchedulerCall+1)...)
-	if code, _ := post(t, url, "", huge); code != http.StatusRequestEntityTooLarge {
+	if code, _ := post(t, hc, url, "", huge); code != http.StatusRequestEntityTooLarge {
 		t.Errorf("a call of %d bytes: %d, want 413", len(huge), code)
 	}
 	long := fmt.Sprintf(`{"type":"SUBSCRIBE","subscribe":{"framework_info":{"name":%q}}}`, strings.Repeat("n", 15<<20))
-	if code, body := post(t, url, "", []byte(long)); code != http.StatusBadRequest || !strings.Contains(body, "subscribe.framework_info.name") {
+	if code, body := post(t, hc, url, "", []byte(long)); code != http.StatusBadRequest || !strings.Contains(body, "subscribe.framework_info.name") {
 		t.Errorf("a 15 MiB framework name: %d %s, want 400 naming the field", code, body)
 	}
 }
@@ -108,8 +144,8 @@ func TestRequestTooLarge(t *testing.T) {
 // Connections past the limit are closed as they arrive: idle clients
 // cannot take every descriptor, and /health answers once they go.
 func TestConnectionLimit(t *testing.T) {
-	_, url := newTestMaster(t, Options{}, ServerLimits{MaxConnections: 4})
-	addr := strings.TrimPrefix(url, "http://")
+	_, url, s := newTLSMaster(t, Options{}, ServerLimits{MaxConnections: 4})
+	addr := strings.TrimPrefix(url, "https://")
 	var idle []net.Conn
 	for range 4 {
 		c, err := net.Dial("tcp", addr)
@@ -119,7 +155,7 @@ func TestConnectionLimit(t *testing.T) {
 		idle = append(idle, c)
 	}
 	time.Sleep(50 * time.Millisecond)
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Timeout: 2 * time.Second, Transport: pkitest.Client(t, s, pki.Ops).Transport(&http.Transport{DisableKeepAlives: true})}
 	if resp, err := client.Get(url + "/health"); err == nil {
 		resp.Body.Close()
 		t.Errorf("a fifth connection was served; the limit is 4")

@@ -37,7 +37,7 @@ const (
 )
 
 func newPeer(r *replication, id uint64, url string) *peer {
-	return &peer{r: r, id: id, url: strings.TrimSuffix(url, "/"), q: make(chan *pb.Message, peerQueue), hc: &http.Client{Timeout: 10 * time.Second}}
+	return &peer{r: r, id: id, url: strings.TrimSuffix(url, "/"), q: make(chan *pb.Message, peerQueue), hc: r.m.Client(10 * time.Second)}
 }
 
 // send queues a message. Called with the master's lock held.

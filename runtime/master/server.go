@@ -1,6 +1,7 @@
 package master
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -61,4 +62,26 @@ func NewServerWith(h http.Handler, l ServerLimits) *http.Server {
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
 	return srv
+}
+
+// NewServerTLS is NewServerWith serving TLS with cfg: HTTP/1.1 and HTTP/2
+// by ALPN, and no unencrypted HTTP/2. A nil cfg is NewServerWith's plain
+// HTTP (a cluster run --insecure).
+func NewServerTLS(h http.Handler, l ServerLimits, cfg *tls.Config) *http.Server {
+	srv := NewServerWith(h, l)
+	if cfg != nil {
+		srv.TLSConfig = cfg
+		srv.Protocols = new(http.Protocols)
+		srv.Protocols.SetHTTP1(true)
+		srv.Protocols.SetHTTP2(true)
+	}
+	return srv
+}
+
+// Serve serves srv on ln: TLS when srv has a TLS configuration.
+func Serve(srv *http.Server, ln net.Listener) error {
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(ln, "", "")
+	}
+	return srv.Serve(ln)
 }

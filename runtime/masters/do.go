@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // Request is a call to the leading master.
@@ -165,7 +166,7 @@ func (l *List) Discover(ctx context.Context, hc *http.Client) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("master %s: 307 with %w", where, err)
 	}
-	leader, err := parseURL(loc.String())
+	leader, err := parseURL(loc.String(), l.opts.Credential.Scheme())
 	if err != nil {
 		return "", fmt.Errorf("master %s: 307 to %q: %w", where, loc, err)
 	}
@@ -179,10 +180,26 @@ func (l *List) Discover(ctx context.Context, hc *http.Client) (string, error) {
 // next.
 const HeaderTimeout = 5 * time.Second
 
-// StreamClient is an HTTP client for event streams: no overall timeout,
-// since a stream lasts, but a master has HeaderTimeout to answer.
-func StreamClient() *http.Client {
+// StreamClient is an HTTP client for event streams, with the list's
+// credential: no overall timeout, since a stream lasts, but a master has
+// HeaderTimeout to answer.
+func (l *List) StreamClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = HeaderTimeout
-	return &http.Client{Transport: t}
+	return &http.Client{Transport: l.opts.Credential.Transport(t)}
 }
+
+// Client is an HTTP client with the list's credential whose calls take
+// timeout at most (0: no limit).
+func (l *List) Client(timeout time.Duration) *http.Client {
+	return l.ClientWith(http.DefaultTransport.(*http.Transport), timeout)
+}
+
+// ClientWith is Client on base, a transport of the caller's (cloned when
+// there is a credential).
+func (l *List) ClientWith(base *http.Transport, timeout time.Duration) *http.Client {
+	return &http.Client{Transport: l.opts.Credential.Transport(base), Timeout: timeout}
+}
+
+// Credential is the list's credential (nil: none).
+func (l *List) Credential() *auth.Client { return l.opts.Credential }

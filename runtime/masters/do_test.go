@@ -74,11 +74,16 @@ func TestReachesTheLeaderFromAnyOrder(t *testing.T) {
 				case leader:
 					ms = append(ms, lead)
 				case "dead":
-					ms = append(ms, dead(t))
+					ms = append(ms, nil) // made last: a live fake made after it could take its port
 				default:
 					m := newFake(t, role, false)
 					m.set(role, lead.srv.URL)
 					ms = append(ms, m)
+				}
+			}
+			for i := range ms {
+				if ms[i] == nil {
+					ms[i] = dead(t)
 				}
 			}
 			l := list(t, quick, ms...)
@@ -334,7 +339,8 @@ func TestDiscover(t *testing.T) {
 	s.set(standby, lead.srv.URL)
 	relative.set(standby, "//"+lead.srv.Listener.Addr().String()) // as Mesos' masters answer
 	for _, first := range []*fakeMaster{lead, s, relative} {
-		l := list(t, quick, dead(t), newFake(t, none, false), first)
+		noLeader := newFake(t, none, false)
+		l := list(t, quick, dead(t), noLeader, first) // the dead one made last: no fake takes its port
 		got, err := l.Discover(context.Background(), http.DefaultClient)
 		if err != nil || got != lead.srv.URL || l.URL() != lead.srv.URL {
 			t.Errorf("Discover = %q, %v (current %s), want %s", got, err, l.URL(), lead.srv.URL)

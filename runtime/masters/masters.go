@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // Options tune how a List retries a call.
@@ -19,6 +21,11 @@ type Options struct {
 	// leader; it doubles after every such round, up to MaxBackoff.
 	// Defaults: 100ms and 1s.
 	Backoff, MaxBackoff time.Duration
+	// Credential is who the client is: the clients of Client and
+	// StreamClient send it with every call and verify the masters with
+	// its CA, and with a CA a master given as host:port is https. Nil:
+	// no credential, and host:port is http.
+	Credential *auth.Client
 }
 
 // DefaultRounds is Options.Rounds' default for two masters or more: with
@@ -39,10 +46,16 @@ type List struct {
 // http(s) URL, with the default Options.
 func Parse(s string) (*List, error) { return New(s, Options{}) }
 
+// WithCredential reads a list of masters as Parse does, whose calls carry
+// cred (nil: none).
+func WithCredential(s string, cred *auth.Client) (*List, error) {
+	return New(s, Options{Credential: cred})
+}
+
 // New reads a comma-separated list of masters, each host:port or an
 // http(s) URL, and checks opts.
 func New(s string, opts Options) (*List, error) {
-	ms, err := parseList(s)
+	ms, err := parseList(s, opts.Credential.Scheme())
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +80,14 @@ func New(s string, opts Options) (*List, error) {
 // syntax is what a list may hold, for errors.
 const syntax = "want host:port or an http(s) URL, several separated by commas"
 
-func parseList(s string) ([]string, error) {
+func parseList(s, scheme string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, fmt.Errorf("masters: none given; %s", syntax)
 	}
 	entries := strings.Split(s, ",")
 	out := make([]string, 0, len(entries))
 	for i, e := range entries {
-		u, err := parseURL(strings.TrimSpace(e))
+		u, err := parseURL(strings.TrimSpace(e), scheme)
 		if err != nil {
 			return nil, fmt.Errorf("masters: entry %d of %d (%q): %w; %s", i+1, len(entries), e, err, syntax)
 		}
@@ -88,13 +101,13 @@ func parseList(s string) ([]string, error) {
 	return out, nil
 }
 
-// parseURL makes a master's base URL of host:port or a URL.
-func parseURL(e string) (string, error) {
+// parseURL makes a master's base URL of host:port (with scheme) or a URL.
+func parseURL(e, scheme string) (string, error) {
 	if e == "" {
 		return "", errors.New("empty")
 	}
 	if !strings.Contains(e, "://") {
-		e = "http://" + e
+		e = scheme + "://" + e
 	}
 	u, err := url.Parse(e)
 	switch {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/master"
 	"github.com/apronlab/apron/runtime/masters"
 	"github.com/apronlab/apron/sim/framework"
@@ -40,6 +41,9 @@ type Options struct {
 	// its id.
 	OnSubscribed func(d *Driver)
 	Log          *slog.Logger
+	// Credential is who the framework is: every call carries it, and the
+	// masters are verified with its CA (nil: none).
+	Credential *auth.Client
 }
 
 // Observer records what a framework does.
@@ -122,11 +126,11 @@ func Run(ctx context.Context, opts Options, sched framework.Scheduler) error {
 	if opts.Observe == nil {
 		opts.Observe = NopObserver{}
 	}
-	ms, err := masters.Parse(opts.Master)
+	ms, err := masters.WithCredential(opts.Master, opts.Credential)
 	if err != nil {
 		return fmt.Errorf("framework %s: %w", opts.Name, err)
 	}
-	d := &Driver{opts: opts, sched: sched, hc: &http.Client{Timeout: 30 * time.Second}, sc: masters.StreamClient(), masters: ms, events: make(chan func(), 1024),
+	d := &Driver{opts: opts, sched: sched, hc: ms.Client(30 * time.Second), sc: ms.StreamClient(), masters: ms, events: make(chan func(), 1024),
 		ctx: ctx, offers: map[framework.OfferID]string{}, ids: newTaskIDs(), seen: newSeenUpdates()}
 	if err := d.loadCluster(); err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/loadgen"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 var (
@@ -36,11 +37,12 @@ func bigCluster(b *testing.B) string {
 		srv.Start()
 		ctx := context.Background()
 		go m.Run(ctx)
-		if _, bigErr = loadgen.StartAgents(ctx, srv.URL, agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim"); bigErr != nil {
+		ms, _ := masters.Parse(srv.URL) // the benchmarks' master runs insecure, as it was measured
+		if _, bigErr = loadgen.StartAgents(ctx, ms, agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim"); bigErr != nil {
 			return
 		}
 		fill := loadgen.Fill(ctx, tasks/agents, tasks, allocator.MustParseResources("cpus:1;mem:1024"))
-		if _, _, bigErr = loadgen.StartFrameworks(ctx, srv.URL, 1, "filler", "*", fill); bigErr != nil {
+		if _, _, bigErr = loadgen.StartFrameworks(ctx, ms, 1, "filler", "*", fill); bigErr != nil {
 			return
 		}
 		for deadline := time.Now().Add(2 * time.Minute); m.State().TaskCounts["TASK_RUNNING"] < tasks; time.Sleep(50 * time.Millisecond) {

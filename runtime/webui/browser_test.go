@@ -18,8 +18,11 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/local"
 	"github.com/apronlab/apron/runtime/master"
+	"github.com/apronlab/apron/runtime/pki"
+	"github.com/apronlab/apron/runtime/pki/pkitest"
 	"github.com/apronlab/apron/runtime/scheduler"
 	"github.com/apronlab/apron/runtime/webui"
 	"github.com/chromedp/chromedp"
@@ -37,9 +40,10 @@ func browser(t *testing.T) string {
 }
 
 // newTab starts Chromium (or skips the test) and returns a tab's context,
-// which ends after timeout or with the test.
+// which ends after timeout or with the test. The test's profile takes the
+// certificates of the test's own CA, which no browser trusts.
 func newTab(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser(t)), chromedp.NoSandbox)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(browser(t)), chromedp.NoSandbox, chromedp.Flag("ignore-certificate-errors", true))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	t.Cleanup(cancelAlloc)
 	ctx, cancelTab := chromedp.NewContext(actx)
@@ -73,6 +77,7 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
+	login(t, ctx, c.Secrets, c.URL)
 	eval := func(js string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
@@ -118,7 +123,7 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 	task := &scheduler.OneTask{Name: "hello", Command: "echo hello world && sleep 3", Resources: allocator.MustParseResources("cpus:1;mem:128")}
 	done := make(chan error, 1)
 	go func() {
-		done <- scheduler.Run(ctx, scheduler.Options{Master: c.URL, Name: "hello-world", Done: task.Done}, task)
+		done <- scheduler.Run(ctx, scheduler.Options{Master: c.URL, Credential: c.Client, Name: "hello-world", Done: task.Done}, task)
 	}()
 
 	running := `tr[data-task="hello"][data-state="TASK_RUNNING"]`
@@ -197,25 +202,25 @@ func TestHelloWorldInTheBrowser(t *testing.T) {
 // and the page loads itself again from there.
 func TestPageFollowsTheLeader(t *testing.T) {
 	ctx := newTab(t, 60*time.Second)
+	secrets := pkitest.New(t, nil)
 	newMaster := func() http.Handler {
-		m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"}})
+		m, err := master.New(secure(t, secrets, master.Options{Policy: allocator.Config{Policy: "drf"}}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		return webui.Handler(m)
 	}
-	leader := httptest.NewServer(newMaster())
-	defer leader.Close()
+	leader := startTLS(t, secrets, newMaster())
 	var standby atomic.Bool
 	first := newMaster()
-	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	old := startTLS(t, secrets, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if standby.Load() {
 			http.Redirect(w, r, leader.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 			return
 		}
 		first.ServeHTTP(w, r)
 	}))
-	defer old.Close()
+	login(t, ctx, secrets, old.URL)
 	if err := chromedp.Do(ctx, chromedp.Navigate(old.URL+"/agents"), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
 		t.Fatal(err)
 	}
@@ -233,15 +238,17 @@ func TestPageFollowsTheLeader(t *testing.T) {
 }
 
 // replicated is three masters of a raft-replicated cluster in this
-// process, each serving its web UI on a loopback port.
+// process, each serving its web UI on a loopback port over TLS, and
+// talking to the others over TLS as principal master.
 type replicated struct {
-	urls []string
-	stop []func() // each master's
+	urls    []string
+	stop    []func() // each master's
+	secrets *pki.Secrets
 }
 
 func startReplicated(t *testing.T, n int) *replicated {
 	t.Helper()
-	r := &replicated{}
+	r := &replicated{secrets: pkitest.New(t, nil)}
 	var lns []net.Listener
 	for range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -249,19 +256,23 @@ func startReplicated(t *testing.T, n int) *replicated {
 			t.Fatal(err)
 		}
 		lns = append(lns, ln)
-		r.urls = append(r.urls, "http://"+ln.Addr().String())
+		r.urls = append(r.urls, "https://"+ln.Addr().String())
+	}
+	cfg, err := r.secrets.ServerTLS(pki.Master)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for i, ln := range lns {
-		m, err := master.New(master.Options{Policy: allocator.Config{Policy: "drf"},
-			Replica: &master.ReplicaOptions{ID: uint64(i + 1), Peers: r.urls, DataDir: t.TempDir(), Tick: 50 * time.Millisecond}})
+		m, err := master.New(secure(t, r.secrets, master.Options{Policy: allocator.Config{Policy: "drf"},
+			Replica: &master.ReplicaOptions{ID: uint64(i + 1), Peers: r.urls, DataDir: t.TempDir(), Tick: 50 * time.Millisecond}}))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		srv := master.NewServer(webui.Handler(m))
+		srv := master.NewServerTLS(webui.Handler(m), master.ServerLimits{}, cfg)
 		ran := make(chan struct{})
 		go func() { m.Run(ctx); close(ran) }()
-		go func() { _ = srv.Serve(ln) }()
+		go func() { _ = master.Serve(srv, ln) }()
 		r.stop = append(r.stop, sync.OnceFunc(func() { cancel(); _ = srv.Close(); <-ran }))
 		t.Cleanup(r.stop[i])
 	}
@@ -276,6 +287,7 @@ func startReplicated(t *testing.T, n int) *replicated {
 func TestMastersInTheBrowser(t *testing.T) {
 	ctx := newTab(t, 90*time.Second, chromedp.WindowSize(1280, 800))
 	r := startReplicated(t, 3)
+	login(t, ctx, r.secrets, r.urls[0]) // the session cookie goes to every port of 127.0.0.1
 	panel := func(at, name string) (leader int, term int, rows string) {
 		t.Helper()
 		// A master that knows no leader yet answers 503: load the page until the panel shows.
@@ -335,5 +347,38 @@ func TestMastersInTheBrowser(t *testing.T) {
 			t.Fatalf("master %d, stopped, still leads on the panel", leader)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// secure gives a master the credentials, ACLs and own credential of s.
+func secure(t *testing.T, s *pki.Secrets, opts master.Options) master.Options {
+	acls, err := auth.LoadACLs(s.ACLs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Credentials, opts.Authorizer, opts.Credential = pkitest.Credentials(t, s), acls, pkitest.Client(t, s, pki.Master)
+	return opts
+}
+
+// startTLS serves h over TLS as the masters of s until the test ends.
+func startTLS(t *testing.T, s *pki.Secrets, h http.Handler) *httptest.Server {
+	cfg, err := s.ServerTLS(pki.Master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = cfg
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// login opens the login link of principal ops at url: the browser's
+// session for every master of 127.0.0.1.
+func login(t *testing.T, ctx context.Context, s *pki.Secrets, url string) {
+	t.Helper()
+	ops, _ := s.Identity(pki.Ops)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+"/login?token="+ops.Secret)); err != nil {
+		t.Fatalf("the login link: %v", err)
 	}
 }

@@ -40,6 +40,7 @@ type UI struct {
 func Handler(m *master.Master) http.Handler {
 	u := newUI(m)
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /login", login)
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /{$}", u.viewing(u.overview))
@@ -66,7 +67,7 @@ func (u *UI) viewing(h http.HandlerFunc) http.HandlerFunc {
 
 // newUI parses the pages of m's interface.
 func newUI(m *master.Master) *UI {
-	u := &UI{m: m, pages: map[string]*template.Template{}, api: m.Handler(), hc: &http.Client{Timeout: 2 * time.Second}}
+	u := &UI{m: m, pages: map[string]*template.Template{}, api: m.Handler(), hc: m.Client(2 * time.Second)}
 	footer := template.FuncMap{"started": m.Started, "uptime": m.Uptime}
 	for _, name := range []string{"overview", "agents", "agent", "frameworks", "framework", "task"} {
 		u.pages[name] = template.Must(template.New("layout.html").Funcs(funcs).Funcs(footer).ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html"))
