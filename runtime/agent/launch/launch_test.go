@@ -102,7 +102,6 @@ func joinGroups(gs []uint32) string {
 	return strings.Join(s, " ")
 }
 
-
 func TestReleaseSaysWhatFailed(t *testing.T) {
 	p, _, _ := started(t)
 	err := p.Release(Spec{Argv: []string{"/no/such/command"}})
