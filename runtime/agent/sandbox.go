@@ -124,20 +124,23 @@ func (a *Agent) sandboxFile(k core.TaskKey, name string) (*os.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: a.opts.WorkDir, Err: err}
 	}
 	defer unix.Close(work)
-	d, err := openBeneath(work, "sandboxes/"+k.Framework+"/"+k.Task, unix.O_RDONLY|unix.O_DIRECTORY)
+	// Not O_DIRECTORY, which would say ENOTDIR of a link, not ELOOP; and
+	// O_NONBLOCK, so that a FIFO does not hold the agent.
+	path := "sandboxes/" + k.Framework + "/" + k.Task
+	d, err := openBeneath(work, path, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
 	defer unix.Close(d)
-	fd, err := openBeneath(d, name, unix.O_RDONLY|unix.O_NONBLOCK) // a FIFO must not hold the agent
+	var dst, st unix.Stat_t
+	if err := unix.Fstat(d, &dst); err != nil || dst.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: unix.ENOTDIR}
+	}
+	fd, err := openBeneath(d, name, unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
-	var dst, st unix.Stat_t
-	if err := unix.Fstat(d, &dst); err == nil {
-		err = unix.Fstat(fd, &st)
-	}
-	if err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != dst.Uid {
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Uid != dst.Uid {
 		unix.Close(fd)
 		return nil, &fs.PathError{Op: "open", Path: name, Err: errForeign}
 	}
@@ -185,6 +188,9 @@ func openEachNoFollow(dirfd int, name string, flags int) (int, error) {
 			fl = flags
 		}
 		next, err := unix.Openat(fd, p, fl|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if errors.Is(err, unix.ENOTDIR) && isLink(fd, p) {
+			err = unix.ELOOP // what O_DIRECTORY says of a link
+		}
 		if fd != dirfd {
 			unix.Close(fd)
 		}
@@ -194,6 +200,12 @@ func openEachNoFollow(dirfd int, name string, flags int) (int, error) {
 		fd = next
 	}
 	return fd, nil
+}
+
+// isLink says whether name in the directory dirfd is a symbolic link.
+func isLink(dirfd int, name string) bool {
+	var st unix.Stat_t
+	return unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK
 }
 
 // openErr says why opening name failed: a link, a path out, or err.
