@@ -187,6 +187,7 @@ func (a *Agent) taskUser() error {
 	if _, err := a.identity(a.opts.TaskUser); err != nil {
 		return fmt.Errorf("agent: task user: %w", err)
 	}
+	a.checkReach()
 	return nil
 }
 

@@ -277,3 +277,51 @@ func TestRestartedAgentRecoversTasksOfNobody(t *testing.T) {
 		t.Errorf("recovered running task ended %+v, want TASK_KILLED", s)
 	}
 }
+
+// Other users cannot run an apron binary built in a private directory (go
+// run's): tasks get $APRON in the work dir, a hard link if it may be run
+// by others, else a copy, and the binary is left as it was.
+func TestTasksCanRunTheApronBinary(t *testing.T) {
+	nobody(t)
+	for _, mode := range []os.FileMode{0o755, 0o700} {
+		t.Run(mode.String(), func(t *testing.T) {
+			private := t.TempDir()
+			must(t, os.Chmod(private, 0o700))
+			self := filepath.Join(private, "apron")
+			data, err := os.ReadFile("/bin/echo")
+			must(t, err)
+			must(t, os.WriteFile(self, data, mode))
+			la := startAgent(t, traversable(t, t.TempDir()), func(o *Options) { o.Self = self })
+			la.m.launch("t", `"$APRON" apron-ok`, nil)
+			if s := la.ended("t"); s.State != "TASK_FINISHED" {
+				t.Fatalf("task ended %+v", s)
+			}
+			if _, out := la.get(t, "/sandbox/fw/t/stdout"); out != "apron-ok\n" {
+				t.Errorf("$APRON printed %q", out)
+			}
+			if info, err := os.Stat(self); err != nil || info.Mode() != mode {
+				t.Errorf("the binary's mode is %v (%v), want %v as it was", info.Mode(), err, mode)
+			}
+		})
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	open := traversable(t, t.TempDir())
+	private := t.TempDir()
+	must(t, os.Chmod(private, 0o700))
+	must(t, os.WriteFile(filepath.Join(open, "run"), nil, 0o755))
+	must(t, os.WriteFile(filepath.Join(open, "own"), nil, 0o700))
+	for _, tt := range []struct{ path, want string }{
+		{"/", ""},
+		{"/bin/sh", ""},
+		{filepath.Join(open, "run"), ""},
+		{filepath.Join(open, "own"), filepath.Join(open, "own")},
+		{filepath.Join(private, "x"), filepath.Join(private, "x")}, // missing
+		{private, private},
+	} {
+		if got := unreachable(tt.path, 0o001); got != tt.want {
+			t.Errorf("unreachable(%s) = %q, want %q", tt.path, got, tt.want)
+		}
+	}
+}
