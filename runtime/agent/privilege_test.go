@@ -249,25 +249,32 @@ func TestRootTasksNeedAllowRootTasks(t *testing.T) {
 	}
 }
 
-// A restarted agent recovers its tasks run as nobody: the end of one that
-// ended meanwhile (the exit status nobody wrote) and one still running,
-// which it then kills.
+// A restarted agent recovers its tasks run as nobody: the ends of those
+// that ended meanwhile (the exit status nobody wrote) and one still
+// running, which it then kills.
 func TestRestartedAgentRecoversTasksOfNobody(t *testing.T) {
 	id := nobody(t)
 	dir := t.TempDir()
 	first := startAgent(t, dir, nil)
 	first.m.launch("ended", "id -u; sleep 0.5; exit 3", nil)
+	first.m.launch("fifo", "mkfifo exit_status; sleep 0.5; exit 4", nil) // a FIFO would hold the wrapper
 	first.m.launch("running", "sleep 30", nil)
-	first.m.until("both running", func() bool {
-		a, _ := first.m.final("ended")
-		b, _ := first.m.final("running")
-		return a.State == "TASK_RUNNING" && b.State == "TASK_RUNNING"
+	first.m.until("all running", func() bool {
+		for _, task := range []string{"ended", "fifo", "running"} {
+			if s, _ := first.m.final(task); s.State != "TASK_RUNNING" {
+				return false
+			}
+		}
+		return true
 	})
 	first.stop()
 	time.Sleep(time.Second)
 	second := startAgent(t, dir, nil)
 	if s := second.ended("ended"); s.State != "TASK_FAILED" || s.Message != "command exited with status 3" {
 		t.Errorf("recovered end %s %q, want status 3 from the exit file", s.State, s.Message)
+	}
+	if s := second.ended("fifo"); s.Message != "command exited with status 4" {
+		t.Errorf("recovered end of a task that left a FIFO as its exit file: %s %q, want status 4", s.State, s.Message)
 	}
 	if _, out := second.get(t, "/sandbox/fw/ended/stdout"); out != strconv.Itoa(int(id.UID))+"\n" {
 		t.Errorf("the ended task printed uid %q", out)

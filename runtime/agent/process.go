@@ -26,8 +26,9 @@ type proc struct {
 
 // wrapper runs a task's command, as its user, and writes the command's
 // exit status to the sandbox (its working directory), where an agent
-// restarted meanwhile finds it.
-const wrapper = `/bin/sh -c "$1"; code=$?; echo $code > ` + exitFile + `; exit $code`
+// restarted meanwhile finds it; whatever the command left under that name
+// (a FIFO would hold the wrapper) is removed first.
+const wrapper = `/bin/sh -c "$1"; code=$?; rm -rf ` + exitFile + `; echo $code > ` + exitFile + `; exit $code`
 
 // safePath is every task's PATH, unless its command gives one.
 const safePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
