@@ -214,7 +214,8 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			self, _ := os.Executable()
 			a, err := agent.New(agent.Options{Master: v.GetString("master"), Name: name, Hostname: host, URL: sec.Scheme() + "://" + listen, Self: self,
 				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd),
-				GCDelay: v.GetDuration("gc-delay"), MasterTimeout: v.GetDuration("master-timeout"), Credential: sec.Client, Credentials: sec.Credentials})
+				GCDelay: v.GetDuration("gc-delay"), MasterTimeout: v.GetDuration("master-timeout"), Credential: sec.Client, Credentials: sec.Credentials,
+				TaskUser: v.GetString("task-user"), AllowRootTasks: v.GetBool("allow-root-tasks")})
 			if err != nil {
 				return err
 			}
@@ -240,6 +241,8 @@ func newAgent(v *viper.Viper) *cobra.Command {
 	cmd.Flags().Duration("master-timeout", 0, "subscribe again when the master accepted no call for this long (0: 3 heartbeat intervals)")
 	cmd.Flags().Bool("no-isolation", false, "run tasks without cgroups")
 	serverFlags(cmd, false)
+	cmd.Flags().String("task-user", "", `user a task runs as when neither it nor its framework names one (default "nobody"; an agent that is not root runs every task as itself)`)
+	cmd.Flags().Bool("allow-root-tasks", false, "let tasks run as root (uid 0); without it such a task fails, whatever the master allowed")
 	return cmd
 }
 

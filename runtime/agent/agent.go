@@ -1,12 +1,14 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/user"
 	goruntime "runtime"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/agent/core"
 	"github.com/apronlab/apron/runtime/agent/isolation"
+	"github.com/apronlab/apron/runtime/agent/launch"
 	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/runtime/auth"
 	"github.com/apronlab/apron/runtime/masters"
@@ -43,7 +46,6 @@ type Options struct {
 	// runs from). It is never guessed: in a test binary os.Executable is
 	// the test itself, which would run the tests again for every task.
 	Self string
-	Log  *slog.Logger
 	// Credential is who the agent is to the master: its calls carry it,
 	// and the master's certificate is verified with its CA, so that the
 	// agent takes launches and kills only from its master. Nil: none
@@ -52,7 +54,19 @@ type Options struct {
 	// Credentials are the principals that may read the agent's /state and
 	// sandboxes (the master's, the operators'); nil: anyone (--insecure).
 	Credentials *auth.Credentials
+	// TaskUser is who a task runs as when neither its command nor its
+	// framework names a user; default DefaultTaskUser. An agent that is not
+	// root cannot switch users: it runs every task as itself, and takes
+	// no other TaskUser.
+	TaskUser string
+	// AllowRootTasks lets tasks run as root (uid 0); without it a task
+	// whose user is root fails.
+	AllowRootTasks bool
+	Log            *slog.Logger
 }
+
+// DefaultTaskUser is Options.TaskUser's default.
+const DefaultTaskUser = "nobody"
 
 // postTimeout bounds a HEARTBEAT or STATUS post.
 const postTimeout = 10 * time.Second
@@ -62,6 +76,8 @@ type Agent struct {
 	opts        Options
 	store       *journal
 	incarnation uint64        // this start's count on the work dir
+	root        bool          // the agent runs as root: tasks run as their users
+	cgroupNS    bool          // tasks get a new cgroup namespace
 	masters     *masters.List // where calls go
 	hc          *http.Client  // posts
 	sc          *http.Client  // event streams
@@ -102,13 +118,27 @@ func New(opts Options) (*Agent, error) {
 	}
 	a := &Agent{opts: opts, store: newJournal(osFS{}, opts.WorkDir), procs: map[core.TaskKey]*proc{}, gens: map[uint64]generation{},
 		masters: ms, hc: ms.ClientWith(postTransport(), postTimeout), sc: ms.StreamClient()}
+	if err := privateDir(a.store.dir); err != nil { // task commands and their environments
+		return nil, fmt.Errorf("agent: checkpoint: %w", err)
+	}
 	if err := a.name(); err != nil {
+		return nil, err
+	}
+	if err := a.taskUser(); err != nil {
 		return nil, err
 	}
 	if err := a.recover(); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// privateDir makes dir, or makes it the agent's only (0700).
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
 }
 
 // postTransport keeps enough idle connections for the posts that go out
@@ -143,10 +173,37 @@ func (a *Agent) name() error {
 	return nil
 }
 
+// taskUser settles the default user of tasks: TaskUser, which must exist
+// (and be root only with AllowRootTasks), for an agent that is root; the
+// agent's own user otherwise. Tasks get a new cgroup namespace where the
+// agent may make one.
+func (a *Agent) taskUser() error {
+	a.root = os.Geteuid() == 0
+	a.cgroupNS = a.root && launch.CgroupNamespaces()
+	if !a.root {
+		self := ""
+		if u, err := user.Current(); err == nil {
+			self = u.Username
+		}
+		if a.opts.TaskUser != "" && a.opts.TaskUser != self {
+			return fmt.Errorf("agent: task user %q: an agent that is not root (it runs as %q) runs every task as itself; leave the task user out", a.opts.TaskUser, self)
+		}
+		a.opts.TaskUser = self
+		a.opts.Log.Warn("the agent is not root: every task runs as its user, with no user of its own", "user", self)
+		return nil
+	}
+	a.opts.TaskUser = cmp.Or(a.opts.TaskUser, DefaultTaskUser)
+	if _, err := a.identity(a.opts.TaskUser); err != nil {
+		return fmt.Errorf("agent: task user: %w", err)
+	}
+	a.checkReach()
+	return nil
+}
+
 func (a *Agent) config() core.Config {
 	return core.Config{Name: a.opts.Name, Hostname: a.opts.Hostname, URL: a.opts.URL, Resources: api.FromResources(a.opts.Resources),
 		Attributes: a.opts.Attributes, Isolation: a.opts.Isolator.Name(), Grace: a.opts.Grace, RetryMin: a.opts.Retry, RetryMax: max(core.DefaultRetryMax, a.opts.Retry),
-		MasterTimeout: a.opts.MasterTimeout, GCDelay: a.opts.GCDelay, Rand: rand.Reader, Incarnation: a.incarnation}
+		MasterTimeout: a.opts.MasterTimeout, GCDelay: a.opts.GCDelay, Rand: rand.Reader, Incarnation: a.incarnation, TaskUser: a.opts.TaskUser}
 }
 
 // Name is the agent's id.

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,5 +70,25 @@ func TestLongestIDsMakeAValidContainer(t *testing.T) {
 		if _, err := isolation.None().Create(core.ContainerID(k), isolation.Limits{}); err != nil {
 			t.Errorf("the container of %.20s.../%.20s...: %v", k.Framework, k.Task, err)
 		}
+	}
+}
+
+func TestLastWins(t *testing.T) {
+	got := lastWins([]string{"PATH=/bin", "HOME=/s", "A=1", "PATH=/opt/bin", "B=x=y", "A=2"})
+	want := []string{"PATH=/opt/bin", "HOME=/s", "A=2", "B=x=y"}
+	if !slices.Equal(got, want) {
+		t.Errorf("lastWins = %q, want %q", got, want)
+	}
+}
+
+// An agent that is not root runs every task as its own user and refuses
+// one that names another.
+func TestAgentNotRootRunsTasksAsItself(t *testing.T) {
+	a := &Agent{opts: Options{TaskUser: "me"}}
+	if id, err := a.identity("me"); id != nil || err != nil {
+		t.Errorf("identity(me) = %v, %v; want the agent's own", id, err)
+	}
+	if _, err := a.identity("alice"); err == nil || !strings.Contains(err.Error(), `cannot run a task as user "alice"`) {
+		t.Errorf("identity(alice) of an agent not root: %v", err)
 	}
 }

@@ -155,9 +155,14 @@ func (m *fakeMaster) final(task string) (api.TaskStatus, bool) {
 
 // launch sends a LAUNCH.
 func (m *fakeMaster) launch(task, command string, res []api.Resource) {
+	m.launchCommand(task, api.CommandInfo{Value: command}, res)
+}
+
+// launchCommand sends a LAUNCH of a command with its user and environment.
+func (m *fakeMaster) launchCommand(task string, cmd api.CommandInfo, res []api.Resource) {
 	m.send(api.AgentEvent{Type: api.AgentEventLaunch, Launch: &api.AgentLaunchTask{FrameworkID: "fw", Role: "*",
 		Framework: &api.FrameworkInfo{Name: "test"},
-		Task:      api.TaskInfo{Name: task, TaskID: api.ID{Value: task}, Command: &api.CommandInfo{Value: command}, Resources: res}}})
+		Task:      api.TaskInfo{Name: task, TaskID: api.ID{Value: task}, Command: &cmd, Resources: res}}})
 }
 
 // runAgent runs a until the test ends.

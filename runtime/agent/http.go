@@ -2,8 +2,8 @@ package agent
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
-	"path/filepath"
 
 	"github.com/apronlab/apron/runtime/agent/core"
 	"github.com/apronlab/apron/runtime/api"
@@ -42,16 +42,37 @@ func (a *Agent) Handler() http.Handler {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(a.State())
 	})
-	mux.HandleFunc("GET /sandbox/{fw}/{task}/{file}", func(w http.ResponseWriter, r *http.Request) {
-		file := r.PathValue("file")
-		dir, err := a.sandbox(core.TaskKey{Framework: r.PathValue("fw"), Task: r.PathValue("task")})
-		if err != nil || (file != "stdout" && file != "stderr") {
-			http.Error(w, "no such sandbox file; the files are stdout and stderr", http.StatusNotFound)
-			return
-		}
-		http.ServeFile(w, r, filepath.Join(dir, file))
-	})
+	mux.HandleFunc("GET /sandbox/{fw}/{task}/{file}", a.serveSandboxFile)
 	return mux
+}
+
+// serveSandboxFile serves a task's stdout or stderr as plain text (never
+// as a page a browser would run), opened as sandboxFile opens it: a link,
+// or a file that is not the sandbox owner's, is refused with 403.
+func (a *Agent) serveSandboxFile(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	if name != "stdout" && name != "stderr" {
+		http.Error(w, "no such sandbox file; the files are stdout and stderr", http.StatusNotFound)
+		return
+	}
+	f, err := a.sandboxFile(core.TaskKey{Framework: r.PathValue("fw"), Task: r.PathValue("task")}, name)
+	switch {
+	case errors.Is(err, errLink) || errors.Is(err, errOutside) || errors.Is(err, errForeign):
+		http.Error(w, "refused: "+err.Error(), http.StatusForbidden)
+		return
+	case err != nil:
+		http.Error(w, "no such sandbox file: "+err.Error(), http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, name, info.ModTime(), f)
 }
 
 // State returns what the agent runs.

@@ -157,7 +157,7 @@ func (j *journal) rewrite() error {
 	if err := j.atomicWrite(j.path(), buf.Bytes()); err != nil {
 		return err
 	}
-	f, err := j.fs.OpenFile(j.path(), os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := j.fs.OpenFile(j.path(), os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -168,11 +168,11 @@ func (j *journal) rewrite() error {
 // atomicWrite replaces path with data: a new file, fsynced, renamed over
 // path, and the directory fsynced, so a crash leaves the old or the new.
 func (j *journal) atomicWrite(path string, data []byte) error {
-	if err := j.fs.MkdirAll(j.dir, 0o755); err != nil {
+	if err := j.fs.MkdirAll(j.dir, 0o700); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	tmp := path + ".tmp"
-	f, err := j.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := j.fs.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}

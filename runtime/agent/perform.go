@@ -62,7 +62,7 @@ func (a *Agent) removeSandbox(k core.TaskKey) {
 		return
 	}
 	trash := filepath.Join(a.opts.WorkDir, "gc")
-	if err := os.MkdirAll(trash, 0o755); err != nil {
+	if err := os.MkdirAll(trash, 0o700); err != nil {
 		a.opts.Log.Error("sandbox gc", "task", k, "err", err)
 		return
 	}

@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,7 +13,7 @@ import (
 
 	"github.com/apronlab/apron/runtime/agent/core"
 	"github.com/apronlab/apron/runtime/agent/isolation"
-	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/agent/launch"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,25 +24,14 @@ type proc struct {
 	exited bool
 }
 
-// wrapper runs a task's command once the agent has put it in its cgroup
-// (it waits for a line on fd 3), and writes the command's exit status to
-// the sandbox, where an agent restarted meanwhile finds it.
-const wrapper = `read _ <&3 || exit 125; exec 3<&-; /bin/sh -c "$1"; code=$?; echo $code > "$2"; exit $code`
+// wrapper runs a task's command, as its user, and writes the command's
+// exit status to the sandbox (its working directory), where an agent
+// restarted meanwhile finds it; whatever the command left under that name
+// (a FIFO would hold the wrapper) is removed first.
+const wrapper = `/bin/sh -c "$1"; code=$?; rm -rf ` + exitFile + `; echo $code > ` + exitFile + `; exit $code`
 
-// exitFile holds a task's exit status in its sandbox.
-const exitFile = "exit_status"
-
-// sandbox is a task's sandbox directory: WORK_DIR/sandboxes/FW/TASK, for
-// ids that are valid names only.
-func (a *Agent) sandbox(k core.TaskKey) (string, error) {
-	if err := api.ValidName(k.Framework); err != nil {
-		return "", fmt.Errorf("no sandbox for framework id %q: %w", k.Framework, err)
-	}
-	if err := api.ValidName(k.Task); err != nil {
-		return "", fmt.Errorf("no sandbox for task id %q: %w", k.Task, err)
-	}
-	return filepath.Join(a.opts.WorkDir, "sandboxes", k.Framework, k.Task), nil
-}
+// safePath is every task's PATH, unless its command gives one.
+const safePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // start makes the task's sandbox and cgroup, starts its process, reports
 // it and watches it.
@@ -93,68 +80,90 @@ func (p *proc) killAll() {
 	}
 }
 
-// spawn starts the wrapper, moves it into the task's cgroup and lets it
-// run the command.
+// spawn starts the task's helper in its sandbox, moves it into the task's
+// cgroup and releases it to become the task's user and run the command.
 func (a *Agent) spawn(k core.TaskKey, s core.Start) (*exec.Cmd, isolation.Container, error) {
-	dir, err := a.sandbox(k)
+	id, err := a.identity(s.User)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := mkdirSandbox(dir); err != nil {
-		return nil, nil, err
-	}
-	stdout, err := os.OpenFile(filepath.Join(dir, "stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	dir, stdout, stderr, err := a.makeSandbox(k, id)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer stdout.Close()
-	stderr, err := os.OpenFile(filepath.Join(dir, "stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, nil, err
-	}
 	defer stderr.Close()
-	_ = os.Remove(filepath.Join(dir, exitFile)) // a task id used again
 	ctr, err := a.opts.Isolator.Create(s.Container, isolation.Limits{CPUs: s.Limits.CPUs, MemMiB: s.Limits.MemMiB, Pids: s.Limits.Pids})
 	if err != nil {
 		return nil, nil, fmt.Errorf("cgroup: %w", err)
 	}
-	cmd, err := a.run(k, s, dir, stdout, stderr, ctr)
+	p, err := launch.Start(dir, stdout, stderr)
 	if err != nil {
 		_ = ctr.Delete()
 		return nil, nil, err
 	}
-	return cmd, ctr, nil
+	if err := ctr.Add(p.Cmd.Process.Pid); err != nil {
+		p.Abort()
+		_ = ctr.Delete()
+		return nil, nil, fmt.Errorf("cgroup: adding the task: %w", err)
+	}
+	spec := launch.Spec{User: id, CgroupNS: a.cgroupNS, Env: a.env(k, dir, s), Argv: []string{"/bin/sh", "-c", wrapper, "apron-task", s.Command}}
+	if err := p.Release(spec); err != nil {
+		_ = p.Cmd.Wait()
+		_ = ctr.Delete()
+		return nil, nil, fmt.Errorf("starting the task: %w", err)
+	}
+	return p.Cmd, ctr, nil
 }
 
-// run starts the wrapper held at its gate, adds it to ctr, and opens the
-// gate.
-func (a *Agent) run(k core.TaskKey, s core.Start, dir string, stdout, stderr *os.File, ctr isolation.Container) (*exec.Cmd, error) {
-	gateR, gateW, err := os.Pipe()
+// identity is the user a task runs as; nil: the agent's own, as an agent
+// that is not root cannot switch.
+func (a *Agent) identity(name string) (*launch.Identity, error) {
+	if !a.root {
+		if name != a.opts.TaskUser {
+			return nil, fmt.Errorf("the agent runs as user %q, not as root, and cannot run a task as user %q", a.opts.TaskUser, name)
+		}
+		return nil, nil
+	}
+	id, err := launch.Lookup(name)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the task's user: %w", err)
 	}
-	defer gateW.Close()
-	cmd := exec.Command("/bin/sh", "-c", wrapper, "apron-task", s.Command, filepath.Join(dir, exitFile))
-	cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.ExtraFiles = dir, stdout, stderr, []*os.File{gateR}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Env = append(os.Environ(), "APRON="+cmp.Or(a.opts.Self, "apron-not-set"), "APRON_SANDBOX="+dir, "MESOS_SANDBOX="+dir,
-		"APRON_TASK_ID="+k.Task, "APRON_FRAMEWORK_ID="+k.Framework)
-	err = cmd.Start()
-	gateR.Close()
-	if err != nil {
-		return nil, err
+	if id.UID == 0 && !a.opts.AllowRootTasks {
+		return nil, fmt.Errorf("refusing to run the task as user %q (uid 0): this agent runs tasks as root only with --allow-root-tasks", name)
 	}
-	if err := ctr.Add(cmd.Process.Pid); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, fmt.Errorf("cgroup: adding the task: %w", err)
+	return &id, nil
+}
+
+// env is a task's whole environment: PATH, HOME (its sandbox), USER and
+// LOGNAME, the APRON_* variables, then its command's own, which win.
+// Nothing of the agent's.
+func (a *Agent) env(k core.TaskKey, dir string, s core.Start) []string {
+	user := cmp.Or(s.User, a.opts.TaskUser)
+	env := []string{"PATH=" + safePath, "HOME=" + dir, "USER=" + user, "LOGNAME=" + user,
+		"APRON=" + cmp.Or(a.opts.Self, "apron-not-set"), "APRON_SANDBOX=" + dir, "MESOS_SANDBOX=" + dir,
+		"APRON_TASK_ID=" + k.Task, "APRON_FRAMEWORK_ID=" + k.Framework}
+	for _, v := range s.Env {
+		env = append(env, v.Name+"="+v.Value)
 	}
-	if _, err := gateW.Write([]byte("go\n")); err != nil {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		return nil, err
+	return lastWins(env)
+}
+
+// lastWins keeps the last value of each variable, in the order the
+// variables first appear.
+func lastWins(env []string) []string {
+	at := map[string]int{}
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if i, ok := at[name]; ok {
+			out[i] = kv
+			continue
+		}
+		at[name] = len(out)
+		out = append(out, kv)
 	}
-	return cmd, nil
+	return out
 }
 
 // exitCode is a wrapper's exit code; a signal is 128+signal, as a shell
@@ -214,38 +223,6 @@ func waitPidfd(fd int) {
 		_, err := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, -1)
 		if err == nil || !errors.Is(err, unix.EINTR) {
 			return
-		}
-	}
-}
-
-// readExit is the exit status the wrapper wrote to dir; -1 if none.
-func readExit(dir string) int {
-	data, err := os.ReadFile(filepath.Join(dir, exitFile))
-	if err != nil {
-		return -1
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
-// mkdirSandbox makes a task's sandbox: one mkdir when its framework's
-// folder exists, as it does for every task but a framework's first; the
-// folder is made again if the collection of a sandbox removed it meanwhile.
-func mkdirSandbox(dir string) error {
-	for try := 0; ; try++ {
-		err := os.Mkdir(dir, 0o755)
-		switch {
-		case errors.Is(err, fs.ErrNotExist) && try < 3:
-			if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-				return err
-			}
-		case errors.Is(err, fs.ErrExist):
-			return nil // a task id used again after its task ended
-		default:
-			return err
 		}
 	}
 }

@@ -77,16 +77,6 @@ func (a *Agent) recoverTask(r core.Record) (core.Recovered, int) {
 	return out, -1
 }
 
-// exitOf is the exit status the task's wrapper left in its sandbox; -1:
-// none.
-func (a *Agent) exitOf(k core.TaskKey) int {
-	dir, err := a.sandbox(k)
-	if err != nil {
-		return -1
-	}
-	return readExit(dir)
-}
-
 // orphanSandboxes lists the sandboxes of no checkpointed task, to be
 // collected after the GC delay from when they last changed.
 func (a *Agent) orphanSandboxes(recs []core.Record) []core.Sandbox {

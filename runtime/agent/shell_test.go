@@ -58,6 +58,28 @@ func TestFollowsTheLeaderToTheNextMaster(t *testing.T) {
 	}
 }
 
+// isolated is a cgroup isolator for a test's agent, under a root of the
+// test's that is removed when the test ends, and that root; the test is
+// skipped where cgroups are unusable.
+func isolated(t *testing.T) (isolation.Isolator, string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("cgroups need root")
+	}
+	root := "apron-test/agent-" + t.Name()
+	iso, err := isolation.New(root)
+	if err != nil {
+		t.Skipf("cgroups unusable: %v", err)
+	}
+	t.Cleanup(func() { // after the agent stopped (cleanups run last first)
+		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + root)
+		for _, d := range append(dirs, "/sys/fs/cgroup/"+root) {
+			_ = os.Remove(d)
+		}
+	})
+	return iso, root
+}
+
 func waitState(t *testing.T, a *Agent, what string, cond func(StateView) bool) StateView {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -142,20 +164,7 @@ func TestRestartedAgentReportsTrueEnds(t *testing.T) {
 }
 
 func TestTasksWithoutCPUsOrMemGetLimits(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("cgroups need root")
-	}
-	root := "apron-test/agent-" + t.Name()
-	iso, err := isolation.New(root)
-	if err != nil {
-		t.Skipf("cgroups unusable: %v", err)
-	}
-	t.Cleanup(func() { // after the agent stopped (cleanups run last first)
-		dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + root)
-		for _, d := range append(dirs, "/sys/fs/cgroup/"+root) {
-			_ = os.Remove(d)
-		}
-	})
+	iso, _ := isolated(t)
 	m := newFakeMaster(t)
 	a, err := New(Options{Master: m.srv.URL, Name: "a", WorkDir: t.TempDir(), Resources: allocator.MustParseResources("cpus:1;mem:256"), Isolator: iso})
 	if err != nil {

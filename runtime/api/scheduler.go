@@ -114,8 +114,23 @@ type TaskInfo struct {
 	Job       string       `json:"job,omitempty"` // apron: the job it belongs to
 }
 
-// CommandInfo is a shell command; the agent runs it with /bin/sh -c.
+// CommandInfo is a shell command; the agent runs it with /bin/sh -c, as
+// User (else the framework's user, else the agent's --task-user), with
+// Environment added to the clean environment the agent gives every task.
 type CommandInfo struct {
+	Value       string       `json:"value"`
+	User        string       `json:"user,omitempty"`
+	Environment *Environment `json:"environment,omitempty"`
+}
+
+// Environment is a command's environment variables, as Mesos has it.
+type Environment struct {
+	Variables []EnvVariable `json:"variables,omitempty"`
+}
+
+// EnvVariable is one environment variable.
+type EnvVariable struct {
+	Name  string `json:"name"`
 	Value string `json:"value"`
 	// User runs the command (Mesos' CommandInfo.user); default the
 	// framework's, then the agent's unprivileged task user.

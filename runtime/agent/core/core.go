@@ -48,6 +48,9 @@ type Config struct {
 	RegisterTimeout time.Duration // no REGISTERED this long after a SUBSCRIBE: try again
 	GCDelay         time.Duration // an acknowledged ended task's sandbox is removed after this (Mesos' --gc_delay)
 	PidsLimit       int64         // every task's pids limit; 0: DefaultPidsLimit
+	// TaskUser is who a task runs as when neither its command nor its
+	// framework names a user (the agent's --task-user).
+	TaskUser string
 
 	// Rand gives the status updates' uuids: crypto/rand.Reader in an
 	// agent, a seeded reader in tests and simulations.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strings"
 	"syscall"
 	"time"
 
@@ -89,7 +90,23 @@ func (c *Core) launch(now time.Time, l *api.AgentLaunchTask) {
 		return
 	}
 	t.rec.Container = ContainerID(k)
-	c.effects = append(c.effects, Effect{Kind: EffectStart, Task: k, Start: &Start{Container: t.rec.Container, Command: l.Task.Command.Value, Limits: limits}})
+	start := &Start{Container: t.rec.Container, Command: l.Task.Command.Value, Limits: limits, User: c.taskUser(l)}
+	if e := l.Task.Command.Environment; e != nil {
+		start.Env = e.Variables
+	}
+	c.effects = append(c.effects, Effect{Kind: EffectStart, Task: k, Start: start})
+}
+
+// taskUser is who a task runs as: its command's user, else its
+// framework's, else the agent's default.
+func (c *Core) taskUser(l *api.AgentLaunchTask) string {
+	if u := l.Task.Command.User; u != "" {
+		return u
+	}
+	if l.Framework != nil && l.Framework.User != "" {
+		return l.Framework.User
+	}
+	return c.cfg.TaskUser
 }
 
 // add takes a task in, and its framework's info if newer.
@@ -119,6 +136,14 @@ func (c *Core) limits(l *api.AgentLaunchTask) (Limits, error) {
 	}
 	if l.Task.Command == nil || l.Task.Command.Value == "" {
 		return Limits{}, fmt.Errorf("command.value: empty; the agent runs a shell command")
+	}
+	if err := checkCommand(l.Task.Command); err != nil {
+		return Limits{}, err
+	}
+	if l.Framework != nil && l.Framework.User != "" {
+		if err := checkUser(l.Framework.User); err != nil {
+			return Limits{}, fmt.Errorf("framework.user: %w", err)
+		}
 	}
 	res, err := api.ToResources("task.resources", l.Task.Resources)
 	if err != nil {
@@ -248,4 +273,37 @@ func (c *Core) uuid(now time.Time) string {
 		return fmt.Sprintf("%016x%016x", uint64(now.UnixNano()), c.uuids)
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// checkCommand checks a command's user and environment.
+func checkCommand(cmd *api.CommandInfo) error {
+	if cmd.User != "" {
+		if err := checkUser(cmd.User); err != nil {
+			return fmt.Errorf("command.user: %w", err)
+		}
+	}
+	if cmd.Environment == nil {
+		return nil
+	}
+	for i, v := range cmd.Environment.Variables {
+		switch {
+		case v.Name == "" || strings.ContainsAny(v.Name, "=\x00"):
+			return fmt.Errorf("command.environment.variables[%d].name: %q; give a name without '=' or NUL", i, v.Name)
+		case strings.Contains(v.Value, "\x00"):
+			return fmt.Errorf("command.environment.variables[%d].value: holds a NUL byte", i)
+		}
+	}
+	return nil
+}
+
+// checkUser checks a user name: letters, digits, '-', '_' and '.', not
+// starting with '-' (an id could not name a user of the machine).
+func checkUser(name string) error {
+	if err := api.ValidName(name); err != nil {
+		return err
+	}
+	if name[0] == '-' {
+		return fmt.Errorf("%q starts with '-'", name)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,6 +56,12 @@ func TestInvalidLaunchIsAnError(t *testing.T) {
 		{"task id too long", func(l *api.AgentLaunchTask) { l.Task.TaskID.Value = strings.Repeat("x", api.MaxNameLen+1) }, "task_id", false},
 		{"no command", func(l *api.AgentLaunchTask) { l.Task.Command = nil }, "command", true},
 		{"negative resources", func(l *api.AgentLaunchTask) { l.Task.Resources[0].Scalar.Value = -1 }, "resources", true},
+		{"user with a slash", func(l *api.AgentLaunchTask) { l.Task.Command.User = "../root" }, "command.user", true},
+		{"user starting with a dash", func(l *api.AgentLaunchTask) { l.Task.Command.User = "-froot" }, "command.user", true},
+		{"framework user with a colon", func(l *api.AgentLaunchTask) { l.Framework = &api.FrameworkInfo{User: "root:x"} }, "framework.user", true},
+		{"variable named with =", func(l *api.AgentLaunchTask) { l.Task.Command.Environment = env("A=B", "c") }, "variables[0].name", true},
+		{"variable unnamed", func(l *api.AgentLaunchTask) { l.Task.Command.Environment = env("A", "1", "", "c") }, "variables[1].name", true},
+		{"variable with NUL", func(l *api.AgentLaunchTask) { l.Task.Command.Environment = env("A", "x\x00y") }, "variables[0].value", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,5 +235,42 @@ func TestDeadlineMovesPastEveryTick(t *testing.T) {
 		if d := h.c.Deadline(); !d.IsZero() && !d.After(h.now) {
 			t.Fatalf("after Tick(%v) the deadline is %v: a busy loop", h.now, d)
 		}
+	}
+}
+
+// env is an environment of name, value pairs.
+func env(kv ...string) *api.Environment {
+	e := &api.Environment{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Variables = append(e.Variables, api.EnvVariable{Name: kv[i], Value: kv[i+1]})
+	}
+	return e
+}
+
+// A task runs as its command's user, else its framework's, else the
+// agent's default, with its command's environment.
+func TestLaunchNamesTheUserAndEnvironment(t *testing.T) {
+	tests := []struct {
+		name, cmdUser, fwUser, want string
+	}{
+		{"the command's user", "alice", "bob", "alice"},
+		{"the framework's user", "", "bob", "bob"},
+		{"the agent's default", "", "", "nobody"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.TaskUser = "nobody" })
+			gen := h.register()
+			vars := env("A", "1", "B", "two words")
+			l := &api.AgentLaunchTask{FrameworkID: "f", Framework: &api.FrameworkInfo{Name: "f", User: tt.fwUser},
+				Task: api.TaskInfo{TaskID: api.ID{Value: "t"}, Command: &api.CommandInfo{Value: "true", User: tt.cmdUser, Environment: vars}}}
+			starts := effects(h.event(gen, api.AgentEvent{Type: api.AgentEventLaunch, Launch: l}), EffectStart)
+			if len(starts) != 1 {
+				t.Fatalf("%d starts, want 1", len(starts))
+			}
+			if s := starts[0].Start; s.User != tt.want || !slices.Equal(s.Env, vars.Variables) {
+				t.Errorf("start as %q with %v, want %q with %v", s.User, s.Env, tt.want, vars.Variables)
+			}
+		})
 	}
 }

@@ -102,6 +102,10 @@ type Start struct {
 	Container string // the cgroup's name: a valid isolation id
 	Command   string // run with /bin/sh -c
 	Limits    Limits
+	// User is who the task runs as: its command's user, else its
+	// framework's, else Config.TaskUser.
+	User string
+	Env  []api.EnvVariable // the command's own environment
 }
 
 // Limits are a task's cgroup limits.

@@ -13,5 +13,10 @@
 // the "none" isolator and says why, so the agent can run unisolated and
 // warn loudly.
 //
+// The cgroups it makes stay root's (directories 0755, files writable by
+// root only), and nothing is delegated: a task that runs as another user,
+// moved in by the agent before it drops root, can write none of them,
+// neither its own limits nor any cgroup.procs.
+//
 // It knows nothing of tasks, executors or the agent protocol.
 package isolation

@@ -512,3 +512,36 @@ func TestCloseRemovesOnlyAnEmptyRoot(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A task that runs as another user must be unable to write any file of
+// its container, of its root or of the hierarchy's root: they are all
+// root's, writable by root only. (Its agent, root, moves it in before it
+// drops root.)
+func TestCgroupFilesAreRootsOnly(t *testing.T) {
+	iso, root := newIsolator(t)
+	c := create(t, iso, "t", Limits{CPUs: 1, MemMiB: 64, Pids: 16})
+	d := iso.(dirser)
+	var dirs []string
+	for _, p := range []string{c.Path(), "/" + root, "/"} {
+		dirs = append(dirs, d.dirs(p)...)
+	}
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths := []string{dir}
+		for _, e := range entries {
+			paths = append(paths, filepath.Join(dir, e.Name()))
+		}
+		for _, path := range paths {
+			var st syscall.Stat_t
+			if err := syscall.Lstat(path, &st); err != nil {
+				continue // a file gone meanwhile
+			}
+			if st.Uid != 0 || st.Mode&0o022 != 0 {
+				t.Errorf("%s: uid %d, mode %o: another user could write it", path, st.Uid, st.Mode&0o777)
+			}
+		}
+	}
+}
