@@ -33,7 +33,8 @@ type StateView struct {
 	Tasks      []TaskView     `json:"tasks"`
 }
 
-// Handler serves GET /state and GET /sandbox/{framework}/{task}/{stdout|stderr}.
+// Handler serves GET /state and GET /sandbox/{framework}/{task}/{stdout|stderr},
+// to those who prove they are principals of Options.Credentials.
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /state", func(w http.ResponseWriter, _ *http.Request) {
@@ -43,7 +44,10 @@ func (a *Agent) Handler() http.Handler {
 		_ = enc.Encode(a.State())
 	})
 	mux.HandleFunc("GET /sandbox/{fw}/{task}/{file}", a.serveSandboxFile)
-	return mux
+	// Only the principals of the agent's credentials (the master's, the
+	// operators') read it; a certificate of another principal of the
+	// cluster's CA, another agent's, is not enough.
+	return a.opts.Credentials.Require(nil, mux)
 }
 
 // serveSandboxFile serves a task's stdout or stderr as plain text (never

@@ -2,6 +2,9 @@ package auth
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -140,4 +143,35 @@ func TestAudit(t *testing.T) {
 	}
 	var nilAudit *Audit
 	nilAudit.Record(Event{}) // records nothing, does not panic
+}
+
+// A verified client certificate names a principal of the credentials,
+// and basic authentication sent with it is the same principal's.
+func TestAuthenticateCertificate(t *testing.T) {
+	creds := NewCredentials(Credential{Principal: "master", Secret: "master-secret-0123456789"}, Credential{Principal: "ops", Secret: "ops-secret-0123456789ab"})
+	withCert := func(cn string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/state", nil)
+		r.TLS = &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{{Subject: pkix.Name{CommonName: cn}}}}}
+		return r
+	}
+	for _, tc := range []struct {
+		name, cn, basic, want, err string
+	}{
+		{"a known principal", "ops", "", "ops", ""},
+		{"another agent's certificate", "agent-7", "", "", "not in the credentials"},
+		{"the same principal's basic auth", "ops", "ops:ops-secret-0123456789ab", "ops", ""},
+		{"another principal's basic auth", "ops", "master:master-secret-0123456789", "", "is not"},
+		{"a wrong secret", "ops", "ops:wrong", "", "is not"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := withCert(tc.cn)
+			if p, s, ok := strings.Cut(tc.basic, ":"); ok {
+				r.SetBasicAuth(p, s)
+			}
+			who, err := creds.Authenticate(r)
+			if who != tc.want || (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("got %q, %v; want %q, error with %q", who, err, tc.want, tc.err)
+			}
+		})
+	}
 }

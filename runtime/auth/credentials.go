@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -89,15 +90,36 @@ func (c *Credentials) verify(principal, secret string) (string, bool) {
 	return found, found != ""
 }
 
+// has says whether principal is one of the credentials.
+func (c *Credentials) has(principal string) bool {
+	for _, cr := range c.list {
+		if cr.Principal == principal {
+			return true
+		}
+	}
+	return false
+}
+
 // ErrNoCredentials is a request that presents none.
 var ErrNoCredentials = errors.New("no credentials: give HTTP basic auth (principal and secret), a bearer token, or a client certificate")
 
 // Authenticate returns the principal a request proves it is: by a client
-// certificate the server verified (its common name), by HTTP basic
-// authentication, or by a bearer token (a principal's secret).
+// certificate the server verified (its common name, which must be a
+// principal of the credentials; HTTP basic authentication sent with it
+// must be the same principal's), by HTTP basic authentication, or by a
+// bearer token or session cookie (a principal's secret).
 func (c *Credentials) Authenticate(r *http.Request) (string, error) {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-		return r.TLS.VerifiedChains[0][0].Subject.CommonName, nil
+		cn := r.TLS.VerifiedChains[0][0].Subject.CommonName
+		if !c.has(cn) {
+			return "", fmt.Errorf("the client certificate is principal %q's, who is not in the credentials", cn)
+		}
+		if p, s, ok := r.BasicAuth(); ok {
+			if who, ok := c.verify(p, s); !ok || who != cn {
+				return "", fmt.Errorf("the client certificate is principal %q's, and the basic authentication (principal %q) is not", cn, p)
+			}
+		}
+		return cn, nil
 	}
 	if p, s, ok := r.BasicAuth(); ok {
 		if who, ok := c.verify(p, s); ok {
@@ -121,3 +143,37 @@ func (c *Credentials) Authenticate(r *http.Request) (string, error) {
 
 // SessionCookie carries a web UI session's secret (set by a login link).
 const SessionCookie = "apron_session"
+
+type principalKey struct{}
+
+// Principal is who a request proved it is (see Require); "" when the
+// server runs without credentials (--insecure).
+func Principal(r *http.Request) string {
+	p, _ := r.Context().Value(principalKey{}).(string)
+	return p
+}
+
+// Require wraps h so that every request but those to open paths must
+// prove who it is: one that does not is answered 401 with a Basic
+// challenge. Without credentials (c nil) it is h. A request that proved
+// it already (one handler handing it to another) is not checked again.
+func (c *Credentials) Require(open func(path string) bool, h http.Handler) http.Handler {
+	if c == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, done := r.Context().Value(principalKey{}).(string); done || open != nil && open(r.URL.Path) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		who, err := c.Authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Basic realm="apron"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error(), "field": "Authorization"})
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, who)))
+	})
+}

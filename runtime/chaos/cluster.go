@@ -11,6 +11,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/apronlab/apron/runtime/auth"
+	"github.com/apronlab/apron/runtime/pki"
 )
 
 // proc is a running apron process.
@@ -82,7 +85,29 @@ type cluster struct {
 	master   *node
 	agents   []*node
 	heals    []*time.Timer
-	starting bool // a master is being started
+	starting bool                    // a master is being started
+	secrets  *pki.Secrets            // nil: the cluster runs --insecure
+	clients  map[string]*auth.Client // the frameworks' and the tester's credentials
+}
+
+// tester is the principal that reads /state.
+const tester = "tester"
+
+// transport returns a function that gives a base transport principal's
+// credentials (as is, for an insecure cluster).
+func (c *cluster) transport(principal string) func(*http.Transport) http.RoundTripper {
+	return func(base *http.Transport) http.RoundTripper {
+		return c.clients[principal].Transport(base) // a nil client: base
+	}
+}
+
+// secure adds the flags that secure the master (principal pki.Master) or
+// an agent to args.
+func (c *cluster) secure(args []string, principal, dir string) []string {
+	if c.secrets == nil {
+		return append(args, "--insecure")
+	}
+	return append(args, c.secrets.ServerFlags(principal, filepath.Join(dir, "audit.log"))...)
 }
 
 // freeAddr is a loopback address no one listens on now.
@@ -99,6 +124,22 @@ func freeAddr() (string, error) {
 // agent to register.
 func newCluster(ctx context.Context, cfg Config, plan *Plan, names []string) (*cluster, error) {
 	c := &cluster{bin: cfg.Apron}
+	if !cfg.Insecure {
+		var fws []string
+		for _, f := range plan.Frameworks {
+			fws = append(fws, f.Name)
+		}
+		var err error
+		if c.secrets, err = pki.Generate(pki.Spec{Dir: filepath.Join(cfg.Dir, "secrets"), Agents: names, Others: append(fws, tester)}); err != nil {
+			return nil, err
+		}
+		c.clients = map[string]*auth.Client{}
+		for _, p := range append(fws, tester) {
+			if c.clients[p], err = c.secrets.Client(p); err != nil {
+				return nil, err
+			}
+		}
+	}
 	policy := filepath.Join(cfg.Dir, "policy.yaml")
 	if err := os.WriteFile(policy, []byte("policy: drf\nallocation_interval: 500ms\n"), 0o644); err != nil {
 		return nil, err
@@ -108,7 +149,7 @@ func newCluster(ctx context.Context, cfg Config, plan *Plan, names []string) (*c
 		return nil, err
 	}
 	c.master = &node{name: "master", addr: addr, log: filepath.Join(cfg.Dir, "master.log"),
-		args: []string{"master", "--listen", addr, "--agent-timeout", plan.AgentTimeout.String(), "--policy", policy}}
+		args: c.secure([]string{"master", "--listen", addr, "--agent-timeout", plan.AgentTimeout.String(), "--policy", policy}, pki.Master, cfg.Dir)}
 	if err := c.startMaster(ctx); err != nil {
 		return nil, err
 	}
@@ -123,6 +164,7 @@ func newCluster(ctx context.Context, cfg Config, plan *Plan, names []string) (*c
 		if !cfg.Isolation {
 			args = append(args, "--no-isolation")
 		}
+		args = c.secure(args, name, wd)
 		a := &node{name: name, addr: addr, log: filepath.Join(cfg.Dir, fmt.Sprintf("agent-a%d.log", i+1)), workDir: wd, args: args}
 		if a.p, err = startProc(c.bin, a.log, a.args...); err != nil {
 			return nil, err
@@ -132,7 +174,12 @@ func newCluster(ctx context.Context, cfg Config, plan *Plan, names []string) (*c
 	return c, c.waitAgents(ctx, names, 20*time.Second)
 }
 
-func (c *cluster) url() string { return "http://" + c.master.addr }
+func (c *cluster) url() string {
+	if c.secrets == nil {
+		return "http://" + c.master.addr
+	}
+	return "https://" + c.master.addr
+}
 
 // names are the agents' ids.
 func (c *cluster) names() []string {
@@ -170,7 +217,7 @@ func (c *cluster) startMaster(ctx context.Context) error {
 // serving waits until the master p serves, or it exits, or the deadline.
 func (c *cluster) serving(ctx context.Context, p *proc, deadline time.Time) bool {
 	for time.Now().Before(deadline) {
-		if healthy(c.url()) {
+		if c.healthy() {
 			return true
 		}
 		select {
@@ -184,9 +231,9 @@ func (c *cluster) serving(ctx context.Context, p *proc, deadline time.Time) bool
 	return false
 }
 
-func healthy(url string) bool {
-	hc := http.Client{Timeout: time.Second}
-	resp, err := hc.Get(url + "/health")
+func (c *cluster) healthy() bool {
+	hc := http.Client{Timeout: time.Second, Transport: c.transport(tester)(http.DefaultTransport.(*http.Transport))}
+	resp, err := hc.Get(c.url() + "/health")
 	if err != nil {
 		return false
 	}
@@ -198,7 +245,7 @@ func healthy(url string) bool {
 func (c *cluster) waitAgents(ctx context.Context, names []string, bound time.Duration) error {
 	deadline := time.Now().Add(bound)
 	for {
-		s, err := fetchSnapshot(ctx, c.url())
+		s, err := c.snapshot(ctx)
 		if err == nil && len(s.connected(names)) == len(names) {
 			return nil
 		}

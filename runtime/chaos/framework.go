@@ -78,10 +78,12 @@ const (
 	callTimeout     = 5 * time.Second
 )
 
-func newFramework(ctx context.Context, spec FrameworkSpec, plan *Plan, url string, hist *History, start time.Time) *framework {
+// newFramework makes a framework that calls the master at url through
+// rt (with its credentials).
+func newFramework(ctx context.Context, spec FrameworkSpec, plan *Plan, url string, hist *History, start time.Time, rt func(*http.Transport) http.RoundTripper) *framework {
 	f := &framework{spec: spec, plan: plan, url: url, hist: hist, start: start, ctx: ctx,
-		hc:     &http.Client{Timeout: callTimeout},
-		sc:     &http.Client{Transport: &http.Transport{ResponseHeaderTimeout: callTimeout}},
+		hc:     &http.Client{Timeout: callTimeout, Transport: rt(http.DefaultTransport.(*http.Transport))},
+		sc:     &http.Client{Transport: rt(&http.Transport{ResponseHeaderTimeout: callTimeout})},
 		events: make(chan streamMsg, 4096), actions: make(chan func(), 64), backoff: 200 * time.Millisecond,
 		offers: map[string]api.Offer{}, tasks: map[string]*ftask{}, next: map[FaultKind]Fault{}}
 	for _, t := range plan.Tasks {

@@ -17,6 +17,10 @@ type Config struct {
 	Isolation bool          // cgroups for tasks (needs root)
 	Quiesce   time.Duration // how long the recovery phase waits for quiescence; default 30 s
 	Tag       string        // makes the agents' names (and cgroups) unique on the machine
+	// Insecure runs the master and agents --insecure; by default they run
+	// as apron up runs them: TLS, credentials (each framework and agent
+	// its own principal) and the local cluster's ACLs.
+	Insecure bool
 }
 
 // Result is what a run saw, and what the checker made of it.
@@ -80,12 +84,12 @@ func play(ctx context.Context, c *cluster, plan Plan, start time.Time, bound tim
 	var fws []*framework
 	var wg sync.WaitGroup
 	for _, spec := range plan.Frameworks {
-		f := newFramework(fctx, spec, &plan, c.url(), hist, start)
+		f := newFramework(fctx, spec, &plan, c.url(), hist, start, c.transport(spec.Name))
 		fws = append(fws, f)
 		wg.Go(f.run)
 	}
 	pctx, stopPoll := context.WithCancel(ctx)
-	wg.Go(func() { poll(pctx, c.url(), hist) })
+	wg.Go(func() { poll(pctx, c, hist) })
 	defer func() {
 		stopPoll()
 		stopFws()
@@ -106,7 +110,7 @@ func play(ctx context.Context, c *cluster, plan Plan, start time.Time, bound tim
 	}
 	hist.Add(Entry{Who: "tester", What: WhatPhase, Note: note})
 	finalReconcile(ctx, fws, hist)
-	if s, err := fetchSnapshot(ctx, c.url()); err == nil {
+	if s, err := c.snapshot(ctx); err == nil {
 		hist.Add(Entry{Who: "tester", What: WhatSnapshot, Snapshot: s, Note: "final"})
 	}
 	return quiet, open
@@ -168,9 +172,9 @@ func inject(ctx context.Context, c *cluster, fws []*framework, plan Plan, start 
 }
 
 // poll records the master's /state every half second.
-func poll(ctx context.Context, url string, hist *History) {
+func poll(ctx context.Context, c *cluster, hist *History) {
 	for {
-		if s, err := fetchSnapshot(ctx, url); err == nil {
+		if s, err := c.snapshot(ctx); err == nil {
 			hist.Add(Entry{Who: "tester", What: WhatSnapshot, Snapshot: s})
 		}
 		select {
@@ -196,7 +200,7 @@ func quiesce(ctx context.Context, c *cluster, fws []*framework, agents []string,
 				open = append(open, fmt.Sprintf("framework %s: subscribed=%v, tasks with no end: %v", f.spec.Name, sub, tasks))
 			}
 		}
-		s, err := fetchSnapshot(ctx, c.url())
+		s, err := c.snapshot(ctx)
 		switch {
 		case err != nil:
 			open = append(open, "master: "+err.Error())

@@ -100,15 +100,15 @@ func cleanUp(procs map[string][]int, agents []string) {
 	}
 }
 
-// fetchSnapshot reads the master's /state.
-func fetchSnapshot(ctx context.Context, url string) (*Snapshot, error) {
+// snapshot reads the master's /state, as the tester.
+func (c *cluster) snapshot(ctx context.Context) (*Snapshot, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	ms, err := masters.Parse(url)
+	ms, err := masters.Parse(c.url())
 	if err != nil {
 		return nil, err
 	}
-	st, err := master.FetchState(ctx, http.DefaultClient, ms)
+	st, err := master.FetchState(ctx, &http.Client{Transport: c.transport(tester)(http.DefaultTransport.(*http.Transport))}, ms)
 	if err != nil {
 		return nil, err
 	}

@@ -92,15 +92,10 @@ func upClient(t *testing.T) (string, func()) {
 // master's audit log goes to the test's temporary directory.
 func serverArgs(t *testing.T, name string) []string {
 	t.Helper()
-	id, ok := secrets.Identity(name)
-	if !ok {
+	if _, ok := secrets.Identity(name); !ok {
 		t.Fatalf("no secrets for %q: add it to testAgents", name)
 	}
-	args := []string{"--tls-cert", id.Cert, "--tls-key", id.Key, "--tls-ca", secrets.CA, "--credential", id.Bundle}
-	if name != pki.Master {
-		return append(args, "--credentials", secrets.AgentCredentials)
-	}
-	return append(args, "--credentials", secrets.Credentials, "--acls", secrets.ACLs, "--audit-log", filepath.Join(t.TempDir(), "audit.log"))
+	return secrets.ServerFlags(name, filepath.Join(t.TempDir(), "audit.log"))
 }
 
 // insecure reports whether args run a server --insecure.

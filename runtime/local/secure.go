@@ -72,9 +72,7 @@ func (c *Cluster) masterFlags(cfg Config, id int) []string {
 	if s == nil {
 		return []string{"--insecure"}
 	}
-	m, _ := s.Identity(pki.Master)
-	return []string{"--tls-cert", m.Cert, "--tls-key", m.Key, "--tls-ca", s.CA, "--credentials", s.Credentials, "--acls", s.ACLs,
-		"--credential", m.Bundle, "--audit-log", filepath.Join(cfg.WorkDir, fmt.Sprintf("audit-master-%d.log", id))}
+	return s.ServerFlags(pki.Master, filepath.Join(cfg.WorkDir, fmt.Sprintf("audit-master-%d.log", id)))
 }
 
 // agentSecurity gives agent name its credential and the credentials that

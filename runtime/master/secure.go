@@ -15,14 +15,9 @@ import (
 	"github.com/apronlab/apron/runtime/master/core"
 )
 
-type principalKey struct{}
-
 // Principal is who a request to the master proved it is; "" when the
 // master runs without credentials (--insecure).
-func Principal(r *http.Request) string {
-	p, _ := r.Context().Value(principalKey{}).(string)
-	return p
-}
+func Principal(r *http.Request) string { return auth.Principal(r) }
 
 // openPaths answer without credentials: a load balancer's health check,
 // finding the leader, the login link that sets a web UI session, and the
@@ -36,28 +31,9 @@ func openPath(path string) bool {
 }
 
 // Authenticate wraps h so that every request but the open ones must prove
-// who it is (see auth.Credentials.Authenticate): one that does not is
-// answered 401 with a WWW-Authenticate challenge. Without credentials it
-// is h. A request authenticated already (the web UI hands its API
-// requests on) is not checked again.
+// who it is (see auth.Credentials.Require). Without credentials it is h.
 func (m *Master) Authenticate(h http.Handler) http.Handler {
-	creds := m.opts.Credentials
-	if creds == nil {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, done := r.Context().Value(principalKey{}).(string); done || openPath(r.URL.Path) {
-			h.ServeHTTP(w, r)
-			return
-		}
-		who, err := creds.Authenticate(r)
-		if err != nil {
-			w.Header().Set("WWW-Authenticate", `Basic realm="apron"`)
-			refuse(w, http.StatusUnauthorized, "Authorization", "%v", err)
-			return
-		}
-		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, who)))
-	})
+	return m.opts.Credentials.Require(openPath, h)
 }
 
 // Allowed asks the ACLs whether the request's principal may do action on
@@ -113,8 +89,12 @@ func (m *Master) audited(r *http.Request, what string, ref *core.Refusal) {
 // any URL could make the master fetch from any host it can reach (SSRF).
 // The URL must be http or https with no user, path or query, and its host
 // the address the registration came from (any loopback address counts
-// for a loopback one; a name must resolve to it).
+// for a loopback one; a name must resolve to it). An agent with no URL
+// serves no sandboxes, and the master never calls it.
 func checkAgentURL(ctx context.Context, remoteAddr, raw string) error {
+	if raw == "" {
+		return nil
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("url %.128q: want http(s)://host:port of the agent's API, with no user, path or query", raw)

@@ -127,6 +127,19 @@ func ACLs(agents, others []string) *auth.ACLs {
 	return a
 }
 
+// ServerFlags are the flags that secure apron master (principal Master,
+// with its audit log at auditLog) or apron agent (an agent's principal)
+// with these secrets: TLS with the principal's certificate, mutual TLS by
+// the CA, the principals that may call it, its own credential.
+func (s *Secrets) ServerFlags(principal, auditLog string) []string {
+	id := s.ids[principal]
+	flags := []string{"--tls-cert", id.Cert, "--tls-key", id.Key, "--tls-ca", s.CA, "--credential", id.Bundle}
+	if principal != Master {
+		return append(flags, "--credentials", s.AgentCredentials)
+	}
+	return append(flags, "--credentials", s.Credentials, "--acls", s.ACLs, "--audit-log", auditLog)
+}
+
 // Identity is principal's secrets; ok false for a principal not made.
 func (s *Secrets) Identity(principal string) (Identity, bool) {
 	id, ok := s.ids[principal]
