@@ -130,7 +130,7 @@ func newCluster(ctx context.Context, cfg Config, plan *Plan, names []string) (*c
 			fws = append(fws, f.Name)
 		}
 		var err error
-		if c.secrets, err = pki.Generate(pki.Spec{Dir: filepath.Join(cfg.Dir, "secrets"), Agents: names, Others: append(fws, tester)}); err != nil {
+		if c.secrets, err = pki.Generate(pki.Spec{Dir: filepath.Join(cfg.Dir, "secrets"), Agents: names, Frameworks: fws, Others: []string{tester}}); err != nil {
 			return nil, err
 		}
 		c.clients = map[string]*auth.Client{}

@@ -41,6 +41,10 @@ var (
 // may register that agent only.
 var testAgents = []string{"a1", "a2", "cg", "agent-1", "agent-2"}
 
+// testFrameworks are principals that may run frameworks and do nothing
+// else.
+var testFrameworks = []string{"alice", "mallory"}
+
 func TestMain(m *testing.M) {
 	testutil.MainWithApron(m, setup)
 }
@@ -51,7 +55,7 @@ func TestMain(m *testing.M) {
 func setup(bin, dir string) error {
 	apronBin = bin
 	var err error
-	if secrets, err = pki.Generate(pki.Spec{Dir: filepath.Join(dir, "secrets"), Agents: testAgents}); err != nil {
+	if secrets, err = pki.Generate(pki.Spec{Dir: filepath.Join(dir, "secrets"), Agents: testAgents, Frameworks: testFrameworks}); err != nil {
 		return err
 	}
 	cred, err := secrets.Client(pki.Ops)
@@ -296,6 +300,7 @@ func (c *cluster) waitFor(what string, ok func(masterState) bool) masterState {
 // rawFramework speaks the scheduler API by hand, as curl would.
 type rawFramework struct {
 	t       *testing.T
+	hc      *http.Client // its principal's (ops unless subscribeAs)
 	url     string
 	id, sid string
 	events  chan api.Event
@@ -315,9 +320,15 @@ func subscribe(t *testing.T, url, name, id string, failover float64) *rawFramewo
 // subscribeBody subscribes with a SUBSCRIBE call's JSON as it is.
 func subscribeBody(t *testing.T, url string, body []byte) *rawFramework {
 	t.Helper()
+	return subscribeAs(t, ops, url, body)
+}
+
+// subscribeAs subscribes as the principal of client hc.
+func subscribeAs(t *testing.T, hc *http.Client, url string, body []byte) *rawFramework {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/api/v1/scheduler", bytes.NewReader(body))
-	resp, err := ops.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -327,7 +338,7 @@ func subscribeBody(t *testing.T, url string, body []byte) *rawFramework {
 		cancel()
 		t.Fatalf("subscribe: %s %s", resp.Status, b)
 	}
-	f := &rawFramework{t: t, url: url, sid: resp.Header.Get(api.StreamIDHeader), events: make(chan api.Event, 1024), cancel: cancel}
+	f := &rawFramework{t: t, hc: hc, url: url, sid: resp.Header.Get(api.StreamIDHeader), events: make(chan api.Event, 1024), cancel: cancel}
 	go func() {
 		defer resp.Body.Close()
 		defer close(f.events)
@@ -376,7 +387,7 @@ func (f *rawFramework) call(c api.Call) (int, string) {
 func (f *rawFramework) post(body []byte) (int, string) {
 	req, _ := http.NewRequest(http.MethodPost, f.url+"/api/v1/scheduler", bytes.NewReader(body))
 	req.Header.Set(api.StreamIDHeader, f.sid)
-	resp, err := ops.Do(req)
+	resp, err := f.hc.Do(req)
 	if err != nil {
 		f.t.Fatal(err)
 	}

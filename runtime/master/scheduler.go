@@ -136,7 +136,7 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 	if m.opts.Credentials != nil {
 		if err := checkAgentURL(r.Context(), r.RemoteAddr, c.Subscribe.URL); err != nil {
 			m.opts.Audit.Record(auth.Event{Principal: Principal(r), Action: "agent subscribe", Object: c.Subscribe.Name, Detail: err.Error()})
-			refuse(w, http.StatusBadRequest, "subscribe.url", "%v", err)
+			refuse(w, http.StatusForbidden, "subscribe.url", "%v", err)
 			return
 		}
 	}

@@ -84,7 +84,7 @@ func (m *Master) audited(r *http.Request, what string, ref *core.Refusal) {
 	}
 }
 
-// checkAgentURL refuses an agent URL the master would not reach the agent
+// checkAgentURL refuses (403) an agent URL the master would not reach the agent
 // at: the master's sandbox proxy follows it, so a client that could name
 // any URL could make the master fetch from any host it can reach (SSRF).
 // The URL must be http or https with no user, path or query, and its host

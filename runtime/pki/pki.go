@@ -38,6 +38,10 @@ type Spec struct {
 	Agents []string
 	// Others are more principals (tests), with the rights of ops.
 	Others []string
+	// Frameworks are principals that may run frameworks (in any role, and
+	// their tasks as anyone but root) and do nothing else: tests of one
+	// framework's principal against another's.
+	Frameworks []string
 	// Hosts are the certificates' names and addresses; default
 	// 127.0.0.1, ::1 and localhost.
 	Hosts []string
@@ -69,7 +73,7 @@ func Generate(spec Spec) (*Secrets, error) {
 	if len(spec.Hosts) == 0 {
 		spec.Hosts = []string{"127.0.0.1", "::1", "localhost"}
 	}
-	principals := append(append([]string{Master, Ops}, spec.Others...), spec.Agents...)
+	principals := slices.Concat([]string{Master, Ops}, spec.Others, spec.Frameworks, spec.Agents)
 	for i, p := range principals {
 		if err := api.ValidName(p); err != nil {
 			return nil, fmt.Errorf("pki: principal %q: %w", p, err)
@@ -102,18 +106,20 @@ func Generate(spec Spec) (*Secrets, error) {
 	if err := writeJSON(s.AgentCredentials, map[string]any{"credentials": agentSide}); err != nil {
 		return nil, err
 	}
-	if err := writeJSON(s.ACLs, ACLs(spec.Agents, spec.Others)); err != nil {
+	if err := writeJSON(s.ACLs, ACLs(spec)); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // ACLs are a local cluster's: ops (and the others) may do everything but
-// run tasks as root; each agent's principal may register that agent only;
-// every principal may view the state.
-func ACLs(agents, others []string) *auth.ACLs {
+// run tasks as root; the frameworks' principals may run frameworks; each
+// agent's principal may register that agent only; every principal may
+// view the state.
+func ACLs(spec Spec) *auth.ACLs {
 	any := auth.Entity{Type: "ANY"}
-	operators := auth.Rule{Principals: auth.Entity{Values: append([]string{Ops}, others...)}, Objects: any}
+	operators := auth.Rule{Principals: auth.Entity{Values: append([]string{Ops}, spec.Others...)}, Objects: any}
+	frameworks := auth.Rule{Principals: auth.Entity{Values: spec.Frameworks}, Objects: any}
 	a := &auth.ACLs{Permissive: false, Rules: map[string][]auth.Rule{}}
 	for _, action := range []string{auth.RegisterFrameworks, auth.TeardownFrameworks, auth.UpdatePolicy, auth.KillTasks, auth.AccessSandboxes} {
 		a.Rules[action] = []auth.Rule{operators}
@@ -121,7 +127,11 @@ func ACLs(agents, others []string) *auth.ACLs {
 	a.Rules[auth.ViewState] = []auth.Rule{{Principals: any, Objects: any}}
 	// No one runs tasks as root (principals NONE: a rule that forbids).
 	a.Rules[auth.RunTasks] = []auth.Rule{{Principals: auth.Entity{Type: "NONE"}, Objects: auth.Entity{Values: []string{"root"}}}, operators}
-	for _, name := range agents {
+	if len(spec.Frameworks) > 0 {
+		a.Rules[auth.RegisterFrameworks] = append(a.Rules[auth.RegisterFrameworks], frameworks)
+		a.Rules[auth.RunTasks] = append(a.Rules[auth.RunTasks], frameworks)
+	}
+	for _, name := range spec.Agents {
 		a.Rules[auth.RegisterAgents] = append(a.Rules[auth.RegisterAgents], auth.Rule{Principals: auth.Entity{Values: []string{name}}, Objects: auth.Entity{Values: []string{name}}})
 	}
 	return a

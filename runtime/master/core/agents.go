@@ -358,11 +358,13 @@ func (c *Core) AgentCall(now time.Time, principal string, call *api.AgentCall) *
 		return c.refuse(http.StatusBadRequest, "type", "unknown agent call type %.64q; known: SUBSCRIBE, HEARTBEAT, STATUS", call.Type)
 	}
 	ag := c.reg.agents[call.AgentID]
+	if ag != nil {
+		if r := c.owns(principal, ag.Principal, "agent "+ag.ID, "agent_id"); r != nil {
+			return r
+		}
+	}
 	if ag == nil || ag.State != AgentActive || ag.stream == "" {
 		return c.refuse(http.StatusNotFound, "agent_id", "agent %.64q is not registered and connected; subscribe again", call.AgentID)
-	}
-	if r := c.owns(principal, ag.Principal, "agent "+ag.ID, "agent_id"); r != nil {
-		return r
 	}
 	for i, s := range call.Statuses {
 		if !agentStates[s.Status.State] || s.LatestState != "" && !agentStates[s.LatestState] || len(s.Status.Message) > c.cfg.Limits.MaxName {
