@@ -175,3 +175,39 @@ func TestAuthenticateCertificate(t *testing.T) {
 		})
 	}
 }
+
+// The ACL example of docs/security.md is valid, and means what the page
+// says of it.
+func TestSecurityDocACLs(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example string
+	for _, block := range strings.Split(string(doc), "```json\n")[1:] {
+		if body, _, _ := strings.Cut(block, "```"); strings.Contains(body, `"permissive"`) {
+			example = body
+		}
+	}
+	a, err := ParseACLs("docs/security.md", []byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		who, action, object string
+		want                bool
+	}{
+		{"team-a", RegisterFrameworks, "a/batch", true},
+		{"team-b", RegisterFrameworks, "a", false},
+		{"team-a", UpdatePolicy, "weights", true},
+		{"team-a", UpdatePolicy, "partitions", false},
+		{"ops", UpdatePolicy, "partitions", true},
+		{"team-a", RunTasks, "root", false},
+		{"team-a", RunTasks, "alice", true},
+		{"team-b", AccessSandboxes, "team-a", false},
+	} {
+		if d := a.Authorize(tc.who, tc.action, tc.object); d.Allowed != tc.want {
+			t.Errorf("%s %s %s: %s, want allowed %v", tc.who, tc.action, tc.object, d, tc.want)
+		}
+	}
+}
