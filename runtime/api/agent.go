@@ -108,5 +108,5 @@ type AgentKillTask struct {
 type AgentAckStatus struct {
 	FrameworkID string `json:"framework_id"`
 	TaskID      string `json:"task_id"`
-	UUID        string `json:"uuid"`
+	UUID        UUID   `json:"uuid"`
 }

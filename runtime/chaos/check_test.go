@@ -59,7 +59,7 @@ func (s *scenario) acceptOn(t float64, code int, agent string, tasks ...string) 
 		Accept: &api.Accept{OfferIDs: []api.ID{{Value: "O1-1"}}, Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: infos}}}}}})
 }
 
-func (s *scenario) update(t float64, task, state, uuid, reason string) *scenario {
+func (s *scenario) update(t float64, task, state string, uuid api.UUID, reason string) *scenario {
 	return s.add(t, Entry{Who: fwOf(task), What: WhatEvent, Event: &api.Event{Type: api.EventUpdate, Update: &api.Update{Status: api.TaskStatus{
 		TaskID: api.ID{Value: task}, State: state, UUID: uuid, Reason: reason, AgentID: &api.ID{Value: "a1"}}}}})
 }
@@ -86,8 +86,8 @@ func (s *scenario) finished(task string, a, b float64, code int) *scenario {
 	if code != 0 {
 		state = "TASK_FAILED"
 	}
-	return s.accept(a, 202, task).update(a+0.01, task, "TASK_RUNNING", task+"-u1", "").ran(task, a+0.02, b, Exited, code).
-		update(b+0.01, task, state, task+"-u2", "")
+	return s.accept(a, 202, task).update(a+0.01, task, "TASK_RUNNING", api.UUID(task+"-u1"), "").ran(task, a+0.02, b, Exited, code).
+		update(b+0.01, task, state, api.UUID(task+"-u2"), "")
 }
 
 func (s *scenario) window(agent int, kind FaultKind, a, b float64) *scenario {

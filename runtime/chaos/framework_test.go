@@ -99,7 +99,7 @@ func startFramework(t *testing.T) (*fakeMaster, *framework, chan api.Event) {
 	return m, f, events
 }
 
-func update(task, state, uuid string) api.Event {
+func update(task, state string, uuid api.UUID) api.Event {
 	return api.Event{Type: api.EventUpdate, Update: &api.Update{Status: api.TaskStatus{TaskID: api.ID{Value: task}, State: state, UUID: uuid, AgentID: &api.ID{Value: "a1"}}}}
 }
 

@@ -26,7 +26,7 @@ type fwNode struct {
 	pending   []*fwTask // not launched yet, in order
 	tasks     map[string]*fwTask
 	offers    map[string]api.Offer
-	lastUUID  map[string]string
+	lastUUID  map[string]api.UUID
 	accepts   []api.Call // ACCEPTs sent, for duplicate and stale replays
 	acks      []api.Call
 	reconcile ticker

@@ -102,7 +102,7 @@ func Run(opts Options) Result {
 		w.agents = append(w.agents, &agentNode{w: w, name: fmt.Sprintf("agent-%d", i+1), res: res, disk: map[acore.TaskKey]*acore.Record{}})
 	}
 	for i := range opts.Frameworks {
-		f := &fwNode{w: w, name: fmt.Sprintf("fw-%d", i+1), tasks: map[string]*fwTask{}, offers: map[string]api.Offer{}, lastUUID: map[string]string{},
+		f := &fwNode{w: w, name: fmt.Sprintf("fw-%d", i+1), tasks: map[string]*fwTask{}, offers: map[string]api.Offer{}, lastUUID: map[string]api.UUID{},
 			info: api.FrameworkInfo{Name: fmt.Sprintf("fw-%d", i+1), Principal: fmt.Sprintf("fw-%d", i+1), FailoverTimeout: 3600, Capabilities: []api.Capability{{Type: api.PartitionAware}}}}
 		for range opts.Tasks {
 			f.pending = append(f.pending, f.newTask(w.workload()))

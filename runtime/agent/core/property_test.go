@@ -27,22 +27,23 @@ type driver struct {
 	starting []TaskKey           // Start effects not yet answered
 	pids     map[TaskKey]int     // processes running
 	nextPid  int
-	acked    map[string]bool    // uuids the master acknowledged
-	terminal map[TaskKey]string // the terminal update of each task's incarnation
-	lastSent map[TaskKey]sent   // the last send of each task's oldest update
+	acked    map[api.UUID]bool    // uuids the master acknowledged
+	terminal map[TaskKey]api.UUID // the terminal update of each task's incarnation
+	lastSent map[TaskKey]sent     // the last send of each task's oldest update
 }
 
 type sent struct {
-	gen          uint64
-	uuid, latest string
-	at           time.Time
+	gen    uint64
+	uuid   api.UUID
+	latest string
+	at     time.Time
 }
 
 var driverFrameworks, driverTasks = []string{"f1", "f2"}, []string{"a", "b", "c", "d", "e", "f", "g", "bad/id"}
 
 func newDriver(pick func(string, int) int, seed uint64, fail func(string, ...any)) *driver {
 	d := &driver{pick: pick, seed: seed, now: t0, fail: fail, disk: map[TaskKey]*Record{}, pids: map[TaskKey]int{}, nextPid: 100,
-		acked: map[string]bool{}, terminal: map[TaskKey]string{}, lastSent: map[TaskKey]sent{}}
+		acked: map[api.UUID]bool{}, terminal: map[TaskKey]api.UUID{}, lastSent: map[TaskKey]sent{}}
 	d.boot(Recovery{})
 	return d
 }
@@ -135,7 +136,7 @@ func (d *driver) ack() {
 			keys = append(keys, k)
 		}
 	}
-	k, uuid := d.key(), "unknown"
+	k, uuid := d.key(), api.UUID("unknown")
 	if len(keys) > 0 && d.pick("known", 8) > 0 {
 		k = keys[d.pick("ack", len(keys))]
 		p := d.disk[k].Pending

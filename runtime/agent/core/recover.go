@@ -3,6 +3,8 @@ package core
 import (
 	"slices"
 	"time"
+
+	"github.com/apronlab/apron/runtime/api"
 )
 
 // recover takes back what an agent checkpointed before it restarted:
@@ -40,7 +42,7 @@ func (c *Core) recoverTask(now time.Time, r Recovered) {
 		c.forget(now, t) // its end was acknowledged just before the restart
 	case t.terminal():
 	case t.rec.Pid == 0:
-		c.update(now, t, TaskFailed, "REASON_AGENT_RESTARTED", "the agent restarted before the task started")
+		c.update(now, t, TaskFailed, api.ReasonAgentRestarted, "the agent restarted before the task started")
 	case r.Alive:
 		if t.rec.KillAsked {
 			c.terminate(now, t)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -86,11 +87,14 @@ func (c *Core) launch(now time.Time, l *api.AgentLaunchTask) {
 	c.markDirty(k)
 	limits, err := c.limits(l)
 	if err != nil {
-		c.update(now, t, TaskError, "REASON_TASK_INVALID", err.Error())
+		c.update(now, t, TaskError, api.ReasonTaskInvalid, err.Error())
 		return
 	}
 	t.rec.Container = ContainerID(k)
 	start := &Start{Container: t.rec.Container, Command: l.Task.Command.Value, Limits: limits, User: c.taskUser(l)}
+	if !l.Task.Command.IsShell() {
+		start.Exec = append([]string{l.Task.Command.Value}, tail(l.Task.Command.Arguments)...)
+	}
 	if e := l.Task.Command.Environment; e != nil {
 		start.Env = e.Variables
 	}
@@ -182,7 +186,7 @@ func (c *Core) kill(now time.Time, k TaskKey) {
 func (c *Core) terminate(now time.Time, t *task) {
 	k := t.rec.Key()
 	c.effects = append(c.effects, Effect{Kind: EffectSignal, Task: k, Pid: t.rec.Pid, Signal: sigterm})
-	t.killAt = now.Add(c.cfg.Grace)
+	t.killAt = now.Add(c.grace(t))
 	c.kills.add(t.killAt, k)
 }
 
@@ -202,7 +206,7 @@ func (c *Core) Started(now time.Time, k TaskKey, pid int, startTicks uint64) {
 // StartFailed: the task could not be started; why says what failed.
 func (c *Core) StartFailed(now time.Time, k TaskKey, why string) {
 	if t := c.tasks[k]; t != nil && t.rec.State == TaskStaging {
-		c.update(now, t, TaskFailed, "REASON_CONTAINER_LAUNCH_FAILED", why)
+		c.update(now, t, TaskFailed, api.ReasonLaunchFailed, why)
 	}
 	c.flush(now)
 }
@@ -231,17 +235,17 @@ func (c *Core) memLimit(t *task) float64 {
 func ending(x Exit, killAsked bool, memMiB float64) (state, reason, msg string) {
 	switch {
 	case x.OOM:
-		return TaskFailed, "memory-limit", fmt.Sprintf("memory-limit: the task used more than its %v MiB and the kernel killed it", memMiB)
+		return TaskFailed, api.ReasonMemoryLimit, fmt.Sprintf("memory-limit: the task used more than its %v MiB and the kernel killed it", memMiB)
 	case killAsked:
-		return TaskKilled, "REASON_TASK_KILLED", "killed on request"
+		return TaskKilled, "", "killed on request"
 	case x.Code == 0:
 		return TaskFinished, "", "command exited with status 0"
 	case x.Code < 0:
-		return TaskFailed, "REASON_EXECUTOR_TERMINATED", "the task's process ended and left no exit status (the agent was down, or it was killed)"
+		return TaskFailed, api.ReasonExecutorEnded, "the task's process ended and left no exit status (the agent was down, or it was killed)"
 	case x.Code > 128:
-		return TaskFailed, "REASON_COMMAND_EXECUTOR_FAILED", fmt.Sprintf("command killed by signal %d", x.Code-128)
+		return TaskFailed, api.ReasonExecutorFailed, fmt.Sprintf("command killed by signal %d", x.Code-128)
 	}
-	return TaskFailed, "REASON_COMMAND_EXECUTOR_FAILED", fmt.Sprintf("command exited with status %d", x.Code)
+	return TaskFailed, api.ReasonExecutorFailed, fmt.Sprintf("command exited with status %d", x.Code)
 }
 
 // update queues a new status of a task, checkpointed before it is sent.
@@ -251,7 +255,7 @@ func (c *Core) update(now time.Time, t *task, state, reason, msg string) {
 		return
 	}
 	k := t.rec.Key()
-	s := api.TaskStatus{TaskID: t.rec.Task.TaskID, State: state, Reason: reason, Message: msg, Source: "SOURCE_AGENT",
+	s := api.TaskStatus{TaskID: t.rec.Task.TaskID, State: state, Reason: reason, Message: msg, Source: api.SourceAgent,
 		AgentID: &api.ID{Value: c.cfg.Name}, UUID: c.uuid(now), Timestamp: float64(now.UnixNano()) / 1e9}
 	t.rec.State = state
 	t.rec.Pending = append(t.rec.Pending, s)
@@ -265,14 +269,33 @@ func (c *Core) update(now time.Time, t *task, state, reason, msg string) {
 	}
 }
 
-// uuid is 16 bytes of Rand in hex; should Rand fail, the time and a count.
-func (c *Core) uuid(now time.Time) string {
+// uuid is 16 bytes of Rand (Mesos' uuids are 16 bytes); should Rand
+// fail, the time and a count.
+func (c *Core) uuid(now time.Time) api.UUID {
 	c.uuids++
-	var b [16]byte
+	var b [api.UUIDLen]byte
 	if _, err := io.ReadFull(c.cfg.Rand, b[:]); err != nil {
-		return fmt.Sprintf("%016x%016x", uint64(now.UnixNano()), c.uuids)
+		binary.BigEndian.PutUint64(b[:8], uint64(now.UnixNano()))
+		binary.BigEndian.PutUint64(b[8:], c.uuids)
 	}
-	return hex.EncodeToString(b[:])
+	return api.UUID(b[:])
+}
+
+// grace is how long a killed task has between SIGTERM and SIGKILL: its
+// kill policy's grace period, else the agent's.
+func (c *Core) grace(t *task) time.Duration {
+	if kp := t.rec.Task.KillPolicy; kp != nil && kp.GracePeriod != nil && kp.GracePeriod.Nanoseconds >= 0 {
+		return time.Duration(kp.GracePeriod.Nanoseconds)
+	}
+	return c.cfg.Grace
+}
+
+// tail is a command's arguments after argv[0].
+func tail(args []string) []string {
+	if len(args) == 0 {
+		return nil
+	}
+	return args[1:]
 }
 
 // checkCommand checks a command's user and environment.

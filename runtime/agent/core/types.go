@@ -100,8 +100,12 @@ type Effect struct {
 // Start is how to start a task.
 type Start struct {
 	Container string // the cgroup's name: a valid isolation id
-	Command   string // run with /bin/sh -c
-	Limits    Limits
+	Command   string // run with /bin/sh -c, unless Exec is given
+	// Exec is an executable and its arguments to run with no shell
+	// (Mesos' shell false): the command's value, then its arguments
+	// after argv[0].
+	Exec   []string
+	Limits Limits
 	// User is who the task runs as: its command's user, else its
 	// framework's, else Config.TaskUser.
 	User string

@@ -36,7 +36,7 @@ func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
 				// sent again, late) gets no update: it would speak
 				// of that task.
 				if id := ti.TaskID.Value; f.Tasks[id] == nil && !c.completed(f, id) && !foreign {
-					c.refuseTask(f, ti, agent, TaskDropped, "REASON_INVALID_OFFERS", why)
+					c.refuseTask(f, ti, agent, lostOrDropped(f), api.ReasonInvalidOffers, why)
 				}
 			}
 		}
@@ -58,17 +58,18 @@ func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
 				c.stats.Invalid++
 				continue
 			}
-			res, msg := c.checkTask(f, ti, field, agent)
+			res, reason, msg := c.checkTask(f, ti, field, agent, offers[0].Role)
 			if msg == "" && !total.Sub(used).Contains(res) {
 				msg = fmt.Sprintf("%s.resources: %s do not fit in what is left of the offers, %s", field, res, total.Sub(used))
 			}
 			if msg != "" {
-				c.refuseTask(f, ti, agent, TaskError, "REASON_TASK_INVALID", msg)
+				c.refuseTask(f, ti, agent, TaskError, cmp.Or(reason, api.ReasonTaskInvalid), msg)
 				continue
 			}
 			seen[ti.TaskID.Value] = true
 			used = used.Add(res)
 			ti.AgentID = api.ID{Value: agent}
+			ti.Data, ti.Discovery = nil, nil // nothing reads them; not kept
 			launch = append(launch, &Task{TaskRecord: TaskRecord{FrameworkID: f.ID, AgentID: agent, Role: offers[0].Role, Info: ti, Resources: res.String()}})
 		}
 	}
@@ -131,36 +132,39 @@ func (c *Core) acceptedOffers(f *Framework, ids []api.ID) (offers []allocator.Of
 	return offers, string(offers[0].Agent), why, foreign
 }
 
-// checkTask checks one task of an accept; the message says what is wrong.
-func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent string) (allocator.Resources, string) {
+// checkTask checks one task of an accept, for role; the message says what
+// is wrong, and the reason is Mesos' for it ("": REASON_TASK_INVALID).
+func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent, role string) (res allocator.Resources, reason, msg string) {
 	id := ti.TaskID.Value
 	lim := c.cfg.Limits
 	res, err := api.ToResources(field+".resources", ti.Resources)
+	if err == nil {
+		err = api.CheckAllocation(field+".resources", ti.Resources, mesosRole(role))
+	}
 	idErr := api.ValidName(id)
 	switch {
 	case idErr != nil:
-		return nil, fmt.Sprintf("%s.task_id: %v (it names the task's sandbox)", field, idErr)
+		return nil, "", fmt.Sprintf("%s.task_id: %v (it names the task's sandbox)", field, idErr)
 	case len(f.Tasks) >= lim.MaxTasksPerFramework:
-		return nil, fmt.Sprintf("%s: the framework has %d tasks not completed, the limit (--max-tasks-per-framework)", field, len(f.Tasks))
+		return nil, "", fmt.Sprintf("%s: the framework has %d tasks not completed, the limit (--max-tasks-per-framework)", field, len(f.Tasks))
 	case ti.AgentID.Value != "" && ti.AgentID.Value != agent:
-		return nil, fmt.Sprintf("%s.agent_id: %.64q, but the offers are on %s", field, ti.AgentID.Value, agent)
-	case len(ti.Name) > lim.MaxName || len(ti.Job) > lim.MaxName:
-		return nil, fmt.Sprintf("%s.name: %d bytes; at most %d", field, len(ti.Name)+len(ti.Job), lim.MaxName)
+		return nil, "", fmt.Sprintf("%s.agent_id: %.64q, but the offers are on %s", field, ti.AgentID.Value, agent)
+	case len(ti.Name) > lim.MaxName:
+		return nil, "", fmt.Sprintf("%s.name: %d bytes; at most %d", field, len(ti.Name), lim.MaxName)
 	case err != nil:
-		return nil, err.Error()
+		return nil, "", err.Error()
 	case res.IsEmpty():
-		return nil, field + ".resources: empty; a task asks for some cpus or mem"
-	case ti.Command == nil || ti.Command.Value == "":
-		return nil, field + ".command.value: empty; give the shell command to run"
-	case len(ti.Command.Value) > lim.MaxCommand:
-		return nil, fmt.Sprintf("%s.command.value: %d bytes; at most %d", field, len(ti.Command.Value), lim.MaxCommand)
+		return nil, "", field + ".resources: empty; a task asks for some cpus or mem"
+	}
+	if msg := checkMesosTask(field, &ti, lim); msg != "" {
+		return nil, "", msg
 	}
 	if user := cmp.Or(ti.Command.User, f.Info.User); user != "" {
 		if r := c.authorize(f.Info.Principal, auth.RunTasks, user, field+".command.user"); r != nil {
-			return nil, r.Message
+			return nil, api.ReasonTaskUnauthorized, r.Message
 		}
 	}
-	return res, ""
+	return res, "", ""
 }
 
 // useOffers accepts each offer with its part of used; the rest of each

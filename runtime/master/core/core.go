@@ -33,6 +33,7 @@ type Core struct {
 	history      *history
 	stats        Stats
 	cluster      *ClusterView
+	masterInfo   *api.MasterInfo // for SUBSCRIBED; the shell sets it
 	ready        Ready
 	applyErrors  []error
 }
@@ -61,6 +62,7 @@ type Stats struct {
 	Offers, Rescinded, Declined, Accepted  uint64
 	Launched, Dropped, Invalid, AgentsLost uint64
 	Refused                                uint64 // calls refused with a 4xx
+	CallsDropped                           uint64 // calls taken (202) and dropped, as Mesos drops them
 }
 
 // New returns the core of a master that starts with an empty registry.
@@ -260,12 +262,19 @@ func (c *Core) rescinded(o allocator.Offer) {
 	c.toFw(c.reg.frameworks[string(o.Framework)], api.Event{Type: api.EventRescind, Rescind: &api.Rescind{OfferID: api.ID{Value: c.offerID(o.ID)}}})
 }
 
+// wireOffer is an offer as Mesos sends it: allocated to its role (Mesos'
+// name for it), with the agent's attributes as Attribute objects.
 func (c *Core) wireOffer(o allocator.Offer) api.Offer {
 	ag := c.reg.agents[string(o.Agent)]
+	role := mesosRole(o.Role)
+	refinement := false
+	if f := c.reg.frameworks[string(o.Framework)]; f != nil {
+		refinement = f.Info.Has(api.ReservationRefinement)
+	}
 	return api.Offer{
 		ID: api.ID{Value: c.offerID(o.ID)}, FrameworkID: api.ID{Value: string(o.Framework)},
-		AgentID: api.ID{Value: string(o.Agent)}, Hostname: ag.Hostname, Role: o.Role,
-		Resources: api.FromResources(o.Resources), Attributes: ag.Attributes,
+		AgentID: api.ID{Value: string(o.Agent)}, Hostname: ag.Hostname, AllocationInfo: &api.AllocationInfo{Role: role},
+		Resources: api.OfferResources(o.Resources, role, refinement), Attributes: api.AttributesOf(ag.Attributes),
 	}
 }
 

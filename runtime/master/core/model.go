@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
 )
 
 // Framework is a framework the registry knows, with what the leader
@@ -49,10 +50,10 @@ type Task struct {
 	stale bool   // frag must be written again
 
 	// The leader's, rebuilt after a failover.
-	charged     bool   // its resources are charged in the allocator
-	statusUUID  string // the update last forwarded, which an ACKNOWLEDGE names
+	charged     bool     // its resources are charged in the allocator
+	statusUUID  api.UUID // the update last forwarded, which an ACKNOWLEDGE names
 	statusState string
-	acked       []string // uuids the framework acknowledged: sent again late, they are not forwarded
+	acked       []api.UUID // uuids the framework acknowledged: sent again late, they are not forwarded
 }
 
 // Transition is one state a task went through.

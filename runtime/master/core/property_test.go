@@ -118,7 +118,7 @@ func TestBooksBalance(t *testing.T) {
 				}
 				tk := live[rapid.IntRange(0, len(live)-1).Draw(t, "task")]
 				_ = r.call(tk.FrameworkID, fws[tk.FrameworkID], api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{
-					AgentID: api.ID{Value: tk.AgentID}, TaskID: tk.Info.TaskID, UUID: tk.statusUUID + "x"[:rapid.IntRange(0, 1).Draw(t, "wrong uuid")]}})
+					AgentID: api.ID{Value: tk.AgentID}, TaskID: tk.Info.TaskID, UUID: mangle(tk.statusUUID, rapid.Bool().Draw(t, "wrong uuid"))}})
 			},
 			"kill": func(t *rapid.T) {
 				var live []*Task
