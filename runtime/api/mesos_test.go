@@ -307,7 +307,7 @@ func TestAttributes(t *testing.T) {
 	want := []Attribute{
 		{Name: "bad", Type: ValueText, Text: &Text{Value: "[3-1]"}},
 		{Name: "disks", Type: ValueSet, Set: &Set{Item: []string{"ssd", "hdd"}}},
-		{Name: "ports", Type: ValueRanges, Ranges: &Ranges{Range: []Range{{31000, 32000}, {40000, 40010}}}},
+		{Name: "ports", Type: ValueRanges, Ranges: &Ranges{Range: []Range{{Begin: 31000, End: 32000}, {Begin: 40000, End: 40010}}}},
 		{Name: "rack", Type: ValueText, Text: &Text{Value: "r1"}},
 		{Name: "zone", Type: ValueScalar, Scalar: &Scalar{Value: 2.5}},
 	}
