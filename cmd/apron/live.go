@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -193,6 +194,10 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			attrs, err := agentAttributes(v.GetString("attributes"))
+			if err != nil {
+				return err
+			}
 			sec, err := serverSecurity(v, cmd)
 			if err != nil {
 				return err
@@ -213,7 +218,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			}
 			self, _ := os.Executable()
 			a, err := agent.New(agent.Options{Master: v.GetString("master"), Name: name, Hostname: host, URL: sec.Scheme() + "://" + listen, Self: self,
-				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd),
+				Resources: res, Attributes: attrs, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd),
 				GCDelay: v.GetDuration("gc-delay"), MasterTimeout: v.GetDuration("master-timeout"), Credential: sec.Client, Credentials: sec.Credentials,
 				TaskUser: v.GetString("task-user"), AllowRootTasks: v.GetBool("allow-root-tasks")})
 			if err != nil {
@@ -235,6 +240,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 	cmd.Flags().String("listen", "127.0.0.1:5051", "address to serve /state and sandboxes on")
 	cmd.Flags().String("name", "", "agent id (default: the one in the work dir, else hostname-port)")
 	cmd.Flags().String("resources", "", `resources to offer, e.g. "cpus:4;mem:4096" (default: detected)`)
+	cmd.Flags().String("attributes", "", `attributes of the agent, offered with its resources (Mesos' --attributes), e.g. "rack:r1;zone:2"`)
 	cmd.Flags().String("work-dir", "/tmp/apron-agent", "sandboxes and checkpoints")
 	cmd.Flags().Duration("grace", 3*time.Second, "time between SIGTERM and SIGKILL when a task is killed")
 	cmd.Flags().Duration("gc-delay", time.Hour, "remove an ended task's sandbox this long after its end is acknowledged (Mesos' --gc_delay)")
@@ -255,6 +261,23 @@ func agentResources(s string) (allocator.Resources, error) {
 		return nil, fmt.Errorf("--resources: %w", err)
 	}
 	return r, nil
+}
+
+// agentAttributes reads --attributes: name:value pairs separated by ';',
+// as Mesos' agents take them.
+func agentAttributes(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ";") {
+		name, value, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(name) == "" || value == "" {
+			return nil, fmt.Errorf("--attributes: %q is not name:value; give pairs separated by ';', e.g. \"rack:r1;zone:2\"", kv)
+		}
+		out[strings.TrimSpace(name)] = value
+	}
+	return out, nil
 }
 
 // masterHelp is the help of every --master flag.

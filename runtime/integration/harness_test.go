@@ -249,6 +249,7 @@ type masterState struct {
 	} `json:"tasks"`
 	Frameworks []struct {
 		ID        string `json:"id"`
+		Name      string `json:"name"`
 		Connected bool   `json:"connected"`
 	} `json:"frameworks"`
 	CompletedFrameworks []struct {

@@ -74,6 +74,9 @@ func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if c.Type == api.CallUpdateFramework {
+		// 200 with no body; typed as the JSON the client speaks, so that
+		// a client that checks the type of every 200 (mesos-go's) takes it.
+		w.Header().Set("Content-Type", mediaJSON)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
