@@ -102,7 +102,7 @@ func DecodeCall(data []byte) (*Call, error) {
 	var c Call
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&c); err != nil {
-		return nil, &CallError{Field: jsonField(err), Err: err}
+		return nil, &CallError{Field: JSONField(err), Err: err}
 	}
 	if dec.More() {
 		return nil, &CallError{Err: errors.New("more than one JSON value; send one call object")}
@@ -123,11 +123,16 @@ func (e *CallError) Error() string { return e.Err.Error() }
 
 func (e *CallError) Unwrap() error { return e.Err }
 
-// jsonField names the field a decoding error is about, if it says.
-func jsonField(err error) string {
+// JSONField names the field a JSON decoding error is about, if it says:
+// a value of the wrong type, or an unknown field (of a decoder that
+// disallows them).
+func JSONField(err error) string {
 	var ute *json.UnmarshalTypeError
 	if errors.As(err, &ute) {
 		return ute.Field
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return strings.Trim(name, `"`)
 	}
 	return ""
 }

@@ -175,6 +175,27 @@ func TestDecodeCallErrors(t *testing.T) {
 	}
 }
 
+// JSONField names the field of a value of the wrong type and of an
+// unknown field (a decoder that disallows them: the agent protocol's).
+func TestJSONField(t *testing.T) {
+	tests := []struct{ in, field string }{
+		{`{"agent_id":7}`, "agent_id"},
+		{`{"agent_id":"a","wings":2}`, "wings"},
+		{`{"agent_id":`, ""},
+	}
+	for _, tt := range tests {
+		var v struct {
+			AgentID string `json:"agent_id"`
+		}
+		dec := json.NewDecoder(strings.NewReader(tt.in))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(&v)
+		if err == nil || JSONField(err) != tt.field {
+			t.Errorf("%s: JSONField(%v) = %q, want %q", tt.in, err, JSONField(err), tt.field)
+		}
+	}
+}
+
 // apronEvents are the events apron sends, one of each shape, made with
 // the functions apron's master makes them with.
 func apronEvents() map[string]Event {

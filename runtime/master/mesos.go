@@ -40,9 +40,11 @@ func (m *Master) decodeCall(w http.ResponseWriter, r *http.Request) (*api.Call, 
 	}
 	c, err := api.DecodeCall(data)
 	if err != nil {
-		var ce *api.CallError
-		errors.As(err, &ce)
-		refuse(w, http.StatusBadRequest, ce.Field, "the call is not valid JSON for a scheduler call: %v", err)
+		field := ""
+		if ce := (*api.CallError)(nil); errors.As(err, &ce) {
+			field = ce.Field
+		}
+		refuse(w, http.StatusBadRequest, field, "the call is not valid JSON for a scheduler call: %v", err)
 		return nil, false
 	}
 	return c, true

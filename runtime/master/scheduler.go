@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
@@ -44,7 +43,7 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, what string, v 
 			refuse(w, http.StatusRequestEntityTooLarge, "", "the call is longer than %d bytes", limit)
 			return false
 		}
-		refuse(w, http.StatusBadRequest, jsonField(err), "the call is not valid JSON for %s: %v", what, err)
+		refuse(w, http.StatusBadRequest, api.JSONField(err), "the call is not valid JSON for %s: %v", what, err)
 		return false
 	}
 	return true
@@ -176,18 +175,6 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 	m.flush()
 	m.mu.Unlock()
 	serveStream(w, r, out, recordIO, func() { m.gone(sid, true) })
-}
-
-// jsonField names the field a decoding error is about, if it says.
-func jsonField(err error) string {
-	var ute *json.UnmarshalTypeError
-	if errors.As(err, &ute) {
-		return ute.Field
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return strings.Trim(name, `"`)
-	}
-	return ""
 }
 
 // gone tells the core an event stream ended.
