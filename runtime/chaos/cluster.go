@@ -149,7 +149,8 @@ func newCluster(ctx context.Context, cfg Config, plan *Plan, names []string) (*c
 		return nil, err
 	}
 	c.master = &node{name: "master", addr: addr, log: filepath.Join(cfg.Dir, "master.log"),
-		args: c.secure([]string{"master", "--listen", addr, "--agent-timeout", plan.AgentTimeout.String(), "--policy", policy}, pki.Master, cfg.Dir)}
+		args: c.secure([]string{"master", "--listen", addr, "--agent-timeout", plan.AgentTimeout.String(), "--policy", policy,
+			"--data-dir", filepath.Join(cfg.Dir, "master-data")}, pki.Master, cfg.Dir)}
 	if err := c.startMaster(ctx); err != nil {
 		return nil, err
 	}
