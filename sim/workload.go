@@ -191,11 +191,15 @@ func (f *feed) next() {
 		if err != io.EOF {
 			f.err = err
 		}
-		for _, g := range f.order {
-			f.s.eng.After(0, func() { g.f.call(g.b.Close) })
-		}
-		f.order = nil
-		f.done = true
+		// After the last job is handed out (an event, below): a cycle due
+		// now must not find every framework idle before it arrives.
+		f.s.eng.After(0, func() {
+			for _, g := range f.order {
+				g.f.call(g.b.Close)
+			}
+			f.order = nil
+			f.done = true
+		})
 		return
 	}
 	f.s.eng.At(j.Submit, func() {

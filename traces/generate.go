@@ -33,6 +33,10 @@ type Dist struct {
 
 type sampler func() float64
 
+// Sampler returns a function that draws from d with src, or why d is not
+// a distribution.
+func (d Dist) Sampler(src rand.Source) (func() float64, error) { return d.sampler(src) }
+
 func (d Dist) sampler(src rand.Source) (sampler, error) {
 	switch d.Kind {
 	case "", "const":
@@ -75,6 +79,12 @@ func (d Dist) sampler(src rand.Source) (sampler, error) {
 // given inter-arrival times (seconds; exp makes a Poisson process), each
 // with a number of tasks, and per task a duration (seconds) and resources.
 // Jobs are spread over Users users (Zipf, s = 1.1) and Queues queues.
+//
+// With Chain above 1 the workload is closed-loop: jobs come in chains of
+// Chain (the last may be shorter), each chain a user's session. The first
+// job of a chain arrives by the inter-arrival times; each next one is
+// submitted Think (seconds, drawn per job) after the previous one ends.
+// A chain has one user and one queue.
 type Generator struct {
 	Seed         uint64 `yaml:"seed" json:"seed"`
 	Jobs         int    `yaml:"jobs" json:"jobs"`
@@ -87,6 +97,8 @@ type Generator struct {
 	GPUs         Dist   `yaml:"gpus" json:"gpus"`
 	Users        int    `yaml:"users" json:"users"`
 	Queues       int    `yaml:"queues" json:"queues"`
+	Chain        int    `yaml:"chain" json:"chain,omitempty"` // jobs per closed-loop chain; 0 or 1: open loop
+	Think        Dist   `yaml:"think" json:"think,omitzero"`  // seconds between a job's end and the next of its chain
 }
 
 // Source returns the generated jobs as a stream: each job is drawn when it
@@ -100,13 +112,16 @@ func (g Generator) Source() (Source, error) {
 		d    Dist
 		out  *sampler
 	}{{"interarrival", g.Interarrival, &gs.gap}, {"tasks", g.Tasks, &gs.tasks}, {"duration", g.Duration, &gs.dur},
-		{"cpus", g.CPUs, &gs.cpus}, {"mem", g.MemMiB, &gs.mem}, {"gpus", g.GPUs, &gs.gpus}} {
+		{"cpus", g.CPUs, &gs.cpus}, {"mem", g.MemMiB, &gs.mem}, {"gpus", g.GPUs, &gs.gpus}, {"think", g.Think, &gs.think}} {
 		if *s.out, err = s.d.sampler(r); err != nil {
 			return nil, fmt.Errorf("generator %s: %w", s.name, err)
 		}
 	}
 	if g.Jobs < 0 {
 		return nil, fmt.Errorf("generator jobs %d: want 0 or more", g.Jobs)
+	}
+	if g.Chain < 0 {
+		return nil, fmt.Errorf("generator chain %d: want 0 or more jobs per chain (0 or 1: open loop)", g.Chain)
 	}
 	if g.Users > 1 {
 		gs.users = rand.NewZipf(r, 1.1, 1, uint64(g.Users-1))
@@ -115,29 +130,38 @@ func (g Generator) Source() (Source, error) {
 }
 
 type genSource struct {
-	g                                Generator
-	rng                              *rand.Rand
-	gap, tasks, dur, cpus, mem, gpus sampler
-	users                            *rand.Zipf
-	n                                int
-	at                               float64
+	g                                       Generator
+	rng                                     *rand.Rand
+	gap, tasks, dur, cpus, mem, gpus, think sampler
+	users                                   *rand.Zipf
+	n                                       int
+	at                                      float64
+	prev                                    *Job // the previous job, in a chain
 }
 
 func (s *genSource) Next() (*Job, error) {
 	if s.n >= s.g.Jobs {
 		return nil, io.EOF
 	}
-	if s.n > 0 {
+	chained := s.g.Chain > 1 && s.n%s.g.Chain != 0
+	if s.n > 0 && !chained {
 		s.at += s.gap()
 	}
 	s.n++
 	j := &Job{ID: fmt.Sprintf("j%d", s.n), Submit: seconds(s.at)}
-	if s.users != nil {
-		j.User = fmt.Sprintf("u%d", s.users.Uint64())
+	switch {
+	case chained:
+		j.User, j.Group = s.prev.User, s.prev.Group
+		j.After, j.Think = s.prev.ID, seconds(max(0, s.think()))
+	default:
+		if s.users != nil {
+			j.User = fmt.Sprintf("u%d", s.users.Uint64())
+		}
+		if s.g.Queues > 1 {
+			j.Group = fmt.Sprintf("q%d", s.rng.IntN(s.g.Queues))
+		}
 	}
-	if s.g.Queues > 1 {
-		j.Group = fmt.Sprintf("q%d", s.rng.IntN(s.g.Queues))
-	}
+	s.prev = j
 	n := max(1, int(math.Round(s.tasks())))
 	if s.g.MaxTasks > 0 {
 		n = min(n, s.g.MaxTasks)

@@ -88,3 +88,54 @@ func TestBadDistributions(t *testing.T) {
 		}
 	}
 }
+
+// Closed-loop chains: every Chain jobs start a chain by the inter-arrival
+// times; the others follow the previous job with a drawn think time, carry
+// its submit time and its user; an open-loop generator is unchanged by
+// the chain keys' zero values.
+func TestGeneratorChains(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		chain  int
+		starts []int // indexes of the jobs that start a chain
+	}{
+		{"open loop", 0, []int{0, 1, 2, 3, 4, 5, 6}},
+		{"chain of one", 1, []int{0, 1, 2, 3, 4, 5, 6}},
+		{"chains of three", 3, []int{0, 3, 6}},
+		{"one chain", 7, []int{0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := traces.Generator{Seed: 3, Jobs: 7, Chain: tc.chain, Interarrival: traces.Dist{Kind: "exp", Mean: 10},
+				Think: traces.Dist{Kind: "uniform", Lo: 5, Hi: 6}, Tasks: traces.Dist{Mean: 1}, Users: 9}
+			jobs := drain(t, g)
+			starts := 0
+			for i, j := range jobs {
+				if starts < len(tc.starts) && tc.starts[starts] == i {
+					starts++
+					if j.After != "" || j.Think != 0 {
+						t.Errorf("job %d starts a chain but follows %q after %v", i, j.After, j.Think)
+					}
+					continue
+				}
+				p := jobs[i-1]
+				if j.After != p.ID || j.Submit != p.Submit || j.User != p.User || j.Think < 5e9 || j.Think > 6e9 {
+					t.Errorf("job %d: after %q at %v, user %q, think %v; want after %s at %v, user %q, think 5-6s", i, j.After, j.Submit, j.User, j.Think, p.ID, p.Submit, p.User)
+				}
+			}
+			if starts != len(tc.starts) {
+				t.Errorf("%d chains; want %d", starts, len(tc.starts))
+			}
+		})
+	}
+	open := drain(t, traces.FacebookHadoop(4))
+	g := traces.FacebookHadoop(4)
+	g.Think = traces.Dist{Kind: "exp", Mean: 3} // without Chain, no effect
+	for i, j := range drain(t, g) {
+		if j.Submit != open[i].Submit || j.After != "" {
+			t.Fatalf("job %d: an open-loop generator changed with a think time alone", i)
+		}
+	}
+	if _, err := (traces.Generator{Jobs: 1, Chain: -1}).Source(); err == nil {
+		t.Error("a negative chain accepted")
+	}
+}
