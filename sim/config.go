@@ -115,6 +115,9 @@ type FwConfig struct {
 	// instead of suppressing; revive after revive_after of starvation
 	IdleRefuse  Duration `yaml:"idle_refuse" json:"idle_refuse,omitempty"`
 	ReviveAfter Duration `yaml:"revive_after" json:"revive_after,omitempty"`
+	// batch and gang: a job launches no task until this long after it
+	// arrives (Hadoop's job initialisation), counted in its time
+	Setup Duration `yaml:"setup" json:"setup,omitempty"`
 	// gang
 	HoldLimit Duration `yaml:"hold_limit" json:"hold_limit"`
 	// batch: delay scheduling

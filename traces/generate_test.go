@@ -3,6 +3,7 @@ package traces_test
 import (
 	"io"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apronlab/apron/traces"
@@ -47,22 +48,85 @@ func TestGeneratorIsSeededAndOrdered(t *testing.T) {
 }
 
 // The Facebook mix: mean inter-arrival 14 s (100 jobs span about 23 min),
-// and job sizes only from the paper's bins.
+// exactly the paper's count of jobs of each bin (Table 3), named after the
+// bin, and each bin's tasks lasting its Table 5 static time over its waves
+// on 96 slots.
 func TestFacebookHadoopMix(t *testing.T) {
-	sizes := map[int]bool{1: true, 2: true, 12: true, 50: true, 110: true, 200: true, 400: true, 430: true}
+	bins := map[string]struct {
+		tasks, jobs int
+		duration    float64
+	}{
+		"bin1-selection": {1, 38, 24}, "bin2-textsearch": {2, 18, 31}, "bin3-aggregation": {12, 14, 82}, "bin4-selection": {50, 12, 65},
+		"bin5-aggregation": {110, 6, 96}, "bin6-selection": {200, 6, 136.0 / 3}, "bin7-textsearch": {400, 4, 137.0 / 5}, "bin8-join": {430, 2, 662.0 / 5},
+	}
 	var gaps float64
 	const seeds = 50
 	for seed := range uint64(seeds) {
 		jobs := drain(t, traces.FacebookHadoop(seed))
 		gaps += (jobs[len(jobs)-1].Submit - jobs[0].Submit).Seconds() / float64(len(jobs)-1)
+		count := map[string]int{}
 		for _, j := range jobs {
-			if !sizes[len(j.Tasks)] {
-				t.Fatalf("job of %d tasks: not one of the paper's bins", len(j.Tasks))
+			name := j.ID[:strings.LastIndex(j.ID, "-")]
+			b, ok := bins[name]
+			if !ok || len(j.Tasks) != b.tasks || math.Abs(j.Tasks[0].Duration.Seconds()-b.duration) > 1e-6 {
+				t.Fatalf("job %s: %d tasks of %v; want one of the paper's bins", j.ID, len(j.Tasks), j.Tasks[0].Duration)
+			}
+			count[name]++
+		}
+		for name, b := range bins {
+			if count[name] != b.jobs {
+				t.Fatalf("seed %d: %d jobs of %s; want %d", seed, count[name], name, b.jobs)
 			}
 		}
 	}
 	if mean := gaps / seeds; math.Abs(mean-14) > 1 {
 		t.Fatalf("mean inter-arrival %.2fs; want about 14s", mean)
+	}
+}
+
+// Classes: each class's count exactly, in an order that depends on the
+// seed; Jobs takes the first of that sequence and may not exceed it.
+func TestGeneratorClasses(t *testing.T) {
+	g := traces.Generator{Seed: 1, Classes: []traces.Class{
+		{Name: "a", Count: 3, Tasks: traces.Dist{Mean: 1}, Duration: traces.Dist{Mean: 5}},
+		{Name: "b", Count: 2, Tasks: traces.Dist{Mean: 4}, Duration: traces.Dist{Kind: "uniform", Lo: 10, Hi: 20}},
+	}}
+	if g.JobCount() != 5 {
+		t.Fatalf("JobCount %d; want 5", g.JobCount())
+	}
+	order := func(g traces.Generator) string {
+		var names []string
+		for _, j := range drain(t, g) {
+			names = append(names, j.ID)
+			if strings.HasPrefix(j.ID, "b-") && (len(j.Tasks) != 4 || j.Tasks[0].Duration < 10e9 || j.Tasks[0].Duration > 20e9) {
+				t.Errorf("%s: %d tasks of %v; want class b's", j.ID, len(j.Tasks), j.Tasks[0].Duration)
+			}
+		}
+		return strings.Join(names, " ")
+	}
+	first := order(g)
+	if strings.Count(first, "a-") != 3 || strings.Count(first, "b-") != 2 {
+		t.Fatalf("jobs %s; want 3 of a and 2 of b", first)
+	}
+	seeds := map[string]bool{}
+	for seed := range uint64(10) {
+		g.Seed = seed
+		seeds[order(g)] = true
+	}
+	if len(seeds) < 2 {
+		t.Error("ten seeds gave the same order of classes")
+	}
+	g.Jobs = 2
+	if got := drain(t, g); len(got) != 2 {
+		t.Errorf("%d jobs with jobs: 2; want 2", len(got))
+	}
+	g.Jobs = 6
+	if _, err := g.Source(); err == nil || !strings.Contains(err.Error(), "more than the classes' 5") {
+		t.Errorf("jobs 6 of 5: err %v", err)
+	}
+	g.Jobs, g.Classes[1].Count = 0, -1
+	if _, err := g.Source(); err == nil {
+		t.Error("a negative count accepted")
 	}
 }
 

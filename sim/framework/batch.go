@@ -35,7 +35,10 @@ type BatchConfig struct {
 	// tasks has started after ReviveAfter (default 30s) revives.
 	IdleRefuse  time.Duration
 	ReviveAfter time.Duration
-	Seed        uint64
+	// Setup is how long a job takes to start before it launches any task
+	// (Hadoop's job initialisation and setup task), counted in its time.
+	Setup time.Duration
+	Seed  uint64
 }
 
 // Batch is a batch framework fed by a stream of jobs, which it reads one at
@@ -65,6 +68,7 @@ type Batch struct {
 	after    map[string][]*traces.Job
 	parked   int
 	thinking int
+	starting int // jobs in their setup time
 
 	// LocalityHits and LocalityTotal count launches on an agent that holds
 	// the task's data, out of launches under delay scheduling.
@@ -119,11 +123,11 @@ func (b *Batch) Err() error { return b.err }
 
 // Arrived reports whether every job has arrived (or the stream failed),
 // but for closed-loop jobs waiting for a job of the framework to end.
-func (b *Batch) Arrived() bool { return b.done && b.thinking == 0 }
+func (b *Batch) Arrived() bool { return b.done && b.thinking == 0 && b.starting == 0 }
 
 // Idle reports whether every job has been read and has finished.
 func (b *Batch) Idle() bool {
-	return b.done && b.queue.Len() == 0 && len(b.gangs) == 0 && len(b.running) == 0 && b.parked == 0 && b.thinking == 0
+	return b.done && b.queue.Len() == 0 && len(b.gangs) == 0 && len(b.running) == 0 && b.parked == 0 && b.thinking == 0 && b.starting == 0
 }
 
 func (b *Batch) Subscribed(d Driver) {
@@ -226,6 +230,19 @@ func (b *Batch) arrive(tj *traces.Job) {
 		b.ended(tj.ID)
 		return
 	}
+	if b.cfg.Setup <= 0 {
+		b.enqueue(j)
+		return
+	}
+	b.starting++
+	b.d.After(b.cfg.Setup, func() {
+		b.starting--
+		b.enqueue(j)
+	})
+}
+
+// enqueue makes a job's tasks wait for offers.
+func (b *Batch) enqueue(j *job) {
 	b.seq++
 	j.seq = b.seq
 	if b.cfg.Gang {
