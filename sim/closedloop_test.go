@@ -240,3 +240,34 @@ func TestClosedLoopBadConfigs(t *testing.T) {
 		})
 	}
 }
+
+// A framework's setup delays every job's first task by that long after
+// its arrival, and counts in its wait and completion; chained jobs follow
+// the end of the previous one, setup included.
+func TestJobSetup(t *testing.T) {
+	for _, tc := range []struct {
+		name, kind string
+		setup      float64
+	}{{"batch without setup", "batch", 0}, {"batch", "batch", 19.2}, {"gang", "gang", 7}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, _ := run(t, parse(t, closedCluster+fmt.Sprintf(`frameworks:
+  - name: f
+    role: r
+    kind: %s
+    setup: %vs
+    decision: {job: 0s, task: 0s}
+    jobs: [{count: 3, chain: true, think: 5s, tasks: 4, task: "cpus:1;mem:1024", duration: 10s}]
+`, tc.kind, tc.setup)))
+			jobs := readJobs(t, dir)
+			for k := range 3 {
+				j := jobs[fmt.Sprintf("f-0-%d", k)]
+				if j.start < j.submit+tc.setup || j.start > j.submit+tc.setup+1 {
+					t.Errorf("job %d submitted at %vs started at %vs; want after its %vs setup, within the 1s cycle", k, j.submit, j.start, tc.setup)
+				}
+				if k > 0 && math.Abs(j.submit-(jobs[fmt.Sprintf("f-0-%d", k-1)].end+5)) > 1e-6 {
+					t.Errorf("job %d submitted at %vs; want 5s after the previous one's end", k, j.submit)
+				}
+			}
+		})
+	}
+}
