@@ -3,7 +3,6 @@ package experiments_test
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"math"
@@ -379,11 +378,11 @@ sim:
 func TestPaperComparison(t *testing.T) {
 	busy := strings.Replace(withPaper, "count: 4, every: 30s, tasks: 20", "count: 8, every: 10s, tasks: 60", 1)
 	rep := execute(t, writeStudy(t, busy), experiments.Options{Dir: t.TempDir()})
-	rows := readRows(t, filepath.Join(rep.Dir, "paper.csv"))
+	rows := testutil.ReadCSV(t, filepath.Join(rep.Dir, "paper.csv"))
 	if len(rows) != 5 || strings.Join(rows[0], ",") != "name,point,metric,framework,jobs,resource,paper,apron,ci95,n,target,holds" {
 		t.Fatalf("paper.csv:\n%v", rows)
 	}
-	speedups := readRows(t, filepath.Join(rep.Dir, "speedup.csv"))
+	speedups := testutil.ReadCSV(t, filepath.Join(rep.Dir, "speedup.csv"))
 	var hadoop string
 	for _, r := range speedups[1:] {
 		if r[3] == "hadoop" {
@@ -391,7 +390,7 @@ func TestPaperComparison(t *testing.T) {
 		}
 	}
 	agg := map[string]float64{}
-	for _, r := range readRows(t, filepath.Join(rep.Dir, "aggregate.csv"))[1:] {
+	for _, r := range testutil.ReadCSV(t, filepath.Join(rep.Dir, "aggregate.csv"))[1:] {
 		if r[3] == "utilization" && r[4] == "cpus" {
 			agg[r[0]] = num(t, r[6])
 		}
@@ -428,20 +427,6 @@ func TestPaperComparison(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
-}
-
-func readRows(t *testing.T, p string) [][]string {
-	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
 }
 
 func num(t *testing.T, s string) float64 {

@@ -12,6 +12,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/apronlab/apron/internal/testutil"
 	"github.com/apronlab/apron/sim"
 )
 
@@ -25,7 +26,7 @@ type jobTimes struct {
 func readJobs(t *testing.T, dir string) map[string]jobTimes {
 	t.Helper()
 	out := map[string]jobTimes{}
-	for _, r := range readCSV(t, filepath.Join(dir, "jobs.csv"))[1:] {
+	for _, r := range testutil.ReadCSV(t, filepath.Join(dir, "jobs.csv"))[1:] {
 		f := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
 		j := jobTimes{f(r[2]), f(r[3]), f(r[4]), r[10]}
 		if j.status == "unschedulable" {

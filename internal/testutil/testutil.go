@@ -1,6 +1,8 @@
 package testutil
 
 import (
+	"encoding/csv"
+	"os"
 	"testing"
 
 	"github.com/apronlab/apron/traces/samples"
@@ -17,4 +19,20 @@ func Sample(t testing.TB, rel string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// ReadCSV reads a whole CSV file (a run's jobs.csv, a study's paper.csv);
+// an error fails the test.
+func ReadCSV(t testing.TB, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
