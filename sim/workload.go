@@ -44,8 +44,8 @@ type Workload struct {
 	Generator string            `yaml:"generator" json:"generator,omitempty"` // google-scale or facebook-hadoop
 	Custom    *traces.Generator `yaml:"custom" json:"custom,omitempty"`       // a generator spelled out
 	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the jobs (default 1)
-	// TimeScale multiplies a trace's submit times: 0.01 submits its jobs
-	// a hundred times as fast, task durations kept (default 1).
+	// TimeScale multiplies a trace's submit and think times: 0.01 submits
+	// its jobs a hundred times as fast, task durations kept (default 1).
 	TimeScale float64   `yaml:"time_scale" json:"time_scale,omitempty"`
 	Seed      uint64    `yaml:"seed" json:"seed"`
 	GroupBy   string    `yaml:"group_by" json:"group_by"` // one, user, queue or priority
