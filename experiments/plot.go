@@ -39,6 +39,8 @@ func drawFigures(dir string, rec studyRecord, agg aggregated) error {
 			f, err = sharesFigure(runs, agg)
 		case "speedup":
 			f, err = speedupFigure(agg, rec.Baseline)
+		case "paper":
+			f, err = paperFigure(rec.Paper, rec.Baseline, agg.paper)
 		}
 		if err != nil {
 			return fmt.Errorf("figure %s: %w", name, err)

@@ -219,6 +219,7 @@ type studyRecord struct {
 	Policies []string `json:"policies"`
 	Figures  []string `json:"figures"`
 	Formats  []string `json:"formats"`
+	Paper    *Paper   `json:"paper,omitempty"`
 	Runs     []Run    `json:"runs"`
 }
 
@@ -227,7 +228,7 @@ func writeStudy(dir string, s *Study, runs []Run) error {
 		return err
 	}
 	return writeJSON(filepath.Join(dir, "study.json"), studyRecord{Name: s.Name, Baseline: s.Baseline, Policies: s.policyNames(),
-		Figures: s.Figures, Formats: s.Formats, Runs: runs})
+		Figures: s.Figures, Formats: s.Formats, Paper: s.Paper, Runs: runs})
 }
 
 func readStudy(dir string) (studyRecord, error) {

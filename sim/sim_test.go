@@ -111,7 +111,7 @@ func TestDRFConvergesUnderOffers(t *testing.T) {
 	}
 	dir, _ := run(t, cfg)
 	sums, n := map[string]float64{}, 0.0
-	for _, r := range readCSV(t, filepath.Join(dir, "timeseries.csv"))[1:] {
+	for _, r := range testutil.ReadCSV(t, filepath.Join(dir, "timeseries.csv"))[1:] {
 		ts, _ := strconv.ParseFloat(r[0], 64)
 		if r[1] != "framework_used_share" || ts < 1000 {
 			continue
@@ -304,7 +304,7 @@ frameworks:
 	if sum.Cluster.Agents != 3 || sum.Cluster.MachineEventErrors != 1 {
 		t.Fatalf("cluster %+v; want 3 agents at the end and the removal of an unknown agent counted", sum.Cluster)
 	}
-	jobs := readCSV(t, filepath.Join(dir, "jobs.csv"))
+	jobs := testutil.ReadCSV(t, filepath.Join(dir, "jobs.csv"))
 	if end, _ := strconv.ParseFloat(jobs[1][4], 64); end < 130 {
 		t.Fatalf("job ended at %vs; the lost tasks restart after 30s and run 100s", end)
 	}

@@ -46,6 +46,16 @@ type Job struct {
 	Group    string // queue, virtual cluster or priority band
 	Priority int
 	Tasks    []Task
+	// After makes the job closed-loop: it follows the job of that ID (as
+	// SWF's preceding job, field 17) and is submitted Think (SWF field 18)
+	// after the later of that job's end and its own Submit. Submit then
+	// places it in the stream, which must hold its predecessor earlier;
+	// a predecessor that is not running when the stream reaches the job
+	// (it ended, was never there, or belongs to another framework) counts
+	// as ended. Generators give a closed-loop job its predecessor's Submit,
+	// so that it is submitted exactly Think after the predecessor ends.
+	After string
+	Think time.Duration
 }
 
 // Source streams jobs in submit-time order. Next returns io.EOF after the

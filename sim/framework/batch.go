@@ -35,13 +35,17 @@ type BatchConfig struct {
 	// tasks has started after ReviveAfter (default 30s) revives.
 	IdleRefuse  time.Duration
 	ReviveAfter time.Duration
-	Seed        uint64
+	// Setup is how long a job takes to start before it launches any task
+	// (Hadoop's job initialisation and setup task), counted in its time.
+	Setup time.Duration
+	Seed  uint64
 }
 
 // Batch is a batch framework fed by a stream of jobs, which it reads one at
 // a time as their submit times come: the workload is never held whole.
 // Elastic jobs share the framework's resources fairly (the job with the
-// fewest running tasks goes first).
+// fewest running tasks goes first). A closed-loop job (traces.Job.After)
+// waits for the job it follows to end, then for its think time.
 type Batch struct {
 	cfg     BatchConfig
 	src     traces.Source
@@ -56,6 +60,15 @@ type Batch struct {
 	done    bool // the source is exhausted
 	err     error
 	active  bool // not suppressed
+
+	// Closed loop: the jobs received and not ended, by ID (counted, in case
+	// of a repeated ID); the jobs waiting for the job of an ID to end; how
+	// many jobs wait so, and how many are in their think time.
+	live     map[string]int
+	after    map[string][]*traces.Job
+	parked   int
+	thinking int
+	starting int // jobs in their setup time
 
 	// LocalityHits and LocalityTotal count launches on an agent that holds
 	// the task's data, out of launches under delay scheduling.
@@ -101,18 +114,20 @@ func NewBatch(cfg BatchConfig, src traces.Source) *Batch {
 	if cfg.ReviveAfter == 0 {
 		cfg.ReviveAfter = 30 * time.Second
 	}
-	return &Batch{cfg: cfg, src: src, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463)), running: map[TaskID]launched{}, active: true}
+	return &Batch{cfg: cfg, src: src, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463)), running: map[TaskID]launched{}, active: true,
+		live: map[string]int{}, after: map[string][]*traces.Job{}}
 }
 
 // Err returns the error that stopped reading the job stream, if any.
 func (b *Batch) Err() error { return b.err }
 
-// Arrived reports whether every job has arrived (or the stream failed).
-func (b *Batch) Arrived() bool { return b.done }
+// Arrived reports whether every job has arrived (or the stream failed),
+// but for closed-loop jobs waiting for a job of the framework to end.
+func (b *Batch) Arrived() bool { return b.done && b.thinking == 0 && b.starting == 0 }
 
 // Idle reports whether every job has been read and has finished.
 func (b *Batch) Idle() bool {
-	return b.done && b.queue.Len() == 0 && len(b.gangs) == 0 && len(b.running) == 0
+	return b.done && b.queue.Len() == 0 && len(b.gangs) == 0 && len(b.running) == 0 && b.parked == 0 && b.thinking == 0 && b.starting == 0
 }
 
 func (b *Batch) Subscribed(d Driver) {
@@ -124,9 +139,10 @@ func (b *Batch) Subscribed(d Driver) {
 	}
 }
 
-// Feed hands the framework a job that arrives now; call it as a callback
-// of the framework (from the driver's event loop).
-func (b *Batch) Feed(j *traces.Job) { b.arrive(j) }
+// Feed hands the framework a job that arrives now, or, closed-loop, when
+// the job it follows ends; call it as a callback of the framework (from
+// the driver's event loop).
+func (b *Batch) Feed(j *traces.Job) { b.receive(j) }
 
 // Close says no job will be fed any more.
 func (b *Batch) Close() {
@@ -148,9 +164,47 @@ func (b *Batch) readNext() {
 		return
 	}
 	b.d.After(max(0, b.start+j.Submit-b.d.Now()), func() {
-		b.arrive(j)
+		b.receive(j)
 		b.readNext()
 	})
+}
+
+// receive takes a job the stream reached: it arrives now, or, closed-loop,
+// Think after the job it follows ends (at once if that job is not live).
+func (b *Batch) receive(tj *traces.Job) {
+	b.live[tj.ID]++
+	switch {
+	case tj.After != "" && b.live[tj.After] > 0 && tj.After != tj.ID:
+		b.after[tj.After] = append(b.after[tj.After], tj)
+		b.parked++
+	case tj.After != "" && tj.Think > 0:
+		b.think(tj)
+	default:
+		b.arrive(tj)
+	}
+}
+
+// think makes a closed-loop job arrive after its think time.
+func (b *Batch) think(tj *traces.Job) {
+	b.thinking++
+	b.d.After(tj.Think, func() {
+		b.thinking--
+		b.arrive(tj)
+	})
+}
+
+// ended notes that a job ended (or was dropped): the jobs that follow it
+// start their think time.
+func (b *Batch) ended(id string) {
+	if b.live[id]--; b.live[id] <= 0 {
+		delete(b.live, id)
+	}
+	next := b.after[id]
+	delete(b.after, id)
+	for _, tj := range next {
+		b.parked--
+		b.think(tj)
+	}
 }
 
 func (b *Batch) arrive(tj *traces.Job) {
@@ -173,8 +227,22 @@ func (b *Batch) arrive(tj *traces.Job) {
 		if err != nil {
 			b.Dropped++
 		}
+		b.ended(tj.ID)
 		return
 	}
+	if b.cfg.Setup <= 0 {
+		b.enqueue(j)
+		return
+	}
+	b.starting++
+	b.d.After(b.cfg.Setup, func() {
+		b.starting--
+		b.enqueue(j)
+	})
+}
+
+// enqueue makes a job's tasks wait for offers.
+func (b *Batch) enqueue(j *job) {
 	b.seq++
 	j.seq = b.seq
 	if b.cfg.Gang {
@@ -427,11 +495,14 @@ func (b *Batch) Update(d Driver, s Status) {
 	delete(b.running, s.Task)
 	j := l.job
 	j.running--
-	if s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone {
+	switch {
+	case s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone:
 		// The work was lost with its agent, or never started: run it again.
 		b.requeue(j, l.task)
-	} else if j.index >= 0 {
+	case j.index >= 0:
 		heap.Fix(&b.queue, j.index)
+	case j.running == 0 && len(j.pending) == 0:
+		b.ended(j.id)
 	}
 }
 

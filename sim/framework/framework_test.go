@@ -143,3 +143,66 @@ func TestTakePrefersReservations(t *testing.T) {
 		t.Fatal("took 4 CPUs from 3")
 	}
 }
+
+// A closed-loop job waits for the job it follows to end, then for its
+// think time; one whose predecessor the framework does not hold (never
+// had, or already ended) waits only its think time. The framework is idle
+// only when the last of the chain has ended.
+func TestClosedLoopJobs(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		after       string
+		think       time.Duration
+		wantParked  bool // waits for "a" to end before its think time
+		wantTimers  int  // timers pending after it is fed
+		wantArrived bool // arrived (tasks launched on the next offer) before "a" ends
+	}{
+		{"follows a running job", "a", 0, true, 0, false},
+		{"follows a running job, thinks", "a", time.Minute, true, 0, false},
+		{"follows an unknown job", "zz", 0, false, 0, true},
+		{"follows an unknown job, thinks", "zz", time.Minute, false, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRecorder()
+			b := framework.NewBatch(framework.BatchConfig{}, nil)
+			b.Subscribed(r)
+			b.Feed(job("a", 1, traces.Resources{CPUs: 1}))
+			next := job("b", 1, traces.Resources{CPUs: 1})
+			next.After, next.Think = tc.after, tc.think
+			b.Feed(next)
+			b.Close()
+			if len(r.timers) != tc.wantTimers {
+				t.Fatalf("%d timers after feeding; want %d", len(r.timers), tc.wantTimers)
+			}
+			b.Offers(r, []framework.Offer{offer("o1", "cpus:4;mem:1024")})
+			if got := len(r.launched["o1"]); got != 1+btoi(tc.wantArrived) {
+				t.Fatalf("launched %d tasks before a ended; want %d", got, 1+btoi(tc.wantArrived))
+			}
+			b.Update(r, framework.Status{Task: "a/0", State: framework.TaskFinished})
+			if b.Idle() {
+				t.Fatal("idle while b has not run")
+			}
+			if tc.wantParked {
+				if len(r.timers) != 1 {
+					t.Fatalf("%d timers once a ended; want b's think time", len(r.timers))
+				}
+			}
+			r.fire()
+			b.Offers(r, []framework.Offer{offer("o2", "cpus:4;mem:1024")})
+			if !tc.wantArrived && len(r.launched["o2"]) != 1 {
+				t.Fatalf("launched %v once a ended and b thought; want b's task", r.launched["o2"])
+			}
+			b.Update(r, framework.Status{Task: "b/0", State: framework.TaskFinished})
+			if !b.Idle() {
+				t.Fatal("not idle once both jobs ended")
+			}
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
