@@ -46,13 +46,15 @@ type Workload struct {
 	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the jobs (default 1)
 	// TimeScale multiplies a trace's submit times: 0.01 submits its jobs
 	// a hundred times as fast, task durations kept (default 1).
-	TimeScale float64   `yaml:"time_scale" json:"time_scale,omitempty"`
-	Seed      uint64    `yaml:"seed" json:"seed"`
-	GroupBy   string    `yaml:"group_by" json:"group_by"` // one, user, queue or priority
-	Kind      string    `yaml:"kind" json:"kind"`         // batch or gang
-	Role      string    `yaml:"role" json:"role"`         // default "trace"
-	Decision  *Decision `yaml:"decision" json:"decision,omitempty"`
-	Refuse    Duration  `yaml:"refuse" json:"refuse,omitempty"`
+	TimeScale float64 `yaml:"time_scale" json:"time_scale,omitempty"`
+	Seed      uint64  `yaml:"seed" json:"seed"`
+	GroupBy   string  `yaml:"group_by" json:"group_by"` // one, user, queue or priority
+	Kind      string  `yaml:"kind" json:"kind"`         // batch or gang
+	// Backfill: see FwConfig (gang only).
+	Backfill string    `yaml:"backfill" json:"backfill,omitempty"`
+	Role     string    `yaml:"role" json:"role"` // default "trace"
+	Decision *Decision `yaml:"decision" json:"decision,omitempty"`
+	Refuse   Duration  `yaml:"refuse" json:"refuse,omitempty"`
 	// IdleRefuse and ReviveAfter: see FwConfig.
 	IdleRefuse  Duration `yaml:"idle_refuse" json:"idle_refuse,omitempty"`
 	ReviveAfter Duration `yaml:"revive_after" json:"revive_after,omitempty"`
@@ -76,6 +78,9 @@ func (w *Workload) finish() error {
 	}
 	if w.Kind != "batch" && w.Kind != "gang" {
 		return conf.Errorf("workload.kind", "%q; want batch or gang", w.Kind)
+	}
+	if _, err := w.Framework("check"); err != nil {
+		return conf.At("workload", err)
 	}
 	if w.Scale < 0 || w.Scale > 1 || math.IsNaN(w.Scale) {
 		return conf.Errorf("workload.scale", "%v; want a fraction from 0 to 1", w.Scale)
@@ -243,6 +248,6 @@ func (w *Workload) Framework(group string) (FwConfig, error) {
 		name, role = group, w.Role+"/"+group
 	}
 	fc := FwConfig{Name: name, Role: role, Kind: w.Kind, Decision: w.Decision, Refuse: w.Refuse,
-		IdleRefuse: w.IdleRefuse, ReviveAfter: w.ReviveAfter}
+		IdleRefuse: w.IdleRefuse, ReviveAfter: w.ReviveAfter, Backfill: w.Backfill}
 	return fc, fc.finish()
 }
