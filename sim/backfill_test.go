@@ -63,6 +63,9 @@ func TestBackfillReplaysHandSchedule(t *testing.T) {
 		for i, name := range rows[0] {
 			col[name] = i
 		}
+		if len(rows) != len(starts)+1 {
+			t.Errorf("%s: %d jobs in jobs.csv; want %d", backfill, len(rows)-1, len(starts))
+		}
 		for _, r := range rows[1:] {
 			id, _ := strconv.Atoi(r[col["job"]])
 			submit, _ := strconv.ParseFloat(r[col["submit_s"]], 64)

@@ -446,3 +446,23 @@ workload:
 		t.Fatalf("manifest skipped lines %d (%v)", m.Skipped, err)
 	}
 }
+
+// The last job of a workload arriving when its framework is idle runs: the
+// allocation cycle at the same time, between its arrival and its hand-over
+// to the framework, does not end the run.
+func TestWorkloadLastJobArrivesAtIdleFramework(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log.swf")
+	if err := os.WriteFile(log, []byte("; MaxProcs: 2\n1 0 -1 10 1 -1 -1 1 10 -1 1 1 1 -1 -1 -1 -1 -1\n2 100 -1 10 1 -1 -1 1 10 -1 1 1 1 -1 -1 -1 -1 -1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"batch", "gang"} {
+		cfg, err := sim.ParseConfig("idle.yaml", strings.NewReader("machines: {trace: ["+log+"]}\nworkload: {trace: ["+log+"], kind: "+kind+"}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sum := run(t, cfg)
+		if f := sum.Frameworks[0]; f.Jobs != 2 || f.Completed != 2 {
+			t.Errorf("%s: %d jobs, %d completed; want both", kind, f.Jobs, f.Completed)
+		}
+	}
+}

@@ -196,11 +196,21 @@ func (f *feed) next() {
 		if err != io.EOF {
 			f.err = err
 		}
-		for _, g := range f.order {
-			f.s.eng.After(0, func() { g.f.call(g.b.Close) })
+		if len(f.order) == 0 {
+			f.done = true
+			return
 		}
+		// Done once the last job is handed over: its Feed is an event
+		// already queued, and a cycle run before it would find every
+		// framework idle and end the run without it.
+		order := f.order
 		f.order = nil
-		f.done = true
+		f.s.eng.After(0, func() {
+			for _, g := range order {
+				g.f.call(g.b.Close)
+			}
+			f.done = true
+		})
 		return
 	}
 	f.s.eng.At(j.Submit, func() {
