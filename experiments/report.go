@@ -48,6 +48,9 @@ func Markdown(dir string) (string, error) {
 			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s / %s |\n", s.variant, s.framework, pm(s.est), s.est.N, count(s.compared), count(s.completed), count(s.baseCompleted))
 		}
 	}
+	if agg.logHow != nil {
+		b.WriteString(logMarkdown(agg.log, agg.logHow.Tolerance))
+	}
 	return b.String(), nil
 }
 
