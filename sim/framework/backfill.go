@@ -38,9 +38,6 @@ const (
 	BackfillConservative Backfill = "conservative"
 )
 
-// Backfills are the names a config may give, "none" for BackfillNone.
-var Backfills = []string{"none", "easy", "conservative"}
-
 // ParseBackfill reads a backfilling name: none (or empty), easy or
 // conservative.
 func ParseBackfill(name string) (Backfill, error) {

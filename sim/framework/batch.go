@@ -395,12 +395,10 @@ func (b *Batch) launchGang(j *job) bool {
 		return false
 	}
 	var keep []heldOffer
-	var took allocator.Resources
 	for i, h := range b.held {
 		if tasks := plan[i]; len(tasks) > 0 {
 			for _, t := range tasks {
 				b.running[t.ID] = launched{job: j, task: pendingTask{task: t}}
-				took = took.Add(t.Resources)
 			}
 			j.running += len(tasks)
 			b.d.Launch(h.offer.ID, tasks, b.cfg.Refuse)
@@ -415,7 +413,11 @@ func (b *Batch) launchGang(j *job) bool {
 			j.started = b.d.Now()
 			b.live = append(b.live, j)
 		}
-		j.holding = j.holding.plus(b.vecOf(took), 1)
+		for _, tasks := range plan { // a sum: the order does not matter
+			for _, t := range tasks {
+				j.holding = j.holding.plus(b.vecOf(t.Resources), 1)
+			}
+		}
 	}
 	return true
 }
