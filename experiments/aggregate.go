@@ -98,6 +98,11 @@ type aggregated struct {
 	speedups []speedup
 	paper    []paperResult // the paper's figures beside apron's
 	jobs     *runJobs      // the runs' jobs.csv, read once
+	// With a log comparison: how, each variant against the log, and the
+	// waits the log recorded, sorted.
+	logHow   *LogCompare
+	log      []logComparison
+	logWaits []float64
 }
 
 type variant struct {
@@ -155,6 +160,10 @@ func aggregate(dir string, rec studyRecord) (aggregated, error) {
 	agg.jobs = newRunJobs(dir)
 	sp, err := speedups(agg.variants, rec.Baseline, agg.jobs)
 	agg.speedups = sp
+	if err == nil && rec.Log != nil {
+		agg.logHow = rec.Log
+		agg.log, agg.logWaits, err = compareWithLog(dir, rec.Log, agg)
+	}
 	return agg, err
 }
 
@@ -292,7 +301,13 @@ func (a aggregated) write(dir string) error {
 		rows = append(rows, []string{s.variant, s.policy, s.point, s.framework, strconv.Itoa(s.est.N), fnum(s.est.Mean), fnum(s.est.CI95),
 			strconv.Itoa(s.completed), strconv.Itoa(s.baseCompleted), strconv.Itoa(s.compared)})
 	}
-	return writeCSV(filepath.Join(dir, "speedup.csv"), rows)
+	if err := writeCSV(filepath.Join(dir, "speedup.csv"), rows); err != nil {
+		return err
+	}
+	if a.logHow == nil {
+		return nil
+	}
+	return writeLogComparison(dir, a.log, a.logHow.Tolerance)
 }
 
 // fnum writes a number exactly; NaN (unknown) as empty.

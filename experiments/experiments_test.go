@@ -164,23 +164,30 @@ func TestShardsMergeExactly(t *testing.T) {
 func TestFiguresGolden(t *testing.T) {
 	rep := execute(t, writeStudy(t, withPaper), experiments.Options{Dir: t.TempDir()})
 	for name, data := range outputs(t, rep.Dir) {
-		golden := filepath.Join("testdata", "golden", strings.ReplaceAll(name, "/", "_"))
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
+		checkGolden(t, name, data)
+	}
+}
+
+// checkGolden compares a result file with its golden file, or with
+// -update writes it.
+func checkGolden(t *testing.T, name string, data []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", "golden", strings.ReplaceAll(name, "/", "_"))
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (go test ./experiments -run Golden -update writes it)", err)
+		if err := os.WriteFile(golden, data, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		if !bytes.Equal(data, want) {
-			t.Errorf("%s differs from %s (-update rewrites it after a deliberate change)", name, golden)
-		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test ./experiments -run Golden -update writes it)", err)
+	}
+	if !bytes.Equal(data, want) {
+		t.Errorf("%s differs from %s (-update rewrites it after a deliberate change)", name, golden)
 	}
 }
 

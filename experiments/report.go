@@ -53,6 +53,9 @@ func Markdown(dir string) (string, error) {
 		}
 	}
 	b.WriteString(paperMarkdown(rec.Paper, rec.Baseline, paper))
+	if agg.logHow != nil {
+		b.WriteString(logMarkdown(agg.log, agg.logHow.Tolerance))
+	}
 	return b.String(), nil
 }
 

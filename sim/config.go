@@ -12,6 +12,7 @@ import (
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/internal/bundle"
 	"github.com/apronlab/apron/internal/conf"
+	"github.com/apronlab/apron/sim/framework"
 	"github.com/apronlab/apron/traces"
 )
 
@@ -120,6 +121,8 @@ type FwConfig struct {
 	Setup Duration `yaml:"setup" json:"setup,omitempty"`
 	// gang
 	HoldLimit Duration `yaml:"hold_limit" json:"hold_limit"`
+	// gang: none (submit order only), easy or conservative backfilling
+	Backfill string `yaml:"backfill" json:"backfill,omitempty"`
 	// batch: delay scheduling
 	Delay    Duration `yaml:"delay" json:"delay"`
 	Replicas int      `yaml:"replicas" json:"replicas"`
@@ -304,6 +307,12 @@ func (f *FwConfig) finish() error {
 	}
 	if f.Decision == nil {
 		f.Decision = &Decision{Job: Duration(100 * time.Millisecond), Task: Duration(5 * time.Millisecond)}
+	}
+	if _, err := framework.ParseBackfill(f.Backfill); err != nil {
+		return conf.Errorf("backfill", "%v", err)
+	}
+	if f.Backfill != "" && f.Backfill != "none" && f.Kind != "gang" {
+		return conf.Errorf("backfill", "%s on a %s framework; backfilling orders rigid jobs: want kind gang", f.Backfill, f.Kind)
 	}
 	switch f.Kind {
 	case "batch", "gang":

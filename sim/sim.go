@@ -145,6 +145,7 @@ func BatchConfig(fc FwConfig, agents []string, seed uint64) framework.BatchConfi
 	if bc.Delay > 0 {
 		bc.Agents = agents
 	}
+	bc.Backfill, _ = framework.ParseBackfill(fc.Backfill) // checked by Finish
 	return bc
 }
 

@@ -230,6 +230,9 @@ func TestBadConfigs(t *testing.T) {
 		{"bad policy", "allocator: {policy: fifo}\n" + one, `bad.yaml:1: allocator.policy: "fifo" is not a policy; want one of asset, drf, hdrf, random, static`},
 		{"bad role weight", "allocator:\n  roles:\n    - {name: a, weight: -1}\n" + one, `bad.yaml:3: allocator.roles[0]: role "a": weight -1; want a positive number`},
 		{"bad partition agent", "allocator:\n  policy: static\n  partitions:\n    - role: a\n      agents: [n, m]\n" + one, `bad.yaml:5: allocator.partitions[0].agents[1]: no agent or group named "m"`},
+		{"bad backfill", one + "frameworks:\n  - {name: f, role: r, kind: gang, backfill: lifo}\n", `bad.yaml:4: frameworks[0].backfill: "lifo"; want none, easy or conservative`},
+		{"backfill elastic", one + "frameworks:\n  - {name: f, role: r, kind: batch, backfill: easy}\n", `bad.yaml:4: frameworks[0].backfill: easy on a batch framework; backfilling orders rigid jobs: want kind gang`},
+		{"workload backfill", one + "workload:\n  generator: facebook-hadoop\n  backfill: easy\n", `bad.yaml:5: workload.backfill: easy on a batch framework`},
 		{"bad failure", "task_failure: 2\n" + one, "bad.yaml:1: task_failure: 2 is not a probability; want one from 0 to 1"},
 		{"syntax error line", "name: x\nseed: 1\nduration: 1h\nsample_interval: 10s\nallocator: {policy: drf]\n", "bad.yaml:5:24: did not find expected ',' or '}'"},
 	} {
@@ -441,5 +444,25 @@ workload:
 	data, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err := json.Unmarshal(data, &m); err != nil || m.Skipped != 0 {
 		t.Fatalf("manifest skipped lines %d (%v)", m.Skipped, err)
+	}
+}
+
+// The last job of a workload arriving when its framework is idle runs: the
+// allocation cycle at the same time, between its arrival and its hand-over
+// to the framework, does not end the run.
+func TestWorkloadLastJobArrivesAtIdleFramework(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log.swf")
+	if err := os.WriteFile(log, []byte("; MaxProcs: 2\n1 0 -1 10 1 -1 -1 1 10 -1 1 1 1 -1 -1 -1 -1 -1\n2 100 -1 10 1 -1 -1 1 10 -1 1 1 1 -1 -1 -1 -1 -1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"batch", "gang"} {
+		cfg, err := sim.ParseConfig("idle.yaml", strings.NewReader("machines: {trace: ["+log+"]}\nworkload: {trace: ["+log+"], kind: "+kind+"}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sum := run(t, cfg)
+		if f := sum.Frameworks[0]; f.Jobs != 2 || f.Completed != 2 {
+			t.Errorf("%s: %d jobs, %d completed; want both", kind, f.Jobs, f.Completed)
+		}
 	}
 }

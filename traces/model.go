@@ -56,6 +56,16 @@ type Job struct {
 	// so that it is submitted exactly Think after the predecessor ends.
 	After string
 	Think time.Duration
+
+	// Requested is the run time the job asked for, the estimate a
+	// backfilling scheduler plans with (SWF field 9); 0 when the trace
+	// gives none.
+	Requested time.Duration
+	// Waited is how long the job waited on the traced system, from submit
+	// to start (SWF field 3), to compare a simulated schedule with the
+	// real one; nil when the trace does not record it. Simulations never
+	// read it. apron's native formats carry neither field.
+	Waited *time.Duration
 }
 
 // Source streams jobs in submit-time order. Next returns io.EOF after the

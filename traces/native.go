@@ -14,7 +14,7 @@ import (
 )
 
 // NativeCSVHeader is the header line of apron-csv, apron's own trace
-// format, which holds exactly what a Job holds.
+// format, which holds what a Job holds but the log's Requested and Waited.
 //
 // # apron-csv
 //

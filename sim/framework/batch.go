@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"cmp"
 	"container/heap"
 	"io"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/traces"
 )
 
@@ -19,6 +21,9 @@ type BatchConfig struct {
 	// (Hadoop or Spark like): tasks start as resources come.
 	Gang      bool
 	HoldLimit time.Duration
+	// Backfill is how rigid jobs may start ahead of one that does not fit
+	// (none, EASY or conservative; see Backfill).
+	Backfill Backfill
 	// Delay turns on delay scheduling: a task's data is placed on Replicas
 	// agents drawn from Agents, and a job waits up to Delay since it last
 	// launched for an offer on one of them before it launches anywhere.
@@ -69,6 +74,13 @@ type Batch struct {
 	parked   int
 	thinking int
 	starting int // jobs in their setup time
+	// Backfilling's view of the resources: names indexes vecs; rigid are
+	// the rigid jobs with tasks running, in start order; releasing is what
+	// ended tasks freed, or consolidation gave back, and no offer has
+	// brought back yet.
+	names     []string
+	rigid     []*job
+	releasing vec
 
 	// LocalityHits and LocalityTotal count launches on an agent that holds
 	// the task's data, out of launches under delay scheduling.
@@ -85,6 +97,12 @@ type job struct {
 	last    time.Duration // when it last launched a task
 	index   int           // in jobQueue
 	seq     int
+
+	// Rigid jobs: plan is the job for backfilling passes; started is when
+	// it started, holding what its running tasks hold.
+	plan    planJob
+	started time.Duration
+	holding vec
 }
 
 type pendingTask struct {
@@ -230,6 +248,9 @@ func (b *Batch) arrive(tj *traces.Job) {
 		b.ended(tj.ID)
 		return
 	}
+	if b.cfg.Gang { // backfilling plans with the requested time, else the longest task's
+		j.plan = planJob{need: b.vecOf(info.Gang), est: cmp.Or(tj.Requested, info.Longest), reserved: never}
+	}
 	if b.cfg.Setup <= 0 {
 		b.enqueue(j)
 		return
@@ -251,6 +272,9 @@ func (b *Batch) enqueue(j *job) {
 		heap.Push(&b.queue, j)
 	}
 	b.wake(j)
+	if b.cfg.Gang && b.cfg.Backfill != BackfillNone && len(b.held) > 0 {
+		b.startGangs() // it may start on what is held
+	}
 }
 
 // wake asks for offers for a job that has tasks to launch: a suppressed
@@ -289,6 +313,7 @@ func (b *Batch) Offers(d Driver, offers []Offer) {
 	if b.cfg.Gang {
 		for _, o := range offers {
 			b.held = append(b.held, heldOffer{o, d.Now()})
+			b.releasing = b.releasing.floor(b.vecOf(o.Resources))
 		}
 		b.startGangs()
 		b.consolidate()
@@ -390,31 +415,35 @@ func (b *Batch) countLocality(local bool) {
 	}
 }
 
-// startGangs starts, in submit order, every rigid job whose tasks all fit
-// in the held offers together; then declines the held offers if no job is
-// waiting.
+// startGangs starts the rigid jobs the backfilling policy allows on the
+// held offers (without backfilling: in submit order while they fit); then
+// declines the held offers if no job is waiting.
 func (b *Batch) startGangs() {
-	for len(b.gangs) > 0 {
-		plan, ok := b.packGang(b.gangs[0])
-		if !ok {
-			break
+	if len(b.gangs) > 0 {
+		p := pass{now: b.d.Now(), queue: make([]*planJob, len(b.gangs))}
+		for _, h := range b.held {
+			p.free = p.free.plus(b.vecOf(h.offer.Resources), 1)
 		}
-		j := b.gangs[0]
-		b.gangs = b.gangs[1:]
-		var keep []heldOffer
-		for i, h := range b.held {
-			if tasks := plan[i]; len(tasks) > 0 {
-				for _, t := range tasks {
-					b.running[t.ID] = launched{job: j, task: pendingTask{task: t}}
-				}
-				j.running += len(tasks)
-				b.d.Launch(h.offer.ID, tasks, b.cfg.Refuse)
-			} else {
-				keep = append(keep, h)
+		for k, j := range b.gangs {
+			p.queue[k] = &j.plan
+		}
+		if b.cfg.Backfill != BackfillNone {
+			p.rel = b.releases(p.now)
+		}
+		started := make([]bool, len(b.gangs))
+		p.start = func(k int) bool {
+			started[k] = b.launchGang(b.gangs[k])
+			return started[k]
+		}
+		p.run(b.cfg.Backfill)
+		waiting := b.gangs[:0]
+		for k, j := range b.gangs {
+			if !started[k] {
+				waiting = append(waiting, j)
 			}
 		}
-		b.held = keep
-		j.pending = nil
+		clear(b.gangs[len(waiting):])
+		b.gangs = waiting
 	}
 	if len(b.gangs) == 0 {
 		for _, h := range b.held {
@@ -423,6 +452,72 @@ func (b *Batch) startGangs() {
 		b.held = nil
 		b.settle()
 	}
+}
+
+// launchGang launches every task of j on the held offers, or nothing if
+// they do not all fit.
+func (b *Batch) launchGang(j *job) bool {
+	plan, ok := b.packGang(j)
+	if !ok {
+		return false
+	}
+	var keep []heldOffer
+	for i, h := range b.held {
+		if tasks := plan[i]; len(tasks) > 0 {
+			for _, t := range tasks {
+				b.running[t.ID] = launched{job: j, task: pendingTask{task: t}}
+			}
+			j.running += len(tasks)
+			b.d.Launch(h.offer.ID, tasks, b.cfg.Refuse)
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	b.held = keep
+	j.pending = nil
+	if b.cfg.Backfill != BackfillNone {
+		if !slices.Contains(b.rigid, j) { // not a lost task's restart
+			j.started = b.d.Now()
+			b.rigid = append(b.rigid, j)
+		}
+		for _, tasks := range plan { // a sum: the order does not matter
+			for _, t := range tasks {
+				j.holding = j.holding.plus(b.vecOf(t.Resources), 1)
+			}
+		}
+	}
+	return true
+}
+
+// releases are what the running rigid jobs give back, at their estimated
+// ends (now for a job past its estimate), and what was released and not
+// offered back yet, now.
+func (b *Batch) releases(now time.Duration) []release {
+	rel := make([]release, 0, len(b.rigid)+1)
+	if len(b.releasing) > 0 {
+		rel = append(rel, release{at: now, need: b.releasing})
+	}
+	for _, j := range b.rigid {
+		rel = append(rel, release{at: max(addSat(j.started, j.plan.est), now), need: j.holding})
+	}
+	return rel
+}
+
+// vecOf is r by the framework's resource names, roles aside.
+func (b *Batch) vecOf(r allocator.Resources) vec {
+	var v vec
+	for _, e := range r {
+		i := slices.Index(b.names, e.Name)
+		if i < 0 {
+			i = len(b.names)
+			b.names = append(b.names, e.Name)
+		}
+		if i >= len(v) {
+			v = slices.Grow(v, i+1-len(v))[:i+1]
+		}
+		v[i] += e.Value
+	}
+	return v
 }
 
 // consolidate gives back, unfiltered, the offers held on an agent of which
@@ -438,6 +533,9 @@ func (b *Batch) consolidate() {
 	for _, h := range b.held {
 		if count[h.offer.Agent] > 1 {
 			b.d.Decline(h.offer.ID, 0)
+			if b.cfg.Backfill != BackfillNone {
+				b.releasing = b.releasing.plus(b.vecOf(h.offer.Resources), 1) // it comes back next cycle
+			}
 		} else {
 			keep = append(keep, h)
 		}
@@ -495,6 +593,9 @@ func (b *Batch) Update(d Driver, s Status) {
 	delete(b.running, s.Task)
 	j := l.job
 	j.running--
+	if b.cfg.Gang && b.cfg.Backfill != BackfillNone {
+		b.rigidEnded(j, l.task.task.Resources, s.State)
+	}
 	switch {
 	case s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone:
 		// The work was lost with its agent, or never started: run it again.
@@ -503,6 +604,19 @@ func (b *Batch) Update(d Driver, s Status) {
 		heap.Fix(&b.queue, j.index)
 	case j.running == 0 && len(j.pending) == 0:
 		b.ended(j.id)
+	}
+}
+
+// rigidEnded accounts for a rigid job's task that ended in state: what it held
+// is released, to be offered again, unless its agent is gone with it.
+func (b *Batch) rigidEnded(j *job, res allocator.Resources, state State) {
+	v := b.vecOf(res)
+	j.holding = j.holding.floor(v)
+	if state != TaskLost && state != TaskGone {
+		b.releasing = b.releasing.plus(v, 1)
+	}
+	if j.running == 0 {
+		b.rigid = slices.DeleteFunc(b.rigid, func(l *job) bool { return l == j })
 	}
 }
 

@@ -206,3 +206,44 @@ func btoi(b bool) int {
 	}
 	return 0
 }
+
+// With EASY backfilling a rigid framework starts a job behind a blocked
+// one on the offers it holds, as soon as the job arrives, if it ends by
+// its requested time before the blocked job's shadow time; without
+// backfilling it waits its turn.
+func TestGangBackfillsOnHeldOffers(t *testing.T) {
+	rigid := func(id string, n int, requested time.Duration) *traces.Job {
+		j := job(id, n, traces.Resources{CPUs: 1})
+		j.Requested = requested
+		return j
+	}
+	for _, c := range []struct {
+		backfill framework.Backfill
+		want     []string
+	}{
+		{framework.BackfillNone, []string{"a", "b", "c"}},
+		{framework.BackfillEASY, []string{"a", "b", "c", "d"}},
+		{framework.BackfillConservative, []string{"a", "b", "c", "d"}},
+	} {
+		r := newRecorder()
+		b := framework.NewBatch(framework.BatchConfig{Gang: true, Backfill: c.backfill}, nil)
+		b.Subscribed(r)
+		b.Feed(rigid("wide1", 3, 100*time.Second))
+		b.Feed(rigid("wide2", 4, 100*time.Second)) // waits for wide1: shadow 100 s, no extra CPU
+		b.Offers(r, []framework.Offer{offer("a", "cpus:1"), offer("b", "cpus:1"), offer("c", "cpus:1"), offer("d", "cpus:1")})
+		b.Feed(rigid("long", 1, 101*time.Second))  // would delay wide2
+		b.Feed(rigid("short", 1, 100*time.Second)) // ends by the shadow time
+		var got []string
+		for _, id := range []string{"a", "b", "c", "d"} {
+			if len(r.launched[framework.OfferID(id)]) > 0 {
+				got = append(got, id)
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: launched on %v; want %v", c.backfill, got, c.want)
+		}
+		if ts := r.launched["d"]; len(ts) > 0 && ts[0].Job != "short" {
+			t.Errorf("%q: launched %s on d; want the short job", c.backfill, ts[0].Job)
+		}
+	}
+}
