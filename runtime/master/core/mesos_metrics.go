@@ -42,8 +42,10 @@ func (c *Core) MesosMetrics(uptime time.Duration, cycles CycleStats) map[string]
 				offered += v
 			}
 		}
-		m["allocator/mesos/resources/"+name+"/total"] = total
-		m["allocator/mesos/resources/"+name+"/offered_or_allocated"] = used + offered
+		if name != "gpus" { // Mesos' allocator counts cpus, mem and disk
+			m["allocator/mesos/resources/"+name+"/total"] = total
+			m["allocator/mesos/resources/"+name+"/offered_or_allocated"] = used + offered
+		}
 	}
 	c.agentMetrics(m)
 	c.frameworkMetrics(m)
@@ -67,6 +69,11 @@ func (c *Core) MesosMetrics(uptime time.Duration, cycles CycleStats) map[string]
 		}{{"guarantee", r.Guarantee}, {"limit", r.Limit}} {
 			for name, v := range q.a {
 				m["allocator/mesos/quota/roles/"+role+"/resources/"+name+"/"+q.of] = v
+			}
+		}
+		if len(r.Guarantee)+len(r.Limit) > 0 {
+			for _, e := range c.consumed(r.Name).Flatten() {
+				m["allocator/mesos/quota/roles/"+role+"/resources/"+e.Name+"/consumed"] = e.Value.Float()
 			}
 		}
 	}
