@@ -168,9 +168,12 @@ func acceptsJSON(accept []string) bool {
 	return false
 }
 
-// writeResponse writes a master.proto Response of type typ.
+// writeResponse writes a master.proto Response of type typ, its type
+// first as Mesos writes it.
 func writeResponse(w http.ResponseWriter, typ string, body any) {
-	writeJSON(w, map[string]any{"type": typ, strings.ToLower(typ): body})
+	b, _ := json.Marshal(body) // the response types always marshal
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(append([]byte(`{"type":"`+typ+`","`+strings.ToLower(typ)+`":`), append(b, "}\n"...)...))
 }
 
 type metric struct {
