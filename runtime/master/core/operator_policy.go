@@ -9,6 +9,7 @@ import (
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
 )
 
 // The operator API's UPDATE_WEIGHTS and UPDATE_QUOTA change the policy in
@@ -75,9 +76,13 @@ func tidy(cfg *allocator.Config) {
 }
 
 // UpdateWeights sets roles' weights (Mesos' UPDATE_WEIGHTS), in the
-// order given, by a policy swap at the next allocation cycle.
+// order given, by a policy swap at the next allocation cycle. As Mesos,
+// it needs the right to change weights even when they do not change.
 func (c *Core) UpdateWeights(now time.Time, principal string, ws []WeightInfo) *Refusal {
 	c.now = now
+	if r := c.authorize(principal, auth.UpdatePolicy, "weights", "weights"); r != nil {
+		return r
+	}
 	cfg := c.policyBase()
 	cfg.Roles = slices.Clone(cfg.Roles)
 	for i, w := range ws {
@@ -101,6 +106,9 @@ func (c *Core) UpdateWeights(now time.Time, principal string, ws []WeightInfo) *
 // and guarantees beyond the cluster's capacity, unless forced.
 func (c *Core) UpdateQuota(now time.Time, principal string, qs []QuotaConfig, force bool) *Refusal {
 	c.now = now
+	if r := c.authorize(principal, auth.UpdatePolicy, "quota", "quota"); r != nil {
+		return r
+	}
 	cfg := c.policyBase()
 	cfg.Roles = slices.Clone(cfg.Roles)
 	for i, q := range qs {

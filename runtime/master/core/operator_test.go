@@ -130,6 +130,8 @@ func TestOperatorPolicyACLs(t *testing.T) {
 	ref := r.c.UpdateQuota(r.now, "ops", []QuotaConfig{{Role: "web", Guarantees: scalarMap("cpus", 0.0)}, {Role: "web", Limits: scalarMap("cpus", 1.0)}}, true)
 	wantDenied(t, ref, "quota")
 	wantDenied(t, r.c.UpdateWeights(r.now, "alice", []WeightInfo{{Role: "web", Weight: 3}}), "weights")
+	// Even a change to nothing needs the right: each call swaps the policy.
+	wantDenied(t, r.c.UpdateQuota(r.now, "ops", nil, false), "quota")
 }
 
 // A task's cached JSON follows its state; tasks page and filter as
