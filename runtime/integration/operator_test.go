@@ -2,10 +2,13 @@ package integration
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/apronlab/apron/internal/docsh"
 	"github.com/apronlab/apron/runtime/api"
 )
 
@@ -120,5 +123,64 @@ func TestOperatorPolicyUpdates(t *testing.T) {
 	}
 	if code, _ := operator(clientAs(t, ""), `{"type":"GET_STATE"}`); code != http.StatusUnauthorized {
 		t.Errorf("GET_STATE with no credentials: %d, want 401", code)
+	}
+}
+
+// The examples of docs/api.md's Mesos compatibility section, run as
+// written against a master with an agent: each read-only endpoint answers
+// 200 with JSON, each operator call 200, and the answers the doc shows
+// are the real ones.
+func TestOperatorDocCalls(t *testing.T) {
+	c := startMaster(t)
+	c.startAgent("a1", "cpus:2;mem:8192", t.TempDir())
+	doc, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := docsh.Blocks("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "https://127.0.0.1:5050"
+	var gets, calls int
+	for _, b := range blocks {
+		cmds, err := b.Commands()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cmd := range cmds {
+			switch {
+			case len(cmd.Args) == 2 && cmd.Args[0] == "operator":
+				calls++
+				code, body := send(t, ops, c.url+"/api/v1", []byte(cmd.Args[1]), "Content-Type", "application/json")
+				if code != http.StatusOK {
+					t.Errorf("docs/api.md:%d: %d %s", cmd.Line, code, body)
+				}
+				if strings.HasPrefix(body, `{"type":"GET_HEALTH"`) || strings.HasPrefix(body, `{"type":"GET_QUOTA"`) {
+					if !strings.Contains(string(doc), strings.TrimSpace(body)) {
+						t.Errorf("docs/api.md does not show %s's answer as it is:\n%s", cmd.Args[1], body)
+					}
+				}
+			case len(cmd.Args) > 0 && cmd.Args[0] == "curl":
+				url := cmd.Args[len(cmd.Args)-1]
+				path, ok := strings.CutPrefix(url, base)
+				if !ok || !(strings.HasPrefix(path, "/master/") || path == "/metrics/snapshot" || path == "/version") {
+					continue // the other sections' examples, run by their own tests
+				}
+				gets++
+				resp, err := ops.Get(c.url + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || !json.Valid(body) {
+					t.Errorf("docs/api.md:%d: GET %s: %s %.200s", cmd.Line, path, resp.Status, body)
+				}
+			}
+		}
+	}
+	if gets < 4 || calls < 5 {
+		t.Errorf("docs/api.md has %d endpoint and %d operator examples; want the Mesos compatibility section's", gets, calls)
 	}
 }

@@ -3,10 +3,13 @@ package master
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apronlab/apron/allocator"
+	mesosmaster "github.com/mesos/mesos-go/api/v1/lib/master"
 )
 
 // Mesos' operator API over HTTP: authentication and view_state, the
@@ -142,5 +145,39 @@ func TestMesosEndpointsOnAStandby(t *testing.T) {
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(&snap); err != nil || snap["master/elected"] != 0 || len(snap) != 2 {
 		t.Errorf("a standby's /metrics/snapshot: %v %v", snap, err)
+	}
+}
+
+// Every call type of master.proto is either served or answered 501, and
+// docs/api.md's Operator API table has a row for each that says which.
+func TestOperatorCallsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(doc), "### Operator API")
+	notServed := map[string]bool{} // by the table
+	for _, line := range strings.Split(section, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 5 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		for _, name := range strings.Split(cells[1], ",") {
+			notServed[strings.Trim(strings.TrimSpace(name), "`")] = strings.TrimSpace(cells[3]) == "`501`"
+		}
+	}
+	for _, typ := range mesosmaster.Call_Type_name {
+		inDoc, documented := notServed[typ]
+		switch {
+		case !slices.Contains(served, typ) && unserved[typ] == "":
+			t.Errorf("master.proto's %s is neither served nor answered 501", typ)
+		case !documented:
+			t.Errorf("docs/api.md's Operator API table has no row for %s", typ)
+		case inDoc != (unserved[typ] != ""):
+			t.Errorf("docs/api.md says %s is answered 501: %v; it is: %v", typ, inDoc, unserved[typ] != "")
+		}
+	}
+	if len(notServed) != len(mesosmaster.Call_Type_name) {
+		t.Errorf("docs/api.md's table has %d calls, master.proto %d", len(notServed), len(mesosmaster.Call_Type_name))
 	}
 }

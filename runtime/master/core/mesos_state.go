@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/apronlab/apron/allocator"
 )
@@ -369,39 +370,56 @@ type TasksQuery struct {
 // running, unreachable or completed, of every framework, removed ones
 // too.
 func (c *Core) AppendMesosTasks(out []byte, q TasksQuery) []byte {
-	var tasks []*Task
+	var tasks []firstStatus
 	for _, f := range c.allFrameworks() {
 		if q.FrameworkID != "" && f.ID != q.FrameworkID {
 			continue
 		}
 		for _, t := range append(f.active(), f.Done...) {
 			if q.TaskID == "" || t.Info.TaskID.Value == q.TaskID {
-				tasks = append(tasks, t)
+				tasks = append(tasks, firstStatusOf(t))
 			}
 		}
 	}
-	slices.SortStableFunc(tasks, func(a, b *Task) int { return compareFirstStatus(a, b, q.Desc) })
+	slices.SortStableFunc(tasks, func(a, b firstStatus) int { return a.compare(b, q.Desc) })
 	lo, hi := min(q.Offset, len(tasks)), min(q.Offset+q.Limit, len(tasks))
-	out = appendJSONList(append(out, `{"tasks":`...), tasks[lo:hi], (*Task).modelJSON)
+	out = appendJSONList(append(out, `{"tasks":`...), tasks[lo:hi], func(f firstStatus) []byte { return f.t.modelJSON() })
 	return append(out, '}')
 }
 
-// compareFirstStatus orders tasks by their first status' time, as Mesos'
+// firstStatus is a task with the time of its first status, if it has one.
+type firstStatus struct {
+	t   *Task
+	at  time.Time
+	has bool
+}
+
+func firstStatusOf(t *Task) firstStatus {
+	for _, h := range t.History {
+		if h.State != TaskStaging {
+			return firstStatus{t, h.Time, true}
+		}
+	}
+	return firstStatus{t: t}
+}
+
+// compare orders tasks by their first status' time, as Mesos'
 // TaskComparator does: a task with no status yet comes first in
 // ascending order and last in descending.
-func compareFirstStatus(a, b *Task, desc bool) int {
-	sa, sb := a.statuses(), b.statuses()
-	switch {
-	case len(sa) == 0 && len(sb) == 0:
-		return 0
-	case len(sa) == 0:
-		return map[bool]int{false: -1, true: 1}[desc]
-	case len(sb) == 0:
-		return map[bool]int{false: 1, true: -1}[desc]
-	case desc:
-		return sb[0].Time.Compare(sa[0].Time)
+func (a firstStatus) compare(b firstStatus, desc bool) int {
+	sign := 1
+	if desc {
+		sign = -1
 	}
-	return sa[0].Time.Compare(sb[0].Time)
+	switch {
+	case !a.has && !b.has:
+		return 0
+	case !a.has:
+		return -sign
+	case !b.has:
+		return sign
+	}
+	return sign * a.at.Compare(b.at)
 }
 
 // MesosRoles returns Mesos' /master/roles: every role the allocator
