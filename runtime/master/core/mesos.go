@@ -289,16 +289,21 @@ func mesosReason(r string) string {
 	return ""
 }
 
-// appendJSONList appends the JSON of each item as a list.
-func appendJSONList[T any](b []byte, items []T, js func(T) []byte) []byte {
+// appendList appends a JSON list, each item appended by each.
+func appendList[T any](b []byte, items []T, each func([]byte, T) []byte) []byte {
 	b = append(b, '[')
 	for i, it := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, js(it)...)
+		b = each(b, it)
 	}
 	return append(b, ']')
+}
+
+// appendJSONList appends the JSON of each item as a list.
+func appendJSONList[T any](b []byte, items []T, js func(T) []byte) []byte {
+	return appendList(b, items, func(b []byte, it T) []byte { return append(b, js(it)...) })
 }
 
 // appendObject appends v's JSON object without its closing brace, so that

@@ -308,9 +308,9 @@ func (c *Core) appendFrameworks(out []byte, id string, b books) []byte {
 	for _, k := range sortedKeys(c.reg.frameworks) {
 		registered = append(registered, c.reg.frameworks[k])
 	}
-	each := func(f *Framework) []byte { return c.appendFramework(nil, f, b) }
-	out = appendJSONList(append(out, `"frameworks":`...), pick(registered), each)
-	out = appendJSONList(append(out, `,"completed_frameworks":`...), pick(slices.Clone(c.reg.gone)), each)
+	each := func(out []byte, f *Framework) []byte { return c.appendFramework(out, f, b) }
+	out = appendList(append(out, `"frameworks":`...), pick(registered), each)
+	out = appendList(append(out, `,"completed_frameworks":`...), pick(slices.Clone(c.reg.gone)), each)
 	return append(out, `,"unregistered_frameworks":[]`...)
 }
 
