@@ -47,14 +47,29 @@ const (
 	maxQuotaOther = 1e12
 )
 
-// policyBase is the policy an operator call changes: the one waiting for
-// the next cycle, else the one in force, so that calls made in one cycle
-// add up.
-func (c *Core) policyBase() allocator.Config {
-	if c.pending != nil {
-		return c.pending.Config
+// operatorPolicy is the policy an operator call changes, if the
+// principal may change its part (as Mesos, even to what it is: each call
+// swaps the policy): the one waiting for the next cycle, else the one in
+// force, so that calls made in one cycle add up.
+func (c *Core) operatorPolicy(now time.Time, principal, part string) (allocator.Config, *Refusal) {
+	c.now = now
+	if r := c.authorize(principal, auth.UpdatePolicy, part, part); r != nil {
+		return allocator.Config{}, r
 	}
-	return c.alloc.Config()
+	cfg := c.alloc.Config()
+	if c.pending != nil {
+		cfg = c.pending.Config
+	}
+	cfg.Roles = slices.Clone(cfg.Roles)
+	return cfg, nil
+}
+
+// checkRole refuses a role that is not one ("*" is the default role).
+func (c *Core) checkRole(field, role string) *Refusal {
+	if err := allocator.ValidateRole(role); err != nil && role != "*" {
+		return c.refuse(http.StatusBadRequest, field+".role", "%v", err)
+	}
+	return nil
 }
 
 // roleConfig returns the index of a role in cfg.Roles, adding it.
@@ -76,19 +91,16 @@ func tidy(cfg *allocator.Config) {
 }
 
 // UpdateWeights sets roles' weights (Mesos' UPDATE_WEIGHTS), in the
-// order given, by a policy swap at the next allocation cycle. As Mesos,
-// it needs the right to change weights even when they do not change.
+// order given, by a policy swap at the next allocation cycle.
 func (c *Core) UpdateWeights(now time.Time, principal string, ws []WeightInfo) *Refusal {
-	c.now = now
-	if r := c.authorize(principal, auth.UpdatePolicy, "weights", "weights"); r != nil {
+	cfg, r := c.operatorPolicy(now, principal, "weights")
+	if r != nil {
 		return r
 	}
-	cfg := c.policyBase()
-	cfg.Roles = slices.Clone(cfg.Roles)
 	for i, w := range ws {
 		field := fmt.Sprintf("update_weights.weight_infos[%d]", i)
-		if err := allocator.ValidateRole(w.Role); err != nil && w.Role != "*" {
-			return c.refuse(http.StatusBadRequest, field+".role", "%v", err)
+		if r := c.checkRole(field, w.Role); r != nil {
+			return r
 		}
 		if !(w.Weight > 0) || math.IsInf(w.Weight, 0) {
 			return c.refuse(http.StatusBadRequest, field+".weight", "role %q: weight %v; weights must be positive", w.Role, w.Weight)
@@ -105,16 +117,14 @@ func (c *Core) UpdateWeights(now time.Time, principal string, ws []WeightInfo) *
 // quota. As Mesos, it refuses a limit below what a role already consumes
 // and guarantees beyond the cluster's capacity, unless forced.
 func (c *Core) UpdateQuota(now time.Time, principal string, qs []QuotaConfig, force bool) *Refusal {
-	c.now = now
-	if r := c.authorize(principal, auth.UpdatePolicy, "quota", "quota"); r != nil {
+	cfg, r := c.operatorPolicy(now, principal, "quota")
+	if r != nil {
 		return r
 	}
-	cfg := c.policyBase()
-	cfg.Roles = slices.Clone(cfg.Roles)
 	for i, q := range qs {
 		field := fmt.Sprintf("update_quota.quota_configs[%d]", i)
-		if err := allocator.ValidateRole(q.Role); err != nil && q.Role != "*" {
-			return c.refuse(http.StatusBadRequest, field+".role", "%v", err)
+		if r := c.checkRole(field, q.Role); r != nil {
+			return r
 		}
 		g, err := quotaResources(q.Guarantees, false)
 		if err != nil {
