@@ -246,9 +246,11 @@ func capabilities(f *Framework) []string {
 }
 
 // recovered says whether a framework is known only from the registry or
-// its agents: it has not subscribed since this master began to lead.
+// its agents: it has not subscribed since this master began to lead (it
+// was disconnected when the master took over, or since it was adopted
+// from an agent's tasks).
 func (c *Core) recovered(f *Framework) bool {
-	return f.stream == "" && f.Removed.IsZero() && !f.disconnected.After(c.start)
+	return f.stream == "" && f.Removed.IsZero() && (!f.disconnected.After(c.start) || f.disconnected.Equal(f.Registered))
 }
 
 func (c *Core) modelFramework(f *Framework, b books) modelFramework {

@@ -210,6 +210,14 @@ func TestMesosRecoveredFrameworks(t *testing.T) {
 	if c.recovered(f) {
 		t.Error("a framework that resubscribed to this master, then left, is still recovered")
 	}
+	// A master that started with no memory adopts a framework from the
+	// tasks an agent reports: recovered, until it subscribes.
+	r = newRig(t, Config{})
+	r.advance(time.Minute)
+	r.agent("a1", "cpus:2;mem:2048", []api.AgentTask{{FrameworkID: "fx", Task: taskInfo("t1", "cpus:1;mem:128"), State: TaskRunning, Role: "default"}})
+	if f := r.c.reg.frameworks["fx"]; f == nil || !r.c.recovered(f) {
+		t.Errorf("a framework adopted from an agent's tasks: %v, want it recovered", f)
+	}
 }
 
 func TestAttributesAsMesosWritesThem(t *testing.T) {
