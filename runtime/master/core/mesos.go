@@ -18,7 +18,7 @@ import (
 // shell tells them of the master, names, times and resources as Mesos
 // writes them, and each task's JSON, written once per change.
 
-// MesosVersion is the Mesos release whose APIs apron's answer: the
+// MesosVersion is the Mesos release whose APIs apron answers: the
 // version /version, GET_VERSION and /master/state report. apron's own
 // build is in their git fields.
 const MesosVersion = "1.11.0"
