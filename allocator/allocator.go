@@ -343,6 +343,7 @@ func (a *Allocator) setRole(rc RoleConfig) {
 		a.quotas--
 	}
 	r.weight = rc.weight()
+	r.wr = WeightRatio(r.weight)
 	r.guarantee, r.limit = nil, nil
 	if len(rc.Guarantee) > 0 {
 		r.guarantee = a.byNameOf(rc.Guarantee)

@@ -1,7 +1,9 @@
 package allocator_test
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apronlab/apron/allocator"
@@ -128,4 +130,56 @@ func TestWeightedDRF(t *testing.T) {
 	if counts["L"] != 2 || counts["H"] != 4 {
 		t.Fatalf("agents: light %d, heavy %d; want 2 and 4", counts["L"], counts["H"])
 	}
+}
+
+// The tie rule holds exactly. With 11 CPUs, A's tasks of 1 CPU at weight 1
+// and B's of 3 CPUs at weight 3 have equal weighted dominant shares (k/11)
+// whenever they hold as many tasks; each tie goes to the client with fewer
+// allocations, then to the smaller name: A B A B A, then B's third task
+// does not fit and A takes the last two CPUs. In float64 (3/11)/3 < 1/11,
+// and B won every tie (A 2, B 3). Weights written 0.1 and 0.3, or 10 and
+// 30, are the same 1:3.
+func TestExactTieWeightedDRF(t *testing.T) {
+	for _, w := range [][2]float64{{1, 3}, {0.1, 0.3}, {10, 30}} {
+		cfg := allocator.Config{Policy: "drf", Roles: []allocator.RoleConfig{{Name: "a", Weight: w[0]}, {Name: "b", Weight: w[1]}}}
+		_, counts, picks := fill(t, cfg, []string{"cpus:11"}, []fwSpec{
+			{"A", "a", "cpus:1", allocator.Unlimited},
+			{"B", "b", "cpus:3", allocator.Unlimited},
+		})
+		if got := pickOrder(picks); counts["A"] != 5 || counts["B"] != 2 || got != "ABABAAA" {
+			t.Errorf("weights %v: A %d, B %d, picks %s; want 5, 2, ABABAAA", w, counts["A"], counts["B"], got)
+		}
+	}
+}
+
+// Asset fairness on the DRF paper's instance for Theorem 3 (asset fairness
+// violates the sharing incentive): 30 CPUs and 30 GB, A's tasks <1 CPU,
+// 3 GB> are worth 4/30 each, B's <1 CPU, 1 GB> 2/30. The sums tie every time
+// B holds twice A's tasks, and each tie goes to A (fewer allocations):
+// A B B, six times, ending at A 6 tasks <6 CPUs, 18 GB> and B 12 <12 CPUs,
+// 12 GB>, less than half of both resources for B, as in the paper. On the
+// paper's instance float64 happened to break every tie this way; on the
+// doubled one (60 CPUs, 60 GB) it gave B the tie at the 34th pick. Memory
+// in GB or in MiB makes no difference.
+func TestExactTieAssetTheorem3(t *testing.T) {
+	for _, k := range []int{1, 2} {
+		for _, gb := range []int{1, 1024} {
+			_, counts, picks := fill(t, allocator.Config{Policy: "asset"}, []string{fmt.Sprintf("cpus:%d;mem:%d", 30*k, 30*k*gb)}, []fwSpec{
+				{"A", "a", fmt.Sprintf("cpus:1;mem:%d", 3*gb), allocator.Unlimited},
+				{"B", "b", fmt.Sprintf("cpus:1;mem:%d", gb), allocator.Unlimited},
+			})
+			want := strings.Repeat("ABB", 6*k)
+			if got := pickOrder(picks); counts["A"] != 6*k || counts["B"] != 12*k || got != want {
+				t.Errorf("x%d, 1 GB = mem:%d: A %d, B %d, picks %s; want %d, %d, %s", k, gb, counts["A"], counts["B"], got, 6*k, 12*k, want)
+			}
+		}
+	}
+}
+
+func pickOrder(picks []allocator.Pick) string {
+	var b strings.Builder
+	for _, p := range picks {
+		b.WriteString(string(p.Framework))
+	}
+	return b.String()
 }

@@ -9,14 +9,14 @@ import "github.com/google/btree"
 // offered, keys go stale and are repositioned together afterwards (flush).
 
 type sortKey struct {
-	share  float64
+	share  Ratio
 	allocs uint64
 	name   string
 }
 
 func (k sortKey) less(o sortKey) bool {
-	if k.share != o.share {
-		return k.share < o.share
+	if c := k.share.Cmp(o.share); c != 0 {
+		return c < 0
 	}
 	if k.allocs != o.allocs {
 		return k.allocs < o.allocs
@@ -150,22 +150,22 @@ func (a *Allocator) resort() {
 }
 
 func (a *Allocator) clientKey(c *client) sortKey {
-	return sortKey{share: a.share(string(c.fw.id), 1, c.allocs, c.alloc), allocs: c.allocs, name: string(c.fw.id)}
+	return sortKey{share: a.share(string(c.fw.id), oneRatio, c.allocs, c.alloc), allocs: c.allocs, name: string(c.fw.id)}
 }
 
 func (a *Allocator) entryKey(e *entry) sortKey {
 	r := e.role
 	switch {
 	case !e.self:
-		return sortKey{share: a.share(r.name, r.weight, r.subAlloc, r.sub), allocs: r.subAlloc, name: r.name}
+		return sortKey{share: a.share(r.name, r.wr, r.subAlloc, r.sub), allocs: r.subAlloc, name: r.name}
 	case a.hier: // the role's own frameworks among its sub-roles
-		return sortKey{share: a.share(r.name, 1, r.ownAlloc, r.own), allocs: r.ownAlloc, name: "."}
+		return sortKey{share: a.share(r.name, oneRatio, r.ownAlloc, r.own), allocs: r.ownAlloc, name: "."}
 	default:
-		return sortKey{share: a.share(r.name, r.weight, r.ownAlloc, r.own), allocs: r.ownAlloc, name: r.name}
+		return sortKey{share: a.share(r.name, r.wr, r.ownAlloc, r.own), allocs: r.ownAlloc, name: r.name}
 	}
 }
 
-func (a *Allocator) share(name string, weight float64, allocs uint64, alloc vec) float64 {
+func (a *Allocator) share(name string, weight Ratio, allocs uint64, alloc vec) Ratio {
 	if len(a.totalBy) != len(a.dims.names) {
 		a.totalBy = a.dims.byName(a.total, a.totalBy)
 	}

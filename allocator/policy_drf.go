@@ -20,13 +20,13 @@ var (
 
 func (d drf) Hierarchical() bool { return d.hierarchical }
 
-func (drf) Share(u *Usage) float64 { return dominantShare(u) / u.Weight }
+func (drf) Share(u *Usage) Ratio { return dominantShare(u).Quo(u.Weight) }
 
-func dominantShare(u *Usage) float64 {
-	share := 0.0
+func dominantShare(u *Usage) Ratio {
+	var share Ratio
 	for i, a := range u.Allocated {
-		if t := u.Total[i]; t > 0 {
-			share = max(share, float64(a)/float64(t))
+		if a > 0 {
+			share = share.Max(Frac(a, u.Total[i]))
 		}
 	}
 	return share

@@ -55,6 +55,7 @@ type role struct {
 	up       *role // the parent role by name
 	parent   *role // the parent in the order: up for hierarchical policies, else nil
 	weight   float64
+	wr       Ratio // weight, exact
 	cfg      RoleConfig
 	clients  int // subscribed clients, suppressed or not
 	own      vec // allocation to the role's own frameworks
@@ -87,7 +88,7 @@ func (a *Allocator) role(name string) *role {
 	if r := a.roles[name]; r != nil {
 		return r
 	}
-	r := &role{name: name, weight: 1, frameworks: btree.NewG(8, clientLess)}
+	r := &role{name: name, weight: 1, wr: oneRatio, frameworks: btree.NewG(8, clientLess)}
 	a.roles[name] = r
 	if p := parentRole(name); p != "" {
 		r.up = a.role(p)
