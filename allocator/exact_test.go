@@ -33,7 +33,7 @@ type inst struct {
 }
 
 func drawInstance(t *rapid.T) instance {
-	in := instance{policy: rapid.SampledFrom([]string{"drf", "asset", "hdrf"}).Draw(t, "policy")}
+	in := instance{policy: rapid.SampledFrom([]string{"drf", "asset", "hdrf", "hdrf-naive"}).Draw(t, "policy")}
 	for range rapid.IntRange(1, 3).Draw(t, "agents") {
 		in.agents = append(in.agents, [2]int64{rapid.Int64Range(1, 24).Draw(t, "cpus"), rapid.Int64Range(1, 24).Draw(t, "mem")})
 	}

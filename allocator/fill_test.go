@@ -183,3 +183,79 @@ func pickOrder(picks []allocator.Pick) string {
 	}
 	return b.String()
 }
+
+// CEEI on the DRF paper's example. The equilibrium of the divisible
+// problem gives A 45/11 tasks and B 18/11 (TestEquilibriumDRFPaperExample);
+// progressive filling steers toward it, the role furthest below its target
+// first. On 9 CPUs and 18 GB: A (nothing held, name), B (nothing held), then
+// A at 1/(45/11) = 0.24 and 2/(45/11) = 0.49 before B at 1/(18/11) = 0.61,
+// B, and the CPUs are gone: A 3, B 2 as under DRF, in the order A B A A B.
+// Eleven times larger, the targets are whole: A 45 tasks and B 18 fill
+// 99 CPUs and 198 GB exactly, where DRF gives A 33 and B 22.
+func TestCEEIPaperExample(t *testing.T) {
+	fws := []fwSpec{
+		{"A", "a", "cpus:1;mem:4096", allocator.Unlimited},
+		{"B", "b", "cpus:3;mem:1024", allocator.Unlimited},
+	}
+	for _, tc := range []struct {
+		policy, agent string
+		a, b          int
+		picks         string
+	}{
+		{"ceei", "cpus:9;mem:18432", 3, 2, "ABAAB"},
+		{"ceei", "cpus:99;mem:202752", 45, 18, ""},
+		{"drf", "cpus:99;mem:202752", 33, 22, ""},
+	} {
+		_, counts, picks := fill(t, allocator.Config{Policy: tc.policy}, []string{tc.agent}, fws)
+		if counts["A"] != tc.a || counts["B"] != tc.b || tc.picks != "" && pickOrder(picks) != tc.picks {
+			t.Errorf("%s on %s: A %d, B %d, picks %s; want %d, %d %s", tc.policy, tc.agent, counts["A"], counts["B"], pickOrder(picks), tc.a, tc.b, tc.picks)
+		}
+	}
+}
+
+// The starvation of naive hierarchical DRF (Bhattacharya et al., SoCC 2013,
+// section 4.2). Roles n1/n11 (tasks <1 CPU, 1 GB>), n1/n12 (<1 CPU>) and
+// n2/n21 (<1 GB>) on 30 CPUs and 30 GB. Progressive filling reaches the
+// static H-DRF allocation under both: n11 10 tasks, n12 20, n21 20. Then
+// n11's tasks end one at a time, and filling resumes after each:
+//   - hdrf-naive gives n1 the dominant share of everything under it, 29/30
+//     of the CPUs with n12's, against n2's 20/30: n21 takes the freed GB and
+//     n12 the freed CPU, and n11, which needs both, never runs again;
+//   - hdrf rescales n1's demanding children to the poorer, n11 at 9/30:
+//     n1 is at 2 * 9/30 = 18/30 < 20/30, so n11 takes its task back.
+func TestHDRFStarvation(t *testing.T) {
+	task := allocator.MustParseResources("cpus:1;mem:1")
+	for _, tc := range []struct {
+		policy string
+		n11    int // tasks at the end
+	}{{"hdrf", 10}, {"hdrf-naive", 0}} {
+		a, counts, _ := fill(t, allocator.Config{Policy: tc.policy}, []string{"cpus:30;mem:30"}, []fwSpec{
+			{"n11", "n1/n11", "cpus:1;mem:1", allocator.Unlimited},
+			{"n12", "n1/n12", "cpus:1", allocator.Unlimited},
+			{"n21", "n2/n21", "mem:1", allocator.Unlimited},
+		})
+		if counts["n11"] != 10 || counts["n12"] != 20 || counts["n21"] != 20 {
+			t.Fatalf("%s: first fill %v; want n11 10, n12 20, n21 20", tc.policy, counts)
+		}
+		demands := []allocator.Demand{
+			{Framework: "n11", Role: "n1/n11", Task: task, Tasks: allocator.Unlimited},
+			{Framework: "n12", Role: "n1/n12", Task: allocator.MustParseResources("cpus:1"), Tasks: allocator.Unlimited},
+			{Framework: "n21", Role: "n2/n21", Task: allocator.MustParseResources("mem:1"), Tasks: allocator.Unlimited},
+		}
+		n11 := 10
+		for range 10 {
+			must(t, a.Release("n11", "n1/n11", "agent", task))
+			picks, err := a.Fill(demands)
+			must(t, err)
+			n11--
+			for _, p := range picks {
+				if p.Framework == "n11" {
+					n11++
+				}
+			}
+		}
+		if n11 != tc.n11 {
+			t.Errorf("%s: n11 holds %d tasks after ten of its tasks ended; want %d", tc.policy, n11, tc.n11)
+		}
+	}
+}

@@ -52,6 +52,15 @@ type AgentGate interface {
 	Admit(role string, id AgentID) bool
 }
 
+// Market is implemented by policies whose shares depend on every role at
+// once, through prices (ceei). Before the allocator brings shares up to date
+// it calls Reprice with the usage of every role that holds resources (its
+// own frameworks' allocation, weight and the cluster total), in name order;
+// when Reprice reports that the prices changed, every share is recomputed.
+type Market interface {
+	Reprice(roles []Usage) bool
+}
+
 // Factory builds a policy from the allocator's configuration.
 type Factory func(cfg *Config) (Policy, error)
 

@@ -72,6 +72,9 @@ type role struct {
 	self       *entry                // the role's own frameworks in the order
 	subtree    *entry                // the role and its sub-roles (hierarchical policies)
 	children   *btree.BTreeG[*entry] // hierarchical: sub-roles and self
+	kids       []*role               // hierarchical: sub-roles
+	hself      hnode                 // H-DRF: the role's own frameworks
+	hsub       hnode                 // H-DRF: the role and its sub-roles
 	dimOK      []bool                // per dimension: may the role be offered it?
 }
 
@@ -95,6 +98,9 @@ func (a *Allocator) role(name string) *role {
 	}
 	if a.hier {
 		r.parent = r.up
+		if r.parent != nil {
+			r.parent.kids = append(r.parent.kids, r)
+		}
 	}
 	if a.hier {
 		r.children = btree.NewG(8, entryLess)

@@ -142,7 +142,7 @@ func TestUnknownPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := playground.Run(s, "fair"); err == nil || !strings.Contains(err.Error(), "known policies: asset, drf, hdrf, random, static") {
+	if _, err := playground.Run(s, "fair"); err == nil || !strings.Contains(err.Error(), "known policies: asset, ceei, drf, hdrf, hdrf-naive, random, static") {
 		t.Fatalf("err = %v", err)
 	}
 }

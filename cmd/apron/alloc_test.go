@@ -69,7 +69,7 @@ func TestAllocErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"alloc", "no-such-scenario"}, "no such file, nor a bundled one (bundled: drf-paper, hierarchy, quota, static-vs-shared, weights)"},
-		{[]string{"alloc", "--policy", "fifo"}, `unknown policy "fifo"; known policies: asset, drf, hdrf, random, static`},
+		{[]string{"alloc", "--policy", "fifo"}, `unknown policy "fifo"; known policies: asset, ceei, drf, hdrf, hdrf-naive, random, static`},
 		{[]string{"alloc", "a", "b"}, "accepts at most 1 arg"},
 	} {
 		if _, err := runApron(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
