@@ -20,8 +20,8 @@ type sortKey struct {
 	name   string
 }
 
-func (k sortKey) less(o sortKey) bool {
-	if c := k.share.Cmp(o.share); c != 0 {
+func (k *sortKey) less(o *sortKey) bool {
+	if c := k.share.cmp(&o.share); c != 0 {
 		return c < 0
 	}
 	if k.allocs != o.allocs {
@@ -40,8 +40,8 @@ type entry struct {
 	dirty bool
 }
 
-func entryLess(x, y *entry) bool   { return x.key.less(y.key) }
-func clientLess(x, y *client) bool { return x.key.less(y.key) }
+func entryLess(x, y *entry) bool   { return x.key.less(&y.key) }
+func clientLess(x, y *client) bool { return x.key.less(&y.key) }
 
 func (a *Allocator) insertEntry(e *entry, t *btree.BTreeG[*entry]) {
 	e.tree = t

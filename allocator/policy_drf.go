@@ -27,12 +27,17 @@ func (d drf) rescales() bool     { return d.rescale }
 
 func (drf) Share(u *Usage) Ratio { return dominantShare(u).Quo(u.Weight) }
 
+// dominantShare finds the largest fraction by cross-multiplying the
+// quantities, and makes a Ratio of that one only.
 func dominantShare(u *Usage) Ratio {
-	var share Ratio
+	best := -1
 	for i, a := range u.Allocated {
-		if a > 0 {
-			share = share.Max(Frac(a, u.Total[i]))
+		if a > 0 && u.Total[i] > 0 && (best < 0 || fracLess(u.Allocated[best], u.Total[best], a, u.Total[i])) {
+			best = i
 		}
 	}
-	return share
+	if best < 0 {
+		return Ratio{}
+	}
+	return Frac(u.Allocated[best], u.Total[best])
 }

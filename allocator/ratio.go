@@ -3,6 +3,7 @@ package allocator
 import (
 	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 )
 
@@ -38,6 +39,13 @@ func Frac(num, den Quantity) Ratio {
 		return Ratio{}
 	}
 	return fast(u128{lo: uint64(num)}, u128{lo: uint64(den)})
+}
+
+// fracLess reports whether a/t < b/s, for positive quantities.
+func fracLess(a, t, b, s Quantity) bool {
+	h1, l1 := bits.Mul64(uint64(a), uint64(s))
+	h2, l2 := bits.Mul64(uint64(b), uint64(t))
+	return h1 < h2 || h1 == h2 && l1 < l2
 }
 
 // FloatRatio returns x exactly (every float64 is a ratio of integers), for
@@ -118,24 +126,37 @@ func (x Ratio) String() string { return x.big().RatString() }
 func (x Ratio) IsZero() bool { return x.f == 0 && x.Cmp(Ratio{}) == 0 }
 
 // Cmp compares x and y exactly: -1 if x < y, 0 if equal, +1 if x > y.
-func (x Ratio) Cmp(y Ratio) int {
-	if diff := x.f - y.f; math.Abs(diff) > approxTol*math.Max(x.f, y.f) {
-		if diff < 0 {
+func (x Ratio) Cmp(y Ratio) int { return x.cmp(&y) }
+
+func (x *Ratio) cmp(y *Ratio) int {
+	// The approximations decide when they are far enough apart (both are
+	// non-negative; infinities and NaN fall through to the exact test).
+	if x.f < y.f {
+		if y.f-x.f > approxTol*y.f {
 			return -1
 		}
+	} else if x.f > y.f && x.f-y.f > approxTol*x.f {
 		return 1
 	}
-	if x.r == nil && y.r == nil {
-		xn, xd := x.parts()
-		yn, yd := y.parts()
-		return cmp256(mul256(xn, yd), mul256(yn, xd))
+	if x.r != nil || y.r != nil {
+		return x.big().Cmp(y.big())
 	}
-	return x.big().Cmp(y.big())
+	xn, xd := x.parts()
+	yn, yd := y.parts()
+	switch {
+	case xd == yd: // shares of the same total, say
+		return xn.cmp(yn)
+	case xn.hi|xd.hi|yn.hi|yd.hi == 0:
+		h1, l1 := bits.Mul64(xn.lo, yd.lo)
+		h2, l2 := bits.Mul64(yn.lo, xd.lo)
+		return u128{h1, l1}.cmp(u128{h2, l2})
+	}
+	return cmp256(mul256(xn, yd), mul256(yn, xd))
 }
 
 // Max returns the larger of x and y.
 func (x Ratio) Max(y Ratio) Ratio {
-	if x.Cmp(y) >= 0 {
+	if x.cmp(&y) >= 0 {
 		return x
 	}
 	return y
@@ -181,15 +202,19 @@ func (x Ratio) Mul(y Ratio) Ratio {
 
 // Quo returns x / y; dividing by 0 gives 0.
 func (x Ratio) Quo(y Ratio) Ratio {
+	if y.f == 1 && y.r == nil && y.n == y.d { // by 1, a weight of 1: inlined
+		return x
+	}
+	return x.quo(y)
+}
+
+func (x Ratio) quo(y Ratio) Ratio {
 	if y.f == 0 && y.IsZero() {
 		return Ratio{}
 	}
 	if x.r == nil && y.r == nil {
 		xn, xd := x.parts()
 		yn, yd := y.parts()
-		if yn == yd {
-			return x
-		}
 		n, ok1 := xn.mul(yd)
 		d, ok2 := xd.mul(yn)
 		if ok1 && ok2 {

@@ -152,3 +152,36 @@ func TestMul256(t *testing.T) {
 		}
 	})
 }
+
+// What comparing two shares costs: apart (the float64 filter decides),
+// equal over the same total (a tie between identical allocations), and
+// equal over different totals (cross-multiplication).
+func BenchmarkRatioCmp(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		x, y Ratio
+	}{
+		{"apart", Frac(16000, 240000), Frac(17000, 240000)},
+		{"tie same total", Frac(16000, 240000), Frac(16000, 240000)},
+		{"tie across totals", Frac(16000, 240000), Frac(2014, 30210)},
+		{"tie weighted", Frac(3000, 11000).Quo(WeightRatio(3)), Frac(1000, 11000)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				if c.x.cmp(&c.y) > 0 {
+					b.Fatal("wrong order")
+				}
+			}
+		})
+	}
+}
+
+// What a drf share costs to compute, for three resources.
+func BenchmarkDRFShare(b *testing.B) {
+	u := &Usage{Weight: oneRatio, Resources: []string{"cpus", "mem", "disk"},
+		Allocated: []Quantity{160000, 20140000, 10240000}, Total: []Quantity{240000000, 40960000000, 40960000000}}
+	p := drf{}
+	for range b.N {
+		p.Share(u)
+	}
+}

@@ -38,6 +38,23 @@ func (x u128) add(y u128) (u128, bool) {
 	return u128{hi, lo}, c == 0
 }
 
+func (x u128) cmp(y u128) int {
+	switch {
+	case x.hi != y.hi:
+		return cmpWord(x.hi, y.hi)
+	case x.lo != y.lo:
+		return cmpWord(x.lo, y.lo)
+	}
+	return 0
+}
+
+func cmpWord(a, b uint64) int {
+	if a < b {
+		return -1
+	}
+	return 1
+}
+
 // mul256 returns the full product x*y, least significant word first.
 func mul256(x, y u128) [4]uint64 {
 	h00, l00 := bits.Mul64(x.lo, y.lo)
@@ -54,11 +71,8 @@ func mul256(x, y u128) [4]uint64 {
 
 func cmp256(a, b [4]uint64) int {
 	for i := 3; i >= 0; i-- {
-		switch {
-		case a[i] < b[i]:
-			return -1
-		case a[i] > b[i]:
-			return 1
+		if a[i] != b[i] {
+			return cmpWord(a[i], b[i])
 		}
 	}
 	return 0
