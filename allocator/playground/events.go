@@ -2,11 +2,9 @@ package playground
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/internal/bundle"
@@ -35,22 +33,7 @@ type WeightChange struct {
 }
 
 // Duration is a time after the start, such as 10s.
-type Duration time.Duration
-
-// UnmarshalText reads a Go duration string of 0 or more.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil || v < 0 {
-		return errors.New("is not a duration; want a non-negative one such as 1s, 100ms or 2h")
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// Example says what a duration looks like, for errors.
-func (Duration) Example() string { return "a duration such as 1s, 100ms or 2h" }
-
-func (d Duration) String() string { return time.Duration(d).String() }
+type Duration = conf.Duration
 
 const eventKinds = "end_task, end_framework, add_agent, remove_agent or set_weight"
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/apronlab/apron/allocator"
 )
@@ -74,11 +75,11 @@ func Run(s *Scenario, policy string) (*Result, error) {
 	}
 	r := &Result{Policy: policy, Picks: picks}
 	for _, batch := range s.batches() {
-		step := Step{At: batch[0].At.String()}
+		step := Step{At: time.Duration(batch[0].At).String()}
 		for _, e := range batch {
 			what, err := w.apply(e)
 			if err != nil {
-				return nil, fmt.Errorf("line %d: at %s: %w", e.line, e.At, err)
+				return nil, fmt.Errorf("line %d: at %s: %w", e.line, time.Duration(e.At), err)
 			}
 			step.Events = append(step.Events, what)
 		}
