@@ -177,7 +177,9 @@ func (m market) gradient(mu, s []float64) ([]float64, *mat.SymDense) {
 }
 
 // newtonStep solves the Newton system on the free prices; a singular one
-// (demands that do not tell two resources apart) gets a small ridge.
+// (demands that do not tell two resources apart) gets a small ridge. The
+// system has a row per resource name, a handful: gonum factors it with
+// its unblocked, serial routine (no goroutines below 64 rows).
 func newtonStep(free []int, g []float64, h *mat.SymDense) []float64 {
 	step := make([]float64, len(g))
 	if len(free) == 0 {
