@@ -13,6 +13,10 @@ import (
 // A hand-made run for the checker: plan, history and truth.
 type scenario struct {
 	o Observed
+	// leader and term are the master that answers the snapshots from
+	// now on, and its term (0: a single master's, as before).
+	leader int
+	term   uint64
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -99,7 +103,7 @@ func (s *scenario) window(agent int, kind FaultKind, a, b float64) *scenario {
 // snapshot adds a /state: tasks as "id:state:cpus", both agents active
 // and connected with nothing offered.
 func (s *scenario) snapshot(t float64, note string, tasks ...string) *scenario {
-	snap := &Snapshot{Total: master.Amounts{"cpus": 4, "mem": 2048}, Used: master.Amounts{}, Offered: master.Amounts{}}
+	snap := &Snapshot{Master: s.leader, Term: s.term, Total: master.Amounts{"cpus": 4, "mem": 2048}, Used: master.Amounts{}, Offered: master.Amounts{}}
 	used := map[string]master.Amounts{"a1": {}, "a2": {}}
 	for _, t := range tasks {
 		var id, state string

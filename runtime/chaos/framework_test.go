@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // fakeMaster answers the scheduler API as a master would, and records
@@ -92,7 +93,11 @@ func startFramework(t *testing.T) (*fakeMaster, *framework, chan api.Event) {
 	t.Cleanup(srv.Close)
 	plan := &Plan{Frameworks: []FrameworkSpec{{Name: "pa", PartitionAware: true}},
 		Tasks: []TaskSpec{{ID: "pa-t00", Sleep: time.Second, CPUs: 0.5, Mem: 32}}}
-	f := newFramework(t.Context(), plan.Frameworks[0], plan, srv.URL, NewHistory(time.Now()), time.Now(), (&cluster{}).transport("pa"))
+	ms, err := masters.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFramework(t.Context(), plan.Frameworks[0], plan, ms, NewHistory(time.Now()), time.Now(), (&cluster{}).transport("pa"))
 	go f.run()
 	events := <-m.streams
 	events <- api.Event{Type: api.EventSubscribed, Subscribed: &api.Subscribed{FrameworkID: api.ID{Value: "fw1"}}}
