@@ -38,6 +38,8 @@ type Failover struct {
 	// the fault; 0 and -1: none did.
 	Leader int           `json:"leader"`
 	Took   time.Duration `json:"took"`
+	// Running counts the tasks their frameworks knew running at the fault.
+	Running int `json:"running"`
 }
 
 // failovers finds, for each leader fault, the first /state answered by a
@@ -49,6 +51,11 @@ func (hs *histories) failovers() []Failover {
 			continue
 		}
 		fo := Failover{Kind: w.kind, At: w.begin, Master: w.master, Took: -1}
+		for _, th := range hs.tasks {
+			if th.runningAt(w.begin) {
+				fo.Running++
+			}
+		}
 		for _, e := range hs.o.Entries {
 			s := e.Snapshot
 			switch {

@@ -107,9 +107,9 @@ func TestCheckFailovers(t *testing.T) {
 }
 
 func TestFailoversAndLeaderChanges(t *testing.T) {
-	s := failover().end(10).snapshot(10.5, "final")
+	s := failover("pa-t1 TASK_RUNNING 1").finished("pa-t1", 1, 8, 0).finished("np-t1", 1, 1.5, 0).end(10).snapshot(10.5, "final")
 	hs := index(s.o)
-	if len(hs.fos) != 1 || hs.fos[0] != (Failover{Kind: LeaderKill, At: sec(2), Master: 1, Term: 2, Leader: 2, Took: sec(1.5)}) {
+	if len(hs.fos) != 1 || hs.fos[0] != (Failover{Kind: LeaderKill, At: sec(2), Master: 1, Term: 2, Leader: 2, Took: sec(1.5), Running: 1}) {
 		t.Errorf("failovers %+v, want m1's kill at 2s, m2 leading 1.5s later", hs.fos)
 	}
 	// a stale answer of the old leader in its old term is no change

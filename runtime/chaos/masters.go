@@ -249,16 +249,47 @@ func (c *cluster) masterUp(ctx context.Context, i int) {
 // watchFailover records, as soon as there is one, a /state answered by a
 // new leader: a master other than old, the leader of term that was killed
 // or stopped, or old itself in a later term (restarted, it won the
-// election). The checker measures the failover to it.
+// election). It asks each master in turn, directly (a standby answers
+// 307), so that the checker measures the failover, not how a client finds
+// the leader.
 func (c *cluster) watchFailover(old int, term uint64) {
 	deadline := time.Now().Add(2 * failoverBound)
 	for time.Now().Before(deadline) && c.watch.Err() == nil {
-		if s, err := c.snapshot(c.watch); err == nil && (s.Master != old+1 || s.Term > term) {
-			c.hist.Add(Entry{Who: "tester", What: WhatSnapshot, Snapshot: s})
-			return
+		for i := range c.masters {
+			if s, err := c.stateOf(c.watch, i); err == nil && (s.Master != old+1 || s.Term > term) {
+				c.hist.Add(Entry{Who: "tester", What: WhatSnapshot, Snapshot: s})
+				return
+			}
 		}
 		sleepUntil(c.watch, time.Now().Add(50*time.Millisecond))
 	}
+}
+
+// stateOf reads master i's /state, if it leads.
+func (c *cluster) stateOf(ctx context.Context, i int) (*Snapshot, error) {
+	c.mu.Lock()
+	up := c.masters[i].p != nil && !c.masters[i].paused
+	c.mu.Unlock()
+	if !up {
+		return nil, fmt.Errorf("master %d is down", i+1)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(i)+"/state", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.client(time.Second).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("master %d: /state: %s", i+1, resp.Status)
+	}
+	var st master.State
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, err
+	}
+	return snapshotOf(st), nil
 }
 
 // watchStepDown asks a leader that was stopped and continues whom it takes

@@ -84,10 +84,12 @@ type Summary struct {
 	// changes of leader their snapshots showed; FailoverSeconds is, for
 	// each leader kill or pause, how long until a new leader answered
 	// /state, and NoNewLeader counts those after which none did.
+	// RunningThrough counts the tasks running at a leader fault.
 	Replicated      int       `json:"replicated_seeds"`
 	LeaderChanges   int       `json:"leader_changes"`
 	FailoverSeconds []float64 `json:"failover_seconds"`
 	NoNewLeader     int       `json:"no_new_leader"`
+	RunningThrough  int       `json:"tasks_running_through_failovers"`
 	// BySeed lists, for each failed seed, the kinds of violation it found.
 	BySeed map[uint64][]string `json:"by_seed,omitempty"`
 }
@@ -106,6 +108,7 @@ func (s *Summary) Add(r *Result) {
 	}
 	s.LeaderChanges += r.LeaderChanges
 	for _, fo := range r.Failovers {
+		s.RunningThrough += fo.Running
 		if fo.Took < 0 {
 			s.NoNewLeader++
 			continue
@@ -171,10 +174,10 @@ func (s *Summary) Write(dir string) error {
 // leader, and how long until a new leader answered.
 func (s *Summary) failoverTable() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| seeds of 3 masters | leader kills and pauses | no new leader | leader changes | failover min | median | max |\n")
-	fmt.Fprintf(&b, "|---:|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| %d | %d | %d | %d | %s |\n\n", s.Replicated, len(s.FailoverSeconds)+s.NoNewLeader, s.NoNewLeader, s.LeaderChanges,
-		strings.Join(spread(s.FailoverSeconds), " | "))
+	fmt.Fprintf(&b, "| seeds of 3 masters | leader kills and pauses | tasks running through them | no new leader | leader changes | failover min | median | max |\n")
+	fmt.Fprintf(&b, "|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %s |\n\n", s.Replicated, len(s.FailoverSeconds)+s.NoNewLeader, s.RunningThrough, s.NoNewLeader,
+		s.LeaderChanges, strings.Join(spread(s.FailoverSeconds), " | "))
 	return b.String()
 }
 

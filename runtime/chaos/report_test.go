@@ -16,12 +16,12 @@ func TestSummaryFailovers(t *testing.T) {
 		s := failover().end(10)
 		s.o.Plan.Masters = 3
 		sum.Add(&Result{Plan: *s.o.Plan, Entries: s.o.Entries, LeaderChanges: leaderChanges(s.o.Entries),
-			Failovers: []Failover{{Kind: LeaderKill, Leader: 2, Took: sec(took)}, {Kind: LeaderPause, Took: -1}}})
+			Failovers: []Failover{{Kind: LeaderKill, Leader: 2, Took: sec(took), Running: 2}, {Kind: LeaderPause, Took: -1}}})
 	}
 	if sum.Replicated != 3 || sum.LeaderChanges != 3 || sum.NoNewLeader != 3 || len(sum.FailoverSeconds) != 3 {
 		t.Errorf("summary %+v", sum)
 	}
-	want := "| 3 | 6 | 3 | 3 | 1.00 s | 1.50 s | 2.50 s |"
+	want := "| 3 | 6 | 6 | 3 | 3 | 1.00 s | 1.50 s | 2.50 s |"
 	if md := sum.Markdown(); !strings.Contains(md, want) {
 		t.Errorf("the summary has no row %q:\n%s", want, md)
 	}
