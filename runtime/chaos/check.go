@@ -113,6 +113,7 @@ type taskHistory struct {
 	updates    []timedStatus // not reconciliation answers
 	answers    []timedStatus // reconciliation answers after the final RECONCILE
 	reconciled bool          // a reconciliation answer said it ended
+	learnt     []timedStatus // reconciliation answers that said it ended, TASK_LOST or TASK_GONE
 	stale      bool          // launched by a StaleAccept: must never run
 }
 
@@ -224,6 +225,9 @@ func (hs *histories) indexEvent(e Entry) {
 		th.updates = append(th.updates, timedStatus{e.T, s})
 	default:
 		th.reconciled = th.reconciled || terminal(s.State)
+		if s.State == "TASK_LOST" || s.State == "TASK_GONE" {
+			th.learnt = append(th.learnt, timedStatus{e.T, s})
+		}
 		if hs.final >= 0 {
 			th.answers = append(th.answers, timedStatus{e.T, s})
 		}
