@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -27,6 +28,12 @@ func Finish(dir string) error {
 		return err
 	}
 	if err := agg.write(dir); err != nil {
+		return err
+	}
+	if agg.paper, err = comparePaper(rec.Paper, rec.Baseline, agg); err != nil {
+		return err
+	}
+	if err := writePaper(dir, agg.paper); err != nil {
 		return err
 	}
 	return drawFigures(dir, rec, agg)
@@ -89,7 +96,13 @@ func runMetrics(dir string, r Run) (map[metric]float64, sim.Summary, error) {
 type aggregated struct {
 	variants []variant
 	speedups []speedup
-	jobs     *runJobs // the runs' jobs.csv, read once
+	paper    []paperResult // the paper's figures beside apron's
+	jobs     *runJobs      // the runs' jobs.csv, read once
+	// With a log comparison: how, each variant against the log, and the
+	// waits the log recorded, sorted.
+	logHow   *LogCompare
+	log      []logComparison
+	logWaits []float64
 }
 
 type variant struct {
@@ -108,6 +121,7 @@ type variant struct {
 // over those seeds.
 type speedup struct {
 	variant, policy, point, framework string
+	jobs                              string // only the jobs whose ids begin so ("": all)
 	est                               Estimate
 	completed, baseCompleted          int // jobs each completed
 	compared                          int // jobs both completed
@@ -146,6 +160,10 @@ func aggregate(dir string, rec studyRecord) (aggregated, error) {
 	agg.jobs = newRunJobs(dir)
 	sp, err := speedups(agg.variants, rec.Baseline, agg.jobs)
 	agg.speedups = sp
+	if err == nil && rec.Log != nil {
+		agg.logHow = rec.Log
+		agg.log, agg.logWaits, err = compareWithLog(dir, rec.Log, agg)
+	}
 	return agg, err
 }
 
@@ -178,28 +196,37 @@ func speedups(vs []variant, baseline string, jobs *runJobs) ([]speedup, error) {
 				continue
 			}
 			s := speedup{variant: v.name, policy: v.policy, point: v.point, framework: k.key}
-			var xs []float64
-			for _, r := range v.runs {
-				br, ok := runOfSeed(b.runs, r.Seed)
-				if !ok {
-					continue
-				}
-				x, err := s.pair(jobs, r, br)
-				if err != nil {
-					return nil, err
-				}
-				if !math.IsNaN(x) {
-					xs = append(xs, x)
-				}
+			if err := s.compare(jobs, v, *b); err != nil {
+				return nil, err
 			}
 			if s.completed+s.baseCompleted == 0 {
 				continue // a service, or nothing finished: no job times
 			}
-			s.est = estimate(xs)
 			out = append(out, s)
 		}
 	}
 	return out, nil
+}
+
+// compare estimates s over the seeds that both variant v and baseline b
+// ran.
+func (s *speedup) compare(jobs *runJobs, v, b variant) error {
+	var xs []float64
+	for _, r := range v.runs {
+		br, ok := runOfSeed(b.runs, r.Seed)
+		if !ok {
+			continue
+		}
+		x, err := s.pair(jobs, r, br)
+		if err != nil {
+			return err
+		}
+		if !math.IsNaN(x) {
+			xs = append(xs, x)
+		}
+	}
+	s.est = estimate(xs)
+	return nil
 }
 
 func runOfSeed(runs []Run, seed uint64) (Run, bool) {
@@ -224,15 +251,16 @@ func (s *speedup) pair(jobs *runJobs, r, br Run) (float64, error) {
 		return 0, fmt.Errorf("run %s: %w", br.ID, err)
 	}
 	baseTime := map[string]float64{}
+	mine := func(j job) bool { return j.framework == s.framework && j.completed && strings.HasPrefix(j.id, s.jobs) }
 	for _, j := range bj {
-		if j.framework == s.framework && j.completed {
+		if mine(j) {
 			baseTime[j.id] = j.completion
 			s.baseCompleted++
 		}
 	}
 	var num, den float64
 	for _, j := range vj { // in file order: the same sums every time
-		if j.framework != s.framework || !j.completed {
+		if !mine(j) {
 			continue
 		}
 		s.completed++
@@ -273,7 +301,13 @@ func (a aggregated) write(dir string) error {
 		rows = append(rows, []string{s.variant, s.policy, s.point, s.framework, strconv.Itoa(s.est.N), fnum(s.est.Mean), fnum(s.est.CI95),
 			strconv.Itoa(s.completed), strconv.Itoa(s.baseCompleted), strconv.Itoa(s.compared)})
 	}
-	return writeCSV(filepath.Join(dir, "speedup.csv"), rows)
+	if err := writeCSV(filepath.Join(dir, "speedup.csv"), rows); err != nil {
+		return err
+	}
+	if a.logHow == nil {
+		return nil
+	}
+	return writeLogComparison(dir, a.log, a.logHow.Tolerance)
 }
 
 // fnum writes a number exactly; NaN (unknown) as empty.

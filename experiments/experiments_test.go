@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,6 +30,17 @@ sim:
     - {name: spark, role: spark, kind: batch, jobs: [{submit: 60s, count: 3, every: 40s, tasks: 8, task: "cpus:2;mem:4096", duration: 60s, exponential: true}]}
 policies: [static, drf]
 seeds: 2
+`
+
+// withPaper is small with a paper section: figures to compare with, one
+// of each kind of target.
+const withPaper = small + `paper:
+  source: a test
+  rows:
+    - {name: hadoop, metric: speedup, framework: hadoop, value: 1.5, within: 1000%}
+    - {name: first hadoop jobs, metric: speedup, framework: hadoop, jobs: hadoop-0-, value: 1.5, above: 100}
+    - {name: spark, metric: speedup, framework: spark, value: 1.2, below: 100}
+    - {name: CPU gain, metric: utilization_gain, resource: cpus, value: 0.1, within: 0.0001}
 `
 
 func writeStudy(t *testing.T, text string) string {
@@ -55,8 +69,11 @@ func execute(t *testing.T, study string, opts experiments.Options) experiments.R
 func outputs(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
-	for _, name := range []string{"aggregate.csv", "speedup.csv"} {
+	for _, name := range []string{"aggregate.csv", "speedup.csv", "paper.csv"} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
+		if os.IsNotExist(err) && name == "paper.csv" {
+			continue // a study without a paper section
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +129,7 @@ func TestStudyRunsAggregatesAndResumes(t *testing.T) {
 
 // Shards merged equal one unsharded run, byte for byte.
 func TestShardsMergeExactly(t *testing.T) {
-	study := writeStudy(t, small)
+	study := writeStudy(t, withPaper)
 	whole := execute(t, study, experiments.Options{Dir: t.TempDir(), Workers: 1})
 	root := t.TempDir()
 	var dirs []string
@@ -145,25 +162,32 @@ func TestShardsMergeExactly(t *testing.T) {
 // Figures are golden files: go test ./experiments -run Golden -update
 // rewrites them.
 func TestFiguresGolden(t *testing.T) {
-	rep := execute(t, writeStudy(t, small), experiments.Options{Dir: t.TempDir()})
+	rep := execute(t, writeStudy(t, withPaper), experiments.Options{Dir: t.TempDir()})
 	for name, data := range outputs(t, rep.Dir) {
-		golden := filepath.Join("testdata", "golden", strings.ReplaceAll(name, "/", "_"))
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
+		checkGolden(t, name, data)
+	}
+}
+
+// checkGolden compares a result file with its golden file, or with
+// -update writes it.
+func checkGolden(t *testing.T, name string, data []byte) {
+	t.Helper()
+	golden := filepath.Join("testdata", "golden", strings.ReplaceAll(name, "/", "_"))
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (go test ./experiments -run Golden -update writes it)", err)
+		if err := os.WriteFile(golden, data, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		if !bytes.Equal(data, want) {
-			t.Errorf("%s differs from %s (-update rewrites it after a deliberate change)", name, golden)
-		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (go test ./experiments -run Golden -update writes it)", err)
+	}
+	if !bytes.Equal(data, want) {
+		t.Errorf("%s differs from %s (-update rewrites it after a deliberate change)", name, golden)
 	}
 }
 
@@ -352,4 +376,71 @@ sim:
 			t.Fatalf("run %d differs between expansions:\n%s\n%s", i%4, configs[i%4], c)
 		}
 	}
+}
+
+// The paper's figures are set beside apron's: a framework's speedup is
+// speedup.csv's, a kind of job's is over its jobs alone, a utilization
+// gain is the variant's utilization less the baseline's, and each row says
+// whether apron's meets its target; the report lists them.
+func TestPaperComparison(t *testing.T) {
+	busy := strings.Replace(withPaper, "count: 4, every: 30s, tasks: 20", "count: 8, every: 10s, tasks: 60", 1)
+	rep := execute(t, writeStudy(t, busy), experiments.Options{Dir: t.TempDir()})
+	rows := testutil.ReadCSV(t, filepath.Join(rep.Dir, "paper.csv"))
+	if len(rows) != 5 || strings.Join(rows[0], ",") != "name,point,metric,framework,jobs,resource,paper,apron,ci95,n,target,holds" {
+		t.Fatalf("paper.csv:\n%v", rows)
+	}
+	speedups := testutil.ReadCSV(t, filepath.Join(rep.Dir, "speedup.csv"))
+	var hadoop string
+	for _, r := range speedups[1:] {
+		if r[3] == "hadoop" {
+			hadoop = r[5]
+		}
+	}
+	agg := map[string]float64{}
+	for _, r := range testutil.ReadCSV(t, filepath.Join(rep.Dir, "aggregate.csv"))[1:] {
+		if r[3] == "utilization" && r[4] == "cpus" {
+			agg[r[0]] = num(t, r[6])
+		}
+	}
+	if hadoop == "1" || agg["drf"] == agg["static"] {
+		t.Fatalf("hadoop speedup %s, CPU utilization %v: want a study where the policies differ", hadoop, agg)
+	}
+	for _, c := range []struct {
+		row         int
+		want, holds string
+	}{
+		{1, hadoop, "true"},  // within 1000%
+		{2, hadoop, "false"}, // every hadoop job is one of hadoop-0-; not above 100
+		{3, "", "true"},      // below 100
+		{4, fmt.Sprint(agg["drf"] - agg["static"]), "false"}, // not within 0.0001 of 0.1
+	} {
+		r := rows[c.row]
+		if c.want != "" && math.Abs(num(t, r[7])-num(t, c.want)) > 1e-9 {
+			t.Errorf("%s: apron %s; want %s", r[0], r[7], c.want)
+		}
+		if r[11] != c.holds {
+			t.Errorf("%s: holds %s; want %s (target %s, apron %s)", r[0], r[11], c.holds, r[10], r[7])
+		}
+	}
+	if _, err := os.Stat(filepath.Join(rep.Dir, "figures", "paper.png")); err != nil {
+		t.Error(err)
+	}
+	md, err := experiments.Markdown(rep.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Against the paper (a test), drf over static:", "| figure | paper | apron ± 95% CI | target | holds |", "| CPU gain | 0.1 | ", "| 0.1 ± 0.0001 | no |", "| above 100 | no |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func num(t *testing.T, s string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

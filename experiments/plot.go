@@ -39,6 +39,10 @@ func drawFigures(dir string, rec studyRecord, agg aggregated) error {
 			f, err = sharesFigure(runs, agg)
 		case "speedup":
 			f, err = speedupFigure(agg, rec.Baseline)
+		case "paper":
+			f, err = paperFigure(rec.Paper, rec.Baseline, agg.paper)
+		case "log-waits":
+			f, err = logWaitsFigure(agg)
 		}
 		if err != nil {
 			return fmt.Errorf("figure %s: %w", name, err)
@@ -209,14 +213,23 @@ var (
 // which a CDF has a log axis.
 const logSpan = 100
 
-// cdfFigure: per variant the empirical CDF of a job time, pooled over
-// seeds, on a log axis if the times span more than two decades. A log axis
-// draws times of 0 a decade under the smallest positive time, and the
-// caption says how many there were.
+// cdfFigure: per variant the empirical CDF of a job time, completed jobs
+// pooled over seeds (see cdfPlot).
 func cdfFigure(agg aggregated, jt jobTime) (*figure, error) {
-	byVariant := make([][]float64, len(agg.variants))
-	lo, hi := math.Inf(1), 0.0
+	sets, err := variantSets(agg, jt)
+	if err != nil {
+		return nil, err
+	}
+	title := "CDF of " + jt.noun + ", completed jobs, " + seedsDrawn(agg.variants[0].runs, "%d seeds pooled")
+	return cdfPlot(title, jt.noun, sets)
+}
+
+// variantSets are the values of a job time of each variant's completed
+// jobs, pooled over seeds, variant i drawn in style i.
+func variantSets(agg aggregated, jt jobTime) ([]cdfSet, error) {
+	sets := make([]cdfSet, len(agg.variants))
 	for i, v := range agg.variants {
+		sets[i] = cdfSet{name: v.name, style: func(l *plotter.Line) { style(l, i) }}
 		for _, r := range v.runs {
 			js, err := agg.jobs.get(r)
 			if err != nil {
@@ -224,32 +237,51 @@ func cdfFigure(agg aggregated, jt jobTime) (*figure, error) {
 			}
 			for _, j := range js {
 				if j.completed {
-					x := jt.of(j)
-					byVariant[i] = append(byVariant[i], x)
-					if x > 0 {
-						lo, hi = min(lo, x), max(hi, x)
-					}
+					sets[i].xs = append(sets[i].xs, jt.of(j))
 				}
 			}
 		}
-		slices.Sort(byVariant[i])
+		slices.Sort(sets[i].xs)
+	}
+	return sets, nil
+}
+
+// cdfSet is a line of a CDF figure: its name in the legend, its sorted
+// values and how it is drawn.
+type cdfSet struct {
+	name  string
+	xs    []float64
+	style func(*plotter.Line)
+}
+
+// cdfPlot draws the empirical CDF of each set, on a log axis if the values
+// span more than two decades. A log axis draws values of 0 a decade under
+// the smallest positive one, and the caption says how many there were.
+func cdfPlot(title, noun string, sets []cdfSet) (*figure, error) {
+	lo, hi := math.Inf(1), 0.0
+	for _, set := range sets {
+		for _, x := range set.xs {
+			if x > 0 {
+				lo, hi = min(lo, x), max(hi, x)
+			}
+		}
 	}
 	logAxis := hi/lo > logSpan
-	xlabel := jt.noun + " (s)"
+	xlabel := noun + " (s)"
 	floor := 0.0
 	if logAxis {
 		floor = math.Pow10(decade(lo) - 1)
-		xlabel = jt.noun + " (s, log scale)"
+		xlabel = noun + " (s, log scale)"
 	}
-	p := newPlot("CDF of "+jt.noun+", completed jobs, "+seedsDrawn(agg.variants[0].runs, "%d seeds pooled"), xlabel, "fraction of jobs")
+	p := newPlot(title, xlabel, "fraction of jobs")
 	p.Y.Min, p.Y.Max = 0, 1
 	if logAxis { // from a labelled decade
 		p.X.Scale, p.X.Tick.Marker, p.X.Min = plot.LogScale{}, tidyTicks{log: true}, math.Pow10(decade(lo))
 	}
 	f := &figure{panels: []*plot.Plot{p}}
-	lines := map[int]plot.Thumbnailer{}
 	var zeros []string
-	for i, xs := range byVariant {
+	for _, set := range sets {
+		xs := set.xs
 		if len(xs) == 0 {
 			continue
 		}
@@ -257,20 +289,20 @@ func cdfFigure(agg aggregated, jt jobTime) (*figure, error) {
 		for n < len(xs) && logAxis && xs[n] <= 0 {
 			xs[n], n = floor, n+1
 		}
-		l, err := line(p, i, cdf(xs, maxPoints-1), 1)
+		l, err := line(p, 0, cdf(xs, maxPoints-1), 1)
 		if err != nil {
 			return nil, err
 		}
+		set.style(l)
 		l.StepStyle = plotter.PostStep
-		lines[i] = l
+		f.keys = append(f.keys, key{set.name, l})
 		if n > 0 {
-			zeros = append(zeros, fmt.Sprintf("%s %s of %s", agg.variants[i].name, count(n), count(len(xs))))
+			zeros = append(zeros, fmt.Sprintf("%s %s of %s", set.name, count(n), count(len(xs))))
 		}
 	}
-	f.keyed(agg.variants, lines)
 	if len(zeros) > 0 {
 		f.notes = append(f.notes, fmt.Sprintf("A %s of 0 s cannot be drawn on the log axis; those are drawn at %s s: %s.",
-			jt.noun, tickLabel(floor, decimals(floor)), strings.Join(zeros, ", ")))
+			noun, tickLabel(floor, decimals(floor)), strings.Join(zeros, ", ")))
 	}
 	return f, nil
 }

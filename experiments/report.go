@@ -20,6 +20,10 @@ func Markdown(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	paper, err := comparePaper(rec.Paper, rec.Baseline, agg)
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
 	var ests []Estimate
 	for _, v := range agg.variants {
@@ -47,6 +51,10 @@ func Markdown(dir string) (string, error) {
 		for _, s := range agg.speedups {
 			fmt.Fprintf(&b, "| %s | %s | %s | %d | %s | %s / %s |\n", s.variant, s.framework, pm(s.est), s.est.N, count(s.compared), count(s.completed), count(s.baseCompleted))
 		}
+	}
+	b.WriteString(paperMarkdown(rec.Paper, rec.Baseline, paper))
+	if agg.logHow != nil {
+		b.WriteString(logMarkdown(agg.log, agg.logHow.Tolerance))
 	}
 	return b.String(), nil
 }

@@ -214,12 +214,14 @@ func done(dir string, r Run) bool {
 // studyRecord is study.json: the study's matrix, which aggregation and the
 // figures read back.
 type studyRecord struct {
-	Name     string   `json:"name"`
-	Baseline string   `json:"baseline"`
-	Policies []string `json:"policies"`
-	Figures  []string `json:"figures"`
-	Formats  []string `json:"formats"`
-	Runs     []Run    `json:"runs"`
+	Name     string      `json:"name"`
+	Baseline string      `json:"baseline"`
+	Policies []string    `json:"policies"`
+	Figures  []string    `json:"figures"`
+	Formats  []string    `json:"formats"`
+	Paper    *Paper      `json:"paper,omitempty"`
+	Runs     []Run       `json:"runs"`
+	Log      *LogCompare `json:"log,omitempty"`
 }
 
 func writeStudy(dir string, s *Study, runs []Run) error {
@@ -227,7 +229,7 @@ func writeStudy(dir string, s *Study, runs []Run) error {
 		return err
 	}
 	return writeJSON(filepath.Join(dir, "study.json"), studyRecord{Name: s.Name, Baseline: s.Baseline, Policies: s.policyNames(),
-		Figures: s.Figures, Formats: s.Formats, Runs: runs})
+		Figures: s.Figures, Formats: s.Formats, Paper: s.Paper, Runs: runs, Log: s.Log})
 }
 
 func readStudy(dir string) (studyRecord, error) {

@@ -48,6 +48,10 @@ type Study struct {
 	Backends []string `yaml:"backends"`
 	Figures  []string `yaml:"figures"`
 	Formats  []string `yaml:"formats"`
+	// Paper holds the source's figures, set beside apron's (paper.csv).
+	Paper *Paper `yaml:"paper"`
+	// Log compares the waits with those the workload's log recorded.
+	Log *LogCompare `yaml:"log"`
 
 	dir  string // the study file's folder; "" for a built-in study
 	base []byte // the base simulation config, YAML
@@ -61,10 +65,10 @@ type Policy struct {
 }
 
 // studyKeys are the keys of a study file.
-var studyKeys = []string{"name", "description", "base", "sim", "policies", "baseline", "sweep", "seeds", "backends", "figures", "formats"}
+var studyKeys = []string{"name", "description", "base", "sim", "policies", "baseline", "sweep", "seeds", "backends", "figures", "formats", "paper", "log"}
 
 // Figures a study can draw.
-var allFigures = []string{"utilization", "completion-cdf", "wait-cdf", "shares", "speedup"}
+var allFigures = []string{"utilization", "completion-cdf", "wait-cdf", "shares", "speedup", "paper", "log-waits"}
 
 // Load reads a study: a file (YAML, TOML or JSON, by extension) or the name
 // of a built-in study. sets are key=value overrides of study keys
@@ -186,6 +190,16 @@ func (s *Study) check() error {
 	for i, f := range s.Figures {
 		if !slices.Contains(allFigures, f) {
 			return conf.Errorf(conf.Index("figures", i), "%q; want some of %s", f, strings.Join(allFigures, ", "))
+		}
+	}
+	if s.Paper != nil {
+		if err := s.Paper.check(s.policyNames(), s.Baseline); err != nil {
+			return err
+		}
+	}
+	if s.Log != nil {
+		if err := s.Log.check(); err != nil {
+			return err
 		}
 	}
 	if len(s.Formats) == 0 {

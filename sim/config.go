@@ -1,9 +1,9 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +11,8 @@ import (
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/internal/bundle"
 	"github.com/apronlab/apron/internal/conf"
+	"github.com/apronlab/apron/sim/framework"
+	"github.com/apronlab/apron/traces"
 )
 
 // Config is one simulation: the cluster, the allocator's policy, the
@@ -113,8 +115,13 @@ type FwConfig struct {
 	// instead of suppressing; revive after revive_after of starvation
 	IdleRefuse  Duration `yaml:"idle_refuse" json:"idle_refuse,omitempty"`
 	ReviveAfter Duration `yaml:"revive_after" json:"revive_after,omitempty"`
+	// batch and gang: a job launches no task until this long after it
+	// arrives (Hadoop's job initialisation), counted in its time
+	Setup Duration `yaml:"setup" json:"setup,omitempty"`
 	// gang
 	HoldLimit Duration `yaml:"hold_limit" json:"hold_limit"`
+	// gang: none (submit order only), easy or conservative backfilling
+	Backfill string `yaml:"backfill" json:"backfill,omitempty"`
 	// batch: delay scheduling
 	Delay    Duration `yaml:"delay" json:"delay"`
 	Replicas int      `yaml:"replicas" json:"replicas"`
@@ -135,35 +142,30 @@ type Decision struct {
 // Submit and the next ones Every apart. Duration is each task's run time;
 // with Exponential it is the mean of an exponential draw per task.
 // Durations, instead, lists every task's run time (and sets Tasks).
+//
+// Closed loop: with Chain the jobs run one after another, each submitted
+// Think after the previous one ends (instead of Every apart); with After
+// the first job follows the last job of an earlier entry of the list (its
+// index) in the same way, instead of being submitted at Submit (without
+// Chain, every job of the entry follows that job). The think time is
+// Think, or drawn per job from ThinkDist (seconds).
 type JobSpec struct {
-	Durations   []Duration `yaml:"durations" json:"durations,omitempty"`
-	Submit      Duration   `yaml:"submit" json:"submit"`
-	Count       int        `yaml:"count" json:"count"`
-	Every       Duration   `yaml:"every" json:"every"`
-	Tasks       int        `yaml:"tasks" json:"tasks"`
-	Task        Resources  `yaml:"task" json:"task"`
-	Duration    Duration   `yaml:"duration" json:"duration"`
-	Exponential bool       `yaml:"exponential" json:"exponential"`
+	Durations   []Duration   `yaml:"durations" json:"durations,omitempty"`
+	Submit      Duration     `yaml:"submit" json:"submit"`
+	Count       int          `yaml:"count" json:"count"`
+	Every       Duration     `yaml:"every" json:"every"`
+	Tasks       int          `yaml:"tasks" json:"tasks"`
+	Task        Resources    `yaml:"task" json:"task"`
+	Duration    Duration     `yaml:"duration" json:"duration"`
+	Exponential bool         `yaml:"exponential" json:"exponential"`
+	Chain       bool         `yaml:"chain" json:"chain,omitempty"`
+	After       *int         `yaml:"after" json:"after,omitempty"`
+	Think       Duration     `yaml:"think" json:"think,omitempty"`
+	ThinkDist   *traces.Dist `yaml:"think_dist" json:"think_dist,omitempty"`
 }
 
 // Duration is a time.Duration written as "1s", "100ms", "2h".
-type Duration time.Duration
-
-// UnmarshalText reads a Go duration string.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil || v < 0 {
-		return errors.New("is not a duration; want a non-negative one such as 1s, 100ms or 2h")
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// Example says what a duration looks like, for errors.
-func (Duration) Example() string { return "a duration such as 1s, 100ms or 2h" }
-
-// MarshalText writes the duration as a string, for the manifest.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+type Duration = conf.Duration
 
 // Resources is a resource text, parsed where it stands.
 type Resources struct{ allocator.Resources }
@@ -289,13 +291,19 @@ func (f *FwConfig) finish() error {
 	if f.Decision == nil {
 		f.Decision = &Decision{Job: Duration(100 * time.Millisecond), Task: Duration(5 * time.Millisecond)}
 	}
+	if _, err := framework.ParseBackfill(f.Backfill); err != nil {
+		return conf.Errorf("backfill", "%v", err)
+	}
+	if f.Backfill != "" && f.Backfill != "none" && f.Kind != "gang" {
+		return conf.Errorf("backfill", "%s on a %s framework; backfilling orders rigid jobs: want kind gang", f.Backfill, f.Kind)
+	}
 	switch f.Kind {
 	case "batch", "gang":
 		for i, j := range f.Jobs {
 			if len(j.Durations) > 0 {
 				f.Jobs[i].Tasks, j.Tasks = len(j.Durations), len(j.Durations)
 			}
-			if err := j.check(); err != nil {
+			if err := j.check(i); err != nil {
 				return conf.At(conf.Index("jobs", i), err)
 			}
 		}
@@ -312,7 +320,8 @@ func (f *FwConfig) finish() error {
 	return nil
 }
 
-func (j JobSpec) check() error {
+// check checks the i-th job entry of a framework.
+func (j JobSpec) check(i int) error {
 	switch {
 	case j.Tasks < 1:
 		return conf.Errorf("tasks", "%d; want 1 or more (or durations, one per task)", j.Tasks)
@@ -320,6 +329,23 @@ func (j JobSpec) check() error {
 		return conf.Errorf("task", "missing; want %s", Resources{}.Example())
 	case j.Count < 0:
 		return conf.Errorf("count", "%d is negative; want 0 or more (0 means 1)", j.Count)
+	case (j.Chain || j.After != nil) && j.Every > 0:
+		return conf.Errorf("every", "%v with chain or after; a closed-loop job is submitted when the job it follows ends (plus think), not every so often", time.Duration(j.Every))
+	case j.After != nil && i == 0:
+		return conf.Errorf("after", "%d in the first entry of jobs; want the index of an earlier entry, and the first has none", *j.After)
+	case j.After != nil && (*j.After < 0 || *j.After >= i):
+		return conf.Errorf("after", "%d; want the index of an earlier entry of jobs, 0 to %d", *j.After, i-1)
+	case j.After != nil && j.Submit > 0:
+		return conf.Errorf("submit", "%v with after; a job that follows another is submitted when that one ends (plus think)", time.Duration(j.Submit))
+	case j.ThinkDist != nil && j.Think > 0:
+		return conf.Errorf("think_dist", "given with think; want a fixed think time or a distribution, not both")
+	case (j.Think > 0 || j.ThinkDist != nil) && !j.Chain && j.After == nil:
+		return conf.Errorf("think", "without chain or after; a think time is the wait after the previous job ends")
+	}
+	if j.ThinkDist != nil {
+		if _, err := j.ThinkDist.Sampler(rand.NewPCG(0, 0)); err != nil {
+			return conf.Errorf("think_dist", "%v", err)
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apronlab/apron/internal/testutil"
 	"github.com/apronlab/apron/sim"
 )
 
@@ -101,7 +102,7 @@ frameworks:
 	if fwSummary(sum, "a").Completed+fwSummary(sum, "b").Completed != 0 {
 		t.Fatalf("a job completed: %+v", sum.Frameworks)
 	}
-	if jobs := readCSV(t, filepath.Join(dir, "jobs.csv")); len(jobs) != 3 || jobs[1][10] != "incomplete" {
+	if jobs := testutil.ReadCSV(t, filepath.Join(dir, "jobs.csv")); len(jobs) != 3 || jobs[1][10] != "incomplete" {
 		t.Fatalf("jobs.csv %v; want both jobs incomplete", jobs)
 	}
 }

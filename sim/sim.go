@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -140,20 +141,37 @@ func NewScheduler(fc FwConfig, agents []string, seed uint64) framework.Scheduler
 func BatchConfig(fc FwConfig, agents []string, seed uint64) framework.BatchConfig {
 	bc := framework.BatchConfig{Gang: fc.Kind == "gang", HoldLimit: time.Duration(fc.HoldLimit), Delay: time.Duration(fc.Delay),
 		Replicas: fc.Replicas, Refuse: time.Duration(fc.Refuse), Seed: seed,
-		IdleRefuse: time.Duration(fc.IdleRefuse), ReviveAfter: time.Duration(fc.ReviveAfter)}
+		IdleRefuse: time.Duration(fc.IdleRefuse), ReviveAfter: time.Duration(fc.ReviveAfter), Setup: time.Duration(fc.Setup)}
 	if bc.Delay > 0 {
 		bc.Agents = agents
 	}
+	bc.Backfill, _ = framework.ParseBackfill(fc.Backfill) // checked by Finish
 	return bc
 }
 
-// jobsOf expands a framework's job specs into a source in submit order.
+// jobsOf expands a framework's job specs into a source in submit order. A
+// closed-loop job takes the Submit of the job it follows, so that the
+// stream holds it after that job and it is submitted exactly its think
+// time after that job ends.
 func jobsOf(fc FwConfig, seed uint64) traces.Source {
 	rng := rand.New(rand.NewPCG(seed, 0x6a6f6273))
+	thinkRng := rand.New(rand.NewPCG(seed, 0x7468696e6b)) // its own stream: open-loop draws stay as they were
 	var jobs traces.Jobs
+	last := make([]*traces.Job, len(fc.Jobs)) // each entry's last job
 	for i, spec := range fc.Jobs {
+		think := spec.thinkTime(thinkRng)
 		for k := range max(spec.Count, 1) {
 			j := &traces.Job{ID: fmt.Sprintf("%s-%d-%d", fc.Name, i, k), Submit: time.Duration(spec.Submit) + time.Duration(k)*time.Duration(spec.Every)}
+			var prev *traces.Job
+			switch {
+			case spec.Chain && k > 0:
+				prev = last[i]
+			case spec.After != nil:
+				prev = last[*spec.After]
+			}
+			if prev != nil {
+				j.After, j.Submit, j.Think = prev.ID, prev.Submit, think()
+			}
 			for t := range spec.Tasks {
 				d := time.Duration(spec.Duration)
 				if len(spec.Durations) > 0 {
@@ -165,10 +183,23 @@ func jobsOf(fc FwConfig, seed uint64) traces.Source {
 				j.Tasks = append(j.Tasks, traces.Task{Resources: traceResources(spec.Task.Resources), Duration: d})
 			}
 			jobs = append(jobs, j)
+			if spec.Chain || k == max(spec.Count, 1)-1 {
+				last[i] = j
+			}
 		}
 	}
 	sortJobs(jobs)
 	return jobs.Source()
+}
+
+// thinkTime returns the think times of the spec's closed-loop jobs: the
+// fixed one, or draws from its distribution (checked by Finish).
+func (spec JobSpec) thinkTime(rng *rand.Rand) func() time.Duration {
+	if spec.ThinkDist == nil {
+		return func() time.Duration { return time.Duration(spec.Think) }
+	}
+	draw, _ := spec.ThinkDist.Sampler(rng)
+	return func() time.Duration { return time.Duration(math.Round(max(0, draw()) * 1e9)) }
 }
 
 // Options are how a run reports: where it writes and whom it tells.

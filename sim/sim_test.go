@@ -111,7 +111,7 @@ func TestDRFConvergesUnderOffers(t *testing.T) {
 	}
 	dir, _ := run(t, cfg)
 	sums, n := map[string]float64{}, 0.0
-	for _, r := range readCSV(t, filepath.Join(dir, "timeseries.csv"))[1:] {
+	for _, r := range testutil.ReadCSV(t, filepath.Join(dir, "timeseries.csv"))[1:] {
 		ts, _ := strconv.ParseFloat(r[0], 64)
 		if r[1] != "framework_used_share" || ts < 1000 {
 			continue
@@ -227,9 +227,12 @@ func TestBadConfigs(t *testing.T) {
 		{"group without resources", "cluster:\n  - name: n\n    count: 2\n", "bad.yaml:2: cluster[0].resources: missing; want resources such as"},
 		{"bad kind", one + "frameworks:\n  - {name: f, role: r, kind: mpi}\n", `bad.yaml:4: frameworks[0].kind: "mpi"; want batch, gang or service`},
 		{"bad job", one + "frameworks:\n  - name: f\n    role: r\n    kind: batch\n    jobs:\n      - {tasks: 0, task: \"cpus:1\"}\n", `bad.yaml:8: frameworks[0].jobs[0].tasks: 0; want 1 or more`},
-		{"bad policy", "allocator: {policy: fifo}\n" + one, `bad.yaml:1: allocator.policy: "fifo" is not a policy; want one of asset, drf, hdrf, random, static`},
+		{"bad policy", "allocator: {policy: fifo}\n" + one, `bad.yaml:1: allocator.policy: "fifo" is not a policy; want one of asset, ceei, drf, hdrf, hdrf-naive, random, static`},
 		{"bad role weight", "allocator:\n  roles:\n    - {name: a, weight: -1}\n" + one, `bad.yaml:3: allocator.roles[0]: role "a": weight -1; want a positive number`},
 		{"bad partition agent", "allocator:\n  policy: static\n  partitions:\n    - role: a\n      agents: [n, m]\n" + one, `bad.yaml:5: allocator.partitions[0].agents[1]: no agent or group named "m"`},
+		{"bad backfill", one + "frameworks:\n  - {name: f, role: r, kind: gang, backfill: lifo}\n", `bad.yaml:4: frameworks[0].backfill: "lifo"; want none, easy or conservative`},
+		{"backfill elastic", one + "frameworks:\n  - {name: f, role: r, kind: batch, backfill: easy}\n", `bad.yaml:4: frameworks[0].backfill: easy on a batch framework; backfilling orders rigid jobs: want kind gang`},
+		{"workload backfill", one + "workload:\n  generator: facebook-hadoop\n  backfill: easy\n", `bad.yaml:5: workload.backfill: easy on a batch framework`},
 		{"bad failure", "task_failure: 2\n" + one, "bad.yaml:1: task_failure: 2 is not a probability; want one from 0 to 1"},
 		{"syntax error line", "name: x\nseed: 1\nduration: 1h\nsample_interval: 10s\nallocator: {policy: drf]\n", "bad.yaml:5:24: did not find expected ',' or '}'"},
 	} {
@@ -304,7 +307,7 @@ frameworks:
 	if sum.Cluster.Agents != 3 || sum.Cluster.MachineEventErrors != 1 {
 		t.Fatalf("cluster %+v; want 3 agents at the end and the removal of an unknown agent counted", sum.Cluster)
 	}
-	jobs := readCSV(t, filepath.Join(dir, "jobs.csv"))
+	jobs := testutil.ReadCSV(t, filepath.Join(dir, "jobs.csv"))
 	if end, _ := strconv.ParseFloat(jobs[1][4], 64); end < 130 {
 		t.Fatalf("job ended at %vs; the lost tasks restart after 30s and run 100s", end)
 	}
@@ -441,5 +444,25 @@ workload:
 	data, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err := json.Unmarshal(data, &m); err != nil || m.Skipped != 0 {
 		t.Fatalf("manifest skipped lines %d (%v)", m.Skipped, err)
+	}
+}
+
+// The last job of a workload arriving when its framework is idle runs: the
+// allocation cycle at the same time, between its arrival and its hand-over
+// to the framework, does not end the run.
+func TestWorkloadLastJobArrivesAtIdleFramework(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log.swf")
+	if err := os.WriteFile(log, []byte("; MaxProcs: 2\n1 0 -1 10 1 -1 -1 1 10 -1 1 1 1 -1 -1 -1 -1 -1\n2 100 -1 10 1 -1 -1 1 10 -1 1 1 1 -1 -1 -1 -1 -1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"batch", "gang"} {
+		cfg, err := sim.ParseConfig("idle.yaml", strings.NewReader("machines: {trace: ["+log+"]}\nworkload: {trace: ["+log+"], kind: "+kind+"}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, sum := run(t, cfg)
+		if f := sum.Frameworks[0]; f.Jobs != 2 || f.Completed != 2 {
+			t.Errorf("%s: %d jobs, %d completed; want both", kind, f.Jobs, f.Completed)
+		}
 	}
 }

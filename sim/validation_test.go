@@ -2,15 +2,14 @@ package sim_test
 
 import (
 	"context"
-	"encoding/csv"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/internal/testutil"
 	"github.com/apronlab/apron/sim"
 )
 
@@ -96,7 +95,7 @@ func runModel(t *testing.T, cfg *sim.Config) jobRow {
 	if _, err := s.Run(context.Background(), sim.Options{Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	rows := readCSV(t, filepath.Join(dir, "jobs.csv"))
+	rows := testutil.ReadCSV(t, filepath.Join(dir, "jobs.csv"))
 	for _, r := range rows[1:] {
 		if r[0] == "study" {
 			f := func(s string) float64 { v, _ := strconv.ParseFloat(s, 64); return v }
@@ -105,20 +104,6 @@ func runModel(t *testing.T, cfg *sim.Config) jobRow {
 	}
 	t.Fatal("no job row for the study framework")
 	return jobRow{}
-}
-
-func readCSV(t *testing.T, path string) [][]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
 }
 
 func TestMesosAnalyticModel(t *testing.T) {

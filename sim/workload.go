@@ -44,18 +44,21 @@ type Workload struct {
 	Generator string            `yaml:"generator" json:"generator,omitempty"` // google-scale or facebook-hadoop
 	Custom    *traces.Generator `yaml:"custom" json:"custom,omitempty"`       // a generator spelled out
 	Scale     float64           `yaml:"scale" json:"scale,omitempty"`         // fraction of the jobs (default 1)
-	// TimeScale multiplies a trace's submit times: 0.01 submits its jobs
-	// a hundred times as fast, task durations kept (default 1).
-	TimeScale float64   `yaml:"time_scale" json:"time_scale,omitempty"`
-	Seed      uint64    `yaml:"seed" json:"seed"`
-	GroupBy   string    `yaml:"group_by" json:"group_by"` // one, user, queue or priority
-	Kind      string    `yaml:"kind" json:"kind"`         // batch or gang
-	Role      string    `yaml:"role" json:"role"`         // default "trace"
-	Decision  *Decision `yaml:"decision" json:"decision,omitempty"`
-	Refuse    Duration  `yaml:"refuse" json:"refuse,omitempty"`
-	// IdleRefuse and ReviveAfter: see FwConfig.
+	// TimeScale multiplies a trace's submit and think times: 0.01 submits
+	// its jobs a hundred times as fast, task durations kept (default 1).
+	TimeScale float64 `yaml:"time_scale" json:"time_scale,omitempty"`
+	Seed      uint64  `yaml:"seed" json:"seed"`
+	GroupBy   string  `yaml:"group_by" json:"group_by"` // one, user, queue or priority
+	Kind      string  `yaml:"kind" json:"kind"`         // batch or gang
+	// Backfill: see FwConfig (gang only).
+	Backfill string    `yaml:"backfill" json:"backfill,omitempty"`
+	Role     string    `yaml:"role" json:"role"` // default "trace"
+	Decision *Decision `yaml:"decision" json:"decision,omitempty"`
+	Refuse   Duration  `yaml:"refuse" json:"refuse,omitempty"`
+	// IdleRefuse, ReviveAfter and Setup: see FwConfig.
 	IdleRefuse  Duration `yaml:"idle_refuse" json:"idle_refuse,omitempty"`
 	ReviveAfter Duration `yaml:"revive_after" json:"revive_after,omitempty"`
+	Setup       Duration `yaml:"setup" json:"setup,omitempty"`
 }
 
 func (w *Workload) finish() error {
@@ -76,6 +79,9 @@ func (w *Workload) finish() error {
 	}
 	if w.Kind != "batch" && w.Kind != "gang" {
 		return conf.Errorf("workload.kind", "%q; want batch or gang", w.Kind)
+	}
+	if _, err := w.Framework("check"); err != nil {
+		return conf.At("workload", err)
 	}
 	if w.Scale < 0 || w.Scale > 1 || math.IsNaN(w.Scale) {
 		return conf.Errorf("workload.scale", "%v; want a fraction from 0 to 1", w.Scale)
@@ -137,9 +143,11 @@ func (w *Workload) Jobs() (JobStream, error) {
 	default:
 		return JobStream{}, conf.Errorf("workload.generator", "%q; want google-scale or facebook-hadoop, a custom generator, or a trace", w.Generator)
 	}
-	g.Jobs = int(math.Round(float64(g.Jobs) * w.Scale))
+	if g.Jobs = int(math.Round(float64(g.JobCount()) * w.Scale)); g.Jobs == 0 {
+		return JobStream{Source: traces.Jobs(nil).Source()}, nil // none kept (with classes, 0 would mean all)
+	}
 	src, err := g.Source()
-	return JobStream{Source: src}, err
+	return JobStream{Source: src}, conf.At("workload", err)
 }
 
 // Group names the group a job belongs to, by GroupBy.
@@ -191,11 +199,21 @@ func (f *feed) next() {
 		if err != io.EOF {
 			f.err = err
 		}
-		for _, g := range f.order {
-			f.s.eng.After(0, func() { g.f.call(g.b.Close) })
+		if len(f.order) == 0 {
+			f.done = true
+			return
 		}
+		// Done once the last job is handed over: its Feed is an event
+		// already queued, and a cycle run before it would find every
+		// framework idle and end the run without it.
+		order := f.order
 		f.order = nil
-		f.done = true
+		f.s.eng.After(0, func() {
+			for _, g := range order {
+				g.f.call(g.b.Close)
+			}
+			f.done = true
+		})
 		return
 	}
 	f.s.eng.At(j.Submit, func() {
@@ -243,6 +261,6 @@ func (w *Workload) Framework(group string) (FwConfig, error) {
 		name, role = group, w.Role+"/"+group
 	}
 	fc := FwConfig{Name: name, Role: role, Kind: w.Kind, Decision: w.Decision, Refuse: w.Refuse,
-		IdleRefuse: w.IdleRefuse, ReviveAfter: w.ReviveAfter}
+		IdleRefuse: w.IdleRefuse, ReviveAfter: w.ReviveAfter, Setup: w.Setup, Backfill: w.Backfill}
 	return fc, fc.finish()
 }

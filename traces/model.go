@@ -46,6 +46,26 @@ type Job struct {
 	Group    string // queue, virtual cluster or priority band
 	Priority int
 	Tasks    []Task
+	// After makes the job closed-loop: it follows the job of that ID (as
+	// SWF's preceding job, field 17) and is submitted Think (SWF field 18)
+	// after the later of that job's end and its own Submit. Submit then
+	// places it in the stream, which must hold its predecessor earlier;
+	// a predecessor that is not running when the stream reaches the job
+	// (it ended, was never there, or belongs to another framework) counts
+	// as ended. Generators give a closed-loop job its predecessor's Submit,
+	// so that it is submitted exactly Think after the predecessor ends.
+	After string
+	Think time.Duration
+
+	// Requested is the run time the job asked for, the estimate a
+	// backfilling scheduler plans with (SWF field 9); 0 when the trace
+	// gives none.
+	Requested time.Duration
+	// Waited is how long the job waited on the traced system, from submit
+	// to start (SWF field 3), to compare a simulated schedule with the
+	// real one; nil when the trace does not record it. Simulations never
+	// read it. apron's native formats carry neither field.
+	Waited *time.Duration
 }
 
 // Source streams jobs in submit-time order. Next returns io.EOF after the

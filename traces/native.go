@@ -14,17 +14,18 @@ import (
 )
 
 // NativeCSVHeader is the header line of apron-csv, apron's own trace
-// format, which holds exactly what a Job holds.
+// format, which holds what a Job holds but the log's Requested and Waited.
 //
 // # apron-csv
 //
 // A CSV file (RFC 4180 quoting; no newline inside a field) whose first line
 // is this header, then one row per task:
 //
-//	job,submit_s,user,group,priority,task,cpus,mem_mib,disk_mib,gpus,duration_s,censored,count
-//	j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1
-//	j1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1
-//	j2,14.5,bob,,2,0,0.5,512,0,1,600,true,64
+//	job,submit_s,user,group,priority,task,cpus,mem_mib,disk_mib,gpus,duration_s,censored,count,after,think_s
+//	j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1,,0
+//	j1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1,,0
+//	j2,14.5,bob,,2,0,0.5,512,0,1,600,true,64,,0
+//	j3,14.5,bob,,2,0,1,512,0,0,60,false,1,j2,120
 //
 // The columns:
 //   - job, user, group: strings; priority: an integer.
@@ -38,6 +39,11 @@ import (
 //   - censored: true or false.
 //   - count: how many identical tasks the row stands for, from 1 to
 //     MaxTasksPerJob (Task.Count).
+//   - after, think_s: a closed-loop job's predecessor and think time
+//     (Job.After, Job.Think); empty and 0 for others. The same on all of a
+//     job's rows. A file with the header before these two columns
+//     (NativeCSVHeaderOpen, as apron wrote before closed-loop jobs) reads
+//     as open-loop jobs.
 //
 // # apron-jsonl
 //
@@ -46,14 +52,20 @@ import (
 //
 //	{"id":"j1","submit_s":0,"user":"alice","group":"q1","priority":0,"tasks":[{"cpus":1,"mem_mib":1024,"disk_mib":0,"gpus":0,"duration_s":31.25,"censored":false}]}
 //	{"id":"j2","submit_s":14.5,"user":"bob","group":"","priority":2,"tasks":[{"cpus":0.5,"mem_mib":512,"disk_mib":0,"gpus":1,"duration_s":600,"censored":true,"count":64}]}
+//	{"id":"j3","submit_s":14.5,"user":"bob","group":"","priority":2,"tasks":[{"cpus":1,"mem_mib":512,"disk_mib":0,"gpus":0,"duration_s":60,"censored":false}],"after":"j2","think_s":120}
 //
 // id (a string, or a number taken as its text), submit_s and tasks are
 // required, and so is each task's duration_s; count defaults to 1, other
-// fields to 0, "" and false. Unknown fields are an error.
+// fields to 0, "" and false (after and think_s are written only for a
+// closed-loop job). Unknown fields are an error.
 //
 // In both formats a job has at least one task, and a later part file may
 // repeat the apron-csv header line.
-const NativeCSVHeader = "job,submit_s,user,group,priority,task,cpus,mem_mib,disk_mib,gpus,duration_s,censored,count"
+const NativeCSVHeader = NativeCSVHeaderOpen + ",after,think_s"
+
+// NativeCSVHeaderOpen is apron-csv's header without the closed-loop
+// columns, as apron wrote it before them; it still reads.
+const NativeCSVHeaderOpen = "job,submit_s,user,group,priority,task,cpus,mem_mib,disk_mib,gpus,duration_s,censored,count"
 
 var nativeColumns = strings.Split(NativeCSVHeader, ",")
 
@@ -71,7 +83,10 @@ const (
 	ncDuration
 	ncCensored
 	ncCount
-	ncColumns
+	ncOpenColumns // the columns of NativeCSVHeaderOpen
+	ncAfter       = ncOpenColumns
+	ncThink       = ncOpenColumns + 1
+	ncColumns     = ncOpenColumns + 2
 )
 
 func init() {
@@ -103,6 +118,8 @@ func checkNativeJob(j *Job, last time.Duration, started bool) error {
 		return fmt.Errorf("job %q submitted at %v; want 0 or later", j.ID, j.Submit)
 	case started && j.Submit < last:
 		return fmt.Errorf("job %q submitted at %v, before the previous job at %v; want jobs in submit order", j.ID, j.Submit, last)
+	case j.Think < 0:
+		return fmt.Errorf("job %q: think time %v; want 0 or more", j.ID, j.Think)
 	}
 	for i, t := range j.Tasks {
 		r := t.Resources
@@ -141,7 +158,7 @@ func (w *NativeWriter) Write(j *Job) error {
 	if err := checkNativeJob(j, w.last, w.jobs > 0); err != nil {
 		return err
 	}
-	for _, s := range []string{j.ID, j.User, j.Group} {
+	for _, s := range []string{j.ID, j.User, j.Group, j.After} {
 		if strings.ContainsAny(s, "\r\n") {
 			return fmt.Errorf("job %q: %q has a line break; apron-csv cannot hold one", j.ID, s)
 		}
@@ -172,6 +189,10 @@ func (w *NativeWriter) Write(j *Job) error {
 		b = strconv.AppendBool(b, t.Censored)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(t.N()), 10)
+		b = append(b, ',')
+		b = appendCSVString(b, j.After)
+		b = append(b, ',')
+		b = appendSeconds(b, j.Think)
 		b = append(b, '\n')
 		w.buf = b
 		if _, err := w.w.Write(b); err != nil {
@@ -294,6 +315,7 @@ type nativeCSVReader struct {
 	cur    *Job // the job whose rows are being read
 	last   time.Duration
 	header bool // the first header line was seen
+	cols   int  // ncColumns, or ncOpenColumns under NativeCSVHeaderOpen
 }
 
 func (r *nativeCSVReader) Stats() Stats { return r.stats }
@@ -310,9 +332,11 @@ func (r *nativeCSVReader) Next() (*Job, error) {
 			return nil, err
 		}
 		file, n := r.in.Pos()
-		if n == 1 && string(bytes.TrimPrefix(line, utf8BOM)) == NativeCSVHeader {
-			r.header = true
-			continue
+		if n == 1 {
+			if cols := nativeHeader(line); cols > 0 {
+				r.header, r.cols = true, cols
+				continue
+			}
 		}
 		if !r.header {
 			return nil, &ParseError{File: file, Line: n, Err: fmt.Errorf("first line %.60q; want the apron-csv header %s", line, NativeCSVHeader)}
@@ -346,11 +370,18 @@ func (r *nativeCSVReader) row(line []byte, file string, n int) (*Job, error) {
 		return nil, &ParseError{File: file, Line: n, Column: col, Err: err}
 	}
 	f := r.fields
-	if len(f) != ncColumns {
-		return nil, &ParseError{File: file, Line: n, Err: fmt.Errorf("%d columns; want the %d of %s", len(f), ncColumns, NativeCSVHeader)}
+	if len(f) != r.cols {
+		return nil, &ParseError{File: file, Line: n, Err: fmt.Errorf("%d columns; want the %d of %s", len(f), r.cols, strings.Join(nativeColumns[:r.cols], ","))}
 	}
 	var t Task
-	var submit time.Duration
+	var submit, think time.Duration
+	var after string
+	if r.cols == ncColumns {
+		if think, err = parseSeconds(f[ncThink]); err != nil || think < 0 {
+			return nil, bad(ncThink, orNegative(err, f[ncThink], "seconds"))
+		}
+		after = string(f[ncAfter])
+	}
 	var priority, task int64
 	if submit, err = parseSeconds(f[ncSubmit]); err != nil || submit < 0 {
 		return nil, bad(ncSubmit, orNegative(err, f[ncSubmit], "seconds"))
@@ -387,7 +418,8 @@ func (r *nativeCSVReader) row(line []byte, file string, n int) (*Job, error) {
 		for _, c := range [...]struct {
 			col  int
 			same bool
-		}{{ncSubmit, submit == j.Submit}, {ncUser, string(f[ncUser]) == j.User}, {ncGroup, string(f[ncGroup]) == j.Group}, {ncPriority, int(priority) == j.Priority}} {
+		}{{ncSubmit, submit == j.Submit}, {ncUser, string(f[ncUser]) == j.User}, {ncGroup, string(f[ncGroup]) == j.Group}, {ncPriority, int(priority) == j.Priority},
+			{ncAfter, after == j.After}, {ncThink, think == j.Think}} {
 			if !c.same {
 				return nil, bad(c.col, fmt.Errorf("%q differs from task 0 of job %q; want the same on every row of a job", f[c.col], id))
 			}
@@ -403,7 +435,7 @@ func (r *nativeCSVReader) row(line []byte, file string, n int) (*Job, error) {
 	}
 	done := r.cur
 	r.last = submit
-	r.cur = &Job{ID: id, Submit: submit, User: string(f[ncUser]), Group: string(f[ncGroup]), Priority: int(priority), Tasks: []Task{t}}
+	r.cur = &Job{ID: id, Submit: submit, User: string(f[ncUser]), Group: string(f[ncGroup]), Priority: int(priority), Tasks: []Task{t}, After: after, Think: think}
 	return done, nil
 }
 
@@ -440,9 +472,20 @@ func parseQuantity(b []byte) (float64, error) {
 var utf8BOM = []byte("\xef\xbb\xbf")
 
 func detectNativeCSV(head []byte) bool {
-	head = bytes.TrimPrefix(head, utf8BOM)
-	rest, ok := bytes.CutPrefix(head, []byte(NativeCSVHeader))
-	return ok && (len(rest) == 0 || rest[0] == '\n' || bytes.HasPrefix(rest, []byte("\r\n")))
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	return nativeHeader(bytes.TrimSuffix(line, []byte("\r"))) > 0
+}
+
+// nativeHeader returns the columns of an apron-csv header line, or 0 if
+// the line is none.
+func nativeHeader(line []byte) int {
+	switch string(bytes.TrimPrefix(line, utf8BOM)) {
+	case NativeCSVHeader:
+		return ncColumns
+	case NativeCSVHeaderOpen:
+		return ncOpenColumns
+	}
+	return 0
 }
 
 // jsonJob and jsonTask are the lines of apron-jsonl; times are
@@ -454,6 +497,8 @@ type jsonJob struct {
 	Group    string          `json:"group"`
 	Priority int             `json:"priority"`
 	Tasks    []jsonTask      `json:"tasks"`
+	After    string          `json:"after,omitempty"`
+	Think    json.Number     `json:"think_s,omitempty"`
 }
 
 type jsonTask struct {
@@ -496,7 +541,10 @@ func (w *JSONLWriter) Write(j *Job) error {
 		return err
 	}
 	l := &w.line
-	*l = jsonJob{ID: id, Submit: json.Number(appendSeconds(nil, j.Submit)), User: j.User, Group: j.Group, Priority: j.Priority, Tasks: l.Tasks[:0]}
+	*l = jsonJob{ID: id, Submit: json.Number(appendSeconds(nil, j.Submit)), User: j.User, Group: j.Group, Priority: j.Priority, Tasks: l.Tasks[:0], After: j.After}
+	if j.Think != 0 {
+		l.Think = json.Number(appendSeconds(nil, j.Think))
+	}
 	for _, t := range j.Tasks {
 		r := t.Resources
 		l.Tasks = append(l.Tasks, jsonTask{CPUs: r.CPUs, MemMiB: r.MemMiB, DiskMiB: r.DiskMiB, GPUs: r.GPUs,
@@ -562,8 +610,13 @@ func (r *jsonlReader) job(line []byte) (*Job, string, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, "", errors.New("more after the job's object; want one JSON object per line")
 	}
-	j := &Job{User: v.User, Group: v.Group, Priority: v.Priority}
+	j := &Job{User: v.User, Group: v.Group, Priority: v.Priority, After: v.After}
 	var err error
+	if v.Think != "" {
+		if j.Think, err = parseSeconds([]byte(v.Think)); err != nil || j.Think < 0 {
+			return nil, "think_s", orNegative(err, []byte(v.Think), "seconds")
+		}
+	}
 	switch {
 	case len(v.ID) == 0:
 		return nil, "id", errors.New("no id; want the job's id")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,8 @@ func nativeOddJobs() []*traces.Job {
 			Tasks: []traces.Task{task(time.Nanosecond, 0.1, 1e-9, 1e300, 0.25, true), task(999999999, 1.0/3, 123456.789, 0, 8, false)}},
 		{ID: "ünï", Submit: 1234567*time.Second + 123456789, User: "u\"", Group: "g,",
 			Tasks: []traces.Task{task(time.Duration(math.MaxInt64), math.MaxFloat64, math.SmallestNonzeroFloat64, 1, 1, true)}},
+		{ID: "next", Submit: 1234567*time.Second + 123456789, After: "ünï", Think: 2*time.Minute + 1, Tasks: []traces.Task{task(time.Second, 1, 1, 0, 0, false)}},
+		{ID: "odd", Submit: 1234567*time.Second + 123456789, After: `a,"b"`, Tasks: []traces.Task{task(time.Second, 1, 1, 0, 0, false)}},
 		{ID: "last", Submit: time.Duration(math.MaxInt64), Priority: math.MaxInt32, Tasks: []traces.Task{task(90*time.Minute, 64, 2, 3, 0, false), {Duration: time.Second, Count: 4096}}},
 	}
 }
@@ -114,33 +117,46 @@ func TestNativeRoundTrip(t *testing.T) {
 
 // The documented examples read as documented.
 func TestNativeExamples(t *testing.T) {
-	want := []*traces.Job{
+	open := []*traces.Job{
 		{ID: "j1", User: "alice", Group: "q1", Tasks: []traces.Task{
 			{Resources: traces.Resources{CPUs: 1, MemMiB: 1024}, Duration: 31250 * time.Millisecond},
 			{Resources: traces.Resources{CPUs: 1, MemMiB: 1024}, Duration: 29*time.Second + 1}}},
 		{ID: "j2", Submit: 14500 * time.Millisecond, User: "bob", Priority: 2, Tasks: []traces.Task{
 			{Resources: traces.Resources{CPUs: 0.5, MemMiB: 512, GPUs: 1}, Duration: 600 * time.Second, Censored: true, Count: 64}}},
 	}
-	for format, text := range map[string]string{
-		"apron-csv": traces.NativeCSVHeader + "\r\n" + `j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1
+	closed := append(slices.Clone(open), &traces.Job{ID: "j3", Submit: 14500 * time.Millisecond, User: "bob", Priority: 2, After: "j2", Think: 2 * time.Minute,
+		Tasks: []traces.Task{{Resources: traces.Resources{CPUs: 1, MemMiB: 512}, Duration: time.Minute}}})
+	for _, c := range []struct {
+		name, format, text string
+		want               []*traces.Job
+		lines              int64
+	}{
+		{"apron-csv", "apron-csv", traces.NativeCSVHeader + "\r\n" + `j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1,,0
+j1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1,,0
+
+j2,14.5,bob,,2,0,0.5,512,0,1,6e2,true,64,,0
+j3,14.5,bob,,2,0,1,512,0,0,60,false,1,j2,120
+`, closed, 4},
+		{"apron-csv without the closed-loop columns", "apron-csv", traces.NativeCSVHeaderOpen + "\r\n" + `j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1
 j1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1
 
 j2,14.5,bob,,2,0,0.5,512,0,1,6e2,true,64
-`,
-		"apron-jsonl": `{"id":"j1","submit_s":0,"user":"alice","group":"q1","priority":0,"tasks":[{"cpus":1,"mem_mib":1024,"disk_mib":0,"gpus":0,"duration_s":31.25,"censored":false},{"cpus":1,"mem_mib":1024,"duration_s":29.000000001}]}
+`, open, 3},
+		{"apron-jsonl", "apron-jsonl", `{"id":"j1","submit_s":0,"user":"alice","group":"q1","priority":0,"tasks":[{"cpus":1,"mem_mib":1024,"disk_mib":0,"gpus":0,"duration_s":31.25,"censored":false},{"cpus":1,"mem_mib":1024,"duration_s":29.000000001}]}
 
 {"submit_s":14.5, "id":"j2","user":"bob","priority":2,"tasks":[{"cpus":0.5,"mem_mib":512,"gpus":1,"duration_s":600,"censored":true,"count":64}]}
-`,
+{"id":"j3","submit_s":14.5,"user":"bob","group":"","priority":2,"tasks":[{"cpus":1,"mem_mib":512,"disk_mib":0,"gpus":0,"duration_s":60,"censored":false}],"after":"j2","think_s":120}
+`, closed, 3},
 	} {
-		got, r, err := tfReadString(t, format, traces.Options{}, text)
+		got, r, err := tfReadString(t, c.format, traces.Options{}, c.text)
 		if err != nil {
-			t.Fatalf("%s: %v", format, err)
+			t.Fatalf("%s: %v", c.name, err)
 		}
-		if !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: read %+v; want %+v", format, got, want)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: read %+v; want %+v", c.name, got, c.want)
 		}
-		if r.Stats().Lines != 3 && format == "apron-csv" || r.Stats().Lines != 2 && format == "apron-jsonl" {
-			t.Errorf("%s: %d lines; want 3 task rows or 2 job lines", format, r.Stats().Lines)
+		if r.Stats().Lines != c.lines {
+			t.Errorf("%s: %d lines; want %d", c.name, r.Stats().Lines, c.lines)
 		}
 	}
 }
@@ -158,6 +174,7 @@ func TestNativeWriterRefuses(t *testing.T) {
 		{"negative duration", []*traces.Job{{ID: "a", Tasks: []traces.Task{{Duration: -1}}}}, "want 0 or more"},
 		{"NaN", []*traces.Job{{ID: "a", Tasks: []traces.Task{{Resources: traces.Resources{MemMiB: math.NaN()}}}}}, "finite"},
 		{"infinite", []*traces.Job{{ID: "a", Tasks: []traces.Task{{Resources: traces.Resources{GPUs: math.Inf(1)}}}}}, "finite"},
+		{"negative think time", []*traces.Job{{ID: "a", After: "b", Think: -1, Tasks: one}}, "think time"},
 	} {
 		for _, f := range nativeFormats {
 			var buf bytes.Buffer
@@ -180,7 +197,8 @@ func TestNativeWriterRefuses(t *testing.T) {
 }
 
 func TestNativeParseErrors(t *testing.T) {
-	const h = traces.NativeCSVHeader + "\n"
+	const h = traces.NativeCSVHeaderOpen + "\n"
+	const hc = traces.NativeCSVHeader + "\n"
 	const row = "j,1,u,g,0,0,1,1,0,0,5,false,1\n"
 	for _, c := range []struct {
 		format, text string
@@ -200,6 +218,12 @@ func TestNativeParseErrors(t *testing.T) {
 		{"apron-csv", h + row + "j,1,v,g,0,1,1,1,0,0,5,false,1\n", 3, 3, "user", "same on every row"},
 		{"apron-csv", h + row + "k,0.5,u,g,0,0,1,1,0,0,5,false,1\n", 3, 2, "submit_s", "submit order"},
 		{"apron-csv", h + `"j,1,u,g,0,0,1,1,0,0,5,false` + "\n", 2, 1, "", "does not close"},
+		{"apron-csv", hc + row, 2, 0, "", "13 columns; want the 15"},
+		{"apron-csv", hc + "j,1,u,g,0,0,1,1,0,0,5,false,1,i,-1\n", 2, 15, "think_s", "0 or more"},
+		{"apron-csv", hc + "j,1,u,g,0,0,1,1,0,0,5,false,1,i,x\n", 2, 15, "think_s", "want a number of seconds"},
+		{"apron-csv", hc + "j,1,u,g,0,0,1,1,0,0,5,false,1,i,3\nj,1,u,g,0,1,1,1,0,0,5,false,1,k,3\n", 3, 14, "after", "same on every row"},
+		{"apron-csv", hc + "j,1,u,g,0,0,1,1,0,0,5,false,1,i,3\nj,1,u,g,0,1,1,1,0,0,5,false,1,i,4\n", 3, 15, "think_s", "same on every row"},
+		{"apron-jsonl", `{"id":"a","submit_s":1,"tasks":[{"duration_s":1}],"after":"b","think_s":-2}` + "\n", 1, 0, "think_s", "want seconds, 0 or more"},
 		{"apron-jsonl", `{"id":"a","submit_s":1,"tasks":[{"duration_s":1}]} x` + "\n", 1, 0, "", "one JSON object per line"},
 		{"apron-jsonl", `{"id":"a","submit_s":1,"tasks":[{"duration_s":1}],"cpu":2}` + "\n", 1, 0, "", `unknown field "cpu"`},
 		{"apron-jsonl", `{"id":"a","submit_s":1,"tasks":[{"duration_s":1,"cpus":"2"}]}` + "\n", 1, 0, "tasks.cpus", "is a JSON string; want float64"},
@@ -227,7 +251,7 @@ func TestNativeParseErrors(t *testing.T) {
 
 // With SkipBad, a bad row is counted and reading goes on.
 func TestNativeSkipBad(t *testing.T) {
-	text := traces.NativeCSVHeader + "\na,1,u,g,0,0,1,1,0,0,5,false,1\nb,2,u,g,0,0,1,1,0,0,oops,false,1\nc,3,u,g,0,0,1,1,0,0,5,false,1\n"
+	text := traces.NativeCSVHeaderOpen + "\na,1,u,g,0,0,1,1,0,0,5,false,1\nb,2,u,g,0,0,1,1,0,0,oops,false,1\nc,3,u,g,0,0,1,1,0,0,5,false,1\n"
 	jobs, r, err := tfReadString(t, "apron-csv", traces.Options{SkipBad: true}, text)
 	if s := r.Stats(); err != nil || len(jobs) != 2 || s.Skipped != 1 || s.Lines != 3 || s.FirstBad == nil {
 		t.Errorf("%d jobs, %+v, %v; want jobs a and c, 1 of 3 lines skipped", len(jobs), s, err)
@@ -241,6 +265,8 @@ func TestNativeDetect(t *testing.T) {
 		{traces.NativeCSVHeader + "\n", "apron-csv"},
 		{"\xef\xbb\xbf" + traces.NativeCSVHeader + "\r\nj,0", "apron-csv"},
 		{traces.NativeCSVHeader + ",extra\n", ""},
+		{traces.NativeCSVHeaderOpen + "\n", "apron-csv"},
+		{traces.NativeCSVHeaderOpen + ",after\n", ""},
 		{`{"id":"j1","submit_s":0,"tasks":[{"duration_s":1}]}` + "\n", "apron-jsonl"},
 		{` {"user":"x","submit_s":0,"tasks":[],"id":3`, "apron-jsonl"},
 		{`{"id":"j1","tasks":[{"duration_s":1}]}`, ""},
@@ -260,7 +286,7 @@ func TestNativeDetect(t *testing.T) {
 
 // Several part files read as one table: later parts may repeat the header.
 func TestNativeParts(t *testing.T) {
-	h := traces.NativeCSVHeader + "\n"
+	h := traces.NativeCSVHeaderOpen + "\n"
 	a := tfWriteTemp(t, "a", []byte(h+"a,1,u,g,0,0,1,1,0,0,5,false,1\n"))
 	b := tfWriteTemp(t, "b", []byte(h+"a,1,u,g,0,1,1,1,0,0,5,false,1\nb,2,u,g,0,0,1,1,0,0,5,false,1\n"))
 	r, _ := tfOpen(t, "apron-csv", traces.Options{}, a, b)
@@ -273,10 +299,11 @@ func TestNativeParts(t *testing.T) {
 func FuzzNativeCSV(f *testing.F) {
 	h := traces.NativeCSVHeader + "\n"
 	for _, s := range []string{
-		h + "j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1\nj1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1\n",
-		h + `"a,""b""",1.5,u,"g",-2,0,0.5,1e3,0,1,600,true,3` + "\n",
-		h + "j,-0.5,u,g,0,0,1,1,0,0,.5,false,1\r\n\r\nk,1,,,1,0,0,0,0,0,0,true,2097153\n",
+		h + "j1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1,,0\nj1,0,alice,q1,0,1,1,1024,0,0,29.000000001,false,1,,0\n",
+		h + `"a,""b""",1.5,u,"g",-2,0,0.5,1e3,0,1,600,true,3,,0` + "\n",
+		h + "j,-0.5,u,g,0,0,1,1,0,0,.5,false,1,,0\r\n\r\nk,1,,,1,0,0,0,0,0,0,true,2097153,j,1\n",
 		h,
+		traces.NativeCSVHeaderOpen + "\nj1,0,alice,q1,0,0,1,1024,0,0,31.25,false,1\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -290,6 +317,7 @@ func FuzzNativeJSONL(f *testing.F) {
 	for _, s := range []string{
 		`{"id":"j1","submit_s":0,"user":"alice","group":"q1","priority":0,"tasks":[{"cpus":1,"mem_mib":1024,"disk_mib":0,"gpus":0,"duration_s":31.25,"censored":false}]}` + "\n",
 		`{"id":7,"submit_s":1.000000001,"tasks":[{"duration_s":1e3},{"duration_s":"x"}]}` + "\n" + `{"id":"b","submit_s":0,"tasks":null}`,
+		`{"id":"b","submit_s":2,"tasks":[{"duration_s":1}],"after":"a","think_s":120}` + "\n",
 		"\n\n{}\n[]\nnull\n",
 	} {
 		f.Add([]byte(s))

@@ -13,9 +13,9 @@ type Slice struct {
 	From, To time.Duration // keep jobs submitted in [From, To); To 0: no end
 	Fraction float64       // keep this fraction of the jobs (by a hash of id and seed); 0 means 1
 	Seed     uint64
-	// TimeScale multiplies submit times (after shifting From to 0): 0.5
-	// submits the same jobs twice as fast, doubling the load. Task
-	// durations are kept. 0 means 1.
+	// TimeScale multiplies submit times (after shifting From to 0) and
+	// closed-loop think times: 0.5 submits the same jobs twice as fast,
+	// doubling the load. Task durations are kept. 0 means 1.
 	TimeScale float64
 	// MachineFraction keeps this fraction of the machines (by a hash of id
 	// and seed); 0 means 1.
@@ -85,6 +85,7 @@ func (x *sliced) Next() (*Job, error) {
 		out.Submit = j.Submit - x.s.From
 		if x.s.TimeScale != 0 {
 			out.Submit = time.Duration(float64(out.Submit) * x.s.TimeScale)
+			out.Think = time.Duration(float64(out.Think) * x.s.TimeScale)
 		}
 		return &out, nil
 	}

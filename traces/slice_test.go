@@ -30,6 +30,16 @@ func TestSliceWindowFractionAndScale(t *testing.T) {
 	if s.Duration.Max != 60 {
 		t.Errorf("durations changed: max %v", s.Duration.Max)
 	}
+	closed := traces.Jobs{{ID: "a", Submit: 4 * time.Second, Tasks: jobs[0].Tasks}, {ID: "b", Submit: 4 * time.Second, After: "a", Think: time.Minute, Tasks: jobs[0].Tasks}}
+	src, err = traces.Slice{TimeScale: 0.5}.Jobs(closed.Source())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []traces.Job{{ID: "a", Submit: 2 * time.Second}, {ID: "b", Submit: 2 * time.Second, After: "a", Think: 30 * time.Second}} {
+		if j, err := src.Next(); err != nil || j.Submit != want.Submit || j.After != want.After || j.Think != want.Think {
+			t.Errorf("%+v, %v; want %s at %v after %q thinking %v", j, err, want.ID, want.Submit, want.After, want.Think)
+		}
+	}
 	for _, bad := range []traces.Slice{{Fraction: 2}, {TimeScale: -1}, {From: 5, To: 5}} {
 		if _, err := bad.Jobs(jobs.Source()); err == nil {
 			t.Errorf("%+v accepted", bad)

@@ -13,11 +13,12 @@ import (
 func init() {
 	Register(Format{
 		Name:     "swf",
-		Describe: "Standard Workload Format v2.2 (Parallel Workloads Archive): one job per line of 18 numbers, '; Key: value' header",
+		Describe: "Standard Workload Format v2.2 (Parallel Workloads Archive): one job per line of 18 numbers, '; Key: value' header; the machine is the header's MaxNodes nodes of MaxProcs/MaxNodes CPUs",
 		Detect:   detectSWF,
 		Jobs: func(in *Input, opts Options) (JobReader, error) {
 			return NewSWFReader(in, opts), nil
 		},
+		Machines: swfMachines,
 	})
 }
 
@@ -34,10 +35,12 @@ const (
 	swfNumFields = 18
 	swfJob       = 0
 	swfSubmit    = 1
+	swfWait      = 2
 	swfRun       = 3
 	swfProcs     = 4
 	swfUsedMem   = 6
 	swfReqProcs  = 7
+	swfReqTime   = 8
 	swfReqMem    = 9
 	swfUser      = 11
 	swfQueue     = 14
@@ -67,7 +70,9 @@ const maxSeconds = math.MaxInt64 / int64(time.Second)
 // processor, read as MiB per task. User is the user id (field 12) and
 // Group the queue number (field 15) as "q<n>": the queue is what the
 // scheduler shared out, where SWF's group id is a Unix group of users.
-// Unknown user and queue (-1) are empty. Priority is 0 and no task is
+// Unknown user and queue (-1) are empty. Requested is the requested time
+// (field 9) and Waited the wait time (field 3), where the log gives them
+// (-1 is unknown; a requested time of 0 too). Priority is 0 and no task is
 // censored: SWF logs record finished jobs. Jobs with no run time (0 means
 // under half a second in SWF) or no processor count are left out and
 // counted in Unusable.
@@ -246,6 +251,12 @@ func (r *SWFReader) job(line []byte) (*Job, error) {
 		Group:  intern(r.queues, row[swfQueue].i, "q"),
 		Tasks:  tasks,
 	}
+	if req := row[swfReqTime].duration(); req > 0 {
+		j.Requested = req
+	}
+	if row[swfWait].i >= 0 && row[swfWait].f >= 0 {
+		j.Waited = r.alloc.wait(row[swfWait].duration())
+	}
 	return j, nil
 }
 
@@ -256,6 +267,7 @@ func (r *SWFReader) job(line []byte) (*Job, error) {
 type jobAlloc struct {
 	jobs  []Job
 	block []Task
+	waits []time.Duration
 }
 
 const (
@@ -270,6 +282,16 @@ func (a *jobAlloc) job() *Job {
 	j := &a.jobs[0]
 	a.jobs = a.jobs[1:]
 	return j
+}
+
+// wait returns a pointer to a copy of w.
+func (a *jobAlloc) wait(w time.Duration) *time.Duration {
+	if len(a.waits) == 0 {
+		a.waits = make([]time.Duration, jobBlock)
+	}
+	p := &a.waits[0]
+	*p, a.waits = w, a.waits[1:]
+	return p
 }
 
 func (a *jobAlloc) tasks(n int) []Task {

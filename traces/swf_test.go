@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,14 +85,16 @@ func TestSWFSamples(t *testing.T) {
 		lines, unusable, tasks   int64
 		procSeconds              int64
 		maxProcs, maxNodes, tzid string
+		waited, waitSum          int64 // usable jobs with a wait time (f3 >= 0), their sum
+		requested, requestedSum  int64 // and with a requested time (f9 > 0)
 	}{
-		{"KTH-SP2-1996-2.1-cln.swf", 28476, 9, 218025, 2016591520, "100", "100", "Europe/Stockholm"},
-		{"NASA-iPSC-1993-3.1-cln.swf.gz", 18239, 173, 303638, 474238015, "128", "128", "US/Pacific"},
-		{"LLNL-Atlas-2006-2.1-cln.swf", 43778, 7178, 16455288, 108249345064, "9216", "1152", "US/Pacific"},
+		{"KTH-SP2-1996-2.1-cln.swf", 28476, 9, 218025, 2016591520, "100", "100", "Europe/Stockholm", 28467, 435294852, 28467, 388974180},
+		{"NASA-iPSC-1993-3.1-cln.swf.gz", 18239, 173, 303638, 474238015, "128", "128", "US/Pacific", 0, 0, 0, 0},
+		{"LLNL-Atlas-2006-2.1-cln.swf", 43778, 7178, 16455288, 108249345064, "9216", "1152", "US/Pacific", 0, 0, 31248, 1299948900},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			r, _ := tfOpen(t, "swf", traces.Options{}, swfSample(t, c.file))
-			var jobs, tasks, procSeconds int64
+			var jobs, tasks, procSeconds, waited, waitSum, requested, requestedSum int64
 			var last time.Duration
 			for {
 				j, err := r.Next()
@@ -107,6 +111,16 @@ func TestSWFSamples(t *testing.T) {
 				jobs++
 				tasks += int64(j.TaskCount())
 				procSeconds += int64(j.TaskCount()) * int64(j.Tasks[0].Duration/time.Second)
+				if j.Waited != nil {
+					waited, waitSum = waited+1, waitSum+int64(*j.Waited/time.Second)
+				}
+				if j.Requested > 0 {
+					requested, requestedSum = requested+1, requestedSum+int64(j.Requested/time.Second)
+				}
+			}
+			if waited != c.waited || waitSum != c.waitSum || requested != c.requested || requestedSum != c.requestedSum {
+				t.Errorf("%d waits summing to %d s, %d requested times summing to %d s; want %d, %d, %d, %d (awk)",
+					waited, waitSum, requested, requestedSum, c.waited, c.waitSum, c.requested, c.requestedSum)
 			}
 			s := r.Stats()
 			unusable := r.(*traces.SWFReader).Unusable
@@ -149,8 +163,9 @@ func TestSWFTruncatedGzip(t *testing.T) {
 func TestSWFJob(t *testing.T) {
 	const log = `; Version: 2.2
    15   599850 192180   3477    4     -1    -1    4  53940    -1  1  12  12  -1 -1 -1 -1 -1
-   16   600022  11940  2.5   -1     -1    -1   3   3600    2048  1  13  13  -1  2 -1 -1 -1
-   17   600476 364560 215337    5     -1    512    5 215400    1024  0  -1  14  -1 -1 -1 -1 -1
+   16   600022  11940.5  2.5   -1     -1    -1   3   3600    2048  1  13  13  -1  2 -1 -1 -1
+   17   600476 -1 215337    5     -1    512    5 -1    1024  0  -1  14  -1 -1 -1 -1 -1
+   18   600477 0 10    5     -1    512    5 0    1024  0  -1  14  -1 -1 -1 -1 -1
 `
 	jobs, _, err := tfReadString(t, "swf", traces.Options{}, log)
 	if err != nil {
@@ -161,10 +176,12 @@ func TestSWFJob(t *testing.T) {
 		submit, run     time.Duration
 		tasks           int
 		mem             float64
+		requested, wait time.Duration // wait -1: unknown
 	}{
-		{"15", "12", "", 599850 * time.Second, 3477 * time.Second, 4, 0},
-		{"16", "13", "q2", 600022 * time.Second, 2500 * time.Millisecond, 3, 2},
-		{"17", "", "", 600476 * time.Second, 215337 * time.Second, 5, 0.5},
+		{"15", "12", "", 599850 * time.Second, 3477 * time.Second, 4, 0, 53940 * time.Second, 192180 * time.Second},
+		{"16", "13", "q2", 600022 * time.Second, 2500 * time.Millisecond, 3, 2, 3600 * time.Second, 11940500 * time.Millisecond},
+		{"17", "", "", 600476 * time.Second, 215337 * time.Second, 5, 0.5, 0, -1},
+		{"18", "", "", 600477 * time.Second, 10 * time.Second, 5, 0.5, 0, 0},
 	}
 	if len(jobs) != len(want) {
 		t.Fatalf("%d jobs; want %d", len(jobs), len(want))
@@ -174,6 +191,12 @@ func TestSWFJob(t *testing.T) {
 		if j.ID != w.id || j.User != w.user || j.Group != w.group || j.Submit != w.submit || j.TaskCount() != w.tasks || len(j.Tasks) != 1 || j.Priority != 0 {
 			t.Errorf("job %d: %+v; want %+v", i, j, w)
 			continue
+		}
+		if wait := time.Duration(-1); j.Requested != w.requested || j.Waited != nil && *j.Waited != w.wait || (j.Waited == nil) != (w.wait < 0) {
+			if j.Waited != nil {
+				wait = *j.Waited
+			}
+			t.Errorf("job %s: requested %v, waited %v; want %v and %v (-1: unknown)", j.ID, j.Requested, wait, w.requested, w.wait)
 		}
 		for _, task := range j.Tasks {
 			if task != (traces.Task{Resources: traces.Resources{CPUs: 1, MemMiB: w.mem}, Duration: w.run, Count: w.tasks}) {
@@ -375,7 +398,35 @@ func FuzzSWF(f *testing.F) {
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tfFuzzRead(t, dir, "swf", traces.Options{Reorder: 8}, data) // a small window bounds the memory of huge jobs
+		tfFuzzMachines(t, filepath.Join(dir, "fuzz"))
 	})
+}
+
+// tfFuzzMachines reads the machines of the SWF file at p: an error names
+// the file; otherwise whole nodes that add up to MaxProcs.
+func tfFuzzMachines(t *testing.T, p string) {
+	tb, err := traces.OpenTable("swf", true, traces.Options{}, p)
+	if err != nil {
+		if !strings.Contains(err.Error(), p) {
+			t.Fatalf("error %v; want one naming the file", err)
+		}
+		return
+	}
+	defer tb.Close()
+	n := 0.0
+	for {
+		e, err := tb.Machines.NextMachine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil || e.Machine.Capacity.CPUs < 1 || e.Machine.Capacity.CPUs != math.Trunc(e.Machine.Capacity.CPUs) {
+			t.Fatalf("machine %+v, error %v; want whole CPUs", e, err)
+		}
+		n += e.Machine.Capacity.CPUs
+	}
+	if procs, err := strconv.ParseInt(tb.Stats().Header["MaxProcs"], 10, 64); err == nil && float64(procs) != n {
+		t.Fatalf("%v CPUs in all; want MaxProcs %d", n, procs)
+	}
 }
 
 // BenchmarkReadSWF reads the KTH and LLNL logs, decompressed first (6.7
@@ -440,5 +491,77 @@ func benchReadSWF(b *testing.B, files ...string) {
 			}
 			in.Close()
 		}
+	}
+}
+
+// The machine of an SWF log is its header's MaxNodes nodes of
+// MaxProcs/MaxNodes processors.
+func TestSWFMachines(t *testing.T) {
+	read := func(t *testing.T, opts traces.Options, path string) ([]*traces.MachineEvent, error) {
+		t.Helper()
+		tb, err := traces.OpenTable("", true, opts, path)
+		if err != nil {
+			return nil, err
+		}
+		defer tb.Close()
+		var es []*traces.MachineEvent
+		for {
+			e, err := tb.Machines.NextMachine()
+			if err == io.EOF {
+				return es, nil
+			}
+			if err != nil {
+				return es, err
+			}
+			es = append(es, e)
+		}
+	}
+	for _, c := range []struct {
+		file        string
+		nodes, cpus int
+	}{
+		{"KTH-SP2-1996-2.1-cln.swf", 100, 1},
+		{"NASA-iPSC-1993-3.1-cln.swf.gz", 128, 1},
+		{"LLNL-Atlas-2006-2.1-cln.swf", 1152, 8},
+	} {
+		es, err := read(t, traces.Options{MachineMemMiB: 512}, swfSample(t, c.file))
+		if err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		if len(es) != c.nodes {
+			t.Fatalf("%s: %d machines; want %d", c.file, len(es), c.nodes)
+		}
+		for i, e := range es {
+			want := traces.MachineEvent{Kind: traces.MachineAdd, Machine: traces.Machine{ID: "node-" + strconv.Itoa(i+1), Capacity: traces.Resources{CPUs: float64(c.cpus), MemMiB: 512}}}
+			if e.At != 0 || e.Kind != want.Kind || e.Machine.ID != want.Machine.ID || e.Machine.Capacity != want.Machine.Capacity {
+				t.Fatalf("%s: machine %d %+v; want %+v", c.file, i, e, want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		name, header string
+		nodes, cpus  int
+		err          string
+	}{
+		{"procs only", "; MaxProcs: 4\n", 4, 1, ""},
+		{"nodes only", "; MaxNodes: 3\n", 3, 1, ""},
+		{"both", "; MaxNodes: 2\n; MaxProcs: 8\n", 2, 4, ""},
+		{"neither", "; Computer: x\n", 0, 0, "no MaxProcs or MaxNodes"},
+		{"uneven", "; MaxNodes: 3\n; MaxProcs: 8\n", 0, 0, "not a multiple of MaxNodes 3"},
+		{"word", "; MaxProcs: many\n", 0, 0, `header MaxProcs: "many"`},
+		{"after the jobs", "1 0 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n; MaxProcs: 4\n", 0, 0, "no MaxProcs"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			es, err := read(t, traces.Options{}, tfWriteTemp(t, "m.swf", []byte("; Version: 2.2\n"+c.header+"1 0 -1 5 1 -1 -1 1 -1 -1 1 1 1 -1 -1 -1 -1 -1\n")))
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), "m.swf") {
+					t.Fatalf("error %v; want one naming m.swf and saying %q", err, c.err)
+				}
+				return
+			}
+			if err != nil || len(es) != c.nodes || es[0].Machine.Capacity != (traces.Resources{CPUs: float64(c.cpus)}) {
+				t.Fatalf("%d machines, first %+v, error %v; want %d of %d CPUs", len(es), es, err, c.nodes, c.cpus)
+			}
+		})
 	}
 }

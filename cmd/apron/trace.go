@@ -152,7 +152,7 @@ func newTraceGen(v *viper.Viper) *cobra.Command {
 				return err
 			}
 			if s := v.GetFloat64("scale"); s > 0 && s < 1 {
-				g.Jobs = int(float64(g.Jobs) * s)
+				g.Jobs = int(float64(g.JobCount()) * s)
 			}
 			src, err := g.Source()
 			if err != nil {

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
@@ -50,4 +51,20 @@ func mainWithApron(m *testing.M, set func(bin, dir string) error) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// ReadCSV reads a whole CSV file (a run's jobs.csv, a study's paper.csv);
+// an error fails the test.
+func ReadCSV(t testing.TB, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,8 +17,9 @@ import (
 // JSON form of Mesos' protobuf mapping: the proto field names, enums as
 // their names, bytes as base64, and null taken as unset.
 
-// MesosVersion is the version of Mesos' API that apron speaks, as it says
-// in SUBSCRIBED's master_info.
+// MesosVersion is the Mesos release whose APIs apron speaks, as it says
+// in SUBSCRIBED's master_info, /version, GET_VERSION and /master/state
+// (apron's own build is in their git fields).
 const MesosVersion = "1.11.0"
 
 // UUID is a status update's uuid: 16 raw bytes (Mesos' bytes uuid, base64
@@ -99,9 +102,21 @@ type MasterInfo struct {
 	ID       string   `json:"id"`
 	IP       uint32   `json:"ip"`
 	Port     uint32   `json:"port"`
+	PID      string   `json:"pid,omitempty"` // master@host:port (the operator API's)
 	Hostname string   `json:"hostname,omitempty"`
 	Version  string   `json:"version,omitempty"`
 	Address  *Address `json:"address,omitempty"`
+}
+
+// PackedIP is an IPv4 address as MasterInfo.IP holds it: its bytes in
+// network order read as a little-endian uint32 (127.0.1.1 is 16842879);
+// 0 for anything else.
+func PackedIP(ip net.IP) uint32 {
+	ip4 := ip.To4()
+	if ip4 == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(ip4)
 }
 
 // Address is a network address.

@@ -6,16 +6,16 @@ import (
 )
 
 // LeaderOnly wraps h for a replicated master: a master that does not lead
-// answers every request but its own (raft, discovery, health, metrics and
-// its cluster view) with 307 to the leader's URL and the same path, or
-// 503 when it knows no leader. Without replication it is h.
+// answers every request but its own (raft, discovery, health, version,
+// metrics and its cluster view) with 307 to the leader's URL and the same
+// path, or 503 when it knows no leader. Without replication it is h.
 func (m *Master) LeaderOnly(h http.Handler) http.Handler {
 	if m.rep == nil {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/api/v1/raft", "/master/redirect", "/health", "/metrics", "/api/v1/masters":
+		case "/api/v1/raft", "/master/redirect", "/health", "/metrics", "/api/v1/masters", "/master/health", "/version", "/metrics/snapshot":
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -284,6 +284,7 @@ func (m *Master) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/raft", m.serveRaft)
 	mux.HandleFunc("GET /master/redirect", m.serveRedirect)
 	mux.HandleFunc("GET /api/v1/masters", m.viewing("state", m.serveMasters))
+	m.mesosRoutes(mux)
 	return m.Authenticate(m.LeaderOnly(mux))
 }
 

@@ -1,7 +1,6 @@
 package master
 
 import (
-	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -90,8 +89,6 @@ func masterInfo(r *http.Request, id string) *api.MasterInfo {
 	mi.Port = uint32(tcp.Port)
 	mi.Hostname = host
 	mi.Address = &api.Address{Hostname: host, IP: tcp.IP.String(), Port: int32(tcp.Port)}
-	if ip4 := tcp.IP.To4(); ip4 != nil {
-		mi.IP = binary.LittleEndian.Uint32(ip4) // network order, read as Mesos stores it
-	}
+	mi.IP = api.PackedIP(tcp.IP)
 	return mi
 }

@@ -92,15 +92,20 @@ func (m *Master) serveTeardown(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		FrameworkID api.ID `json:"framework_id"`
 	}
-	if !decode(w, r, 1<<16, `a teardown {"framework_id": {"value": ...}}`, &body) {
-		return
+	if decode(w, r, 1<<16, `a teardown {"framework_id": {"value": ...}}`, &body) {
+		m.teardown(w, r, body.FrameworkID.Value)
 	}
+}
+
+// teardown tears a framework down for an operator (200), audited; the
+// operator API's TEARDOWN too.
+func (m *Master) teardown(w http.ResponseWriter, r *http.Request, id string) {
 	var ref *core.Refusal
-	if !m.input(func(now time.Time) { ref = m.core.Teardown(now, Principal(r), body.FrameworkID.Value) }) {
+	if !m.input(func(now time.Time) { ref = m.core.Teardown(now, Principal(r), id) }) {
 		m.notLeader(w, r)
 		return
 	}
-	m.opts.Audit.Record(auth.Event{Principal: Principal(r), Action: auth.TeardownFrameworks, Object: body.FrameworkID.Value,
+	m.opts.Audit.Record(auth.Event{Principal: Principal(r), Action: auth.TeardownFrameworks, Object: id,
 		Allowed: ref == nil || ref.Code != http.StatusForbidden, Detail: refusalText(ref, "torn down")})
 	if ref != nil {
 		refused(w, ref)

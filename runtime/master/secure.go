@@ -20,11 +20,11 @@ import (
 func Principal(r *http.Request) string { return auth.Principal(r) }
 
 // openPaths answer without credentials: a load balancer's health check,
-// finding the leader, the login link that sets a web UI session, and the
-// UI's static files.
+// finding the leader, the version (as Mesos' are), the login link that
+// sets a web UI session, and the UI's static files.
 func openPath(path string) bool {
 	switch path {
-	case "/health", "/master/redirect", "/login":
+	case "/health", "/master/redirect", "/login", "/master/health", "/version":
 		return true
 	}
 	return len(path) > len("/static/") && path[:len("/static/")] == "/static/"

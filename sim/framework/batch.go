@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"cmp"
 	"container/heap"
 	"io"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/traces"
 )
 
@@ -19,6 +21,9 @@ type BatchConfig struct {
 	// (Hadoop or Spark like): tasks start as resources come.
 	Gang      bool
 	HoldLimit time.Duration
+	// Backfill is how rigid jobs may start ahead of one that does not fit
+	// (none, EASY or conservative; see Backfill).
+	Backfill Backfill
 	// Delay turns on delay scheduling: a task's data is placed on Replicas
 	// agents drawn from Agents, and a job waits up to Delay since it last
 	// launched for an offer on one of them before it launches anywhere.
@@ -35,13 +40,17 @@ type BatchConfig struct {
 	// tasks has started after ReviveAfter (default 30s) revives.
 	IdleRefuse  time.Duration
 	ReviveAfter time.Duration
-	Seed        uint64
+	// Setup is how long a job takes to start before it launches any task
+	// (Hadoop's job initialisation and setup task), counted in its time.
+	Setup time.Duration
+	Seed  uint64
 }
 
 // Batch is a batch framework fed by a stream of jobs, which it reads one at
 // a time as their submit times come: the workload is never held whole.
 // Elastic jobs share the framework's resources fairly (the job with the
-// fewest running tasks goes first).
+// fewest running tasks goes first). A closed-loop job (traces.Job.After)
+// waits for the job it follows to end, then for its think time.
 type Batch struct {
 	cfg     BatchConfig
 	src     traces.Source
@@ -56,6 +65,22 @@ type Batch struct {
 	done    bool // the source is exhausted
 	err     error
 	active  bool // not suppressed
+
+	// Closed loop: the jobs received and not ended, by ID (counted, in case
+	// of a repeated ID); the jobs waiting for the job of an ID to end; how
+	// many jobs wait so, and how many are in their think time.
+	live     map[string]int
+	after    map[string][]*traces.Job
+	parked   int
+	thinking int
+	starting int // jobs in their setup time
+	// Backfilling's view of the resources: names indexes vecs; rigid are
+	// the rigid jobs with tasks running, in start order; releasing is what
+	// ended tasks freed, or consolidation gave back, and no offer has
+	// brought back yet.
+	names     []string
+	rigid     []*job
+	releasing vec
 
 	// LocalityHits and LocalityTotal count launches on an agent that holds
 	// the task's data, out of launches under delay scheduling.
@@ -72,6 +97,12 @@ type job struct {
 	last    time.Duration // when it last launched a task
 	index   int           // in jobQueue
 	seq     int
+
+	// Rigid jobs: plan is the job for backfilling passes; started is when
+	// it started, holding what its running tasks hold.
+	plan    planJob
+	started time.Duration
+	holding vec
 }
 
 type pendingTask struct {
@@ -101,18 +132,20 @@ func NewBatch(cfg BatchConfig, src traces.Source) *Batch {
 	if cfg.ReviveAfter == 0 {
 		cfg.ReviveAfter = 30 * time.Second
 	}
-	return &Batch{cfg: cfg, src: src, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463)), running: map[TaskID]launched{}, active: true}
+	return &Batch{cfg: cfg, src: src, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463)), running: map[TaskID]launched{}, active: true,
+		live: map[string]int{}, after: map[string][]*traces.Job{}}
 }
 
 // Err returns the error that stopped reading the job stream, if any.
 func (b *Batch) Err() error { return b.err }
 
-// Arrived reports whether every job has arrived (or the stream failed).
-func (b *Batch) Arrived() bool { return b.done }
+// Arrived reports whether every job has arrived (or the stream failed),
+// but for closed-loop jobs waiting for a job of the framework to end.
+func (b *Batch) Arrived() bool { return b.done && b.thinking == 0 && b.starting == 0 }
 
 // Idle reports whether every job has been read and has finished.
 func (b *Batch) Idle() bool {
-	return b.done && b.queue.Len() == 0 && len(b.gangs) == 0 && len(b.running) == 0
+	return b.done && b.queue.Len() == 0 && len(b.gangs) == 0 && len(b.running) == 0 && b.parked == 0 && b.thinking == 0 && b.starting == 0
 }
 
 func (b *Batch) Subscribed(d Driver) {
@@ -124,9 +157,10 @@ func (b *Batch) Subscribed(d Driver) {
 	}
 }
 
-// Feed hands the framework a job that arrives now; call it as a callback
-// of the framework (from the driver's event loop).
-func (b *Batch) Feed(j *traces.Job) { b.arrive(j) }
+// Feed hands the framework a job that arrives now, or, closed-loop, when
+// the job it follows ends; call it as a callback of the framework (from
+// the driver's event loop).
+func (b *Batch) Feed(j *traces.Job) { b.receive(j) }
 
 // Close says no job will be fed any more.
 func (b *Batch) Close() {
@@ -148,9 +182,47 @@ func (b *Batch) readNext() {
 		return
 	}
 	b.d.After(max(0, b.start+j.Submit-b.d.Now()), func() {
-		b.arrive(j)
+		b.receive(j)
 		b.readNext()
 	})
+}
+
+// receive takes a job the stream reached: it arrives now, or, closed-loop,
+// Think after the job it follows ends (at once if that job is not live).
+func (b *Batch) receive(tj *traces.Job) {
+	b.live[tj.ID]++
+	switch {
+	case tj.After != "" && b.live[tj.After] > 0 && tj.After != tj.ID:
+		b.after[tj.After] = append(b.after[tj.After], tj)
+		b.parked++
+	case tj.After != "" && tj.Think > 0:
+		b.think(tj)
+	default:
+		b.arrive(tj)
+	}
+}
+
+// think makes a closed-loop job arrive after its think time.
+func (b *Batch) think(tj *traces.Job) {
+	b.thinking++
+	b.d.After(tj.Think, func() {
+		b.thinking--
+		b.arrive(tj)
+	})
+}
+
+// ended notes that a job ended (or was dropped): the jobs that follow it
+// start their think time.
+func (b *Batch) ended(id string) {
+	if b.live[id]--; b.live[id] <= 0 {
+		delete(b.live, id)
+	}
+	next := b.after[id]
+	delete(b.after, id)
+	for _, tj := range next {
+		b.parked--
+		b.think(tj)
+	}
 }
 
 func (b *Batch) arrive(tj *traces.Job) {
@@ -173,8 +245,25 @@ func (b *Batch) arrive(tj *traces.Job) {
 		if err != nil {
 			b.Dropped++
 		}
+		b.ended(tj.ID)
 		return
 	}
+	if b.cfg.Gang { // backfilling plans with the requested time, else the longest task's
+		j.plan = planJob{need: b.vecOf(info.Gang), est: cmp.Or(tj.Requested, info.Longest), reserved: never}
+	}
+	if b.cfg.Setup <= 0 {
+		b.enqueue(j)
+		return
+	}
+	b.starting++
+	b.d.After(b.cfg.Setup, func() {
+		b.starting--
+		b.enqueue(j)
+	})
+}
+
+// enqueue makes a job's tasks wait for offers.
+func (b *Batch) enqueue(j *job) {
 	b.seq++
 	j.seq = b.seq
 	if b.cfg.Gang {
@@ -183,6 +272,9 @@ func (b *Batch) arrive(tj *traces.Job) {
 		heap.Push(&b.queue, j)
 	}
 	b.wake(j)
+	if b.cfg.Gang && b.cfg.Backfill != BackfillNone && len(b.held) > 0 {
+		b.startGangs() // it may start on what is held
+	}
 }
 
 // wake asks for offers for a job that has tasks to launch: a suppressed
@@ -221,6 +313,7 @@ func (b *Batch) Offers(d Driver, offers []Offer) {
 	if b.cfg.Gang {
 		for _, o := range offers {
 			b.held = append(b.held, heldOffer{o, d.Now()})
+			b.releasing = b.releasing.floor(b.vecOf(o.Resources))
 		}
 		b.startGangs()
 		b.consolidate()
@@ -322,31 +415,35 @@ func (b *Batch) countLocality(local bool) {
 	}
 }
 
-// startGangs starts, in submit order, every rigid job whose tasks all fit
-// in the held offers together; then declines the held offers if no job is
-// waiting.
+// startGangs starts the rigid jobs the backfilling policy allows on the
+// held offers (without backfilling: in submit order while they fit); then
+// declines the held offers if no job is waiting.
 func (b *Batch) startGangs() {
-	for len(b.gangs) > 0 {
-		plan, ok := b.packGang(b.gangs[0])
-		if !ok {
-			break
+	if len(b.gangs) > 0 {
+		p := pass{now: b.d.Now(), queue: make([]*planJob, len(b.gangs))}
+		for _, h := range b.held {
+			p.free = p.free.plus(b.vecOf(h.offer.Resources), 1)
 		}
-		j := b.gangs[0]
-		b.gangs = b.gangs[1:]
-		var keep []heldOffer
-		for i, h := range b.held {
-			if tasks := plan[i]; len(tasks) > 0 {
-				for _, t := range tasks {
-					b.running[t.ID] = launched{job: j, task: pendingTask{task: t}}
-				}
-				j.running += len(tasks)
-				b.d.Launch(h.offer.ID, tasks, b.cfg.Refuse)
-			} else {
-				keep = append(keep, h)
+		for k, j := range b.gangs {
+			p.queue[k] = &j.plan
+		}
+		if b.cfg.Backfill != BackfillNone {
+			p.rel = b.releases(p.now)
+		}
+		started := make([]bool, len(b.gangs))
+		p.start = func(k int) bool {
+			started[k] = b.launchGang(b.gangs[k])
+			return started[k]
+		}
+		p.run(b.cfg.Backfill)
+		waiting := b.gangs[:0]
+		for k, j := range b.gangs {
+			if !started[k] {
+				waiting = append(waiting, j)
 			}
 		}
-		b.held = keep
-		j.pending = nil
+		clear(b.gangs[len(waiting):])
+		b.gangs = waiting
 	}
 	if len(b.gangs) == 0 {
 		for _, h := range b.held {
@@ -355,6 +452,72 @@ func (b *Batch) startGangs() {
 		b.held = nil
 		b.settle()
 	}
+}
+
+// launchGang launches every task of j on the held offers, or nothing if
+// they do not all fit.
+func (b *Batch) launchGang(j *job) bool {
+	plan, ok := b.packGang(j)
+	if !ok {
+		return false
+	}
+	var keep []heldOffer
+	for i, h := range b.held {
+		if tasks := plan[i]; len(tasks) > 0 {
+			for _, t := range tasks {
+				b.running[t.ID] = launched{job: j, task: pendingTask{task: t}}
+			}
+			j.running += len(tasks)
+			b.d.Launch(h.offer.ID, tasks, b.cfg.Refuse)
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	b.held = keep
+	j.pending = nil
+	if b.cfg.Backfill != BackfillNone {
+		if !slices.Contains(b.rigid, j) { // not a lost task's restart
+			j.started = b.d.Now()
+			b.rigid = append(b.rigid, j)
+		}
+		for _, tasks := range plan { // a sum: the order does not matter
+			for _, t := range tasks {
+				j.holding = j.holding.plus(b.vecOf(t.Resources), 1)
+			}
+		}
+	}
+	return true
+}
+
+// releases are what the running rigid jobs give back, at their estimated
+// ends (now for a job past its estimate), and what was released and not
+// offered back yet, now.
+func (b *Batch) releases(now time.Duration) []release {
+	rel := make([]release, 0, len(b.rigid)+1)
+	if len(b.releasing) > 0 {
+		rel = append(rel, release{at: now, need: b.releasing})
+	}
+	for _, j := range b.rigid {
+		rel = append(rel, release{at: max(addSat(j.started, j.plan.est), now), need: j.holding})
+	}
+	return rel
+}
+
+// vecOf is r by the framework's resource names, roles aside.
+func (b *Batch) vecOf(r allocator.Resources) vec {
+	var v vec
+	for _, e := range r {
+		i := slices.Index(b.names, e.Name)
+		if i < 0 {
+			i = len(b.names)
+			b.names = append(b.names, e.Name)
+		}
+		if i >= len(v) {
+			v = slices.Grow(v, i+1-len(v))[:i+1]
+		}
+		v[i] += e.Value
+	}
+	return v
 }
 
 // consolidate gives back, unfiltered, the offers held on an agent of which
@@ -370,6 +533,9 @@ func (b *Batch) consolidate() {
 	for _, h := range b.held {
 		if count[h.offer.Agent] > 1 {
 			b.d.Decline(h.offer.ID, 0)
+			if b.cfg.Backfill != BackfillNone {
+				b.releasing = b.releasing.plus(b.vecOf(h.offer.Resources), 1) // it comes back next cycle
+			}
 		} else {
 			keep = append(keep, h)
 		}
@@ -427,11 +593,30 @@ func (b *Batch) Update(d Driver, s Status) {
 	delete(b.running, s.Task)
 	j := l.job
 	j.running--
-	if s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone {
+	if b.cfg.Gang && b.cfg.Backfill != BackfillNone {
+		b.rigidEnded(j, l.task.task.Resources, s.State)
+	}
+	switch {
+	case s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone:
 		// The work was lost with its agent, or never started: run it again.
 		b.requeue(j, l.task)
-	} else if j.index >= 0 {
+	case j.index >= 0:
 		heap.Fix(&b.queue, j.index)
+	case j.running == 0 && len(j.pending) == 0:
+		b.ended(j.id)
+	}
+}
+
+// rigidEnded accounts for a rigid job's task that ended in state: what it held
+// is released, to be offered again, unless its agent is gone with it.
+func (b *Batch) rigidEnded(j *job, res allocator.Resources, state State) {
+	v := b.vecOf(res)
+	j.holding = j.holding.floor(v)
+	if state != TaskLost && state != TaskGone {
+		b.releasing = b.releasing.plus(v, 1)
+	}
+	if j.running == 0 {
+		b.rigid = slices.DeleteFunc(b.rigid, func(l *job) bool { return l == j })
 	}
 }
 

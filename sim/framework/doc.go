@@ -1,8 +1,9 @@
 // Package framework is the second level of two-level scheduling: the one
 // small interface a framework (a scheduler) is written against, and the
 // frameworks apron ships: elastic batch (Hadoop or Spark like, with optional
-// delay scheduling), rigid gang (MPI or Torque like), service (Marathon
-// like) and trace-driven batch.
+// delay scheduling), rigid gang (MPI or Torque like, in submit order or
+// with EASY or conservative backfilling), service (Marathon like) and
+// trace-driven batch.
 //
 // A framework receives offers, status updates and rescinds through
 // Scheduler, and acts through Driver. Nothing here knows whether the driver

@@ -143,3 +143,107 @@ func TestTakePrefersReservations(t *testing.T) {
 		t.Fatal("took 4 CPUs from 3")
 	}
 }
+
+// A closed-loop job waits for the job it follows to end, then for its
+// think time; one whose predecessor the framework does not hold (never
+// had, or already ended) waits only its think time. The framework is idle
+// only when the last of the chain has ended.
+func TestClosedLoopJobs(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		after       string
+		think       time.Duration
+		wantParked  bool // waits for "a" to end before its think time
+		wantTimers  int  // timers pending after it is fed
+		wantArrived bool // arrived (tasks launched on the next offer) before "a" ends
+	}{
+		{"follows a running job", "a", 0, true, 0, false},
+		{"follows a running job, thinks", "a", time.Minute, true, 0, false},
+		{"follows an unknown job", "zz", 0, false, 0, true},
+		{"follows an unknown job, thinks", "zz", time.Minute, false, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRecorder()
+			b := framework.NewBatch(framework.BatchConfig{}, nil)
+			b.Subscribed(r)
+			b.Feed(job("a", 1, traces.Resources{CPUs: 1}))
+			next := job("b", 1, traces.Resources{CPUs: 1})
+			next.After, next.Think = tc.after, tc.think
+			b.Feed(next)
+			b.Close()
+			if len(r.timers) != tc.wantTimers {
+				t.Fatalf("%d timers after feeding; want %d", len(r.timers), tc.wantTimers)
+			}
+			b.Offers(r, []framework.Offer{offer("o1", "cpus:4;mem:1024")})
+			if got := len(r.launched["o1"]); got != 1+btoi(tc.wantArrived) {
+				t.Fatalf("launched %d tasks before a ended; want %d", got, 1+btoi(tc.wantArrived))
+			}
+			b.Update(r, framework.Status{Task: "a/0", State: framework.TaskFinished})
+			if b.Idle() {
+				t.Fatal("idle while b has not run")
+			}
+			if tc.wantParked {
+				if len(r.timers) != 1 {
+					t.Fatalf("%d timers once a ended; want b's think time", len(r.timers))
+				}
+			}
+			r.fire()
+			b.Offers(r, []framework.Offer{offer("o2", "cpus:4;mem:1024")})
+			if !tc.wantArrived && len(r.launched["o2"]) != 1 {
+				t.Fatalf("launched %v once a ended and b thought; want b's task", r.launched["o2"])
+			}
+			b.Update(r, framework.Status{Task: "b/0", State: framework.TaskFinished})
+			if !b.Idle() {
+				t.Fatal("not idle once both jobs ended")
+			}
+		})
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// With EASY backfilling a rigid framework starts a job behind a blocked
+// one on the offers it holds, as soon as the job arrives, if it ends by
+// its requested time before the blocked job's shadow time; without
+// backfilling it waits its turn.
+func TestGangBackfillsOnHeldOffers(t *testing.T) {
+	rigid := func(id string, n int, requested time.Duration) *traces.Job {
+		j := job(id, n, traces.Resources{CPUs: 1})
+		j.Requested = requested
+		return j
+	}
+	for _, c := range []struct {
+		backfill framework.Backfill
+		want     []string
+	}{
+		{framework.BackfillNone, []string{"a", "b", "c"}},
+		{framework.BackfillEASY, []string{"a", "b", "c", "d"}},
+		{framework.BackfillConservative, []string{"a", "b", "c", "d"}},
+	} {
+		r := newRecorder()
+		b := framework.NewBatch(framework.BatchConfig{Gang: true, Backfill: c.backfill}, nil)
+		b.Subscribed(r)
+		b.Feed(rigid("wide1", 3, 100*time.Second))
+		b.Feed(rigid("wide2", 4, 100*time.Second)) // waits for wide1: shadow 100 s, no extra CPU
+		b.Offers(r, []framework.Offer{offer("a", "cpus:1"), offer("b", "cpus:1"), offer("c", "cpus:1"), offer("d", "cpus:1")})
+		b.Feed(rigid("long", 1, 101*time.Second))  // would delay wide2
+		b.Feed(rigid("short", 1, 100*time.Second)) // ends by the shadow time
+		var got []string
+		for _, id := range []string{"a", "b", "c", "d"} {
+			if len(r.launched[framework.OfferID(id)]) > 0 {
+				got = append(got, id)
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%q: launched on %v; want %v", c.backfill, got, c.want)
+		}
+		if ts := r.launched["d"]; len(ts) > 0 && ts[0].Job != "short" {
+			t.Errorf("%q: launched %s on d; want the short job", c.backfill, ts[0].Job)
+		}
+	}
+}

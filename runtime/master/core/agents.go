@@ -218,9 +218,11 @@ func (c *Core) completed(f *Framework, id string) bool {
 }
 
 // addToAllocator offers a connected agent's resources again, less those
-// of its tasks that have not ended.
+// of its tasks that have not ended (an agent the allocator holds already,
+// deactivated while it was away, is activated).
 func (c *Core) addToAllocator(ag *Agent) {
 	if ag.inAlloc {
+		_ = c.alloc.ActivateAgent(allocator.AgentID(ag.ID))
 		return
 	}
 	if err := c.alloc.AddAgent(allocator.AgentInfo{ID: allocator.AgentID(ag.ID), Attributes: ag.Attributes}, ag.total); err != nil {

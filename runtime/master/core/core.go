@@ -116,19 +116,6 @@ func recoverCore(cfg Config, reg *Registry, now time.Time) (*Core, error) {
 	c := &Core{cfg: cfg, reg: reg, now: now, start: now, alloc: a, gen: 1, streams: map[string]string{},
 		reregister: map[string]time.Time{}, history: newHistory(cfg.Sample, time.Hour), soon: true,
 		nextBeat: now.Add(cfg.Heartbeat)}
-	for _, id := range reg.agentOrder {
-		ag := reg.agents[id]
-		ag.stream, ag.inAlloc = "", false
-		switch ag.State {
-		case AgentActive:
-			c.reregister[id] = now.Add(cfg.ReregisterTimeout)
-		case AgentUnreachable:
-			ag.unreachable = now
-		}
-		for _, t := range ag.Tasks {
-			t.charged = false
-		}
-	}
 	for _, id := range sortedKeys(reg.frameworks) {
 		f := reg.frameworks[id]
 		f.stream, f.disconnected = "", now
@@ -136,6 +123,24 @@ func recoverCore(cfg Config, reg *Registry, now time.Time) (*Core, error) {
 			return nil, fmt.Errorf("framework %s: %w", id, err)
 		}
 		_ = c.alloc.Suppress(allocator.FrameworkID(id))
+	}
+	for _, id := range reg.agentOrder {
+		ag := reg.agents[id]
+		ag.stream, ag.inAlloc = "", false
+		for _, t := range ag.Tasks {
+			t.charged = false
+		}
+		switch ag.State {
+		case AgentActive:
+			// Until it re-registers it is not offered, but what its
+			// tasks use stays charged to their frameworks, as while
+			// it is disconnected.
+			c.reregister[id] = now.Add(cfg.ReregisterTimeout)
+			c.addToAllocator(ag)
+			_, _ = c.alloc.DeactivateAgent(allocator.AgentID(id)) // no offers yet
+		case AgentUnreachable:
+			ag.unreachable = now
+		}
 	}
 	return c, nil
 }

@@ -365,3 +365,51 @@ func TestCompletedTasksBounded(t *testing.T) {
 		t.Errorf("after 100 tasks: %d not completed, %d completed kept, %d on the agent; want 0, 10, 0", len(f.Tasks), len(f.Done), len(r.c.reg.agents["a1"].Tasks))
 	}
 }
+
+// A disconnected agent is not offered, and its tasks stay charged to
+// their framework; when it re-registers it is offered again.
+func TestDisconnectedAgentKeepsItsTasksCharged(t *testing.T) {
+	r, fw, fs, as := launched(t, api.FrameworkInfo{Name: "f", FailoverTimeout: 60})
+	_ = r.status("a1", fw, "t1", TaskRunning, "", "u1")
+	r.c.AgentGone(r.now, as)
+	if u := r.used("a1"); !u.Contains(allocator.MustParseResources("cpus:1;mem:128")) {
+		t.Errorf("a1 uses %s while disconnected; its task holds cpus:1;mem:128", u)
+	}
+	before := len(r.events(fs, api.EventOffers))
+	r.advance(2 * time.Second) // within the agent timeout
+	if n := len(r.events(fs, api.EventOffers)); n != before {
+		t.Fatalf("%d offers of a disconnected agent", n-before)
+	}
+	rt := api.AgentTask{FrameworkID: fw, Task: taskInfo("t1", "cpus:1;mem:128"), State: TaskRunning, Role: "default"}
+	r.agent("a1", "cpus:2;mem:2048", []api.AgentTask{rt})
+	for range 8 { // past the filter the launch left on the rest of the agent
+		r.advance(time.Second)
+		_ = r.c.AgentCall(r.now, "", &api.AgentCall{Type: api.AgentCallHeartbeat, AgentID: "a1"})
+	}
+	if n := len(r.events(fs, api.EventOffers)); n == before {
+		t.Fatal("no offer of the agent after it re-registered")
+	}
+}
+
+// A master recovered from its registry charges the tasks of agents that
+// have not re-registered yet, and offers none of them until they do.
+func TestRecoveredMasterChargesAgentsNotYetBack(t *testing.T) {
+	r, fw, _, _ := launched(t, api.FrameworkInfo{Name: "f", FailoverTimeout: 60})
+	_ = r.status("a1", fw, "t1", TaskRunning, "", "u1")
+	reg, err := LoadRegistry(r.c.reg.Snapshot(), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Recover(Config{ID: "m2"}, reg, r.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := c.Summary()
+	if len(st.Agents) != 1 || st.Agents[0].Resources.Used["cpus"] != 1 || st.Agents[0].Resources.Offered["cpus"] != 0 {
+		t.Fatalf("recovered agents: %+v", st.Agents)
+	}
+	c.Tick(r.now.Add(5 * time.Second))
+	if n := c.Offers(); n != 0 {
+		t.Errorf("%d offers of an agent that has not re-registered", n)
+	}
+}

@@ -15,6 +15,10 @@
 // offers and decline filters, which streams are connected, heartbeats) is
 // rebuilt from the registry by a new leader, as Mesos rebuilds it.
 //
+// The core also writes its state in the shapes of Mesos' read-only
+// endpoints and v1 operator API (mesos*.go, operator*.go), and takes the
+// operator API's weight and quota updates as policy swaps.
+//
 // The rules are Mesos' where Mesos has one; docs/api.md and
 // docs/reliability.md name them.
 package core

@@ -49,6 +49,8 @@ type Task struct {
 	frag  []byte // the task's JSON in /state
 	stale bool   // frag must be written again
 
+	mesos [2][]byte // its JSON in /master/state and the v1 API (mesos.go); refresh empties them
+
 	// The leader's, rebuilt after a failover.
 	charged     bool     // its resources are charged in the allocator
 	statusUUID  api.UUID // the update last forwarded, which an ACKNOWLEDGE names

@@ -260,7 +260,7 @@ func (t *Task) view() TaskState {
 
 // refresh marks the task's JSON for /state stale after a change: it is
 // written again when /state next asks (replicas never do).
-func (t *Task) refresh() { t.stale = true }
+func (t *Task) refresh() { t.stale, t.mesos = true, [2][]byte{} }
 
 // json is the task's JSON in /state, written again if it changed.
 func (t *Task) json() []byte {
