@@ -13,12 +13,16 @@ type Scalar struct {
 }
 
 // Resource is one resource as the Mesos v1 API writes it: a name, type
-// SCALAR, a value, and the role it is reserved for ("" or "*": none).
+// SCALAR, a value, and how it is reserved: the role it is reserved for
+// ("" or "*": none) with Reservation for a dynamic reservation, or the
+// Reservations stack (operations.go: ReservationOf).
 type Resource struct {
-	Name   string `json:"name"`
-	Type   string `json:"type"`
-	Scalar Scalar `json:"scalar"`
-	Role   string `json:"role,omitempty"`
+	Name         string            `json:"name"`
+	Type         string            `json:"type"`
+	Scalar       Scalar            `json:"scalar"`
+	Role         string            `json:"role,omitempty"`
+	Reservation  *ReservationInfo  `json:"reservation,omitempty"`
+	Reservations []ReservationInfo `json:"reservations,omitempty"`
 }
 
 // FromResources converts the allocator's resources to the wire form.
@@ -42,10 +46,11 @@ func ToResources(field string, rs []Resource) (allocator.Resources, error) {
 		if r.Scalar.Value < 0 || math.IsNaN(r.Scalar.Value) || math.IsInf(r.Scalar.Value, 0) {
 			return nil, fmt.Errorf("%s.scalar.value: %v; want a finite amount of 0 or more", f, r.Scalar.Value)
 		}
-		role := r.Role
-		if role == "*" {
-			role = ""
+		rsv, err := ReservationOf(f, r)
+		if err != nil {
+			return nil, err
 		}
+		role := rsv.Role
 		// Rounded to the allocator's resolution of 0.001, as Mesos rounds
 		// scalars, and written in plain decimal (%g wrote 1e+06, which the
 		// text form refuses, so an agent of 1 TiB could not register).

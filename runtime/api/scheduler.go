@@ -1,5 +1,7 @@
 package api
 
+import "encoding/json"
+
 // The scheduler API, modelled on Mesos v1 (mesos/v1/scheduler.proto in its
 // JSON form). Fields apron does not use are left out; apron adds Job to
 // TaskInfo, for accounting.
@@ -93,10 +95,23 @@ type Accept struct {
 	Filters    *Filters    `json:"filters,omitempty"`
 }
 
-// Operation is what an accept does; apron supports LAUNCH.
+// Operation is what an accept does (operations.go has the types of all
+// but LAUNCH). ID asks for the operation's status (UPDATE_OPERATION_STATUS).
+// The volume and disk operations apron does not do are kept raw, to be
+// answered OPERATION_ERROR.
 type Operation struct {
-	Type   string  `json:"type"`
-	Launch *Launch `json:"launch,omitempty"`
+	Type         string          `json:"type"`
+	ID           *ID             `json:"id,omitempty"`
+	Launch       *Launch         `json:"launch,omitempty"`
+	LaunchGroup  *LaunchGroup    `json:"launch_group,omitempty"`
+	Reserve      *Reserve        `json:"reserve,omitempty"`
+	Unreserve    *Unreserve      `json:"unreserve,omitempty"`
+	Create       json.RawMessage `json:"create,omitempty"`
+	Destroy      json.RawMessage `json:"destroy,omitempty"`
+	GrowVolume   json.RawMessage `json:"grow_volume,omitempty"`
+	ShrinkVolume json.RawMessage `json:"shrink_volume,omitempty"`
+	CreateDisk   json.RawMessage `json:"create_disk,omitempty"`
+	DestroyDisk  json.RawMessage `json:"destroy_disk,omitempty"`
 }
 
 // Launch starts tasks.
@@ -112,6 +127,11 @@ type TaskInfo struct {
 	Resources []Resource   `json:"resources"`
 	Command   *CommandInfo `json:"command,omitempty"`
 	Job       string       `json:"job,omitempty"` // apron: the job it belongs to
+
+	// Executor is the task group's executor, for a task of a
+	// LAUNCH_GROUP (a LAUNCH with one is refused: apron runs no custom
+	// executor).
+	Executor *ExecutorInfo `json:"executor,omitempty"`
 }
 
 // CommandInfo is a shell command; the agent runs it with /bin/sh -c, as
@@ -193,6 +213,8 @@ type Event struct {
 	Update     *Update     `json:"update,omitempty"`
 	Failure    *Failure    `json:"failure,omitempty"`
 	Error      *Error      `json:"error,omitempty"`
+	// UpdateOperationStatus: EventUpdateOperationStatus (operations.go).
+	UpdateOperationStatus *UpdateOperationStatus `json:"update_operation_status,omitempty"`
 }
 
 // Subscribed answers a SUBSCRIBE.
