@@ -70,6 +70,10 @@ type Unreserve struct {
 	Resources []Resource `json:"resources"`
 }
 
+// ReservationRefinement is the capability of a framework that reads
+// reservations in the stack format (Resource.reservations).
+const ReservationRefinement = "RESERVATION_REFINEMENT"
+
 // Reservation types of ReservationInfo.type.
 const (
 	ReservationStatic  = "STATIC"

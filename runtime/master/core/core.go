@@ -126,6 +126,9 @@ func recoverCore(cfg Config, reg *Registry, now time.Time) (*Core, error) {
 		for _, t := range ag.Tasks {
 			t.charged = false
 		}
+		for _, e := range ag.executors {
+			e.charged = false
+		}
 	}
 	for _, id := range sortedKeys(reg.frameworks) {
 		f := reg.frameworks[id]
@@ -265,7 +268,7 @@ func (c *Core) wireOffer(o allocator.Offer) api.Offer {
 	return api.Offer{
 		ID: api.ID{Value: c.offerID(o.ID)}, FrameworkID: api.ID{Value: string(o.Framework)},
 		AgentID: api.ID{Value: string(o.Agent)}, Hostname: ag.Hostname, Role: o.Role,
-		Resources: api.FromResources(o.Resources), Attributes: ag.Attributes,
+		Resources: c.wireResources(c.reg.frameworks[string(o.Framework)], ag, o.Resources), Attributes: ag.Attributes,
 	}
 }
 

@@ -1,0 +1,158 @@
+package core
+
+import (
+	"fmt"
+
+	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/auth"
+)
+
+// reserve applies a RESERVE: unreserved resources of the offers become
+// reserved for the offers' role, by the framework's principal, and stay so
+// (in the registry) until an UNRESERVE. An operation that is not valid is
+// dropped (OPERATION_ERROR, if it has an id).
+func (run *acceptRun) reserve(field string, op api.Operation) {
+	amounts, msg := run.checkReserve(field, op)
+	if msg != "" {
+		run.drop(op, msg)
+		return
+	}
+	role := run.role
+	run.convert(amounts, func(r allocator.Resources) allocator.Resources { return withRole(r, role) })
+	run.c.apply(Command{Op: OpReserve, Reservation: &ReservationRecord{Agent: run.agent.ID, Role: role, Principal: run.f.Info.Principal, Resources: amounts.String()}})
+	run.c.operationStatus(run.f, op, api.OperationFinished, "", run.agent.ID, op.Reserve.Resources)
+}
+
+// checkReserve checks a RESERVE as Mesos does and returns the amounts it
+// reserves, by name.
+func (run *acceptRun) checkReserve(field string, op api.Operation) (allocator.Resources, string) {
+	r := op.Reserve
+	field += ".reserve"
+	switch {
+	case r == nil || len(r.Resources) == 0:
+		return nil, field + ".resources: empty; give the resources to reserve, each reserved for the offers' role"
+	case len(r.Source) > 0:
+		return nil, field + ".source: apron does not update reservations in place (Mesos 1.10's re-reservation); UNRESERVE, then RESERVE"
+	}
+	principal := run.f.Info.Principal
+	for i, res := range r.Resources {
+		rf := fmt.Sprintf("%s.resources[%d]", field, i)
+		rsv, err := api.ReservationOf(rf, res)
+		switch {
+		case err != nil:
+			return nil, err.Error()
+		case !rsv.Dynamic:
+			return nil, fmt.Sprintf("%s: not dynamically reserved; give role %q with a reservation (or reservations [{type: DYNAMIC, role: %q}])", rf, mesosRole(run.role), mesosRole(run.role))
+		case wireRole(rsv.Role) != run.role:
+			return nil, fmt.Sprintf("%s: reserved for role %.64q, but the offers are allocated to %q: a framework reserves for the role of its offers", rf, rsv.Role, mesosRole(run.role))
+		case run.role == wireRole("*"):
+			return nil, fmt.Sprintf("%s: resources cannot be reserved for role *", rf)
+		case principal != "" && rsv.Principal != principal:
+			return nil, fmt.Sprintf("%s: a reserve operation was attempted by principal %q, but the reservation names principal %q; name the framework's own", rf, principal, rsv.Principal)
+		}
+	}
+	res, err := api.ToResources(field+".resources", r.Resources)
+	if err != nil {
+		return nil, err.Error()
+	}
+	amounts := res.Flatten()
+	if d := run.c.decide(principal, auth.ReserveResources, mesosRole(run.role)); d != "" {
+		return nil, field + ": " + d
+	}
+	if have := run.left.Unreserved(); !have.Contains(amounts) {
+		return nil, fmt.Sprintf("%s.resources: %s is more than what is left unreserved of the offers, %s", field, amounts, have)
+	}
+	k := reservationKey{run.role, principal}
+	if run.agent.reserved[k] == nil && len(run.agent.reserved) >= run.c.cfg.Limits.MaxReservations {
+		return nil, fmt.Sprintf("%s: agent %s holds %d reservations (role and principal), the limit", field, run.agent.ID, len(run.agent.reserved))
+	}
+	return amounts, ""
+}
+
+// unreserve applies an UNRESERVE: dynamically reserved resources of the
+// offers go back to the unreserved pool. Only what the offers hold can be
+// unreserved: resources in use by a task are not offered, and an
+// UNRESERVE of them is dropped, as Mesos drops it.
+func (run *acceptRun) unreserve(field string, op api.Operation) {
+	parts, msg := run.checkUnreserve(field, op)
+	if msg != "" {
+		run.drop(op, msg)
+		return
+	}
+	for _, p := range parts {
+		res, _ := allocator.ParseResources(p.Resources)
+		run.convert(withRole(res, p.Role), func(r allocator.Resources) allocator.Resources { return r.Flatten() })
+		run.c.apply(Command{Op: OpUnreserve, Reservation: &p})
+	}
+	run.c.operationStatus(run.f, op, api.OperationFinished, "", run.agent.ID, op.Unreserve.Resources)
+}
+
+// checkUnreserve checks an UNRESERVE and returns what it takes from each
+// reservation (role, principal).
+func (run *acceptRun) checkUnreserve(field string, op api.Operation) ([]ReservationRecord, string) {
+	field += ".unreserve"
+	if op.Unreserve == nil || len(op.Unreserve.Resources) == 0 {
+		return nil, field + ".resources: empty; give the dynamically reserved resources to unreserve"
+	}
+	var keys []reservationKey
+	by := map[reservationKey]allocator.Resources{}
+	for i, res := range op.Unreserve.Resources {
+		rf := fmt.Sprintf("%s.resources[%d]", field, i)
+		rsv, err := api.ReservationOf(rf, res)
+		switch {
+		case err != nil:
+			return nil, err.Error()
+		case !rsv.Dynamic:
+			return nil, rf + ": not dynamically reserved; only dynamic reservations can be unreserved (static ones are the agent's --resources or the policy's)"
+		}
+		one, err := api.ToResources(rf, []api.Resource{res})
+		if err != nil {
+			return nil, err.Error()
+		}
+		k := reservationKey{wireRole(rsv.Role), rsv.Principal}
+		if by[k] == nil {
+			keys = append(keys, k)
+		}
+		by[k] = by[k].Add(one.Flatten())
+	}
+	var out []ReservationRecord
+	var all allocator.Resources
+	for _, k := range keys {
+		have := run.agent.reserved[k]
+		if !have.Contains(by[k]) {
+			return nil, fmt.Sprintf("%s.resources: %s for role %q by principal %q; agent %s holds %s so reserved", field, by[k], mesosRole(k.role), k.principal, run.agent.ID, have)
+		}
+		if k.principal != run.f.Info.Principal {
+			if d := run.c.decide(run.f.Info.Principal, auth.UnreserveResources, k.principal); d != "" {
+				return nil, field + ": " + d
+			}
+		}
+		all = all.Add(withRole(by[k], k.role))
+		out = append(out, ReservationRecord{Agent: run.agent.ID, Role: k.role, Principal: k.principal, Resources: by[k].String()})
+	}
+	if !run.left.Contains(all) {
+		return nil, fmt.Sprintf("%s.resources: %s is more than what is left of the offers, %s (reserved resources in use by a task are not offered, and cannot be unreserved)", field, all, run.left)
+	}
+	return out, ""
+}
+
+// decide asks the Authorizer whether principal may do action on object:
+// "" if it may, else why not.
+func (c *Core) decide(principal, action, object string) string {
+	if c.cfg.Authorizer == nil {
+		return ""
+	}
+	if d := c.cfg.Authorizer.Authorize(principal, action, object); !d.Allowed {
+		return fmt.Sprintf("principal %q may not %s %q: %s", principal, action, object, d)
+	}
+	return ""
+}
+
+// mesosRole is a role as Mesos names it: the allocator's "default" is "*".
+func mesosRole(role string) string {
+	if role == wireRole("*") {
+		return "*"
+	}
+	return role
+}
