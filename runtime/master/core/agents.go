@@ -243,9 +243,7 @@ func (c *Core) addToAllocator(ag *Agent) {
 		}
 		t.charged = true
 	}
-	if err := c.restoreExecutors(c.alloc, ag); err != nil {
-		c.applyErrors = append(c.applyErrors, err)
-	}
+	c.restoreExecutors(ag)
 }
 
 // removeFromAllocator stops offering an agent: its offers are rescinded

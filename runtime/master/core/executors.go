@@ -120,17 +120,25 @@ func (c *Core) releaseExecutor(e *Executor) {
 	}
 }
 
-// restoreExecutors charges again, to a rebuilt allocator, the executors
-// of an agent that still run a task.
-func (c *Core) restoreExecutors(a *allocator.Allocator, ag *Agent) error {
+// restoreExecutors charges again the executors of an agent that comes
+// back (to the allocator) and still run a task. An executor its agent's
+// resources no longer hold ends with its tasks, as a task does
+// (addToAllocator).
+func (c *Core) restoreExecutors(ag *Agent) {
 	for _, e := range sortedExecutors(ag.executors) {
 		if e.charged || e.ended() {
 			continue
 		}
-		if err := a.Restore(allocator.FrameworkID(e.FrameworkID), e.Role, allocator.AgentID(e.AgentID), e.res); err != nil {
-			return fmt.Errorf("executor %s of %s: %w", e.Info.ExecutorID.Value, e.FrameworkID, err)
+		err := c.alloc.Restore(allocator.FrameworkID(e.FrameworkID), e.Role, allocator.AgentID(e.AgentID), e.res)
+		if err == nil {
+			e.charged = true
+			continue
 		}
-		e.charged = true
+		for _, t := range slices.Clone(e.tasks) {
+			if !Terminal(t.State) {
+				c.toAgent(ag, killEvent(t))
+				c.setTask(t, Ref{State: TaskLost, Reason: "REASON_AGENT_RESTARTED", Message: fmt.Sprintf("the agent's resources no longer hold its executor %s: %v", e.Info.ExecutorID.Value, err)}, true)
+			}
+		}
 	}
-	return nil
 }

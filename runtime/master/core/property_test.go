@@ -34,7 +34,11 @@ func TestBooksBalance(t *testing.T) {
 					for _, k := range sortedTaskKeys(ag.Tasks) {
 						tk := ag.Tasks[k]
 						if rapid.Bool().Draw(t, "still has "+k.task) {
-							report = append(report, api.AgentTask{FrameworkID: k.fw, Task: tk.Info, State: rapid.SampledFrom([]string{tk.State, TaskRunning, TaskFinished}).Draw(t, "state"), Role: tk.Role})
+							states := []string{TaskRunning, TaskFinished}
+							if agentStates[tk.State] { // not one the master decided (TASK_UNREACHABLE): an agent reports its own
+								states = append(states, tk.State)
+							}
+							report = append(report, api.AgentTask{FrameworkID: k.fw, Task: tk.Info, State: rapid.SampledFrom(states).Draw(t, "state"), Role: tk.Role})
 						}
 					}
 				}
@@ -93,6 +97,53 @@ func TestBooksBalance(t *testing.T) {
 					offerIDs = []string{"apron.O9-9"}
 				}
 				_ = r.call(string(o.Framework), fws[string(o.Framework)], launchCall(offerIDs, infos...))
+			},
+			"reserve": func(t *rapid.T) {
+				offers := r.c.alloc.Offers()
+				if len(offers) == 0 {
+					return
+				}
+				o := offers[rapid.IntRange(0, len(offers)-1).Draw(t, "offer")]
+				role := o.Role
+				if rapid.IntRange(0, 4).Draw(t, "other role") == 0 {
+					role = "b"
+				}
+				amount := o.Resources.Unreserved()
+				if rapid.Bool().Draw(t, "part") {
+					amount = halve(amount)
+				}
+				_ = r.call(string(o.Framework), fws[string(o.Framework)], accept(r.c.offerID(o.ID), reserveOp(reservedFor(amount, role)), launchOp(&ids, t, o.Role)))
+			},
+			"unreserve": func(t *rapid.T) {
+				offers := r.c.alloc.Offers()
+				if len(offers) == 0 {
+					return
+				}
+				o := offers[rapid.IntRange(0, len(offers)-1).Draw(t, "offer")]
+				amount := o.Resources.Reserved()
+				if rapid.Bool().Draw(t, "more") {
+					amount = amount.Add(amount)
+				}
+				rs := api.FromResources(amount)
+				for i := range rs {
+					rs[i].Reservation = &api.ReservationInfo{}
+				}
+				_ = r.call(string(o.Framework), fws[string(o.Framework)], accept(r.c.offerID(o.ID), api.Operation{Type: api.OpUnreserve, Unreserve: &api.Unreserve{Resources: rs}}))
+			},
+			"launch group": func(t *rapid.T) {
+				offers := r.c.alloc.Offers()
+				if len(offers) == 0 {
+					return
+				}
+				o := offers[rapid.IntRange(0, len(offers)-1).Draw(t, "offer")]
+				var infos []api.TaskInfo
+				for range rapid.IntRange(1, 3).Draw(t, "tasks") {
+					ids++
+					res := fmt.Sprintf("cpus:%g;mem:%d", float64(rapid.IntRange(1, 20).Draw(t, "dcpus"))/10, 64*rapid.IntRange(1, 20).Draw(t, "mem64"))
+					infos = append(infos, taskInfo(fmt.Sprintf("t%d", ids), res))
+				}
+				ids++
+				_ = r.call(string(o.Framework), fws[string(o.Framework)], accept(r.c.offerID(o.ID), groupOp(defaultExecutor(fmt.Sprintf("e%d", ids)), infos...)))
 			},
 			"status": func(t *rapid.T) {
 				var live []*Task
@@ -165,9 +216,54 @@ func TestBooksBalance(t *testing.T) {
 	})
 }
 
+// launchOp is a LAUNCH of one task on the reservation of role, or of
+// nothing.
+func launchOp(ids *int, t *rapid.T, role string) api.Operation {
+	op := api.Operation{Type: api.OpLaunch, Launch: &api.Launch{}}
+	if rapid.Bool().Draw(t, "launch on it") {
+		*ids++
+		ti := taskInfo(fmt.Sprintf("t%d", *ids), fmt.Sprintf("cpus(%s):0.5", role))
+		ti.Resources[0].Role, ti.Resources[0].Reservation = mesosRole(role), &api.ReservationInfo{}
+		op.Launch.TaskInfos = append(op.Launch.TaskInfos, ti)
+	}
+	return op
+}
+
+// halve is half of r, in whole thousandths.
+func halve(r allocator.Resources) allocator.Resources {
+	var out allocator.Resources
+	for _, e := range r {
+		out = out.Add(allocator.Resources{{Name: e.Name, Role: e.Role, Value: e.Value / 2}})
+	}
+	return out
+}
+
 func checkBooks(t *rapid.T, c *Core) {
 	if err := c.CheckBooks(); err != nil {
 		t.Fatal(err)
+	}
+	// A reserved resource is offered only to its role (or a sub-role).
+	for _, o := range c.alloc.Offers() {
+		for _, e := range o.Resources {
+			if e.Role != "" && !allocator.IsWithin(o.Role, e.Role) {
+				t.Fatalf("offer %d to role %s holds %s reserved for %s", o.ID, o.Role, e.Name, e.Role)
+			}
+		}
+	}
+	// Reservations never make an agent more than it is: its total by
+	// name is what it registered with, and every dynamic reservation
+	// is in it.
+	for _, id := range c.reg.agentOrder {
+		ag := c.reg.agents[id]
+		if !ag.Total().Flatten().Equal(ag.total.Flatten()) {
+			t.Fatalf("agent %s: total %s with its reservations, %s as it registered", id, ag.Total(), ag.total)
+		}
+		for _, res := range ag.reservations() {
+			amounts, _ := allocator.ParseResources(res.Resources)
+			if !ag.Total().Contains(withRole(amounts, res.Role)) {
+				t.Fatalf("agent %s: reservation %+v is not in its total %s", id, res, ag.Total())
+			}
+		}
 	}
 	live := map[string]int{}
 	for _, f := range c.reg.frameworks {
