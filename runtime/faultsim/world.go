@@ -26,6 +26,7 @@ type world struct {
 	procs    map[procKey]*proc
 	programs map[fwTaskKey]program // what each launched task runs
 	faults   map[string]int
+	ops      map[string]int // offer operations the frameworks sent, by type
 	pids     int // processes started
 	errs     []string
 	healed   bool
