@@ -27,7 +27,7 @@ type world struct {
 	programs map[fwTaskKey]program // what each launched task runs
 	faults   map[string]int
 	ops      map[string]int // offer operations the frameworks sent, by type
-	pids     int // processes started
+	pids     int            // processes started
 	errs     []string
 	healed   bool
 	acls     *auth.ACLs // who may do what: each framework its roles, each agent its own name
