@@ -123,10 +123,8 @@ func (run *acceptRun) checkUnreserve(field string, op api.Operation) ([]Reservat
 		if !have.Contains(by[k]) {
 			return nil, fmt.Sprintf("%s.resources: %s for role %q by principal %q; agent %s holds %s so reserved", field, by[k], mesosRole(k.role), k.principal, run.agent.ID, have)
 		}
-		if k.principal != run.f.Info.Principal {
-			if d := run.c.decide(run.f.Info.Principal, auth.UnreserveResources, k.principal); d != "" {
-				return nil, field + ": " + d
-			}
+		if d := run.c.decide(run.f.Info.Principal, auth.UnreserveResources, k.principal); d != "" {
+			return nil, field + ": " + d
 		}
 		all = all.Add(withRole(by[k], k.role))
 		out = append(out, ReservationRecord{Agent: run.agent.ID, Role: k.role, Principal: k.principal, Resources: by[k].String()})
