@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -210,6 +211,74 @@ func TestUnsupportedOperationsDropped(t *testing.T) {
 		s := f.operation()
 		if s.State != api.OperationError || s.OperationID.Value != fmt.Sprint("op", i) || !strings.Contains(s.Message, typ+" is not supported") {
 			t.Errorf("%s: %+v; want OPERATION_ERROR saying it is not supported", typ, s)
+		}
+	}
+}
+
+// docJSON is the ```json blocks of docs/api.md's section heading.
+func docJSON(t *testing.T, heading string) []string {
+	t.Helper()
+	data, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "\n"+heading+"\n")
+	if !ok {
+		t.Fatalf("docs/api.md has no %q", heading)
+	}
+	if i := strings.Index(section, "\n### "); i >= 0 {
+		section = section[:i]
+	}
+	var out []string
+	for _, part := range strings.Split(section, "```json\n")[1:] {
+		block, _, ok := strings.Cut(part, "```")
+		if !ok {
+			t.Fatalf("docs/api.md %s: a json block that never closes", heading)
+		}
+		out = append(out, block)
+	}
+	return out
+}
+
+// The operations' examples in docs/api.md, sent as written (with the
+// framework, offer and agent of a real subscription): the task group
+// runs, the RESERVE and UNRESERVE are finished, and the status example is
+// what the master sends.
+func TestAPIDocOperations(t *testing.T) {
+	c := startMaster(t)
+	c.startAgent("agent-1", "cpus:4;mem:2048", t.TempDir())
+	f := subscribeRole(t, c.url, "docs", "web", "")
+	blocks := docJSON(t, "### Operations")
+	if len(blocks) != 4 {
+		t.Fatalf("docs/api.md's operations have %d json examples; want the group, RESERVE, UNRESERVE and a status", len(blocks))
+	}
+	post := func(body string) {
+		t.Helper()
+		o := f.next(api.EventOffers).Offers.Offers[0]
+		body = strings.NewReplacer("$FW", f.id, "$OFFER", o.ID.Value, "$AGENT", o.AgentID.Value).Replace(body)
+		if code, resp := f.post([]byte(body)); code != http.StatusAccepted {
+			t.Fatalf("%d %s\n%s", code, resp, body)
+		}
+	}
+	post(blocks[0])
+	f.until("pod-1.server", "TASK_RUNNING")
+	c.waitFor("the group to run", func(st masterState) bool { return st.hasTask("pod-1.sidecar", "TASK_RUNNING") })
+	var want api.Event
+	if err := json.Unmarshal([]byte(blocks[3]), &want); err != nil {
+		t.Fatalf("the status example: %v", err)
+	}
+	for i, id := range []string{"reserve-1", "unreserve-1"} {
+		post(blocks[1+i])
+		s := f.operation()
+		if s.State != api.OperationFinished || s.OperationID.Value != id {
+			t.Fatalf("%s: %+v", id, s)
+		}
+		if id == "reserve-1" {
+			got, _ := json.Marshal(s)
+			exp, _ := json.Marshal(want.UpdateOperationStatus.Status)
+			if string(got) != string(exp) {
+				t.Errorf("the master sent\n%s\nthe doc shows\n%s", got, exp)
+			}
 		}
 	}
 }
