@@ -146,7 +146,7 @@ func TestReserveOfferedToTheRoleThenUnreserve(t *testing.T) {
 	}
 	type withReservations struct {
 		Agents []struct {
-			ID           string `json:"id"`
+			ID           string                                        `json:"id"`
 			Reservations []struct{ Role, Principal, Resources string } `json:"reservations"`
 		} `json:"agents"`
 	}
