@@ -9,24 +9,27 @@ import (
 )
 
 // reserve applies a RESERVE: unreserved resources of the offers become
-// reserved for the offers' role, by the framework's principal, and stay so
-// (in the registry) until an UNRESERVE. An operation that is not valid is
-// dropped (OPERATION_ERROR, if it has an id).
+// reserved for the offers' role, by the principal each names (the
+// framework's own, when it has one), and stay so (in the registry) until
+// an UNRESERVE. An operation that is not valid is dropped
+// (OPERATION_ERROR, if it has an id).
 func (run *acceptRun) reserve(field string, op api.Operation) {
-	amounts, msg := run.checkReserve(field, op)
+	parts, msg := run.checkReserve(field, op)
 	if msg != "" {
 		run.drop(op, msg)
 		return
 	}
-	role := run.role
-	run.convert(amounts, func(r allocator.Resources) allocator.Resources { return withRole(r, role) })
-	run.c.apply(Command{Op: OpReserve, Reservation: &ReservationRecord{Agent: run.agent.ID, Role: role, Principal: run.f.Info.Principal, Resources: amounts.String()}})
+	for _, p := range parts {
+		amounts, _ := allocator.ParseResources(p.Resources)
+		run.convert(amounts, func(r allocator.Resources) allocator.Resources { return withRole(r, p.Role) })
+		run.c.apply(Command{Op: OpReserve, Reservation: &p})
+	}
 	run.c.operationStatus(run.f, op, api.OperationFinished, "", run.agent.ID, op.Reserve.Resources)
 }
 
-// checkReserve checks a RESERVE as Mesos does and returns the amounts it
-// reserves, by name.
-func (run *acceptRun) checkReserve(field string, op api.Operation) (allocator.Resources, string) {
+// checkReserve checks a RESERVE as Mesos does and returns what it
+// reserves, by principal.
+func (run *acceptRun) checkReserve(field string, op api.Operation) ([]ReservationRecord, string) {
 	r := op.Reserve
 	field += ".reserve"
 	switch {
@@ -36,6 +39,8 @@ func (run *acceptRun) checkReserve(field string, op api.Operation) (allocator.Re
 		return nil, field + ".source: apron does not update reservations in place (Mesos 1.10's re-reservation); UNRESERVE, then RESERVE"
 	}
 	principal := run.f.Info.Principal
+	var principals []string
+	by := map[string]allocator.Resources{}
 	for i, res := range r.Resources {
 		rf := fmt.Sprintf("%s.resources[%d]", field, i)
 		rsv, err := api.ReservationOf(rf, res)
@@ -49,25 +54,39 @@ func (run *acceptRun) checkReserve(field string, op api.Operation) (allocator.Re
 		case run.role == wireRole("*"):
 			return nil, fmt.Sprintf("%s: resources cannot be reserved for role *", rf)
 		case principal != "" && rsv.Principal != principal:
-			return nil, fmt.Sprintf("%s: a reserve operation was attempted by principal %q, but the reservation names principal %q; name the framework's own", rf, principal, rsv.Principal)
+			return nil, fmt.Sprintf("%s: a reserve operation was attempted by principal %q, but the reservation names principal %.64q; name the framework's own", rf, principal, rsv.Principal)
+		case len(rsv.Principal) > run.c.cfg.Limits.MaxName:
+			return nil, fmt.Sprintf("%s.reservation.principal: %d bytes; at most %d", rf, len(rsv.Principal), run.c.cfg.Limits.MaxName)
 		}
+		one, err := api.ToResources(rf, []api.Resource{res})
+		if err != nil {
+			return nil, err.Error()
+		}
+		if by[rsv.Principal] == nil {
+			principals = append(principals, rsv.Principal)
+		}
+		by[rsv.Principal] = by[rsv.Principal].Add(one.Flatten())
 	}
-	res, err := api.ToResources(field+".resources", r.Resources)
-	if err != nil {
-		return nil, err.Error()
-	}
-	amounts := res.Flatten()
 	if d := run.c.decide(principal, auth.ReserveResources, mesosRole(run.role)); d != "" {
 		return nil, field + ": " + d
 	}
-	if have := run.left.Unreserved(); !have.Contains(amounts) {
-		return nil, fmt.Sprintf("%s.resources: %s is more than what is left unreserved of the offers, %s", field, amounts, have)
+	var all allocator.Resources
+	var out []ReservationRecord
+	fresh := 0
+	for _, p := range principals {
+		all = all.Add(by[p])
+		if run.agent.reserved[reservationKey{run.role, p}] == nil {
+			fresh++
+		}
+		out = append(out, ReservationRecord{Agent: run.agent.ID, Role: run.role, Principal: p, Resources: by[p].String()})
 	}
-	k := reservationKey{run.role, principal}
-	if run.agent.reserved[k] == nil && len(run.agent.reserved) >= run.c.cfg.Limits.MaxReservations {
-		return nil, fmt.Sprintf("%s: agent %s holds %d reservations (role and principal), the limit", field, run.agent.ID, len(run.agent.reserved))
+	if have := run.left.Unreserved(); !have.Contains(all) {
+		return nil, fmt.Sprintf("%s.resources: %s is more than what is left unreserved of the offers, %s", field, all, have)
 	}
-	return amounts, ""
+	if n := len(run.agent.reserved) + fresh; n > run.c.cfg.Limits.MaxReservations {
+		return nil, fmt.Sprintf("%s: agent %s would hold %d reservations (role and principal); at most %d", field, run.agent.ID, n, run.c.cfg.Limits.MaxReservations)
+	}
+	return out, ""
 }
 
 // unreserve applies an UNRESERVE: dynamically reserved resources of the

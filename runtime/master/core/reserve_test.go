@@ -259,3 +259,26 @@ func TestBadOfferDropsOperations(t *testing.T) {
 		t.Errorf("group task on a bad offer: %v; want TASK_DROPPED", got)
 	}
 }
+
+// A framework with no principal (a master run --insecure) may name any
+// principal in its reservations, as Mesos allows; the reservation is
+// recorded under it and unreserved by it.
+func TestReserveWithoutFrameworkPrincipal(t *testing.T) {
+	r, fw, fs, _, offer := offered(t, Config{}, api.FrameworkInfo{Name: "web", Roles: []string{"web"}})
+	_ = r.call(fw, fs, accept(offer, reserveOp(append(dynamic("cpus:1", "web", "x"), dynamic("mem:64", "web", "y")...))))
+	if state, msg := opStatus(t, r, fs); state != api.OperationFinished {
+		t.Fatalf("RESERVE: %s %q", state, msg)
+	}
+	got := r.c.reg.agents["a1"].reservations()
+	if len(got) != 2 || got[0].Principal != "x" || got[0].Resources != "cpus:1" || got[1].Principal != "y" || got[1].Resources != "mem:64" {
+		t.Fatalf("reservations %+v; want cpus:1 by x and mem:64 by y", got)
+	}
+	o := nextOffer(r, fs)
+	_ = r.call(fw, fs, accept(o.ID.Value, unreserveOp(dynamic("cpus:1", "web", "x"))))
+	if state, msg := opStatus(t, r, fs); state != api.OperationFinished {
+		t.Fatalf("UNRESERVE: %s %q", state, msg)
+	}
+	if got := r.c.reg.agents["a1"].reservations(); len(got) != 1 || got[0].Principal != "y" {
+		t.Errorf("reservations after unreserving x's: %+v", got)
+	}
+}
