@@ -56,7 +56,7 @@ func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
 func (c *Core) dropAll(f *Framework, a *api.Accept, agent, why string, foreign bool) {
 	for _, op := range a.Operations {
 		infos := launchedBy(op)
-		if infos == nil {
+		if infos == nil && !foreign {
 			c.operationStatus(f, op, api.OperationError, why, "", nil)
 		}
 		for _, ti := range infos {
