@@ -135,10 +135,11 @@ func (run *acceptRun) task(ti api.TaskInfo, res allocator.Resources) *Task {
 }
 
 // convert applies a reservation change to the offers: from (which is in
-// what is left of them) becomes what to makes of it, offer by offer. Any
-// part of the offers will do: the launches of the call take theirs when
-// the offers are accepted, entry by entry, and what is left holds them.
-func (run *acceptRun) convert(from allocator.Resources, to func(allocator.Resources) allocator.Resources) {
+// what is left of them) becomes reserved for role ("" unreserved), offer
+// by offer. Any part of the offers will do: the launches of the call take
+// theirs when the offers are accepted, entry by entry, and what is left
+// holds them.
+func (run *acceptRun) convert(from allocator.Resources, role string) {
 	want := from
 	for i := range run.offers {
 		o := &run.offers[i]
@@ -147,13 +148,13 @@ func (run *acceptRun) convert(from allocator.Resources, to func(allocator.Resour
 			continue
 		}
 		want = want.Sub(part)
-		if err := run.c.alloc.Convert(o.ID, part, to(part)); err != nil {
+		if err := run.c.alloc.Convert(o.ID, part, withRole(part, role)); err != nil {
 			run.c.applyErrors = append(run.c.applyErrors, err)
 			continue
 		}
-		o.Resources = o.Resources.Sub(part).Add(to(part))
+		o.Resources = o.Resources.Sub(part).Add(withRole(part, role))
 	}
-	run.left = run.left.Sub(from).Add(to(from))
+	run.left = run.left.Sub(from).Add(withRole(from, role))
 }
 
 // withRole is r with every entry reserved for role ("" unreserved).

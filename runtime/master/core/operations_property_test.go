@@ -95,10 +95,7 @@ func TestReservationsAndGroupsProperty(t *testing.T) {
 				_ = r.call(string(o.Framework), s, accept(r.c.offerID(o.ID), groupOp(defaultExecutor(fmt.Sprintf("e%d", ids)), infos...)))
 			},
 			"end": func(t *rapid.T) {
-				var live []*Task
-				for _, f := range r.c.allFrameworks() {
-					live = append(live, f.active()...)
-				}
+				live := r.liveTasks()
 				if len(live) == 0 {
 					return
 				}
@@ -117,13 +114,7 @@ func TestReservationsAndGroupsProperty(t *testing.T) {
 				agents[name] = r.agent(name, rapid.SampledFrom([]string{"cpus:4;mem:4096", "cpus:2;mem:4096", "cpus:8;mem:8192"}).Draw(t, "resources"), report)
 			},
 			"failover": func(t *rapid.T) {
-				replica := NewRegistry(Limits{})
-				for _, c := range r.commands {
-					if err := replica.Apply(c); err != nil {
-						t.Fatalf("replica: %s: %v", c.Op, err)
-					}
-				}
-				c2, err := Recover(Config{AgentTimeout: time.Minute}, replica, r.now)
+				c2, err := Recover(Config{AgentTimeout: time.Minute}, r.replay(), r.now)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -153,13 +144,7 @@ func TestReservationsAndGroupsProperty(t *testing.T) {
 			steps[rapid.SampledFrom(sortedKeys(steps)).Draw(t, "step")](t)
 			checkBooks(t, r.c)
 		}
-		replica := NewRegistry(Limits{})
-		for _, c := range r.commands {
-			if err := replica.Apply(c); err != nil {
-				t.Fatalf("replica: %s: %v", c.Op, err)
-			}
-		}
-		if got, want := replicaDigest(replica), replicaDigest(r.c.reg); got != want {
+		if got, want := replicaDigest(r.replay()), replicaDigest(r.c.reg); got != want {
 			t.Fatalf("the replica's registry differs:\n%s\nleader's:\n%s", got, want)
 		}
 		back, err := LoadRegistry(r.c.reg.Snapshot(), Limits{})
@@ -167,6 +152,28 @@ func TestReservationsAndGroupsProperty(t *testing.T) {
 			t.Fatalf("the snapshot loads back differently (%v)", err)
 		}
 	})
+}
+
+// launchOp is a LAUNCH of one task on the reservation of role, or of
+// nothing.
+func launchOp(ids *int, t *rapid.T, role string) api.Operation {
+	op := api.Operation{Type: api.OpLaunch, Launch: &api.Launch{}}
+	if rapid.Bool().Draw(t, "launch on it") {
+		*ids++
+		ti := taskInfo(fmt.Sprintf("t%d", *ids), fmt.Sprintf("cpus(%s):0.5", role))
+		ti.Resources[0].Role, ti.Resources[0].Reservation = mesosRole(role), &api.ReservationInfo{}
+		op.Launch.TaskInfos = append(op.Launch.TaskInfos, ti)
+	}
+	return op
+}
+
+// halve is half of r, in whole thousandths.
+func halve(r allocator.Resources) allocator.Resources {
+	var out allocator.Resources
+	for _, e := range r {
+		out = out.Add(allocator.Resources{{Name: e.Name, Role: e.Role, Value: e.Value / 2}})
+	}
+	return out
 }
 
 // reservedFor is amounts (by name) reserved dynamically for role, with no

@@ -98,58 +98,8 @@ func TestBooksBalance(t *testing.T) {
 				}
 				_ = r.call(string(o.Framework), fws[string(o.Framework)], launchCall(offerIDs, infos...))
 			},
-			"reserve": func(t *rapid.T) {
-				offers := r.c.alloc.Offers()
-				if len(offers) == 0 {
-					return
-				}
-				o := offers[rapid.IntRange(0, len(offers)-1).Draw(t, "offer")]
-				role := o.Role
-				if rapid.IntRange(0, 4).Draw(t, "other role") == 0 {
-					role = "b"
-				}
-				amount := o.Resources.Unreserved()
-				if rapid.Bool().Draw(t, "part") {
-					amount = halve(amount)
-				}
-				_ = r.call(string(o.Framework), fws[string(o.Framework)], accept(r.c.offerID(o.ID), reserveOp(reservedFor(amount, role)), launchOp(&ids, t, o.Role)))
-			},
-			"unreserve": func(t *rapid.T) {
-				offers := r.c.alloc.Offers()
-				if len(offers) == 0 {
-					return
-				}
-				o := offers[rapid.IntRange(0, len(offers)-1).Draw(t, "offer")]
-				amount := o.Resources.Reserved()
-				if rapid.Bool().Draw(t, "more") {
-					amount = amount.Add(amount)
-				}
-				rs := api.FromResources(amount)
-				for i := range rs {
-					rs[i].Reservation = &api.ReservationInfo{}
-				}
-				_ = r.call(string(o.Framework), fws[string(o.Framework)], accept(r.c.offerID(o.ID), api.Operation{Type: api.OpUnreserve, Unreserve: &api.Unreserve{Resources: rs}}))
-			},
-			"launch group": func(t *rapid.T) {
-				offers := r.c.alloc.Offers()
-				if len(offers) == 0 {
-					return
-				}
-				o := offers[rapid.IntRange(0, len(offers)-1).Draw(t, "offer")]
-				var infos []api.TaskInfo
-				for range rapid.IntRange(1, 3).Draw(t, "tasks") {
-					ids++
-					res := fmt.Sprintf("cpus:%g;mem:%d", float64(rapid.IntRange(1, 20).Draw(t, "dcpus"))/10, 64*rapid.IntRange(1, 20).Draw(t, "mem64"))
-					infos = append(infos, taskInfo(fmt.Sprintf("t%d", ids), res))
-				}
-				ids++
-				_ = r.call(string(o.Framework), fws[string(o.Framework)], accept(r.c.offerID(o.ID), groupOp(defaultExecutor(fmt.Sprintf("e%d", ids)), infos...)))
-			},
 			"status": func(t *rapid.T) {
-				var live []*Task
-				for _, f := range r.c.allFrameworks() {
-					live = append(live, f.active()...)
-				}
+				live := r.liveTasks()
 				if len(live) == 0 {
 					return
 				}
@@ -160,10 +110,7 @@ func TestBooksBalance(t *testing.T) {
 					rapid.SampledFrom(append(states, "")).Draw(t, "latest"), fmt.Sprintf("u%d", uuids))
 			},
 			"ack": func(t *rapid.T) {
-				var live []*Task
-				for _, f := range r.c.allFrameworks() {
-					live = append(live, f.active()...)
-				}
+				live := r.liveTasks()
 				if len(live) == 0 {
 					return
 				}
@@ -172,10 +119,7 @@ func TestBooksBalance(t *testing.T) {
 					AgentID: api.ID{Value: tk.AgentID}, TaskID: tk.Info.TaskID, UUID: tk.statusUUID + "x"[:rapid.IntRange(0, 1).Draw(t, "wrong uuid")]}})
 			},
 			"kill": func(t *rapid.T) {
-				var live []*Task
-				for _, f := range r.c.allFrameworks() {
-					live = append(live, f.active()...)
-				}
+				live := r.liveTasks()
 				if len(live) > 0 {
 					tk := live[rapid.IntRange(0, len(live)-1).Draw(t, "task")]
 					_ = r.call(tk.FrameworkID, fws[tk.FrameworkID], api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: tk.Info.TaskID}})
@@ -204,38 +148,10 @@ func TestBooksBalance(t *testing.T) {
 			steps[rapid.SampledFrom(sortedKeys(steps)).Draw(t, "step")](t)
 			checkBooks(t, r.c)
 		}
-		replica := NewRegistry(Limits{})
-		for _, c := range r.commands {
-			if err := replica.Apply(c); err != nil {
-				t.Fatalf("replica: %s: %v", c.Op, err)
-			}
-		}
-		if got, want := replicaDigest(replica), replicaDigest(r.c.reg); got != want {
+		if got, want := replicaDigest(r.replay()), replicaDigest(r.c.reg); got != want {
 			t.Fatalf("the replica's registry differs:\n%s\nleader's:\n%s", got, want)
 		}
 	})
-}
-
-// launchOp is a LAUNCH of one task on the reservation of role, or of
-// nothing.
-func launchOp(ids *int, t *rapid.T, role string) api.Operation {
-	op := api.Operation{Type: api.OpLaunch, Launch: &api.Launch{}}
-	if rapid.Bool().Draw(t, "launch on it") {
-		*ids++
-		ti := taskInfo(fmt.Sprintf("t%d", *ids), fmt.Sprintf("cpus(%s):0.5", role))
-		ti.Resources[0].Role, ti.Resources[0].Reservation = mesosRole(role), &api.ReservationInfo{}
-		op.Launch.TaskInfos = append(op.Launch.TaskInfos, ti)
-	}
-	return op
-}
-
-// halve is half of r, in whole thousandths.
-func halve(r allocator.Resources) allocator.Resources {
-	var out allocator.Resources
-	for _, e := range r {
-		out = out.Add(allocator.Resources{{Name: e.Name, Role: e.Role, Value: e.Value / 2}})
-	}
-	return out
 }
 
 func checkBooks(t *rapid.T, c *Core) {

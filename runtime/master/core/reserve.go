@@ -2,6 +2,7 @@ package core
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
@@ -15,16 +16,33 @@ import (
 // (OPERATION_ERROR, if it has an id).
 func (run *acceptRun) reserve(field string, op api.Operation) {
 	parts, msg := run.checkReserve(field, op)
+	run.change(op, OpReserve, parts, msg)
+}
+
+// change applies the parts of a checked RESERVE or UNRESERVE (cmd), each
+// converted in the offers and recorded, or drops the operation (msg says
+// why). The operation's status lists the resources as they are after it.
+func (run *acceptRun) change(op api.Operation, cmd string, parts []ReservationRecord, msg string) {
 	if msg != "" {
 		run.drop(op, msg)
 		return
 	}
+	var converted []api.Resource
 	for _, p := range parts {
 		amounts, _ := allocator.ParseResources(p.Resources)
-		run.convert(amounts, func(r allocator.Resources) allocator.Resources { return withRole(r, p.Role) })
-		run.c.apply(Command{Op: OpReserve, Reservation: &p})
+		if cmd == OpReserve {
+			run.convert(amounts, p.Role)
+			byP := func(string, string) []api.DynamicPart {
+				return []api.DynamicPart{{Principal: p.Principal, Amount: math.MaxFloat64}}
+			}
+			converted = append(converted, api.MarkReservations(api.FromResources(withRole(amounts, p.Role)), run.f.Info.Has(api.ReservationRefinement), byP)...)
+		} else {
+			run.convert(withRole(amounts, p.Role), "")
+			converted = append(converted, api.FromResources(amounts)...)
+		}
+		run.c.apply(Command{Op: cmd, Reservation: &p})
 	}
-	run.c.operationStatus(run.f, op, api.OperationFinished, "", run.agent.ID, op.Reserve.Resources)
+	run.c.operationStatus(run.f, op, api.OperationFinished, "", run.agent.ID, converted)
 }
 
 // checkReserve checks a RESERVE as Mesos does and returns what it
@@ -95,16 +113,7 @@ func (run *acceptRun) checkReserve(field string, op api.Operation) ([]Reservatio
 // UNRESERVE of them is dropped, as Mesos drops it.
 func (run *acceptRun) unreserve(field string, op api.Operation) {
 	parts, msg := run.checkUnreserve(field, op)
-	if msg != "" {
-		run.drop(op, msg)
-		return
-	}
-	for _, p := range parts {
-		res, _ := allocator.ParseResources(p.Resources)
-		run.convert(withRole(res, p.Role), func(r allocator.Resources) allocator.Resources { return r.Flatten() })
-		run.c.apply(Command{Op: OpUnreserve, Reservation: &p})
-	}
-	run.c.operationStatus(run.f, op, api.OperationFinished, "", run.agent.ID, op.Unreserve.Resources)
+	run.change(op, OpUnreserve, parts, msg)
 }
 
 // checkUnreserve checks an UNRESERVE and returns what it takes from each

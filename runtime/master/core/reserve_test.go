@@ -211,13 +211,7 @@ func TestReservationACLs(t *testing.T) {
 func TestReservationsSurviveFailover(t *testing.T) {
 	r, fw, fs, _, offer := webRig(t)
 	_ = r.call(fw, fs, accept(offer, reserveOp(dynamic("cpus:2;mem:1024", "web", "p1"))))
-	replica := NewRegistry(Limits{})
-	for _, c := range r.commands {
-		if err := replica.Apply(c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c2, err := Recover(Config{}, replica, r.now)
+	c2, err := Recover(Config{}, r.replay(), r.now)
 	if err != nil {
 		t.Fatal(err)
 	}
