@@ -82,6 +82,9 @@ type AgentEvent struct {
 	Kill       *AgentKillTask   `json:"kill,omitempty"`
 	Ack        *AgentAckStatus  `json:"ack,omitempty"`
 	Shutdown   *Error           `json:"shutdown,omitempty"`
+
+	// LaunchGroup starts a task group (AgentEventLaunchGroup).
+	LaunchGroup *AgentLaunchGroup `json:"launch_group,omitempty"`
 }
 
 // AgentRegistered answers a SUBSCRIBE.

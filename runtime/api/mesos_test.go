@@ -199,10 +199,16 @@ func TestJSONField(t *testing.T) {
 // apronEvents are the events apron sends, one of each shape, made with
 // the functions apron's master makes them with.
 func apronEvents() map[string]Event {
-	res := allocator.MustParseResources("cpus:2;mem:1024;cpus(web):1")
+	res := allocator.MustParseResources("cpus:2;mem:1024;cpus(web):1;mem(web):256")
+	dyn := func(name, role string) []DynamicPart { // mem(web) reserved by a framework
+		if name == "mem" {
+			return []DynamicPart{{Principal: "ops", Amount: 256}}
+		}
+		return nil
+	}
 	offer := func(refinement bool) *Offers {
 		return &Offers{Offers: []Offer{{ID: ID{Value: "m1.O1-1"}, FrameworkID: ID{Value: "m1-0001"}, AgentID: ID{Value: "agent-1"},
-			Hostname: "box", AllocationInfo: &AllocationInfo{Role: "web"}, Resources: OfferResources(res, "web", refinement),
+			Hostname: "box", AllocationInfo: &AllocationInfo{Role: "web"}, Resources: Allocated(MarkReservations(FromResources(res), refinement, dyn), "web"),
 			Attributes: AttributesOf(map[string]string{"rack": "r1", "zone": "2", "ports": "[31000-32000]", "disks": "{ssd,hdd}"})}}}
 	}
 	agent := &ID{Value: "agent-1"}
@@ -404,7 +410,7 @@ func TestAcceptHeaders(t *testing.T) {
 func TestOfferResources(t *testing.T) {
 	res := allocator.MustParseResources("cpus:1;cpus(web):2")
 	for _, refinement := range []bool{false, true} {
-		out := OfferResources(res, "web", refinement)
+		out := Allocated(MarkReservations(FromResources(res), refinement, func(string, string) []DynamicPart { return nil }), "web")
 		for _, r := range out {
 			if r.AllocationInfo == nil || r.AllocationInfo.Role != "web" {
 				t.Errorf("%+v: no allocation_info web", r)

@@ -67,41 +67,17 @@ func FromResources(r allocator.Resources) []Resource {
 	return out
 }
 
-// OfferResources converts an offer's resources to the wire form Mesos
-// sends a framework: each allocated to role (allocation_info), an
-// unreserved one with role "*"; a reserved one with its role, or, for a
-// framework with RESERVATION_REFINEMENT, with its reservation in
-// Reservations.
-func OfferResources(r allocator.Resources, role string, refinement bool) []Resource {
-	out := FromResources(r)
-	for i := range out {
-		out[i].AllocationInfo = &AllocationInfo{Role: role}
-		switch {
-		case out[i].Role == "":
-			out[i].Role = "*"
-		case refinement:
-			out[i].Reservations = []ReservationInfo{{Type: ReservationStatic, Role: out[i].Role}}
-			out[i].Role = ""
+// Allocated marks wire resources (FromResources, MarkReservations) as
+// allocated to role (allocation_info), as Mesos sends an offer's, an
+// unreserved one with role "*".
+func Allocated(rs []Resource, role string) []Resource {
+	for i := range rs {
+		rs[i].AllocationInfo = &AllocationInfo{Role: role}
+		if rs[i].Role == "" && len(rs[i].Reservations) == 0 {
+			rs[i].Role = "*"
 		}
 	}
-	return out
-}
-
-// role is the role a wire resource is reserved for ("" for none), and
-// whether its two ways of saying it agree.
-func (r *Resource) role() (string, error) {
-	role := r.Role
-	if n := len(r.Reservations); n > 0 {
-		last := r.Reservations[n-1].Role
-		if role != "" && role != "*" && role != last {
-			return "", fmt.Errorf("role %q and reservations (last: %q) disagree", role, last)
-		}
-		role = last
-	}
-	if role == "*" {
-		role = ""
-	}
-	return role, nil
+	return rs
 }
 
 // unsupported names what a resource asks for that apron has not.
@@ -146,10 +122,11 @@ func ToResources(field string, rs []Resource) (allocator.Resources, error) {
 		if r.Scalar.Value < 0 || math.IsNaN(r.Scalar.Value) || math.IsInf(r.Scalar.Value, 0) {
 			return nil, fmt.Errorf("%s.scalar.value: %v; want a finite amount of 0 or more", f, r.Scalar.Value)
 		}
-		role, err := r.role()
+		rsv, err := ReservationOf(f, r)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
+			return nil, err
 		}
+		role := rsv.Role
 		// Rounded to the allocator's resolution of 0.001, as Mesos rounds
 		// scalars, and written in plain decimal (%g wrote 1e+06, which the
 		// text form refuses, so an agent of 1 TiB could not register).

@@ -132,10 +132,23 @@ type Accept struct {
 	Filters    *Filters    `json:"filters,omitempty"`
 }
 
-// Operation is what an accept does; apron supports LAUNCH.
+// Operation is what an accept does (operations.go has the types of all
+// but LAUNCH). ID asks for the operation's status (UPDATE_OPERATION_STATUS).
+// The volume and disk operations apron does not do are kept raw, to be
+// answered OPERATION_ERROR.
 type Operation struct {
-	Type   string  `json:"type"`
-	Launch *Launch `json:"launch,omitempty"`
+	Type         string          `json:"type"`
+	ID           *ID             `json:"id,omitempty"`
+	Launch       *Launch         `json:"launch,omitempty"`
+	LaunchGroup  *LaunchGroup    `json:"launch_group,omitempty"`
+	Reserve      *Reserve        `json:"reserve,omitempty"`
+	Unreserve    *Unreserve      `json:"unreserve,omitempty"`
+	Create       json.RawMessage `json:"create,omitempty"`
+	Destroy      json.RawMessage `json:"destroy,omitempty"`
+	GrowVolume   json.RawMessage `json:"grow_volume,omitempty"`
+	ShrinkVolume json.RawMessage `json:"shrink_volume,omitempty"`
+	CreateDisk   json.RawMessage `json:"create_disk,omitempty"`
+	DestroyDisk  json.RawMessage `json:"destroy_disk,omitempty"`
 }
 
 // Launch starts tasks.
@@ -143,9 +156,11 @@ type Launch struct {
 	TaskInfos []TaskInfo `json:"task_infos"`
 }
 
-// TaskInfo is a task to launch. Executor, Container, HealthCheck, Check,
+// TaskInfo is a task to launch. Container, HealthCheck, Check,
 // MaxCompletionTime and Limits ask for what apron's agents do not do: a
-// task that gives any is refused (TASK_ERROR, REASON_TASK_INVALID). Data
+// task that gives any is refused (TASK_ERROR, REASON_TASK_INVALID), and
+// so is a LAUNCH task with an Executor (a custom one); a task of a
+// LAUNCH_GROUP names its group's executor there. Data
 // and Discovery are taken and not kept, as apron's command tasks have no
 // executor to read them and no service discovery. Labels are kept.
 type TaskInfo struct {
@@ -153,7 +168,7 @@ type TaskInfo struct {
 	TaskID            ID                         `json:"task_id"`
 	AgentID           ID                         `json:"agent_id"`
 	Resources         []Resource                 `json:"resources"`
-	Executor          json.RawMessage            `json:"executor,omitempty"`
+	Executor          *ExecutorInfo              `json:"executor,omitempty"`
 	Command           *CommandInfo               `json:"command,omitempty"`
 	Container         json.RawMessage            `json:"container,omitempty"`
 	HealthCheck       json.RawMessage            `json:"health_check,omitempty"`

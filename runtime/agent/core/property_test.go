@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -30,6 +31,7 @@ type driver struct {
 	acked    map[api.UUID]bool    // uuids the master acknowledged
 	terminal map[TaskKey]api.UUID // the terminal update of each task's incarnation
 	lastSent map[TaskKey]sent     // the last send of each task's oldest update
+	groups   int                  // task groups launched
 }
 
 type sent struct {
@@ -82,6 +84,7 @@ func (d *driver) step() {
 			d.c.Posted(d.now, PostResult{d.someGen(), types[d.pick("type", 2)], codes[d.pick("code", len(codes))]})
 		}},
 		{10, d.launch},
+		{3, d.launchGroup},
 		{3, func() {
 			k := d.key()
 			d.c.Event(d.now, d.gen, api.AgentEvent{Type: api.AgentEventKill, Kill: &api.AgentKillTask{FrameworkID: k.Framework, TaskID: k.Task}})
@@ -126,6 +129,39 @@ func (d *driver) launch() {
 	d.c.Event(d.now, d.gen, api.AgentEvent{Type: api.AgentEventLaunch, Launch: &api.AgentLaunchTask{FrameworkID: k.Framework,
 		Framework: info, Task: api.TaskInfo{TaskID: api.ID{Value: k.Task}, Command: &api.CommandInfo{Value: "true"},
 			Resources: res[d.pick("res", len(res))]}}})
+}
+
+// launchGroup launches two or three tasks as a group of a new executor;
+// now and then one of them is not valid.
+func (d *driver) launchGroup() {
+	d.groups++
+	fw := driverFrameworks[d.pick("fw", len(driverFrameworks))]
+	l := &api.AgentLaunchGroup{FrameworkID: fw, Framework: &api.FrameworkInfo{Name: fw}}
+	for range 2 + d.pick("size", 2) {
+		id := driverTasks[d.pick("task", len(driverTasks))]
+		l.Tasks = append(l.Tasks, api.TaskInfo{TaskID: api.ID{Value: id}, Command: &api.CommandInfo{Value: "true"},
+			Resources: []api.Resource{{Name: "cpus", Scalar: api.Scalar{Value: 1}}}, Executor: &api.ExecutorInfo{ExecutorID: api.ID{Value: fmt.Sprint("e", d.groups)}}})
+	}
+	d.c.Event(d.now, d.gen, api.AgentEvent{Type: api.AgentEventLaunchGroup, LaunchGroup: l})
+}
+
+// checkGroups checks the rule of task groups on the checkpoint: once a
+// task of a group failed or was killed, every other task of it has ended
+// or is being killed.
+func (d *driver) checkGroups() {
+	ended := map[groupKey]TaskKey{}
+	for _, k := range sortedRecordKeys(d.disk) {
+		if g, ok := d.disk[k].group(); ok && (d.disk[k].State == TaskFailed || d.disk[k].State == TaskKilled) {
+			ended[g] = k
+		}
+	}
+	for _, k := range sortedRecordKeys(d.disk) {
+		r := d.disk[k]
+		g, ok := r.group()
+		if e, failed := ended[g]; ok && failed && !Terminal(r.State) && !r.KillAsked {
+			d.fail("%v of group %v is %s and not being killed, though %v ended %s", k, g, r.State, e, d.disk[e].State)
+		}
+	}
 }
 
 // ack acknowledges a pending update of the checkpoint, or one unknown.
@@ -219,6 +255,7 @@ func (d *driver) apply() {
 	for _, e := range r.Effects {
 		d.effect(e)
 	}
+	d.checkGroups()
 	inReady := map[TaskKey]bool{}
 	_, gen, _ := d.c.Connection()
 	for _, m := range r.Messages {

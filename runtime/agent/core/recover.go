@@ -22,6 +22,14 @@ func (c *Core) recover(now time.Time, rec Recovery) {
 		}
 		c.recoverTask(now, r)
 	}
+	for _, g := range sortedGroups(c.groups) {
+		for _, k := range c.groups[g] {
+			if t := c.tasks[k]; t.rec.State == TaskFailed || t.rec.State == TaskKilled {
+				c.groupEnds(now, t) // it ended while the agent was down
+				break
+			}
+		}
+	}
 	for _, s := range rec.Sandboxes {
 		if c.tasks[s.Task] == nil && hasSandbox(s.Task) {
 			c.collect(s.Task, s.Modified.Add(c.cfg.GCDelay))

@@ -72,19 +72,11 @@ func (c *Core) resend(t *task, fresh bool) {
 // launch takes a task the master sent. One the agent already has is a
 // duplicate and ignored.
 func (c *Core) launch(now time.Time, l *api.AgentLaunchTask) {
-	k := TaskKey{l.FrameworkID, l.Task.TaskID.Value}
-	if c.tasks[k] != nil {
+	t := c.take(now, l)
+	if t == nil {
 		return
 	}
-	delete(c.gc, k) // an id used again: its new sandbox stays
-	t := &task{rec: Record{FrameworkID: l.FrameworkID, Role: l.Role, Task: l.Task, State: TaskStaging, Launched: now}}
-	if l.Framework != nil {
-		info := *l.Framework
-		info.ID = &api.ID{Value: l.FrameworkID}
-		t.rec.Framework = &info
-	}
-	c.add(t)
-	c.markDirty(k)
+	k := t.rec.Key()
 	limits, err := c.limits(l)
 	if err != nil {
 		c.update(now, t, TaskError, api.ReasonTaskInvalid, err.Error())
@@ -99,6 +91,31 @@ func (c *Core) launch(now time.Time, l *api.AgentLaunchTask) {
 		start.Env = e.Variables
 	}
 	c.effects = append(c.effects, Effect{Kind: EffectStart, Task: k, Start: start})
+}
+
+// take takes a task in, staging; nil for one the agent has already.
+func (c *Core) take(now time.Time, l *api.AgentLaunchTask) *task {
+	k := TaskKey{l.FrameworkID, l.Task.TaskID.Value}
+	if c.tasks[k] != nil {
+		return nil
+	}
+	delete(c.gc, k) // an id used again: its new sandbox stays
+	t := &task{rec: Record{FrameworkID: l.FrameworkID, Role: l.Role, Task: l.Task, State: TaskStaging, Launched: now}}
+	if l.Framework != nil {
+		info := *l.Framework
+		info.ID = &api.ID{Value: l.FrameworkID}
+		t.rec.Framework = &info
+	}
+	c.add(t)
+	c.markDirty(k)
+	return t
+}
+
+// refuse takes a task in that will not start: TASK_ERROR.
+func (c *Core) refuse(now time.Time, l *api.AgentLaunchTask, reason, msg string) {
+	if t := c.take(now, l); t != nil {
+		c.update(now, t, TaskError, reason, msg)
+	}
 }
 
 // taskUser is who a task runs as: its command's user, else its
@@ -123,6 +140,9 @@ func (c *Core) add(t *task) {
 		c.frameworks[r.FrameworkID] = f
 	}
 	f.tasks++
+	if g, ok := r.group(); ok {
+		c.groups[g] = append(c.groups[g], r.Key())
+	}
 	if r.Framework != nil && (f.info.ID == nil || !r.Launched.Before(f.launched)) {
 		f.info, f.launched = *r.Framework, r.Launched
 		f.info.ID = &api.ID{Value: r.FrameworkID}
@@ -223,6 +243,9 @@ func (c *Core) Exited(now time.Time, k TaskKey, x Exit) {
 func (c *Core) end(now time.Time, t *task, x Exit) {
 	t.killAt = time.Time{}
 	state, reason, msg := ending(x, t.rec.KillAsked, c.memLimit(t))
+	if state == TaskKilled && t.rec.KillWhy != "" {
+		msg = t.rec.KillWhy
+	}
 	c.update(now, t, state, reason, msg)
 }
 
@@ -266,6 +289,9 @@ func (c *Core) update(now time.Time, t *task, state, reason, msg string) {
 		c.resend(t, true)
 	case Terminal(state):
 		c.resend(t, false) // the master learns the end (latest_state) now, not at the next retry
+	}
+	if state == TaskFailed || state == TaskKilled {
+		c.groupEnds(now, t)
 	}
 }
 

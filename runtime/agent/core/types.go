@@ -39,7 +39,8 @@ type Record struct {
 	PidStart    uint64             `json:"pid_start,omitempty"` // the process's start time in ticks since boot
 	Container   string             `json:"container,omitempty"`
 	KillAsked   bool               `json:"kill_asked,omitempty"`
-	Pending     []api.TaskStatus   `json:"pending,omitempty"` // unacknowledged, oldest first
+	KillWhy     string             `json:"kill_why,omitempty"` // why the agent killed it itself (its task group ended)
+	Pending     []api.TaskStatus   `json:"pending,omitempty"`  // unacknowledged, oldest first
 	Launched    time.Time          `json:"launched"`
 }
 

@@ -72,6 +72,7 @@ func (c *Core) forget(now time.Time, t *task) {
 	delete(c.tasks, k)
 	delete(c.queued, k)
 	delete(c.unsent, k)
+	c.leaveGroup(t)
 	if f := c.frameworks[k.Framework]; f != nil {
 		if f.tasks--; f.tasks == 0 {
 			delete(c.frameworks, k.Framework)

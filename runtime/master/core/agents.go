@@ -44,6 +44,9 @@ func (c *Core) AgentSubscribe(now time.Time, stream, principal string, s *api.Ag
 	if ag != nil && ag.inAlloc && !ag.total.Equal(total) {
 		c.removeFromAllocator(ag)
 	}
+	if ag != nil && !ag.total.Equal(total) {
+		c.fitReservations(ag, total)
+	}
 	rec := AgentRecord{ID: s.Name, Hostname: s.Hostname, URL: s.URL, Isolation: s.Isolation, Resources: total.String(),
 		Attributes: s.Attributes, State: AgentActive, Registered: now, Incarnation: s.Incarnation, Generation: s.Generation, Principal: principal}
 	if ag != nil {
@@ -225,7 +228,7 @@ func (c *Core) addToAllocator(ag *Agent) {
 		_ = c.alloc.ActivateAgent(allocator.AgentID(ag.ID))
 		return
 	}
-	if err := c.alloc.AddAgent(allocator.AgentInfo{ID: allocator.AgentID(ag.ID), Attributes: ag.Attributes}, ag.total); err != nil {
+	if err := c.alloc.AddAgent(allocator.AgentInfo{ID: allocator.AgentID(ag.ID), Attributes: ag.Attributes}, ag.Total()); err != nil {
 		c.applyErrors = append(c.applyErrors, err)
 		return
 	}
@@ -242,6 +245,7 @@ func (c *Core) addToAllocator(ag *Agent) {
 		}
 		t.charged = true
 	}
+	c.restoreExecutors(ag)
 }
 
 // removeFromAllocator stops offering an agent: its offers are rescinded
@@ -257,6 +261,9 @@ func (c *Core) removeFromAllocator(ag *Agent) {
 	}
 	for _, t := range ag.Tasks {
 		t.charged = false
+	}
+	for _, e := range ag.executors {
+		e.charged = false
 	}
 }
 

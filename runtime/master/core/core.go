@@ -130,6 +130,9 @@ func recoverCore(cfg Config, reg *Registry, now time.Time) (*Core, error) {
 		for _, t := range ag.Tasks {
 			t.charged = false
 		}
+		for _, e := range ag.executors {
+			e.charged = false
+		}
 		switch ag.State {
 		case AgentActive:
 			// Until it re-registers it is not offered, but what its
@@ -272,14 +275,10 @@ func (c *Core) rescinded(o allocator.Offer) {
 func (c *Core) wireOffer(o allocator.Offer) api.Offer {
 	ag := c.reg.agents[string(o.Agent)]
 	role := mesosRole(o.Role)
-	refinement := false
-	if f := c.reg.frameworks[string(o.Framework)]; f != nil {
-		refinement = f.Info.Has(api.ReservationRefinement)
-	}
 	return api.Offer{
 		ID: api.ID{Value: c.offerID(o.ID)}, FrameworkID: api.ID{Value: string(o.Framework)},
 		AgentID: api.ID{Value: string(o.Agent)}, Hostname: ag.Hostname, AllocationInfo: &api.AllocationInfo{Role: role},
-		Resources: api.OfferResources(o.Resources, role, refinement), Attributes: api.AttributesOf(ag.Attributes),
+		Resources: api.Allocated(c.wireResources(c.reg.frameworks[string(o.Framework)], ag, o.Resources), role), Attributes: api.AttributesOf(ag.Attributes),
 	}
 }
 

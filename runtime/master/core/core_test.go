@@ -300,13 +300,7 @@ func TestCommandsReplayToTheSameRegistry(t *testing.T) {
 	_ = r.status("a1", fw, "t1", TaskKilled, "", "u2")
 	_ = r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: "t1"}, UUID: uid("u2")}})
 	_ = r.call(fw, fs, api.Call{Type: api.CallTeardown})
-	replica := NewRegistry(Limits{})
-	for _, c := range r.commands {
-		if err := replica.Apply(c); err != nil {
-			t.Fatalf("%s: %v", c.Op, err)
-		}
-	}
-	if got, want := replicaDigest(replica), replicaDigest(r.c.reg); got != want {
+	if got, want := replicaDigest(r.replay()), replicaDigest(r.c.reg); got != want {
 		t.Errorf("replica:\n%s\nleader:\n%s", got, want)
 	}
 }

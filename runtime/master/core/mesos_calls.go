@@ -308,7 +308,7 @@ func checkMesosTask(field string, ti *api.TaskInfo, lim Limits) string {
 		given      bool
 		name, what string
 	}{
-		{!api.IsNull(ti.Executor), "executor", "apron runs command tasks only, with no custom executor"},
+		{ti.Executor != nil, "executor", "apron runs command tasks, with no custom executor; give command only, or launch a task group (LAUNCH_GROUP) with the DEFAULT executor"},
 		{!api.IsNull(ti.Container), "container", "apron's agents run tasks in cgroups, with no container image, volume or network"},
 		{!api.IsNull(ti.HealthCheck), "health_check", "apron's agents run no health checks"},
 		{!api.IsNull(ti.Check), "check", "apron's agents run no checks"},

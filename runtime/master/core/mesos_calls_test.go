@@ -167,7 +167,9 @@ func TestTasksAskingWhatApronDoesNotDo(t *testing.T) {
 		says   string
 		reason string
 	}{
-		{"executor", func(ti *api.TaskInfo) { ti.Executor = raw }, ".executor:", api.ReasonTaskInvalid},
+		{"executor", func(ti *api.TaskInfo) {
+			ti.Executor = &api.ExecutorInfo{Type: api.ExecutorCustom, ExecutorID: api.ID{Value: "e"}}
+		}, ".executor:", api.ReasonTaskInvalid},
 		{"container", func(ti *api.TaskInfo) { ti.Container = raw }, ".container:", api.ReasonTaskInvalid},
 		{"health check", func(ti *api.TaskInfo) { ti.HealthCheck = raw }, ".health_check:", api.ReasonTaskInvalid},
 		{"check", func(ti *api.TaskInfo) { ti.Check = raw }, ".check:", api.ReasonTaskInvalid},

@@ -26,8 +26,11 @@ type Framework struct {
 // connection.
 type Agent struct {
 	AgentRecord
-	total allocator.Resources
-	Tasks map[taskKey]*Task
+	total     allocator.Resources // as it registered
+	effective allocator.Resources // total with its dynamic reservations (Total)
+	reserved  map[reservationKey]allocator.Resources
+	executors map[execKey]*Executor
+	Tasks     map[taskKey]*Task
 
 	// The leader's, rebuilt after a failover.
 	stream      string // the agent's event stream; "" while disconnected
@@ -45,6 +48,7 @@ type Task struct {
 	History                []Transition
 
 	fw    *Framework
+	exec  *Executor // its task group's, if it is in one
 	res   allocator.Resources
 	frag  []byte // the task's JSON in /state
 	stale bool   // frag must be written again
@@ -56,6 +60,10 @@ type Task struct {
 	statusUUID  api.UUID // the update last forwarded, which an ACKNOWLEDGE names
 	statusState string
 	acked       []api.UUID // uuids the framework acknowledged: sent again late, they are not forwarded
+}
+
+func newAgent() *Agent {
+	return &Agent{Tasks: map[taskKey]*Task{}, reserved: map[reservationKey]allocator.Resources{}, executors: map[execKey]*Executor{}}
 }
 
 // Transition is one state a task went through.

@@ -205,3 +205,25 @@ func mangle(u api.UUID, wrong bool) api.UUID {
 	b[len(b)-1] ^= 1
 	return api.UUID(b)
 }
+
+// replay is a registry that applied the rig's commands, as a replica
+// does.
+func (r *rig) replay() *Registry {
+	r.t.Helper()
+	replica := NewRegistry(Limits{})
+	for _, c := range r.commands {
+		if err := replica.Apply(c); err != nil {
+			r.t.Fatalf("replica: %s: %v", c.Op, err)
+		}
+	}
+	return replica
+}
+
+// liveTasks are every framework's tasks not completed.
+func (r *rig) liveTasks() []*Task {
+	var live []*Task
+	for _, f := range r.c.allFrameworks() {
+		live = append(live, f.active()...)
+	}
+	return live
+}

@@ -21,6 +21,7 @@ func (c *Core) setTask(t *Task, s Ref, byMaster bool) {
 	}
 	if Terminal(s.State) {
 		c.release(t)
+		c.releaseExecutor(t.exec)
 	}
 	if !byMaster {
 		return
