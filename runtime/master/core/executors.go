@@ -142,3 +142,25 @@ func (c *Core) restoreExecutors(ag *Agent) {
 		}
 	}
 }
+
+// executorsOf are a framework's executors (every framework's for ""), in
+// order of framework, agent and id.
+func (r *Registry) executorsOf(fw string) []*Executor {
+	var out []*Executor
+	for k, e := range r.executors {
+		if fw == "" || k.fw == fw {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b *Executor) int { return a.key().compare(b.key()) })
+	return out
+}
+
+// executorID is the id of a task's executor: its group's, "" for a
+// command task.
+func (t *Task) executorID() string {
+	if t.Info.Executor == nil {
+		return ""
+	}
+	return t.Info.Executor.ExecutorID.Value
+}

@@ -104,34 +104,69 @@ func byRole(r allocator.Resources) map[string]allocator.Resources {
 	return out
 }
 
-// resource is Mesos' v1 Resource: a scalar, with the role it is
-// reserved for ("*" unreserved, as Mesos' endpoints still write it), the
-// reservation and, for resources offered or in use, the role they are
-// allocated to.
-// v1Resources writes resources in the v1 form; allocatedTo names the
-// role they are offered or allocated to ("": not allocated).
-func v1Resources(r allocator.Resources, allocatedTo string) []api.Resource {
-	out := make([]api.Resource, 0, len(r))
-	for _, e := range r {
-		v := api.Resource{Name: e.Name, Type: api.ValueScalar, Scalar: api.Scalar{Value: e.Value.Float()}, Role: "*"}
-		if e.Role != "" {
-			v.Role = mesosRole(e.Role)
-			v.Reservations = []api.ReservationInfo{{Type: api.ReservationStatic, Role: v.Role}}
+// dynamicSplit says how resources reserved for a role split into dynamic
+// reservations, by principal (Agent.dynamicParts); nil: all static.
+type dynamicSplit func(name, role string) []api.DynamicPart
+
+// v1Resources writes resources in the v1 form, as Mesos' endpoints write
+// them (its ENDPOINT format): a reserved one with its reservations stack
+// (STATIC, or DYNAMIC by a principal, as dyn says) and also role and, if
+// dynamic, reservation; an unreserved one with role "*". allocatedTo
+// names the role they are offered or allocated to ("": not allocated).
+func v1Resources(r allocator.Resources, allocatedTo string, dyn dynamicSplit) []api.Resource {
+	if dyn == nil {
+		dyn = func(string, string) []api.DynamicPart { return nil }
+	}
+	out := api.MarkReservations(api.FromResources(r), true, dyn)
+	for i := range out {
+		v := &out[i]
+		v.Role = "*"
+		if n := len(v.Reservations); n > 0 {
+			ri := &v.Reservations[n-1]
+			ri.Role = mesosRole(ri.Role)
+			v.Role = ri.Role
+			if ri.Type == api.ReservationDynamic {
+				v.Reservation = &api.ReservationInfo{Principal: ri.Principal}
+			}
 		}
 		if allocatedTo != "" {
 			v.AllocationInfo = &api.AllocationInfo{Role: mesosRole(allocatedTo)}
 		}
-		out = append(out, v)
 	}
 	return out
 }
 
 // v1ByRole writes resources allocated to several roles, role by role in
 // order.
-func v1ByRole(m map[string]allocator.Resources) []api.Resource {
+func v1ByRole(m map[string]allocator.Resources, dyn dynamicSplit) []api.Resource {
 	out := []api.Resource{}
 	for _, role := range sortedKeys(m) {
-		out = append(out, v1Resources(m[role], role)...)
+		out = append(out, v1Resources(m[role], role, dyn)...)
+	}
+	return out
+}
+
+// dynamicOf is how an agent's reserved resources split into dynamic
+// reservations (none for an agent the master does not know).
+func (c *Core) dynamicOf(agent string) dynamicSplit {
+	if ag := c.reg.agents[agent]; ag != nil {
+		return ag.dynamicParts
+	}
+	return nil
+}
+
+// clusterDynamic is a dynamicSplit for resources summed over every agent (a
+// framework's): each principal's dynamic reservations of the cluster.
+func (c *Core) clusterDynamic(name, role string) []api.DynamicPart {
+	by := map[string]float64{}
+	for _, id := range c.reg.agentOrder {
+		for _, d := range c.reg.agents[id].dynamicParts(name, role) {
+			by[d.Principal] += d.Amount
+		}
+	}
+	out := make([]api.DynamicPart, 0, len(by))
+	for _, p := range sortedKeys(by) {
+		out = append(out, api.DynamicPart{Principal: p, Amount: by[p]})
 	}
 	return out
 }
@@ -166,6 +201,7 @@ type v1Task struct {
 	Name        string         `json:"name"`
 	TaskID      api.ID         `json:"task_id"`
 	FrameworkID api.ID         `json:"framework_id"`
+	ExecutorID  *api.ID        `json:"executor_id,omitempty"`
 	AgentID     api.ID         `json:"agent_id"`
 	State       string         `json:"state"`
 	Resources   []api.Resource `json:"resources,omitempty"`
@@ -208,7 +244,7 @@ func (t *Task) user() string {
 // task changed since (refresh empties it).
 func (t *Task) modelJSON() []byte {
 	if len(t.mesos[0]) == 0 {
-		v := modelTask{ID: t.Info.TaskID.Value, Name: t.Info.Name, FrameworkID: t.FrameworkID, SlaveID: t.AgentID, State: t.State,
+		v := modelTask{ID: t.Info.TaskID.Value, Name: t.Info.Name, FrameworkID: t.FrameworkID, ExecutorID: t.executorID(), SlaveID: t.AgentID, State: t.State,
 			Resources: summarise(t.res), Role: mesosRole(t.Role), Statuses: []modelStatus{}, User: t.user()}
 		for _, h := range t.statuses() {
 			v.Statuses = append(v.Statuses, modelStatus{State: h.State, Timestamp: secs(h.Time)})
@@ -218,12 +254,16 @@ func (t *Task) modelJSON() []byte {
 	return t.mesos[0]
 }
 
-// v1JSON is the task's v1 Task JSON, written again if the task changed.
-func (t *Task) v1JSON() []byte {
+// v1JSON is the task's v1 Task JSON, written again if the task changed;
+// dyn is its agent's dynamic reservations.
+func (t *Task) v1JSON(dyn dynamicSplit) []byte {
 	if len(t.mesos[1]) == 0 {
 		id, agent := api.ID{Value: t.Info.TaskID.Value}, api.ID{Value: t.AgentID}
 		v := v1Task{Name: t.Info.Name, TaskID: id, FrameworkID: api.ID{Value: t.FrameworkID}, AgentID: agent, State: t.State,
-			Resources: v1Resources(t.res, t.Role), User: t.user()}
+			Resources: v1Resources(t.res, t.Role, dyn), User: t.user()}
+		if e := t.executorID(); e != "" {
+			v.ExecutorID = &api.ID{Value: e}
+		}
 		for _, h := range t.statuses() {
 			v.Statuses = append(v.Statuses, v1Status{TaskID: id, State: h.State, Message: h.Message, Reason: h.Reason, AgentID: agent, Timestamp: secs(h.Time)})
 		}

@@ -229,11 +229,11 @@ func (c *Core) fullSlave(ag *Agent, b books, in MesosInfo) fullSlave {
 	s := fullSlave{modelSlave: c.modelSlave(ag, b, in), ReservedResourcesFull: map[string][]api.Resource{}}
 	total := b.total(ag)
 	for role, r := range byRole(total) {
-		s.ReservedResourcesFull[role] = v1Resources(r, "")
+		s.ReservedResourcesFull[role] = v1Resources(r, "", ag.dynamicParts)
 	}
-	s.UnreservedResourcesFull = v1Resources(total.Unreserved(), "")
-	s.UsedResourcesFull = v1ByRole(b.agentUsed[ag.ID])
-	s.OfferedResourcesFull = v1ByRole(b.agentOffered[ag.ID])
+	s.UnreservedResourcesFull = v1Resources(total.Unreserved(), "", nil)
+	s.UsedResourcesFull = v1ByRole(b.agentUsed[ag.ID], ag.dynamicParts)
+	s.OfferedResourcesFull = v1ByRole(b.agentOffered[ag.ID], ag.dynamicParts)
 	return s
 }
 
@@ -278,7 +278,7 @@ func (c *Core) modelFramework(f *Framework, b books) modelFramework {
 	return v
 }
 
-// appendFramework appends a framework with its tasks, offers and (no)
+// appendFramework appends a framework with its tasks, offers and
 // executors.
 func (c *Core) appendFramework(out []byte, f *Framework, b books) []byte {
 	var running, unreachable []*Task
@@ -297,7 +297,32 @@ func (c *Core) appendFramework(out []byte, f *Framework, b books) []byte {
 		return mustJSON(modelOffer{ID: c.offerID(o.ID), FrameworkID: string(o.Framework), AllocationInfo: api.AllocationInfo{Role: mesosRole(o.Role)},
 			SlaveID: string(o.Agent), Resources: summarise(o.Resources)})
 	})
-	return append(out, `,"executors":[],"offer_constraints":{}}`...)
+	out = appendJSONList(append(out, `,"executors":`...), c.reg.executorsOf(f.ID), func(e *Executor) []byte {
+		return mustJSON(modelExecutor{ID: e.Info.ExecutorID.Value, Name: e.Info.Name, FrameworkID: e.FrameworkID, Command: modelCommand{Argv: []string{}, URIs: []string{}},
+			Resources: summarise(e.res), Role: mesosRole(e.Role), Type: e.Info.Type, SlaveID: e.AgentID})
+	})
+	return append(out, `,"offer_constraints":{}}`...)
+}
+
+// modelExecutor is an executor as /master/state writes it (Mesos'
+// json(ExecutorInfo) with the agent's id). apron's are task groups'
+// DEFAULT executors, with no command.
+type modelExecutor struct {
+	ID          string       `json:"executor_id"`
+	Name        string       `json:"name"`
+	FrameworkID string       `json:"framework_id"`
+	Command     modelCommand `json:"command"`
+	Resources   summary      `json:"resources"`
+	Role        string       `json:"role"`
+	Type        string       `json:"type"`
+	SlaveID     string       `json:"slave_id"`
+}
+
+// modelCommand is an executor's CommandInfo as Mesos writes it: argv and
+// uris always (empty for the DEFAULT executor, which has no command).
+type modelCommand struct {
+	Argv []string `json:"argv"`
+	URIs []string `json:"uris"`
 }
 
 // appendFrameworks appends the frameworks and completed_frameworks

@@ -117,11 +117,11 @@ type quotaConfigView struct {
 func (c *Core) v1Agent(ag *Agent, b books, in MesosInfo) v1Agent {
 	_, port := agentAddress(ag)
 	m := c.modelSlave(ag, b, in)
-	return v1Agent{AgentInfo: v1AgentInfo{Hostname: ag.Hostname, Port: port, Resources: v1Resources(ag.total, ""),
+	return v1Agent{AgentInfo: v1AgentInfo{Hostname: ag.Hostname, Port: port, Resources: v1Resources(ag.total, "", nil),
 		Attributes: api.AttributesOf(ag.Attributes), ID: api.ID{Value: ag.ID}},
 		Active: m.Active, Version: m.Version, PID: m.PID, RegisteredTime: nanos(ag.Registered),
-		TotalResources: v1Resources(b.total(ag), ""), AllocatedResources: v1ByRole(b.agentUsed[ag.ID]),
-		OfferedResources: v1ByRole(b.agentOffered[ag.ID]), Capabilities: capabilityList(m.Capabilities)}
+		TotalResources: v1Resources(b.total(ag), "", ag.dynamicParts), AllocatedResources: v1ByRole(b.agentUsed[ag.ID], ag.dynamicParts),
+		OfferedResources: v1ByRole(b.agentOffered[ag.ID], ag.dynamicParts), Capabilities: capabilityList(m.Capabilities)}
 }
 
 func (c *Core) v1Framework(f *Framework, b books) v1Framework {
@@ -129,13 +129,13 @@ func (c *Core) v1Framework(f *Framework, b books) v1Framework {
 	v := v1Framework{FrameworkInfo: v1FrameworkInfo{User: m.User, Name: m.Name, ID: api.ID{Value: f.ID}, FailoverTimeout: m.FailoverTimeout,
 		Checkpoint: m.Checkpoint, Role: m.Role, Hostname: m.Hostname, Principal: m.Principal, Capabilities: capabilityList(m.Capabilities), Roles: m.Roles},
 		Active: m.Active, Connected: m.Connected, Recovered: m.Recovered, RegisteredTime: nanos(f.Registered),
-		AllocatedResources: v1ByRole(b.fwUsed[f.ID]), OfferedResources: v1ByRole(b.fwOffered[f.ID])}
+		AllocatedResources: v1ByRole(b.fwUsed[f.ID], c.clusterDynamic), OfferedResources: v1ByRole(b.fwOffered[f.ID], c.clusterDynamic)}
 	if m.UnregisteredTime != 0 {
 		v.UnregisteredTime = nanos(cmpTime(f.Removed, f.disconnected))
 	}
 	for _, o := range b.fwOffers[f.ID] {
 		v.Offers = append(v.Offers, v1Offer{ID: api.ID{Value: c.offerID(o.ID)}, FrameworkID: api.ID{Value: f.ID}, AgentID: api.ID{Value: string(o.Agent)},
-			Hostname: c.reg.agents[string(o.Agent)].Hostname, Resources: v1Resources(o.Resources, o.Role), AllocationInfo: api.AllocationInfo{Role: mesosRole(o.Role)}})
+			Hostname: c.reg.agents[string(o.Agent)].Hostname, Resources: v1Resources(o.Resources, o.Role, c.dynamicOf(string(o.Agent))), AllocationInfo: api.AllocationInfo{Role: mesosRole(o.Role)}})
 	}
 	return v
 }
@@ -176,9 +176,10 @@ func (c *Core) appendGetTasks(out []byte) []byte {
 		}
 		done = append(done, f.Done...)
 	}
-	out = appendJSONList(append(out, `{"tasks":`...), running, (*Task).v1JSON)
-	out = appendJSONList(append(out, `,"unreachable_tasks":`...), unreachable, (*Task).v1JSON)
-	out = appendJSONList(append(out, `,"completed_tasks":`...), done, (*Task).v1JSON)
+	js := func(t *Task) []byte { return t.v1JSON(c.dynamicOf(t.AgentID)) }
+	out = appendJSONList(append(out, `{"tasks":`...), running, js)
+	out = appendJSONList(append(out, `,"unreachable_tasks":`...), unreachable, js)
+	out = appendJSONList(append(out, `,"completed_tasks":`...), done, js)
 	return append(out, '}')
 }
 
@@ -265,7 +266,8 @@ func (c *Core) OperatorGet(out []byte, call string, in MesosInfo) ([]byte, bool)
 	case GetState:
 		out = append(out, field+`{"get_tasks":`...)
 		out = c.appendGetTasks(out)
-		out = append(out, `,"get_executors":{"executors":[]},"get_frameworks":`...)
+		out = c.appendGetExecutors(append(out, `,"get_executors":`...))
+		out = append(out, `,"get_frameworks":`...)
 		out = c.appendGetFrameworks(out, b)
 		out = c.appendGetAgents(append(out, `,"get_agents":`...), b, in)
 		out = append(out, '}')
@@ -276,7 +278,7 @@ func (c *Core) OperatorGet(out []byte, call string, in MesosInfo) ([]byte, bool)
 	case GetTasks:
 		out = c.appendGetTasks(append(out, field...))
 	case GetExecutors:
-		out = append(out, field+`{"executors":[]}`...)
+		out = c.appendGetExecutors(append(out, field...))
 	case GetOperations:
 		out = append(out, field+`{}`...)
 	case GetRoles:
@@ -291,4 +293,27 @@ func (c *Core) OperatorGet(out []byte, call string, in MesosInfo) ([]byte, bool)
 		return nil, false
 	}
 	return append(out, "}\n"...), true
+}
+
+// v1Executor is GetExecutors.Executor: a task group's DEFAULT executor and
+// its agent.
+type v1Executor struct {
+	AgentID      api.ID           `json:"agent_id"`
+	ExecutorInfo api.ExecutorInfo `json:"executor_info"`
+}
+
+// appendGetExecutors appends GetExecutors: the executors of task groups
+// whose tasks have not all completed (no orphans: apron's master knows
+// every executor it launched).
+func (c *Core) appendGetExecutors(out []byte) []byte {
+	list := []v1Executor{}
+	for _, e := range c.reg.executorsOf("") {
+		info := e.Info
+		info.FrameworkID = &api.ID{Value: e.FrameworkID}
+		info.Resources = v1Resources(e.res, e.Role, c.dynamicOf(e.AgentID))
+		list = append(list, v1Executor{AgentID: api.ID{Value: e.AgentID}, ExecutorInfo: info})
+	}
+	return append(out, mustJSON(struct {
+		Executors []v1Executor `json:"executors"`
+	}{list})...)
 }
