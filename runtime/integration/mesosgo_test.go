@@ -1,10 +1,14 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +16,7 @@ import (
 	"github.com/mesos/mesos-go/api/v1/lib/encoding/codecs"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli"
 	"github.com/mesos/mesos-go/api/v1/lib/httpcli/httpsched"
+	mesosmaster "github.com/mesos/mesos-go/api/v1/lib/master"
 	"github.com/mesos/mesos-go/api/v1/lib/resources"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler"
 	"github.com/mesos/mesos-go/api/v1/lib/scheduler/calls"
@@ -173,6 +178,80 @@ func (m *mesosGo) declineAll() {
 	m.offers = nil
 }
 
+// states waits for an update of each task in its state, and returns them.
+func (m *mesosGo) states(want map[string]mesos.TaskState) map[string]mesos.TaskStatus {
+	m.t.Helper()
+	got := map[string]mesos.TaskStatus{}
+	for len(got) < len(want) {
+		s := m.must(scheduler.Event_UPDATE).GetUpdate().GetStatus()
+		if w, ok := want[s.TaskID.Value]; ok && s.GetState() == w {
+			got[s.TaskID.Value] = s
+		}
+	}
+	return got
+}
+
+// offerTo takes an outstanding offer to role, declining others, waiting
+// for one.
+func (m *mesosGo) offerTo(role string) mesos.Offer {
+	m.t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		o := m.offer()
+		if o.GetAllocationInfo().GetRole() == role {
+			return o
+		}
+		m.mustCall(calls.Decline(o.ID).With(calls.RefuseSeconds(0)))
+	}
+	m.t.Fatalf("no offer to role %s within 20s", role)
+	return mesos.Offer{}
+}
+
+// reserved is cpus and mem of an offer, reserved dynamically for its role
+// by principal, in Mesos' format before reservation refinement.
+func reserved(o mesos.Offer, principal string, cpus, mem float64) []mesos.Resource {
+	role := o.GetAllocationInfo().GetRole()
+	rs := []mesos.Resource{resources.NewCPUs(cpus).Resource, resources.NewMemory(mem).Resource}
+	for i := range rs {
+		rs[i].Allocate(role)
+		rs[i].Role = &role
+		rs[i].Reservation = &mesos.Resource_ReservationInfo{Principal: &principal}
+	}
+	return rs
+}
+
+// dynamicBy counts resources reserved dynamically for role by principal,
+// as the operator API writes them (Mesos' endpoint format: the
+// reservations stack, and role and reservation too).
+func dynamicBy(rs []mesos.Resource, role, principal string) int {
+	n := 0
+	for _, r := range rs {
+		k := len(r.Reservations)
+		if k > 0 && r.Reservations[k-1].GetType() == mesos.Resource_ReservationInfo_DYNAMIC && r.Reservations[k-1].GetRole() == role &&
+			r.Reservations[k-1].GetPrincipal() == principal && r.GetRole() == role && r.GetReservation().GetPrincipal() == principal {
+			n++
+		}
+	}
+	return n
+}
+
+// operator posts a call of Mesos' operator API as the operator and
+// decodes its answer into mesos-go's master.proto types.
+func (c *cluster) operator(typ mesosmaster.Call_Type, into *mesosmaster.Response) {
+	c.t.Helper()
+	body, _ := json.Marshal(mesosmaster.Call{Type: typ})
+	resp, err := ops.Post(c.url+"/api/v1", "application/json", bytes.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.t.Fatalf("%s: %s", typ, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
+		c.t.Fatalf("%s: mesos-go cannot read the answer: %v", typ, err)
+	}
+}
+
 // task is a task for an offer, of its resources allocated to its role.
 func task(id string, o mesos.Offer, cpus, mem float64, cmd *mesos.CommandInfo) mesos.TaskInfo {
 	rs := []mesos.Resource{resources.NewCPUs(cpus).Resource, resources.NewMemory(mem).Resource}
@@ -185,7 +264,7 @@ func task(id string, o mesos.Offer, cpus, mem float64, cmd *mesos.CommandInfo) m
 func shellCommand(s string) *mesos.CommandInfo { return &mesos.CommandInfo{Value: &s} }
 
 // mesosGoStep is one step of the mesos-go test, run in order on one
-// framework: add steps (LAUNCH_GROUP, RESERVE, UNRESERVE) to the table.
+// framework.
 type mesosGoStep struct {
 	name string
 	run  func(t *testing.T, m *mesosGo)
@@ -289,8 +368,88 @@ var mesosGoSteps = []mesosGoStep{
 	{"UPDATE_FRAMEWORK", func(t *testing.T, m *mesosGo) {
 		ft := 60.0
 		m.mustCall(calls.UpdateFramework(mesos.FrameworkInfo{ID: &mesos.FrameworkID{Value: m.id}, User: "", Name: "mesos-go renamed",
-			Roles: []string{"*"}, FailoverTimeout: &ft}))
+			Roles: []string{"*", "web"}, FailoverTimeout: &ft, Capabilities: []mesos.FrameworkInfo_Capability{{Type: mesos.FrameworkInfo_Capability_MULTI_ROLE}}}))
 		m.c.waitFor("the new name", func(st masterState) bool { return st.frameworkName(m.id) == "mesos-go renamed" })
+	}},
+	{"ACCEPT with LAUNCH_GROUP", func(t *testing.T, m *mesosGo) {
+		// A group of two: when g-fail fails, the agent kills g-ok (Mesos'
+		// default executor); the executor is the operator API's while
+		// the group runs.
+		m.declineAll()
+		o := m.offer()
+		role := o.GetAllocationInfo().GetRole()
+		exec := mesos.ExecutorInfo{Type: mesos.ExecutorInfo_DEFAULT, ExecutorID: mesos.ExecutorID{Value: "pod"},
+			Resources: []mesos.Resource{resources.NewCPUs(0.1).Resource, resources.NewMemory(32).Resource}}
+		for i := range exec.Resources {
+			exec.Resources[i].Allocate(role)
+		}
+		m.mustCall(calls.Accept(calls.OfferOperations{calls.OpLaunchGroup(exec, task("g-ok", o, 0.1, 32, shellCommand("sleep 60")),
+			task("g-fail", o, 0.1, 32, shellCommand("sleep 3; exit 3")))}.WithOffers(o.ID)).With(calls.RefuseSeconds(0)))
+		m.states(map[string]mesos.TaskState{"g-ok": mesos.TASK_RUNNING, "g-fail": mesos.TASK_RUNNING})
+		var running mesosmaster.Response
+		m.c.operator(mesosmaster.Call_GET_EXECUTORS, &running)
+		if ex := running.GetGetExecutors().GetExecutors(); len(ex) != 1 || ex[0].ExecutorInfo.ExecutorID.Value != "pod" ||
+			ex[0].ExecutorInfo.GetType() != mesos.ExecutorInfo_DEFAULT || ex[0].ExecutorInfo.GetFrameworkID().GetValue() != m.id {
+			t.Errorf("GET_EXECUTORS while the group runs: %v", ex)
+		}
+		ends := m.states(map[string]mesos.TaskState{"g-fail": mesos.TASK_FAILED, "g-ok": mesos.TASK_KILLED})
+		if gok := ends["g-ok"]; !strings.Contains(gok.GetMessage(), "task group") {
+			t.Errorf("g-ok killed saying %q; want why (its group)", gok.GetMessage())
+		}
+		m.c.waitFor("the group's tasks completed", func(st masterState) bool { return !st.hasTask("g-ok", "TASK_KILLED") })
+	}},
+	{"RESERVE, offered back to the role", func(t *testing.T, m *mesosGo) {
+		m.mustCall(calls.SuppressWith([]string{"*"}))
+		m.declineAll()
+		o := m.offerTo("web")
+		reserve := calls.OpReserve(reserved(o, "alice", 0.5, 128)...)
+		reserve.ID = &mesos.OperationID{Value: "r1"}
+		m.mustCall(calls.Accept(calls.OfferOperations{reserve}.WithOffers(o.ID)).With(calls.RefuseSeconds(0)))
+		if s := m.must(scheduler.Event_UPDATE_OPERATION_STATUS).GetUpdateOperationStatus().GetStatus(); s.GetState() != mesos.OPERATION_FINISHED || s.GetOperationID().Value != "r1" {
+			t.Fatalf("RESERVE: %v", s)
+		}
+		back := m.offerTo("web")
+		var cpus, mem float64
+		for _, r := range back.Resources {
+			if r.GetRole() == "web" && r.GetReservation().GetPrincipal() == "alice" {
+				switch r.Name {
+				case "cpus":
+					cpus += r.GetScalar().GetValue()
+				case "mem":
+					mem += r.GetScalar().GetValue()
+				}
+			}
+		}
+		if cpus != 0.5 || mem != 128 {
+			t.Errorf("offered back to web: %v; want cpus 0.5 and mem 128 reserved by alice", back.Resources)
+		}
+		m.offers = append([]mesos.Offer{back}, m.offers...)
+		var agents mesosmaster.Response
+		m.c.operator(mesosmaster.Call_GET_AGENTS, &agents)
+		if n := dynamicBy(agents.GetGetAgents().GetAgents()[0].GetTotalResources(), "web", "alice"); n != 2 {
+			t.Errorf("GET_AGENTS: %d resources DYNAMIC by alice for web, want cpus and mem", n)
+		}
+	}},
+	{"UNRESERVE", func(t *testing.T, m *mesosGo) {
+		o := m.offerTo("web")
+		unreserve := calls.OpUnreserve(reserved(o, "alice", 0.5, 128)...)
+		unreserve.ID = &mesos.OperationID{Value: "u1"}
+		m.mustCall(calls.Accept(calls.OfferOperations{unreserve}.WithOffers(o.ID)).With(calls.RefuseSeconds(0)))
+		if s := m.must(scheduler.Event_UPDATE_OPERATION_STATUS).GetUpdateOperationStatus().GetStatus(); s.GetState() != mesos.OPERATION_FINISHED || s.GetOperationID().Value != "u1" {
+			t.Fatalf("UNRESERVE: %v", s)
+		}
+		m.mustCall(calls.ReviveWith([]string{"*"}))
+		m.declineAll()
+		for _, r := range m.offer().Resources {
+			if r.GetRole() != "*" || r.Reservation != nil || len(r.Reservations) > 0 {
+				t.Errorf("after UNRESERVE, offered %v", r)
+			}
+		}
+		var agents mesosmaster.Response
+		m.c.operator(mesosmaster.Call_GET_AGENTS, &agents)
+		if n := dynamicBy(agents.GetGetAgents().GetAgents()[0].GetTotalResources(), "web", "alice"); n != 0 {
+			t.Errorf("GET_AGENTS after UNRESERVE: %d resources still reserved", n)
+		}
 	}},
 	{"TEARDOWN", func(t *testing.T, m *mesosGo) {
 		m.mustCall(&scheduler.Call{Type: scheduler.Call_TEARDOWN})
