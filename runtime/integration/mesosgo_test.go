@@ -311,8 +311,8 @@ var mesosGoSteps = []mesosGoStep{
 		exec := &mesos.CommandInfo{Shell: &no, Value: &echo, Arguments: []string{"echo", "hello", "from mesos-go"}}
 		m.mustCall(calls.Accept(calls.OfferOperations{calls.OpLaunch(task("echo", o, 0.1, 32, exec), task("sleeper", o, 0.1, 32, shellCommand("sleep 60")))}.
 			WithOffers(o.ID)).With(calls.RefuseSeconds(0)))
-		m.status("sleeper", mesos.TASK_RUNNING)
-		fin := m.status("echo", mesos.TASK_FINISHED)
+		// echo may end before sleeper runs: wait for both, in any order.
+		fin := m.states(map[string]mesos.TaskState{"sleeper": mesos.TASK_RUNNING, "echo": mesos.TASK_FINISHED})["echo"]
 		if len(fin.GetUUID()) != 16 || fin.GetSource() != mesos.SOURCE_AGENT {
 			t.Errorf("TASK_FINISHED %v", fin)
 		}
