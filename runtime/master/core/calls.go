@@ -55,7 +55,12 @@ func (c *Core) dispatch(f *Framework, call *api.Call) *Refusal {
 		return c.acknowledgeOperation(call.AcknowledgeOperationStatus)
 	case api.CallUpdateFramework:
 		return c.updateFrameworkCall(f, call.UpdateFramework)
-	case api.CallShutdown, api.CallMessage, api.CallRequest, api.CallAcceptInverseOffers, api.CallDeclineInverseOffers:
+	case api.CallShutdown:
+		if r := c.noExecutorCall(call); r != nil {
+			return r
+		}
+		c.shutdownExecutor(f, call.Shutdown)
+	case api.CallMessage, api.CallRequest, api.CallAcceptInverseOffers, api.CallDeclineInverseOffers:
 		return c.noExecutorCall(call)
 	default:
 		return c.refuse(http.StatusBadRequest, "type", "call type %.64q is not one a subscribed framework makes; Mesos' calls: %s", call.Type, strings.Join(api.CallTypes, ", "))

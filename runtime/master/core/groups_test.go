@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -262,5 +263,31 @@ func TestExecutorSurvivesFailover(t *testing.T) {
 	}
 	if err := r.c.CheckBooks(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// SHUTDOWN of a task group's executor kills its tasks; of an executor the
+// framework does not have there, nothing.
+func TestShutdownExecutorKillsItsGroup(t *testing.T) {
+	r, fw, fs, as, offer := offered(t, Config{}, api.FrameworkInfo{Name: "f"})
+	_ = r.call(fw, fs, accept(offer, groupOp(defaultExecutor("pod"), taskInfo("a", "cpus:1"), taskInfo("b", "cpus:1"))))
+	shutdown := func(agent, exec string) {
+		t.Helper()
+		if ref := r.call(fw, fs, api.Call{Type: api.CallShutdown, Shutdown: &api.Shutdown{ExecutorID: api.ID{Value: exec}, AgentID: api.ID{Value: agent}}}); ref != nil {
+			t.Fatal(ref)
+		}
+	}
+	shutdown("a1", "other")
+	shutdown("a2", "pod")
+	if n := len(r.agentEvents(as, api.AgentEventKill)); n != 0 {
+		t.Fatalf("%d kills for an executor the framework does not have there", n)
+	}
+	shutdown("a1", "pod")
+	var killed []string
+	for _, e := range r.agentEvents(as, api.AgentEventKill) {
+		killed = append(killed, e.Kill.TaskID)
+	}
+	if !slices.Equal(killed, []string{"a", "b"}) {
+		t.Errorf("SHUTDOWN of pod killed %v, want a and b", killed)
 	}
 }

@@ -191,11 +191,13 @@ func (c *Core) updateFrameworkCall(f *Framework, u *api.UpdateFramework) *Refusa
 	return nil
 }
 
-// noExecutorCall answers SHUTDOWN, MESSAGE, REQUEST and the inverse offer
-// calls: checked as Mesos checks them, then, as Mesos' master drops a
-// message for an executor that is not there, and its allocator ignores
-// REQUEST, nothing is done. apron's tasks have no executor of their own
-// and it makes no inverse offers.
+// noExecutorCall checks SHUTDOWN, MESSAGE, REQUEST and the inverse offer
+// calls as Mesos checks them. Then, but for a SHUTDOWN of a task group's
+// executor (shutdownExecutor), nothing is done: Mesos' master drops a
+// message for an executor that is not there (apron's only executors are
+// task groups' DEFAULT ones, which the agent plays and which take no
+// messages), its allocator ignores REQUEST, and apron makes no inverse
+// offers.
 func (c *Core) noExecutorCall(call *api.Call) *Refusal {
 	var missing string
 	switch call.Type {
@@ -224,6 +226,22 @@ func (c *Core) noExecutorCall(call *api.Call) *Refusal {
 		return c.refuse(http.StatusBadRequest, call.Type, "a %s call needs %s", call.Type, missing)
 	}
 	return nil
+}
+
+// shutdownExecutor is SHUTDOWN of a task group's executor: its tasks are
+// killed, as Mesos' agent shuts the default executor down with them. An
+// executor the framework does not have on that agent is ignored, as
+// Mesos' agent ignores it.
+func (c *Core) shutdownExecutor(f *Framework, s *api.Shutdown) {
+	e := c.reg.executors[execKey{f.ID, s.AgentID.Value, s.ExecutorID.Value}]
+	if e == nil {
+		return
+	}
+	for _, t := range e.tasks {
+		if !Terminal(t.State) {
+			c.kill(f, &api.Kill{TaskID: t.Info.TaskID, AgentID: &api.ID{Value: t.AgentID}})
+		}
+	}
 }
 
 // acknowledgeOperation is ACKNOWLEDGE_OPERATION_STATUS: checked as Mesos
