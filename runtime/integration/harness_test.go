@@ -272,6 +272,19 @@ func (s masterState) agent(id string) *struct {
 	return nil
 }
 
+// stateAs reads the master's /state into v, the view of it a test needs.
+func (c *cluster) stateAs(v any) {
+	c.t.Helper()
+	resp, err := ops.Get(c.url + "/state")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := jsonDecode(resp, v); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
 func (c *cluster) state() (masterState, error) {
 	var st masterState
 	resp, err := ops.Get(c.url + "/state")

@@ -206,6 +206,18 @@ func (m *mesosGo) offerTo(role string) mesos.Offer {
 	return mesos.Offer{}
 }
 
+// operate accepts offer o with op, asking for its status (operation id),
+// and waits for it to be OPERATION_FINISHED.
+func (m *mesosGo) operate(o mesos.Offer, op mesos.Offer_Operation, id string) {
+	m.t.Helper()
+	op.ID = &mesos.OperationID{Value: id}
+	m.mustCall(calls.Accept(calls.OfferOperations{op}.WithOffers(o.ID)).With(calls.RefuseSeconds(0)))
+	s := m.must(scheduler.Event_UPDATE_OPERATION_STATUS).GetUpdateOperationStatus().GetStatus()
+	if s.GetState() != mesos.OPERATION_FINISHED || s.GetOperationID().Value != id {
+		m.t.Fatalf("%s %s: %v, want OPERATION_FINISHED", op.GetType(), id, s)
+	}
+}
+
 // reserved is cpus and mem of an offer, reserved dynamically for its role
 // by principal, in Mesos' format before reservation refinement.
 func reserved(o mesos.Offer, principal string, cpus, mem float64) []mesos.Resource {
@@ -219,12 +231,16 @@ func reserved(o mesos.Offer, principal string, cpus, mem float64) []mesos.Resour
 	return rs
 }
 
-// dynamicBy counts resources reserved dynamically for role by principal,
-// as the operator API writes them (Mesos' endpoint format: the
-// reservations stack, and role and reservation too).
-func dynamicBy(rs []mesos.Resource, role, principal string) int {
+// dynamicOnAgent counts the resources of the cluster's first agent that
+// GET_AGENTS says are reserved dynamically for role by principal, in
+// Mesos' endpoint format: the reservations stack, and role and
+// reservation too.
+func (c *cluster) dynamicOnAgent(role, principal string) int {
+	c.t.Helper()
+	var agents mesosmaster.Response
+	c.operator(mesosmaster.Call_GET_AGENTS, &agents)
 	n := 0
-	for _, r := range rs {
+	for _, r := range agents.GetGetAgents().GetAgents()[0].GetTotalResources() {
 		k := len(r.Reservations)
 		if k > 0 && r.Reservations[k-1].GetType() == mesos.Resource_ReservationInfo_DYNAMIC && r.Reservations[k-1].GetRole() == role &&
 			r.Reservations[k-1].GetPrincipal() == principal && r.GetRole() == role && r.GetReservation().GetPrincipal() == principal {
@@ -402,12 +418,7 @@ var mesosGoSteps = []mesosGoStep{
 		m.mustCall(calls.SuppressWith([]string{"*"}))
 		m.declineAll()
 		o := m.offerTo("web")
-		reserve := calls.OpReserve(reserved(o, "alice", 0.5, 128)...)
-		reserve.ID = &mesos.OperationID{Value: "r1"}
-		m.mustCall(calls.Accept(calls.OfferOperations{reserve}.WithOffers(o.ID)).With(calls.RefuseSeconds(0)))
-		if s := m.must(scheduler.Event_UPDATE_OPERATION_STATUS).GetUpdateOperationStatus().GetStatus(); s.GetState() != mesos.OPERATION_FINISHED || s.GetOperationID().Value != "r1" {
-			t.Fatalf("RESERVE: %v", s)
-		}
+		m.operate(o, calls.OpReserve(reserved(o, "alice", 0.5, 128)...), "r1")
 		back := m.offerTo("web")
 		var cpus, mem float64
 		for _, r := range back.Resources {
@@ -424,20 +435,13 @@ var mesosGoSteps = []mesosGoStep{
 			t.Errorf("offered back to web: %v; want cpus 0.5 and mem 128 reserved by alice", back.Resources)
 		}
 		m.offers = append([]mesos.Offer{back}, m.offers...)
-		var agents mesosmaster.Response
-		m.c.operator(mesosmaster.Call_GET_AGENTS, &agents)
-		if n := dynamicBy(agents.GetGetAgents().GetAgents()[0].GetTotalResources(), "web", "alice"); n != 2 {
+		if n := m.c.dynamicOnAgent("web", "alice"); n != 2 {
 			t.Errorf("GET_AGENTS: %d resources DYNAMIC by alice for web, want cpus and mem", n)
 		}
 	}},
 	{"UNRESERVE", func(t *testing.T, m *mesosGo) {
 		o := m.offerTo("web")
-		unreserve := calls.OpUnreserve(reserved(o, "alice", 0.5, 128)...)
-		unreserve.ID = &mesos.OperationID{Value: "u1"}
-		m.mustCall(calls.Accept(calls.OfferOperations{unreserve}.WithOffers(o.ID)).With(calls.RefuseSeconds(0)))
-		if s := m.must(scheduler.Event_UPDATE_OPERATION_STATUS).GetUpdateOperationStatus().GetStatus(); s.GetState() != mesos.OPERATION_FINISHED || s.GetOperationID().Value != "u1" {
-			t.Fatalf("UNRESERVE: %v", s)
-		}
+		m.operate(o, calls.OpUnreserve(reserved(o, "alice", 0.5, 128)...), "u1")
 		m.mustCall(calls.ReviveWith([]string{"*"}))
 		m.declineAll()
 		for _, r := range m.offer().Resources {
@@ -445,9 +449,7 @@ var mesosGoSteps = []mesosGoStep{
 				t.Errorf("after UNRESERVE, offered %v", r)
 			}
 		}
-		var agents mesosmaster.Response
-		m.c.operator(mesosmaster.Call_GET_AGENTS, &agents)
-		if n := dynamicBy(agents.GetGetAgents().GetAgents()[0].GetTotalResources(), "web", "alice"); n != 0 {
+		if n := m.c.dynamicOnAgent("web", "alice"); n != 0 {
 			t.Errorf("GET_AGENTS after UNRESERVE: %d resources still reserved", n)
 		}
 	}},
@@ -491,11 +493,6 @@ func TestMesosGoScheduler(t *testing.T) {
 // agentOf is the agent a task of the cluster runs on.
 func (c *cluster) agentOf(task string) string {
 	c.t.Helper()
-	resp, err := ops.Get(c.url + "/state")
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var st struct {
 		Tasks []struct {
 			ID      string `json:"id"`
@@ -506,9 +503,7 @@ func (c *cluster) agentOf(task string) string {
 			AgentID string `json:"agent_id"`
 		} `json:"completed_tasks"`
 	}
-	if err := jsonDecode(resp, &st); err != nil {
-		c.t.Fatal(err)
-	}
+	c.stateAs(&st)
 	for _, tk := range append(st.Tasks, st.CompletedTasks...) {
 		if tk.ID == task {
 			return tk.AgentID

@@ -152,15 +152,8 @@ func TestReserveOfferedToTheRoleThenUnreserve(t *testing.T) {
 	}
 	checkState := func(when string) {
 		t.Helper()
-		resp, err := ops.Get(c.url + "/state")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
 		var st withReservations
-		if err := jsonDecode(resp, &st); err != nil {
-			t.Fatal(err)
-		}
+		c.stateAs(&st)
 		if r := st.Agents[0].Reservations; len(r) != 1 || r[0].Role != "web" || r[0].Principal != "ops" || r[0].Resources != "cpus:2;mem:512" {
 			t.Fatalf("%s: /state's reservations of a1: %+v", when, r)
 		}
