@@ -161,11 +161,15 @@ func (c *Call) checkEnums() error {
 		return nil
 	}
 	for i, op := range c.Accept.Operations {
-		if op.Launch == nil {
-			continue
+		field, tasks := fmt.Sprintf("accept.operations[%d].launch.task_infos", i), []TaskInfo(nil)
+		switch {
+		case op.Launch != nil:
+			tasks = op.Launch.TaskInfos
+		case op.LaunchGroup != nil && op.LaunchGroup.TaskGroup != nil:
+			field, tasks = fmt.Sprintf("accept.operations[%d].launch_group.task_group.tasks", i), op.LaunchGroup.TaskGroup.Tasks
 		}
-		for j, ti := range op.Launch.TaskInfos {
-			if err := ti.checkEnums(fmt.Sprintf("accept.operations[%d].launch.task_infos[%d]", i, j)); err != nil {
+		for j, ti := range tasks {
+			if err := ti.checkEnums(fmt.Sprintf("%s[%d]", field, j)); err != nil {
 				return err
 			}
 		}

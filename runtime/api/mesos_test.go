@@ -161,6 +161,8 @@ func TestDecodeCallErrors(t *testing.T) {
 		{"uuid not base64", `{"type":"ACKNOWLEDGE","acknowledge":{"uuid":"!!"}}`, "", "not base64"},
 		{"resource type", `{"type":"ACCEPT","accept":{"operations":[{"type":"LAUNCH","launch":{"task_infos":[{"resources":[{"name":"cpus","type":"BIG"}]}]}}]}}`,
 			"accept.operations[0].launch.task_infos[0].resources[0].type", "SCALAR, RANGES, SET, TEXT"},
+		{"a group task's resource type", `{"type":"ACCEPT","accept":{"operations":[{"type":"LAUNCH_GROUP","launch_group":{"task_group":{"tasks":[{"resources":[{"name":"cpus","type":"BIG"}]}]}}}]}}`,
+			"accept.operations[0].launch_group.task_group.tasks[0].resources[0].type", "SCALAR, RANGES, SET, TEXT"},
 		{"variable type", `{"type":"ACCEPT","accept":{"operations":[{"type":"LAUNCH","launch":{"task_infos":[{"command":{"environment":{"variables":[{"name":"A","type":"X"}]}}}]}}]}}`,
 			"accept.operations[0].launch.task_infos[0].command.environment.variables[0].type", "VALUE, SECRET"},
 	}
