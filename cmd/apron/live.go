@@ -65,12 +65,16 @@ It needs --credentials (the principals that may call it), best with
 			if err != nil {
 				return err
 			}
+			ln, err := net.Listen("tcp", v.GetString("listen"))
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			go m.Run(ctx)
 			sec.announce(cmd.ErrOrStderr(), v.GetString("listen"))
 			fmt.Fprintf(cmd.ErrOrStderr(), "apron master on %s://%s (web UI at /), policy %s (%s)\n", sec.Scheme(), v.GetString("listen"), opts.Policy.Policy, opts.PolicySource)
-			return serve(ctx, v.GetString("listen"), webui.Handler(m), limits, sec.TLS)
+			return serve(ctx, ln, webui.Handler(m), limits, sec.TLS)
 		},
 	}
 	cmd.Flags().String("listen", "127.0.0.1:5050", "address to serve on")
@@ -168,13 +172,10 @@ func logger(cmd *cobra.Command) *slog.Logger {
 	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// serve serves h on addr until ctx ends, over TLS with cfg (nil: plain
-// HTTP).
-func serve(ctx context.Context, addr string, h http.Handler, limits master.ServerLimits, cfg *tls.Config) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
+// serve serves h on ln until ctx ends, over TLS with cfg (nil: plain
+// HTTP). The callers listen before they start talking to others, so that
+// whoever learns their address can reach it.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, limits master.ServerLimits, cfg *tls.Config) error {
 	srv := master.NewServerTLS(h, limits, cfg)
 	go func() {
 		<-ctx.Done()
@@ -226,13 +227,19 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Listen before registering: the master gives the agent's URL
+			// to whoever reads its state.
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			ran := make(chan struct{})
 			go func() { _ = a.Run(ctx); close(ran) }()
 			sec.announce(cmd.ErrOrStderr(), listen)
 			fmt.Fprintf(cmd.ErrOrStderr(), "apron agent %s on %s://%s, %s, isolation %s, master %s\n", a.Name(), sec.Scheme(), listen, res, iso.Name(), v.GetString("master"))
-			err = serve(ctx, listen, a.Handler(), master.ServerLimits{}, sec.TLS)
+			err = serve(ctx, ln, a.Handler(), master.ServerLimits{}, sec.TLS)
 			stop()
 			<-ran // Run has let go of the cgroup root
 			return err

@@ -162,6 +162,9 @@ func TestCheck(t *testing.T) {
 		{"a reconciliation answer is no update", newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 2, Exited, 0).update(3, "np-t1", "TASK_FINISHED", "", "REASON_RECONCILIATION").end(5, "np-t1 TASK_FINISHED"),
 			[]string{StatusLost + ":np-t1"}},
 		{"a launch the master forgot, learnt by reconciling", newScenario().accept(1, 202, "pa-t1").update(3, "pa-t1", "TASK_LOST", "", "REASON_RECONCILIATION").end(5, "pa-t1 TASK_LOST"), nil},
+		{"an ACCEPT dropped without an update, TASK_UNKNOWN by reconciling", newScenario().accept(1, 202, "pa-t1").update(7, "pa-t1", "TASK_UNKNOWN", "", "REASON_RECONCILIATION").end(9, "pa-t1 TASK_UNKNOWN"), nil},
+		{"TASK_UNKNOWN ends no task that ran", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).update(1.5, "pa-t1", "TASK_RUNNING", "u1", "").
+			update(7, "pa-t1", "TASK_UNKNOWN", "", "REASON_RECONCILIATION").end(9, "pa-t1 TASK_UNKNOWN"), []string{StatusLost + ":pa-t1"}},
 		{"lost while it ran, partition-aware", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 6, Exited, 0).window(0, AgentPause, 2, 6).
 			update(4.1, "pa-t1", "TASK_LOST", "", "REASON_AGENT_UNREACHABLE").end(8, "pa-t1 TASK_LOST"), []string{FalseLoss + ":pa-t1"}},
 		{"lost while its agent was away, not partition-aware", newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 6, Terminated, 0).window(0, AgentPause, 2, 6).
