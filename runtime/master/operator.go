@@ -1,6 +1,7 @@
 package master
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -193,8 +194,8 @@ func metricList(snapshot map[string]float64) []metric {
 
 // updatePolicy serves UPDATE_WEIGHTS and UPDATE_QUOTA: the core checks
 // the change, the ACLs (update_policy on weights or quota) and queues a
-// policy swap for the next allocation cycle. Audited, as any policy
-// change.
+// policy swap and swaps it in at once, as Mesos' answer once the change
+// is in force: a read right after sees it. Audited, as any policy change.
 func (m *Master) updatePolicy(w http.ResponseWriter, r *http.Request, c operatorCall) {
 	var set func(now time.Time) *core.Refusal
 	part := "weights"
@@ -214,14 +215,23 @@ func (m *Master) updatePolicy(w http.ResponseWriter, r *http.Request, c operator
 		return
 	}
 	var ref *core.Refusal
-	if !m.input(func(now time.Time) { ref = set(now) }) {
+	var why string
+	if !m.input(func(now time.Time) {
+		if ref = set(now); ref == nil {
+			why = m.core.ApplyPolicy(now)
+		}
+	}) {
 		m.notLeader(w, r)
 		return
 	}
 	m.opts.Audit.Record(auth.Event{Principal: Principal(r), Action: auth.UpdatePolicy, Object: part, Allowed: ref == nil || ref.Code != http.StatusForbidden,
-		Detail: r.URL.Path + " " + c.Type + ": " + refusalText(ref, "queued for the next allocation cycle")})
+		Detail: r.URL.Path + " " + c.Type + ": " + refusalText(ref, cmp.Or(why, "in force"))})
 	if ref != nil {
 		refused(w, ref)
+		return
+	}
+	if why != "" {
+		refuse(w, http.StatusConflict, strings.ToLower(c.Type), "%s", why)
 		return
 	}
 	w.WriteHeader(http.StatusOK)

@@ -77,6 +77,20 @@ func roleMap(cfg allocator.Config, get func(allocator.RoleConfig) any) map[strin
 	return m
 }
 
+// ApplyPolicy swaps a pending policy in now, not at the next cycle (the
+// operator API's UPDATE_WEIGHTS and UPDATE_QUOTA answer once theirs is in
+// force), and says why it was refused, if it was. The next cycle comes
+// soon all the same, to offer under the new policy.
+func (c *Core) ApplyPolicy(now time.Time) (why string) {
+	c.now = now
+	if c.pending == nil {
+		return ""
+	}
+	c.applyPending()
+	c.soon = true
+	return c.lastError
+}
+
 // applyPending swaps a pending policy in: a new allocator learns the
 // connected agents, the frameworks and the resources their tasks use;
 // outstanding offers are rescinded and decline filters are dropped. If the
