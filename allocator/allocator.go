@@ -27,12 +27,14 @@ type AgentInfo struct {
 // simulator, the live master) serialises the calls. Time is always an
 // argument: the allocator never reads a clock.
 type Allocator struct {
-	cfg    Config
-	policy Policy
-	gate   AgentGate // nil unless the policy confines roles to agents
-	hier   bool
-	rng    *rand.Rand
-	dims   *dims
+	cfg     Config
+	policy  Policy
+	gate    AgentGate // nil unless the policy confines roles to agents
+	market  Market    // nil unless the policy prices resources
+	hier    bool
+	rescale bool // H-DRF: subtrees rescaled to their neediest child
+	rng     *rand.Rand
+	dims    *dims
 
 	agents     []*agent // in the order added
 	agentByID  map[AgentID]*agent
@@ -67,6 +69,7 @@ type Allocator struct {
 	guaranteed   []*role // roles with a guarantee, by name
 	noIdleCache  bool    // tests compare the cache against a full scan
 
+	filling  *filling // progressive filling's demands, while Fill runs
 	scratch  []Quantity
 	scratch2 []Quantity
 	usage    Usage
@@ -86,6 +89,7 @@ func New(cfg Config) (*Allocator, error) {
 		cfg:         cfg,
 		policy:      p,
 		hier:        isHierarchical(p),
+		rescale:     rescales(p),
 		rng:         rand.New(rand.NewPCG(cfg.Seed, 0x61707230)),
 		dims:        newDims(),
 		agentByID:   map[AgentID]*agent{},
@@ -96,6 +100,7 @@ func New(cfg Config) (*Allocator, error) {
 		blockedIdle: map[*agent]bool{},
 	}
 	a.gate, _ = p.(AgentGate)
+	a.market, _ = p.(Market)
 	for _, alt := range cfg.MinAllocatable {
 		a.minAlloc = append(a.minAlloc, a.byNameOf(alt))
 	}
@@ -375,6 +380,7 @@ func (a *Allocator) setRole(rc RoleConfig) {
 		a.quotas--
 	}
 	r.weight = rc.weight()
+	r.wr = WeightRatio(r.weight)
 	r.guarantee, r.limit = nil, nil
 	if len(rc.Guarantee) > 0 {
 		r.guarantee = a.byNameOf(rc.Guarantee)

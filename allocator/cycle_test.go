@@ -258,7 +258,7 @@ func TestStaticPartitions(t *testing.T) {
 
 func TestUnknownPolicyListsKnownOnes(t *testing.T) {
 	_, err := allocator.New(allocator.Config{Policy: "fifo"})
-	if err == nil || err.Error() != `unknown policy "fifo"; known policies: asset, drf, hdrf, random, static` {
+	if err == nil || err.Error() != `unknown policy "fifo"; known policies: asset, ceei, drf, hdrf, hdrf-naive, random, static` {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -5,10 +5,12 @@
 // resources tasks use, and it decides, one allocation cycle at a time, which
 // framework is offered which agent's resources.
 //
-// Policies (drf, hdrf, asset, random, static, and any a researcher
-// registers) order the clients; quota and reservations apply on top of any
-// of them. A policy is one small interface, Policy, and a name in a
-// registry: see policy_drf.go for a complete one.
+// Policies (drf, hdrf, hdrf-naive, asset, ceei, random, static, and any a
+// researcher registers) order the clients; quota and reservations apply on
+// top of any of them. A policy is one small interface, Policy, and a name in
+// a registry: see policy_drf.go for a complete one. Shares are exact
+// rationals (Ratio), so a tie in exact arithmetic is a tie, settled by
+// allocation counts and names.
 //
 // The package is pure and deterministic so that the simulator (virtual
 // time) and the live master (wall time) run exactly the same decisions: no

@@ -40,8 +40,13 @@ func (a *Allocator) Fill(demands []Demand) ([]Pick, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.filling = &filling{wants: wants}
+	defer func() { a.filling = nil }()
 	var picks []Pick
 	for {
+		if a.rescale { // which leaves demand changes with every pick
+			a.resortAll = true
+		}
 		a.flush()
 		pick, ok := a.fillOne(wants)
 		if !ok {
@@ -101,25 +106,49 @@ func (a *Allocator) fillOne(wants map[*client]*want) (Pick, bool) {
 }
 
 func (a *Allocator) place(stage int, w *want) (Pick, bool) {
+	ag, take := a.fit(stage, w)
+	if ag == nil {
+		return Pick{}, false
+	}
+	a.charge(w.c, ag, take, true)
+	if ag.used[w.c] == nil {
+		ag.used[w.c] = new(vec)
+		w.c.used[ag] = ag.used[w.c]
+	}
+	ag.used[w.c].add(take)
+	if w.left > 0 {
+		w.left--
+	}
+	return Pick{Framework: w.c.fw.id, Role: w.c.role.name, Agent: ag.info.ID, Resources: a.dims.resources(take)}, true
+}
+
+// fit returns the first agent, in the order added, where the next task of
+// w fits in stage, and what it takes there; nil when none.
+func (a *Allocator) fit(stage int, w *want) (*agent, vec) {
 	var buf vec
 	for _, ag := range a.agents {
 		buf = a.offerable(stage, ag, w.c.role, buf[:0])
-		take, ok := a.take(buf, w.task)
-		if !ok {
-			continue
+		if take, ok := a.take(buf, w.task); ok {
+			return ag, take
 		}
-		a.charge(w.c, ag, take, true)
-		if ag.used[w.c] == nil {
-			ag.used[w.c] = new(vec)
-			w.c.used[ag] = ag.used[w.c]
-		}
-		ag.used[w.c].add(take)
-		if w.left > 0 {
-			w.left--
-		}
-		return Pick{Framework: w.c.fw.id, Role: w.c.role.name, Agent: ag.info.ID, Resources: a.dims.resources(take)}, true
 	}
-	return Pick{}, false
+	return nil, nil
+}
+
+// filling is what progressive filling wants, while it runs.
+type filling struct{ wants map[*client]*want }
+
+// demands reports whether c has a task left that fits somewhere.
+func (f *filling) demands(a *Allocator, c *client) bool {
+	w := f.wants[c]
+	if w == nil || w.left == 0 {
+		return false
+	}
+	if ag, _ := a.fit(2, w); ag != nil {
+		return true
+	}
+	ag, _ := a.fit(1, w)
+	return a.quotas > 0 && ag != nil
 }
 
 // take picks, from the dimensions of v, amounts by name that cover need,

@@ -1,7 +1,9 @@
 package allocator_test
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/apronlab/apron/allocator"
@@ -127,5 +129,133 @@ func TestWeightedDRF(t *testing.T) {
 	})
 	if counts["L"] != 2 || counts["H"] != 4 {
 		t.Fatalf("agents: light %d, heavy %d; want 2 and 4", counts["L"], counts["H"])
+	}
+}
+
+// The tie rule holds exactly. With 11 CPUs, A's tasks of 1 CPU at weight 1
+// and B's of 3 CPUs at weight 3 have equal weighted dominant shares (k/11)
+// whenever they hold as many tasks; each tie goes to the client with fewer
+// allocations, then to the smaller name: A B A B A, then B's third task
+// does not fit and A takes the last two CPUs. In float64 (3/11)/3 < 1/11,
+// and B won every tie (A 2, B 3). Weights written 0.1 and 0.3, or 10 and
+// 30, are the same 1:3.
+func TestExactTieWeightedDRF(t *testing.T) {
+	for _, w := range [][2]float64{{1, 3}, {0.1, 0.3}, {10, 30}} {
+		cfg := allocator.Config{Policy: "drf", Roles: []allocator.RoleConfig{{Name: "a", Weight: w[0]}, {Name: "b", Weight: w[1]}}}
+		_, counts, picks := fill(t, cfg, []string{"cpus:11"}, []fwSpec{
+			{"A", "a", "cpus:1", allocator.Unlimited},
+			{"B", "b", "cpus:3", allocator.Unlimited},
+		})
+		if got := pickOrder(picks); counts["A"] != 5 || counts["B"] != 2 || got != "ABABAAA" {
+			t.Errorf("weights %v: A %d, B %d, picks %s; want 5, 2, ABABAAA", w, counts["A"], counts["B"], got)
+		}
+	}
+}
+
+// Asset fairness on the DRF paper's instance for Theorem 3 (asset fairness
+// violates the sharing incentive): 30 CPUs and 30 GB, A's tasks <1 CPU,
+// 3 GB> are worth 4/30 each, B's <1 CPU, 1 GB> 2/30. The sums tie every time
+// B holds twice A's tasks, and each tie goes to A (fewer allocations):
+// A B B, six times, ending at A 6 tasks <6 CPUs, 18 GB> and B 12 <12 CPUs,
+// 12 GB>, less than half of both resources for B, as in the paper. On the
+// paper's instance float64 happened to break every tie this way; on the
+// doubled one (60 CPUs, 60 GB) it gave B the tie at the 34th pick. Memory
+// in GB or in MiB makes no difference.
+func TestExactTieAssetTheorem3(t *testing.T) {
+	for _, k := range []int{1, 2} {
+		for _, gb := range []int{1, 1024} {
+			_, counts, picks := fill(t, allocator.Config{Policy: "asset"}, []string{fmt.Sprintf("cpus:%d;mem:%d", 30*k, 30*k*gb)}, []fwSpec{
+				{"A", "a", fmt.Sprintf("cpus:1;mem:%d", 3*gb), allocator.Unlimited},
+				{"B", "b", fmt.Sprintf("cpus:1;mem:%d", gb), allocator.Unlimited},
+			})
+			want := strings.Repeat("ABB", 6*k)
+			if got := pickOrder(picks); counts["A"] != 6*k || counts["B"] != 12*k || got != want {
+				t.Errorf("x%d, 1 GB = mem:%d: A %d, B %d, picks %s; want %d, %d, %s", k, gb, counts["A"], counts["B"], got, 6*k, 12*k, want)
+			}
+		}
+	}
+}
+
+func pickOrder(picks []allocator.Pick) string {
+	var b strings.Builder
+	for _, p := range picks {
+		b.WriteString(string(p.Framework))
+	}
+	return b.String()
+}
+
+// CEEI on the DRF paper's example. The equilibrium of the divisible
+// problem gives A 45/11 tasks and B 18/11 (TestEquilibriumDRFPaperExample);
+// progressive filling steers toward it, the role furthest below its target
+// first. On 9 CPUs and 18 GB: A (nothing held, name), B (nothing held), then
+// A at 1/(45/11) = 0.24 and 2/(45/11) = 0.49 before B at 1/(18/11) = 0.61,
+// B, and the CPUs are gone: A 3, B 2 as under DRF, in the order A B A A B.
+// Eleven times larger, the targets are whole: A 45 tasks and B 18 fill
+// 99 CPUs and 198 GB exactly, where DRF gives A 33 and B 22.
+func TestCEEIPaperExample(t *testing.T) {
+	fws := []fwSpec{
+		{"A", "a", "cpus:1;mem:4096", allocator.Unlimited},
+		{"B", "b", "cpus:3;mem:1024", allocator.Unlimited},
+	}
+	for _, tc := range []struct {
+		policy, agent string
+		a, b          int
+		picks         string
+	}{
+		{"ceei", "cpus:9;mem:18432", 3, 2, "ABAAB"},
+		{"ceei", "cpus:99;mem:202752", 45, 18, ""},
+		{"drf", "cpus:99;mem:202752", 33, 22, ""},
+	} {
+		_, counts, picks := fill(t, allocator.Config{Policy: tc.policy}, []string{tc.agent}, fws)
+		if counts["A"] != tc.a || counts["B"] != tc.b || tc.picks != "" && pickOrder(picks) != tc.picks {
+			t.Errorf("%s on %s: A %d, B %d, picks %s; want %d, %d %s", tc.policy, tc.agent, counts["A"], counts["B"], pickOrder(picks), tc.a, tc.b, tc.picks)
+		}
+	}
+}
+
+// The starvation of naive hierarchical DRF (Bhattacharya et al., SoCC 2013,
+// section 4.2). Roles n1/n11 (tasks <1 CPU, 1 GB>), n1/n12 (<1 CPU>) and
+// n2/n21 (<1 GB>) on 30 CPUs and 30 GB. Progressive filling reaches the
+// static H-DRF allocation under both: n11 10 tasks, n12 20, n21 20. Then
+// n11's tasks end one at a time, and filling resumes after each:
+//   - hdrf-naive gives n1 the dominant share of everything under it, 29/30
+//     of the CPUs with n12's, against n2's 20/30: n21 takes the freed GB and
+//     n12 the freed CPU, and n11, which needs both, never runs again;
+//   - hdrf rescales n1's demanding children to the poorer, n11 at 9/30:
+//     n1 is at 2 * 9/30 = 18/30 < 20/30, so n11 takes its task back.
+func TestHDRFStarvation(t *testing.T) {
+	task := allocator.MustParseResources("cpus:1;mem:1")
+	for _, tc := range []struct {
+		policy string
+		n11    int // tasks at the end
+	}{{"hdrf", 10}, {"hdrf-naive", 0}} {
+		a, counts, _ := fill(t, allocator.Config{Policy: tc.policy}, []string{"cpus:30;mem:30"}, []fwSpec{
+			{"n11", "n1/n11", "cpus:1;mem:1", allocator.Unlimited},
+			{"n12", "n1/n12", "cpus:1", allocator.Unlimited},
+			{"n21", "n2/n21", "mem:1", allocator.Unlimited},
+		})
+		if counts["n11"] != 10 || counts["n12"] != 20 || counts["n21"] != 20 {
+			t.Fatalf("%s: first fill %v; want n11 10, n12 20, n21 20", tc.policy, counts)
+		}
+		demands := []allocator.Demand{
+			{Framework: "n11", Role: "n1/n11", Task: task, Tasks: allocator.Unlimited},
+			{Framework: "n12", Role: "n1/n12", Task: allocator.MustParseResources("cpus:1"), Tasks: allocator.Unlimited},
+			{Framework: "n21", Role: "n2/n21", Task: allocator.MustParseResources("mem:1"), Tasks: allocator.Unlimited},
+		}
+		n11 := 10
+		for range 10 {
+			must(t, a.Release("n11", "n1/n11", "agent", task))
+			picks, err := a.Fill(demands)
+			must(t, err)
+			n11--
+			for _, p := range picks {
+				if p.Framework == "n11" {
+					n11++
+				}
+			}
+		}
+		if n11 != tc.n11 {
+			t.Errorf("%s: n11 holds %d tasks after ten of its tasks ended; want %d", tc.policy, n11, tc.n11)
+		}
 	}
 }

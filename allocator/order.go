@@ -1,6 +1,12 @@
 package allocator
 
-import "github.com/google/btree"
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/google/btree"
+)
 
 // The order in which clients are offered resources is kept incrementally in
 // B-trees keyed by (share, allocation count, name): an allocation moves one
@@ -9,14 +15,14 @@ import "github.com/google/btree"
 // offered, keys go stale and are repositioned together afterwards (flush).
 
 type sortKey struct {
-	share  float64
+	share  Ratio
 	allocs uint64
 	name   string
 }
 
-func (k sortKey) less(o sortKey) bool {
-	if k.share != o.share {
-		return k.share < o.share
+func (k *sortKey) less(o *sortKey) bool {
+	if c := k.share.cmp(&o.share); c != 0 {
+		return c < 0
 	}
 	if k.allocs != o.allocs {
 		return k.allocs < o.allocs
@@ -34,8 +40,8 @@ type entry struct {
 	dirty bool
 }
 
-func entryLess(x, y *entry) bool   { return x.key.less(y.key) }
-func clientLess(x, y *client) bool { return x.key.less(y.key) }
+func entryLess(x, y *entry) bool   { return x.key.less(&y.key) }
+func clientLess(x, y *client) bool { return x.key.less(&y.key) }
 
 func (a *Allocator) insertEntry(e *entry, t *btree.BTreeG[*entry]) {
 	e.tree = t
@@ -50,6 +56,7 @@ func (a *Allocator) activate(c *client) {
 		c.inTree = true
 		a.active++
 		a.countStrong(c, +1)
+		a.markEntries(c.role) // H-DRF: the role's frameworks may demand now
 	}
 }
 
@@ -60,6 +67,7 @@ func (a *Allocator) deactivate(c *client) {
 		c.inTree = false
 		a.active--
 		a.countStrong(c, -1)
+		a.markEntries(c.role)
 	}
 }
 
@@ -89,6 +97,9 @@ func (a *Allocator) markEntry(e *entry) {
 
 // flush brings every key up to date and repositions what moved.
 func (a *Allocator) flush() {
+	if a.market != nil && a.market.Reprice(a.marketUsage()) {
+		a.resortAll = true
+	}
 	if a.resortAll {
 		a.resort()
 		return
@@ -101,6 +112,9 @@ func (a *Allocator) flush() {
 			c.role.frameworks.ReplaceOrInsert(c)
 		}
 	}
+	if a.rescale { // H-DRF: children before their parents
+		slices.SortFunc(a.dirtyEntries, func(x, y *entry) int { return cmp.Compare(y.depth(), x.depth()) })
+	}
 	for _, e := range a.dirtyEntries {
 		e.dirty = false
 		e.tree.Delete(e)
@@ -111,8 +125,9 @@ func (a *Allocator) flush() {
 }
 
 // resort recomputes every key: the cluster total or the policy's view of
-// every client changed. Trees are rebuilt in name order so that the result
-// does not depend on map iteration.
+// every client changed. Trees are rebuilt in order of depth (deepest
+// first, as H-DRF computes a subtree from its children), then name, so that
+// the result does not depend on map iteration.
 func (a *Allocator) resort() {
 	a.resortAll = false
 	for _, c := range a.dirtyClients {
@@ -130,15 +145,6 @@ func (a *Allocator) resort() {
 			r.children.Clear(false)
 		}
 	}
-	for _, name := range sortedKeys(a.roles) {
-		r := a.roles[name]
-		r.self.key = a.entryKey(r.self)
-		r.self.tree.ReplaceOrInsert(r.self)
-		if r.subtree != nil {
-			r.subtree.key = a.entryKey(r.subtree)
-			r.subtree.tree.ReplaceOrInsert(r.subtree)
-		}
-	}
 	for _, fw := range a.sortedFrameworks() {
 		for _, c := range fw.clients {
 			if c.inTree {
@@ -147,34 +153,83 @@ func (a *Allocator) resort() {
 			}
 		}
 	}
+	names := sortedKeys(a.roles) // after the frameworks: H-DRF asks which roles have active ones
+	slices.SortStableFunc(names, func(x, y string) int { return cmp.Compare(depth(y), depth(x)) })
+	for _, name := range names {
+		r := a.roles[name]
+		r.self.key = a.entryKey(r.self)
+		r.self.tree.ReplaceOrInsert(r.self)
+		if r.subtree != nil {
+			r.subtree.key = a.entryKey(r.subtree)
+			r.subtree.tree.ReplaceOrInsert(r.subtree)
+		}
+	}
 }
 
 func (a *Allocator) clientKey(c *client) sortKey {
-	return sortKey{share: a.share(string(c.fw.id), 1, c.allocs, c.alloc), allocs: c.allocs, name: string(c.fw.id)}
+	return sortKey{share: a.share(string(c.fw.id), oneRatio, c.allocs, c.alloc), allocs: c.allocs, name: string(c.fw.id)}
 }
 
 func (a *Allocator) entryKey(e *entry) sortKey {
 	r := e.role
 	switch {
+	case !e.self && a.rescale:
+		r.hsub = a.hdrfSubtree(r)
+		return sortKey{share: r.hsub.s, allocs: r.subAlloc, name: r.name}
 	case !e.self:
-		return sortKey{share: a.share(r.name, r.weight, r.subAlloc, r.sub), allocs: r.subAlloc, name: r.name}
+		return sortKey{share: a.share(r.name, r.wr, r.subAlloc, r.sub), allocs: r.subAlloc, name: r.name}
+	case a.rescale:
+		r.hself = a.hdrfSelf(r)
+		return sortKey{share: r.hself.s, allocs: r.ownAlloc, name: "."}
 	case a.hier: // the role's own frameworks among its sub-roles
-		return sortKey{share: a.share(r.name, 1, r.ownAlloc, r.own), allocs: r.ownAlloc, name: "."}
+		return sortKey{share: a.share(r.name, oneRatio, r.ownAlloc, r.own), allocs: r.ownAlloc, name: "."}
 	default:
-		return sortKey{share: a.share(r.name, r.weight, r.ownAlloc, r.own), allocs: r.ownAlloc, name: r.name}
+		return sortKey{share: a.share(r.name, r.wr, r.ownAlloc, r.own), allocs: r.ownAlloc, name: r.name}
 	}
 }
 
-func (a *Allocator) share(name string, weight float64, allocs uint64, alloc vec) float64 {
+// totals returns the cluster total by resource name.
+func (a *Allocator) totals() []Quantity {
 	if len(a.totalBy) != len(a.dims.names) {
 		a.totalBy = a.dims.byName(a.total, a.totalBy)
 	}
+	return a.totalBy
+}
+
+// depth orders entries children first: a role's own frameworks sit below
+// the role's subtree, sub-roles below their parent.
+func (e *entry) depth() int {
+	d := 2 * depth(e.role.name)
+	if e.self {
+		d++
+	}
+	return d
+}
+
+func depth(role string) int { return strings.Count(role, "/") }
+
+func (a *Allocator) share(name string, weight Ratio, allocs uint64, alloc vec) Ratio {
 	u := &a.usage
 	u.Name, u.Weight, u.Allocations = name, weight, allocs
 	u.Resources = a.dims.names
 	u.Allocated = a.dims.byName(alloc, u.Allocated)
-	u.Total = a.totalBy
+	u.Total = a.totals()
 	return a.policy.Share(u)
+}
+
+// marketUsage returns the usage of every role that holds resources, by
+// name, for a Market policy.
+func (a *Allocator) marketUsage() []Usage {
+	var out []Usage
+	for _, name := range sortedKeys(a.roles) {
+		r := a.roles[name]
+		if r.own.isZero() {
+			continue
+		}
+		out = append(out, Usage{Name: name, Weight: r.wr, Allocations: r.ownAlloc, Resources: a.dims.names,
+			Allocated: a.dims.byName(r.own, nil), Total: a.totals()})
+	}
+	return out
 }
 
 // eachRole visits the roles in the policy's order until visit returns false.

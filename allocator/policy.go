@@ -11,7 +11,7 @@ import (
 // framework inside a role) when it computes the client's share.
 type Usage struct {
 	Name        string     // role path or framework id
-	Weight      float64    // > 0; 1 unless configured
+	Weight      Ratio      // > 0; 1 unless configured (see WeightRatio)
 	Allocations uint64     // how many times the client was allocated to
 	Resources   []string   // resource names, in the order of Allocated and Total
 	Allocated   []Quantity // the client's allocation per name (reservations summed)
@@ -20,10 +20,11 @@ type Usage struct {
 
 // Policy orders the clients of the allocator: at every level the client with
 // the smallest share is offered resources first; ties go to the client with
-// fewer allocations, then to the smaller name. A policy adds capabilities by
-// also implementing Hierarchy, CycleStarter or AgentGate.
+// fewer allocations, then to the smaller name. Shares are exact (Ratio), so
+// a tie is a tie. A policy adds capabilities by also implementing
+// Hierarchy, CycleStarter, AgentGate or Market.
 type Policy interface {
-	Share(u *Usage) float64
+	Share(u *Usage) Ratio
 }
 
 // Hierarchy is implemented by policies that order nested roles as a tree
@@ -49,6 +50,15 @@ type AgentGate interface {
 	AgentAdded(a AgentInfo) error
 	AgentRemoved(id AgentID)
 	Admit(role string, id AgentID) bool
+}
+
+// Market is implemented by policies whose shares depend on every role at
+// once, through prices (ceei). Before the allocator brings shares up to date
+// it calls Reprice with the usage of every role that holds resources (its
+// own frameworks' allocation, weight and the cluster total), in name order;
+// when Reprice reports that the prices changed, every share is recomputed.
+type Market interface {
+	Reprice(roles []Usage) bool
 }
 
 // Factory builds a policy from the allocator's configuration.

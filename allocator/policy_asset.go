@@ -13,12 +13,12 @@ type asset struct{}
 
 var _ Policy = asset{}
 
-func (asset) Share(u *Usage) float64 {
-	sum := 0.0
+func (asset) Share(u *Usage) Ratio {
+	var sum Ratio
 	for i, a := range u.Allocated {
-		if t := u.Total[i]; t > 0 {
-			sum += float64(a) / float64(t)
+		if a > 0 {
+			sum = sum.Add(Frac(a, u.Total[i]))
 		}
 	}
-	return sum / u.Weight
+	return sum.Quo(u.Weight)
 }

@@ -28,12 +28,12 @@ func (p *random) StartCycle(r *rand.Rand) { p.nonce = r.Uint64() }
 // Share is an Exp(1) draw divided by the weight; the draw is a hash of the
 // cycle's nonce and the client's name, so it does not depend on the order in
 // which clients are asked.
-func (p *random) Share(u *Usage) float64 {
+func (p *random) Share(u *Usage) Ratio {
 	h := fnv.New64a()
 	h.Write([]byte(u.Name))
 	x := splitmix64(h.Sum64() ^ p.nonce)
 	unit := (float64(x>>11) + 0.5) / (1 << 53) // in (0, 1)
-	return -math.Log(unit) / u.Weight
+	return FloatRatio(-math.Log(unit) / u.Weight.Float64())
 }
 
 func splitmix64(x uint64) uint64 {

@@ -35,7 +35,7 @@ type fwSpec struct {
 
 func drawWorld(t *rapid.T) world {
 	var w world
-	w.cfg.Policy = rapid.SampledFrom([]string{"drf", "hdrf", "asset", "random", "static"}).Draw(t, "policy")
+	w.cfg.Policy = rapid.SampledFrom([]string{"drf", "hdrf", "asset", "random", "static", "ceei", "hdrf-naive"}).Draw(t, "policy")
 	w.cfg.Seed = rapid.Uint64().Draw(t, "seed")
 	if w.cfg.Policy == "static" {
 		for _, r := range []string{"a", "b", "c"} {

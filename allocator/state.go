@@ -56,6 +56,7 @@ type role struct {
 	up       *role // the parent role by name
 	parent   *role // the parent in the order: up for hierarchical policies, else nil
 	weight   float64
+	wr       Ratio // weight, exact
 	cfg      RoleConfig
 	clients  int // subscribed clients, suppressed or not
 	own      vec // allocation to the role's own frameworks
@@ -72,6 +73,9 @@ type role struct {
 	self       *entry                // the role's own frameworks in the order
 	subtree    *entry                // the role and its sub-roles (hierarchical policies)
 	children   *btree.BTreeG[*entry] // hierarchical: sub-roles and self
+	kids       []*role               // hierarchical: sub-roles
+	hself      hnode                 // H-DRF: the role's own frameworks
+	hsub       hnode                 // H-DRF: the role and its sub-roles
 	dimOK      []bool                // per dimension: may the role be offered it?
 }
 
@@ -88,13 +92,16 @@ func (a *Allocator) role(name string) *role {
 	if r := a.roles[name]; r != nil {
 		return r
 	}
-	r := &role{name: name, weight: 1, frameworks: btree.NewG(8, clientLess)}
+	r := &role{name: name, weight: 1, wr: oneRatio, frameworks: btree.NewG(8, clientLess)}
 	a.roles[name] = r
 	if p := parentRole(name); p != "" {
 		r.up = a.role(p)
 	}
 	if a.hier {
 		r.parent = r.up
+		if r.parent != nil {
+			r.parent.kids = append(r.parent.kids, r)
+		}
 	}
 	if a.hier {
 		r.children = btree.NewG(8, entryLess)

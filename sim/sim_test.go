@@ -227,7 +227,7 @@ func TestBadConfigs(t *testing.T) {
 		{"group without resources", "cluster:\n  - name: n\n    count: 2\n", "bad.yaml:2: cluster[0].resources: missing; want resources such as"},
 		{"bad kind", one + "frameworks:\n  - {name: f, role: r, kind: mpi}\n", `bad.yaml:4: frameworks[0].kind: "mpi"; want batch, gang or service`},
 		{"bad job", one + "frameworks:\n  - name: f\n    role: r\n    kind: batch\n    jobs:\n      - {tasks: 0, task: \"cpus:1\"}\n", `bad.yaml:8: frameworks[0].jobs[0].tasks: 0; want 1 or more`},
-		{"bad policy", "allocator: {policy: fifo}\n" + one, `bad.yaml:1: allocator.policy: "fifo" is not a policy; want one of asset, drf, hdrf, random, static`},
+		{"bad policy", "allocator: {policy: fifo}\n" + one, `bad.yaml:1: allocator.policy: "fifo" is not a policy; want one of asset, ceei, drf, hdrf, hdrf-naive, random, static`},
 		{"bad role weight", "allocator:\n  roles:\n    - {name: a, weight: -1}\n" + one, `bad.yaml:3: allocator.roles[0]: role "a": weight -1; want a positive number`},
 		{"bad partition agent", "allocator:\n  policy: static\n  partitions:\n    - role: a\n      agents: [n, m]\n" + one, `bad.yaml:5: allocator.partitions[0].agents[1]: no agent or group named "m"`},
 		{"bad backfill", one + "frameworks:\n  - {name: f, role: r, kind: gang, backfill: lifo}\n", `bad.yaml:4: frameworks[0].backfill: "lifo"; want none, easy or conservative`},

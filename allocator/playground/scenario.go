@@ -3,14 +3,14 @@ package playground
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/internal/bundle"
-	"go.yaml.in/yaml/v3"
+	"github.com/apronlab/apron/internal/conf"
+	"go.yaml.in/yaml/v4"
 )
 
 // Scenario is a playground input.
@@ -22,6 +22,7 @@ type Scenario struct {
 	Frameworks   []Framework   `yaml:"frameworks"`
 	Reservations []Reservation `yaml:"reservations"`
 	Partitions   []Partition   `yaml:"partitions"`
+	Events       []Event       `yaml:"events"`
 }
 
 // Agent is one agent, or Count identical agents named Name-1...Name-Count.
@@ -71,36 +72,38 @@ type Partition struct {
 // Resources is a resource text in a scenario, parsed where it stands.
 type Resources struct{ allocator.Resources }
 
-// UnmarshalYAML parses the Mesos text form and names the line on error.
-func (r *Resources) UnmarshalYAML(n *yaml.Node) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	res, err := allocator.ParseResources(s)
+// UnmarshalText parses the Mesos text form.
+func (r *Resources) UnmarshalText(b []byte) error {
+	res, err := allocator.ParseResources(string(b))
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return fmt.Errorf("is not a list of resources (%v); want such as \"cpus:1;mem:1024\"", err)
 	}
 	r.Resources = res
 	return nil
 }
 
+// Example says what resources look like, for errors.
+func (Resources) Example() string { return `resources such as "cpus:1;mem:1024"` }
+
 // Count is a number of tasks, or unlimited.
 type Count int
 
-// UnmarshalYAML reads a whole number of 0 or more, or "unlimited".
-func (c *Count) UnmarshalYAML(n *yaml.Node) error {
-	if n.Value == "unlimited" {
+// UnmarshalText reads a whole number of 0 or more, or "unlimited".
+func (c *Count) UnmarshalText(b []byte) error {
+	if string(b) == "unlimited" {
 		*c = allocator.Unlimited
 		return nil
 	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil || v < 0 || n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: tasks %q: want a whole number of 0 or more, or unlimited", n.Line, n.Value)
+	v, err := strconv.Atoi(string(b))
+	if err != nil || v < 0 {
+		return fmt.Errorf("is not a number of tasks; %s", Count(0).Example())
 	}
 	*c = Count(v)
 	return nil
 }
+
+// Example says what a count looks like, for errors.
+func (Count) Example() string { return "want a whole number of 0 or more, or unlimited" }
 
 //go:embed scenarios/*.yaml
 var bundled embed.FS
@@ -118,85 +121,95 @@ func Load(name string) (*Scenario, error) {
 	return Parse(name, bytes.NewReader(data))
 }
 
-// Parse reads a scenario; unknown keys and wrong types are errors naming
-// the file, the line and the key.
+// Parse reads a scenario strictly: a syntax error, an unknown key, a wrong
+// type or a bad value is an error naming the file, the line, the key as
+// written (agents[0].count) and what is allowed.
 func Parse(name string, r io.Reader) (*Scenario, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
+	root, err := conf.Parse(data)
+	if err != nil {
+		return nil, conf.Locate(err, name, nil)
+	}
 	var s Scenario
-	if err := dec.Decode(&s); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if err := conf.Decode(root, &s); err != nil {
+		return nil, conf.Locate(err, name, root)
 	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root) // decoded once already: cannot fail
-	for i, line := range entryLines(&root, "agents") {
-		s.Agents[i].line = line
-	}
-	for i, line := range entryLines(&root, "roles") {
-		s.Roles[i].line = line
-	}
-	for i, line := range entryLines(&root, "frameworks") {
-		s.Frameworks[i].line = line
-	}
-	for i, line := range entryLines(&root, "reservations") {
-		s.Reservations[i].line = line
-	}
+	s.locate(root)
 	if err := s.validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, conf.Locate(err, name, root)
 	}
 	return &s, nil
 }
 
-// entryLines returns the line of every entry of the top-level list key.
-func entryLines(root *yaml.Node, key string) []int {
-	if len(root.Content) == 0 {
-		return nil
+// locate records the line of every list entry, for the errors of Run.
+func (s *Scenario) locate(root *yaml.Node) {
+	line := func(key string, i int) int {
+		if n, _ := conf.Find(root, conf.Index(key, i)); n != nil {
+			return n.Line
+		}
+		return 0
 	}
-	doc := root.Content[0]
-	for i := 0; i+1 < len(doc.Content); i += 2 {
-		if doc.Content[i].Value == key {
-			var lines []int
-			for _, e := range doc.Content[i+1].Content {
-				lines = append(lines, e.Line)
-			}
-			return lines
+	for i := range s.Agents {
+		s.Agents[i].line = line("agents", i)
+	}
+	for i := range s.Roles {
+		s.Roles[i].line = line("roles", i)
+	}
+	for i := range s.Frameworks {
+		s.Frameworks[i].line = line("frameworks", i)
+	}
+	for i := range s.Reservations {
+		s.Reservations[i].line = line("reservations", i)
+	}
+	for i := range s.Events {
+		s.Events[i].line = line("events", i)
+	}
+}
+
+func (s *Scenario) validate() error {
+	if len(s.Agents) == 0 {
+		return conf.Errorf("agents", "none given; a scenario needs at least one agent")
+	}
+	for i, a := range s.Agents {
+		if err := a.check(); err != nil {
+			return conf.At(conf.Index("agents", i), err)
+		}
+	}
+	if len(s.Frameworks) == 0 {
+		return conf.Errorf("frameworks", "none given; a scenario needs at least one framework")
+	}
+	seen := map[string]bool{}
+	for i, f := range s.Frameworks {
+		at := conf.Index("frameworks", i)
+		switch {
+		case f.Name == "" || f.Role == "":
+			return conf.Errorf(at, "a framework needs a name and a role")
+		case seen[f.Name]:
+			return conf.Errorf(at, "framework %s is listed twice", f.Name)
+		case f.Task.IsEmpty():
+			return conf.Errorf(at, "framework %s: no task; want for example task: \"cpus:1;mem:1024\"", f.Name)
+		}
+		seen[f.Name] = true
+	}
+	for i, e := range s.Events {
+		if err := e.check(s); err != nil {
+			return conf.At(conf.Index("events", i), err)
 		}
 	}
 	return nil
 }
 
-func (s *Scenario) validate() error {
-	if len(s.Agents) == 0 {
-		return fmt.Errorf("agents: none given; a scenario needs at least one agent")
-	}
-	for _, a := range s.Agents {
-		switch {
-		case a.Name == "":
-			return fmt.Errorf("line %d: agents: an agent needs a name", a.line)
-		case a.Count < 0:
-			return fmt.Errorf("line %d: agent %s: count %d; want 1 or more (0 means 1)", a.line, a.Name, a.Count)
-		case a.Resources.IsEmpty():
-			return fmt.Errorf("line %d: agent %s: no resources; want for example resources: \"cpus:4;mem:4096\"", a.line, a.Name)
-		}
-	}
-	if len(s.Frameworks) == 0 {
-		return fmt.Errorf("frameworks: none given; a scenario needs at least one framework")
-	}
-	seen := map[string]bool{}
-	for _, f := range s.Frameworks {
-		switch {
-		case f.Name == "" || f.Role == "":
-			return fmt.Errorf("line %d: frameworks: a framework needs a name and a role", f.line)
-		case seen[f.Name]:
-			return fmt.Errorf("line %d: framework %s is listed twice", f.line, f.Name)
-		case f.Task.IsEmpty():
-			return fmt.Errorf("line %d: framework %s: no task; want for example task: \"cpus:1;mem:1024\"", f.line, f.Name)
-		}
-		seen[f.Name] = true
+func (a Agent) check() error {
+	switch {
+	case a.Name == "":
+		return conf.Errorf("name", "missing; an agent needs a name")
+	case a.Count < 0:
+		return conf.Errorf("count", "%d; want 1 or more (0 means 1)", a.Count)
+	case a.Resources.IsEmpty():
+		return conf.Errorf("resources", "missing; want for example resources: \"cpus:4;mem:4096\"")
 	}
 	return nil
 }

@@ -16,11 +16,15 @@ func newAlloc(v *viper.Viper) *cobra.Command {
 		Short: "Place a scenario's tasks by progressive filling and show what a policy does",
 		Long: `alloc runs the allocation playground: it places the tasks of a scenario's
 frameworks one at a time, always the next framework in the policy's order, on
-the first agent where the task fits, until nothing more fits; then it prints
-tasks, resources and dominant share per framework, and the pick order.
+the first agent where the task fits, until nothing more fits. A scenario may
+list timed events (end_task, end_framework, add_agent, remove_agent,
+set_weight); they happen in time order and filling resumes after each time.
+Then it prints the tasks, resources and dominant share per framework at the
+end, the pick order and what each time's events did.
 
 SCENARIO is a YAML file or the name of a bundled scenario (` + strings.Join(playground.Bundled(), ", ") + `);
-without one, the DRF paper's worked example runs.
+without one, the DRF paper's worked example runs. The scenario format is in
+docs/playground.md; unknown keys are errors naming the file, line and key.
 Policies: ` + strings.Join(allocator.Policies(), ", ") + `.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

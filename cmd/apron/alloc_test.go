@@ -68,8 +68,8 @@ func TestAllocErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"alloc", "no-such-scenario"}, "no such file, nor a bundled one (bundled: drf-paper, hierarchy, quota, static-vs-shared, weights)"},
-		{[]string{"alloc", "--policy", "fifo"}, `unknown policy "fifo"; known policies: asset, drf, hdrf, random, static`},
+		{[]string{"alloc", "no-such-scenario"}, "no such file, nor a bundled one (bundled: drf-paper, hdrf-starvation, hierarchy, quota, static-vs-shared, weights)"},
+		{[]string{"alloc", "--policy", "fifo"}, `unknown policy "fifo"; known policies: asset, ceei, drf, hdrf, hdrf-naive, random, static`},
 		{[]string{"alloc", "a", "b"}, "accepts at most 1 arg"},
 	} {
 		if _, err := runApron(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -119,6 +119,7 @@ func masterFlags(cmd *cobra.Command) {
 	f.Duration("agent-timeout", 75*time.Second, "mark an agent unreachable after this long without a heartbeat (Mesos: 75s)")
 	f.Duration("agent-reregister-timeout", 10*time.Minute, "after a start with no memory of its tasks, how long agents have to re-register with theirs (Mesos: 10m)")
 	f.Duration("unreachable-timeout", 15*time.Minute, "an unreachable agent's tasks are TASK_GONE after this long")
+	f.Duration("framework-heartbeat", 15*time.Second, "how often a framework's event stream gets a HEARTBEAT (Mesos: 15s); a framework that hears nothing for 3 takes its master for gone")
 	f.Int("max-frameworks", 1000, "frameworks subscribed at once")
 	f.Int("max-agents", 100000, "agents registered at once")
 	f.Int("max-tasks-per-framework", 100000, "tasks of one framework not yet completed")
@@ -137,6 +138,7 @@ func masterLimits(v *viper.Viper, opts *master.Options) master.ServerLimits {
 	opts.AgentTimeout = v.GetDuration("agent-timeout")
 	opts.UnreachableTimeout = v.GetDuration("unreachable-timeout")
 	opts.ReregisterTimeout = v.GetDuration("agent-reregister-timeout")
+	opts.Heartbeat = v.GetDuration("framework-heartbeat")
 	opts.MaxOutbox = v.GetInt("max-outbox")
 	opts.Limits = core.Limits{MaxFrameworks: v.GetInt("max-frameworks"), MaxAgents: v.GetInt("max-agents"),
 		MaxTasksPerFramework: v.GetInt("max-tasks-per-framework"), MaxTasksPerAccept: v.GetInt("max-tasks-per-accept"),

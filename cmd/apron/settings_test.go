@@ -87,7 +87,7 @@ func TestHelpListsEnvironment(t *testing.T) {
 		{[]string{"--help"}, []string{"Environment:", "APRON_<FLAG>", "APRON_TRACES", "APRON_SANDBOX, APRON_TASK_ID, APRON_FRAMEWORK_ID", "APRON_ROOT"}},
 		{[]string{"sim", "--help"}, []string{"Environment:\n  APRON_CONFIG, APRON_OUT, APRON_POLICY, APRON_SEED, APRON_SETTINGS\n"}},
 		{[]string{"run", "--help"}, []string{"APRON_SET,", "APRON_<KEY>", "APRON_TRACES"}},
-		{[]string{"master", "--help"}, []string{"APRON_ACLS, APRON_AGENT_REREGISTER_TIMEOUT, APRON_AGENT_TIMEOUT, APRON_AUDIT_LOG, APRON_CREDENTIAL, APRON_DATA_DIR, APRON_ID, APRON_INSECURE, APRON_LISTEN",
+		{[]string{"master", "--help"}, []string{"APRON_ACLS, APRON_AGENT_REREGISTER_TIMEOUT, APRON_AGENT_TIMEOUT, APRON_AUDIT_LOG, APRON_CREDENTIAL, APRON_DATA_DIR, APRON_FRAMEWORK_HEARTBEAT, APRON_ID, APRON_INSECURE, APRON_LISTEN",
 			"APRON_SERVER_CREDENTIALS, APRON_SETTINGS, APRON_TLS_CA"}},
 		{[]string{"execute", "--help"}, []string{"APRON_CREDENTIAL, APRON_MASTER", "APRON_CREDENTIALS\n        the client bundle"}},
 		{[]string{"trace", "info", "--help"}, []string{"APRON_FORMAT, APRON_MACHINES, APRON_MACHINE_CPUS"}},

@@ -32,6 +32,9 @@ const (
 	// reregisterBound is how soon after a master restart every agent is
 	// back (issue 14).
 	reregisterBound = 10 * time.Second
+	// stepDownBound is how soon a leader that was stopped (while the
+	// others elected a new one) and continues knows it no longer leads.
+	stepDownBound = 2 * time.Second
 	// subscribeBound is how long a framework may be refused its id after
 	// a master restart, while agents re-register with its info.
 	subscribeBound = 15 * time.Second
@@ -247,7 +250,7 @@ func (hs *histories) held(e Entry) []Violation {
 // between a and b.
 func (hs *histories) faulted(i int, master bool, a, b time.Duration) bool {
 	for _, w := range hs.windows {
-		if (w.agent == i || master && w.agent < 0) && w.overlaps(a, b) {
+		if (w.agent == i || master && w.leaderLost()) && w.overlaps(a, b) {
 			return true
 		}
 	}
@@ -294,16 +297,17 @@ func (hs *histories) checkOffers() []Violation {
 	return out
 }
 
-// checkReregistration: within 10 s of the master coming back, every agent
-// that was not itself under a fault is active and connected.
+// checkReregistration: within 10 s of the master coming back (or of a
+// new leader's first answer), every agent that was not itself under a
+// fault is active and connected.
 func (hs *histories) checkReregistration() []Violation {
 	var out []Violation
 	for _, w := range hs.windows {
-		if w.agent >= 0 {
+		if !w.leaderLost() {
 			continue
 		}
-		up := w.end
-		if hs.masterDownBetween(up, up+reregisterBound) || hs.lastSnapshot() < up+reregisterBound {
+		up := hs.back(w)
+		if up < 0 || hs.masterDownBetween(up, up+reregisterBound) || hs.lastSnapshot() < up+reregisterBound {
 			continue
 		}
 		for i, name := range hs.o.Agents {
@@ -312,7 +316,7 @@ func (hs *histories) checkReregistration() []Violation {
 			}
 			if !hs.connectedBetween(name, up, up+reregisterBound) {
 				out = append(out, Violation{Kind: NotReregistered, Detail: fmt.Sprintf(
-					"agent %s (a%d) was not active and connected within %v of the master coming back at %.3fs", name, i+1, reregisterBound, up.Seconds())})
+					"agent %s (a%d) was not active and connected within %v of the master coming back (%s) at %.3fs", name, i+1, reregisterBound, w.kind, up.Seconds())})
 			}
 		}
 	}
@@ -321,7 +325,7 @@ func (hs *histories) checkReregistration() []Violation {
 
 func (hs *histories) masterDownBetween(a, b time.Duration) bool {
 	for _, w := range hs.windows {
-		if w.agent < 0 && w.begin > a && w.begin <= b {
+		if w.leaderLost() && w.begin > a && w.begin <= b {
 			return true
 		}
 	}

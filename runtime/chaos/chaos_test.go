@@ -56,8 +56,8 @@ func TestChaos(t *testing.T) {
 				t.Fatalf("seed %d: %v", seed, err)
 			}
 			sum.Add(res)
-			fmt.Fprintf(os.Stderr, "chaos: seed %d (%d of %d): %d violations, %d faults, %.1fs\n", seed, seed-first+1, n,
-				len(res.Violations), len(res.Plan.Faults), res.Wall.Seconds())
+			fmt.Fprintf(os.Stderr, "chaos: seed %d (%d of %d): %d master(s), %d violations, %d faults%s, %.1fs\n", seed, seed-first+1, n,
+				res.Plan.Masters, len(res.Violations), len(res.Plan.Faults), failovers(res.Failovers), res.Wall.Seconds())
 			if len(res.Violations) > 0 {
 				t.Errorf("%s\n(logs and history.jsonl in %s)", res.Report(), t.ArtifactDir())
 			} else if os.Getenv("APRON_CHAOS_KEEP") == "" {
@@ -71,6 +71,15 @@ func TestChaos(t *testing.T) {
 		}
 		t.Logf("summary in %s:\n%s", out, sum.Markdown())
 	}
+}
+
+// failovers says how soon each leader fault had a new leader.
+func failovers(fos []Failover) string {
+	s := ""
+	for _, fo := range fos {
+		s += fmt.Sprintf(", %s of m%d: m%d leads after %.2fs", fo.Kind, fo.Master, fo.Leader, fo.Took.Seconds())
+	}
+	return s
 }
 
 // emptyDir empties a passing seed's artifact directory.

@@ -12,24 +12,28 @@ import (
 
 // The kinds of violation the checker reports.
 const (
-	StatusLost      = "status-lost"            // a launched task's end never reached its framework
-	DupTerminal     = "duplicate-terminal"     // two different terminal updates of one task
-	WrongState      = "wrong-state"            // the terminal state is not how the process ended
-	FalseLoss       = "lost-without-loss"      // TASK_LOST or TASK_GONE for a task whose process was not lost
-	AfterEnd        = "update-after-end"       // a new non-terminal update after the terminal one
-	UUIDReused      = "uuid-reused"            // one uuid with two states
-	RanTwice        = "ran-twice"              // a task's command started more than once
-	RanRefused      = "ran-when-refused"       // a task ran though the master refused it, or was launched on a used offer
-	Overcommit      = "overcommit"             // tasks running at once on an agent needed more than it has
-	HeldAfterEnd    = "resources-held"         // the master held a task's resources long after its process ended
-	Books           = "books"                  // /state's used, offered and total do not add up
-	ReconcileWrong  = "reconcile"              // the final RECONCILE did not answer, or disagreed
-	NotReregistered = "agent-not-reregistered" // an agent not back within 10 s of a master restart
-	FrameworkLost   = "framework-lost"         // a framework could not subscribe again with its id
-	OfferedAway     = "offered-away"           // an agent's resources offered while it was down or disconnected
-	NotQuiescent    = "not-quiescent"          // the recovery phase's bound passed with work still open
-	ProcessLeft     = "process-left"           // a task's process still runs at the end
-	CgroupLeft      = "cgroup-left"            // a task's cgroup is left at the end
+	StatusLost      = "status-lost"                // a launched task's end never reached its framework
+	DupTerminal     = "duplicate-terminal"         // two different terminal updates of one task
+	WrongState      = "wrong-state"                // the terminal state is not how the process ended
+	FalseLoss       = "lost-without-loss"          // TASK_LOST or TASK_GONE for a task whose process was not lost
+	AfterEnd        = "update-after-end"           // a new non-terminal update after the terminal one
+	UUIDReused      = "uuid-reused"                // one uuid with two states
+	RanTwice        = "ran-twice"                  // a task's command started more than once
+	RanRefused      = "ran-when-refused"           // a task ran though the master refused it, or was launched on a used offer
+	Overcommit      = "overcommit"                 // tasks running at once on an agent needed more than it has
+	HeldAfterEnd    = "resources-held"             // the master held a task's resources long after its process ended
+	Books           = "books"                      // /state's used, offered and total do not add up
+	ReconcileWrong  = "reconcile"                  // the final RECONCILE did not answer, or disagreed
+	NotReregistered = "agent-not-reregistered"     // an agent not back within 10 s of a master restart or a new leader
+	FailoverSlow    = "failover-slow"              // no new leader answered within 5 s of the election timeout after the leader was lost
+	NotResubscribed = "framework-not-resubscribed" // a framework did not subscribe again after a new leader was elected
+	TaskDisrupted   = "task-disrupted"             // a task that ran through a failover was not running on the new leader
+	StaleLeader     = "stale-leader"               // a stopped leader that continued did not step down
+	FrameworkLost   = "framework-lost"             // a framework could not subscribe again with its id
+	OfferedAway     = "offered-away"               // an agent's resources offered while it was down or disconnected
+	NotQuiescent    = "not-quiescent"              // the recovery phase's bound passed with work still open
+	ProcessLeft     = "process-left"               // a task's process still runs at the end
+	CgroupLeft      = "cgroup-left"                // a task's cgroup is left at the end
 )
 
 // Violation is one broken promise.
@@ -59,7 +63,8 @@ type Observed struct {
 	Open      string
 }
 
-// Check verifies a run: tasks, snapshots, agents, frameworks, leftovers.
+// Check verifies a run: tasks, snapshots, agents, failovers, frameworks,
+// leftovers.
 func Check(o Observed) []Violation {
 	hs := index(o)
 	var out []Violation
@@ -70,6 +75,7 @@ func Check(o Observed) []Violation {
 	out = append(out, hs.checkSnapshots()...)
 	out = append(out, hs.checkOffers()...)
 	out = append(out, hs.checkReregistration()...)
+	out = append(out, hs.checkFailovers()...)
 	out = append(out, hs.checkFrameworks()...)
 	if !o.Quiescent {
 		out = append(out, Violation{Kind: NotQuiescent, Detail: o.Open})
@@ -80,14 +86,19 @@ func Check(o Observed) []Violation {
 	return out
 }
 
-// window is a time an agent was down or paused, or the master down.
+// window is a time an agent was down or paused, or a master.
 type window struct {
-	agent      int // -1: the master
+	agent      int // -1: a master
+	master     int // a master's id
 	kind       FaultKind
 	begin, end time.Duration
 }
 
 func (w window) overlaps(a, b time.Duration) bool { return w.begin <= b && a <= w.end }
+
+// leaderLost says whether the window is one without the leader: the one
+// master down, or the leader killed or stopped (not a follower killed).
+func (w window) leaderLost() bool { return w.agent < 0 && w.kind != FollowerKill }
 
 // taskHistory is what the history says of one task.
 type taskHistory struct {
@@ -102,6 +113,7 @@ type taskHistory struct {
 	updates    []timedStatus // not reconciliation answers
 	answers    []timedStatus // reconciliation answers after the final RECONCILE
 	reconciled bool          // a reconciliation answer said it ended
+	learnt     []timedStatus // reconciliation answers that said it ended, TASK_LOST or TASK_GONE
 	stale      bool          // launched by a StaleAccept: must never run
 }
 
@@ -118,6 +130,7 @@ type histories struct {
 	end     time.Duration
 	final   time.Duration // the final RECONCILE; -1: none
 	offers  []timedOffer
+	fos     []Failover // the leader faults, with their new leaders
 }
 
 // timedOffer is an offer a framework received.
@@ -157,6 +170,8 @@ func index(o Observed) *histories {
 		w.end = hs.end
 		hs.windows = append(hs.windows, w)
 	}
+	slices.SortStableFunc(hs.windows, func(a, b window) int { return int(a.begin - b.begin) })
+	hs.fos = hs.failovers()
 	return hs
 }
 
@@ -210,6 +225,9 @@ func (hs *histories) indexEvent(e Entry) {
 		th.updates = append(th.updates, timedStatus{e.T, s})
 	default:
 		th.reconciled = th.reconciled || terminal(s.State)
+		if s.State == "TASK_LOST" || s.State == "TASK_GONE" {
+			th.learnt = append(th.learnt, timedStatus{e.T, s})
+		}
 		if hs.final >= 0 {
 			th.answers = append(th.answers, timedStatus{e.T, s})
 		}
@@ -224,11 +242,11 @@ func (hs *histories) indexFault(e Entry, open map[int]window) {
 	switch {
 	case f.Kind.agentFault():
 		key = f.Agent
-	case f.Kind != MasterRestart:
+	case !f.Kind.masterFault():
 		return
 	}
 	if e.What == WhatFaultBegin {
-		open[key] = window{agent: key, kind: f.Kind, begin: e.T}
+		open[key] = window{agent: key, master: e.Master, kind: f.Kind, begin: e.T}
 		return
 	}
 	if w, ok := open[key]; ok {

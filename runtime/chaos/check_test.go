@@ -13,6 +13,10 @@ import (
 // A hand-made run for the checker: plan, history and truth.
 type scenario struct {
 	o Observed
+	// leader and term are the master that answers the snapshots from
+	// now on, and its term (0: a single master's, as before).
+	leader int
+	term   uint64
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -99,7 +103,7 @@ func (s *scenario) window(agent int, kind FaultKind, a, b float64) *scenario {
 // snapshot adds a /state: tasks as "id:state:cpus", both agents active
 // and connected with nothing offered.
 func (s *scenario) snapshot(t float64, note string, tasks ...string) *scenario {
-	snap := &Snapshot{Total: master.Amounts{"cpus": 4, "mem": 2048}, Used: master.Amounts{}, Offered: master.Amounts{}}
+	snap := &Snapshot{Master: s.leader, Term: s.term, Total: master.Amounts{"cpus": 4, "mem": 2048}, Used: master.Amounts{}, Offered: master.Amounts{}}
 	used := map[string]master.Amounts{"a1": {}, "a2": {}}
 	for _, t := range tasks {
 		var id, state string
@@ -164,6 +168,13 @@ func TestCheck(t *testing.T) {
 			update(4.1, "np-t1", "TASK_LOST", "", "REASON_AGENT_UNREACHABLE").end(8, "np-t1 TASK_LOST"), nil},
 		{"lost over a short pause", newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 6, Exited, 0).window(0, AgentPause, 2, 2.5).
 			update(4.1, "np-t1", "TASK_LOST", "", "REASON_AGENT_UNREACHABLE").end(8, "np-t1 TASK_LOST"), []string{FalseLoss + ":np-t1"}},
+		{"an end decided while the framework was away, learnt by reconciling", away().update(4.1, "np-t1", "TASK_LOST", "", "REASON_RECONCILIATION").
+			end(10, "np-t1 TASK_LOST"), nil},
+		{"a reconciliation answer is no update while the framework was there", away().with(func(o *Observed) {
+			o.Entries = slices.DeleteFunc(o.Entries, func(e Entry) bool { return e.What == WhatClosed })
+		}).update(4.1, "np-t1", "TASK_LOST", "", "REASON_RECONCILIATION").end(10, "np-t1 TASK_LOST"), []string{StatusLost + ":np-t1"}},
+		{"an end the agent sent is an update, whoever was away", away().update(4.1, "np-t1", "TASK_FAILED", "", "REASON_RECONCILIATION").
+			end(10, "np-t1 TASK_FAILED"), []string{StatusLost + ":np-t1"}},
 		{"killed on request", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Terminated, 0).kill(1.5, "pa-t1").update(2.1, "pa-t1", "TASK_KILLED", "u", "").end(5, "pa-t1 TASK_KILLED"), nil},
 		{"a kill racing the end", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).kill(1.99, "pa-t1").update(2.1, "pa-t1", "TASK_KILLED", "u", "").end(5, "pa-t1 TASK_KILLED"), nil},
 		{"killed unasked", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Terminated, 0).update(2.1, "pa-t1", "TASK_KILLED", "u", "").end(5, "pa-t1 TASK_KILLED"),
@@ -201,6 +212,15 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+}
+
+// away: np-t1 runs on a1 from 1 and exits with 3 at 6, a1 is paused from
+// 2 to 8 (the master finds it unreachable), and np's stream closes at 2.5,
+// np subscribed again at 4.
+func away() *scenario {
+	return newScenario().subscribed(0.05, "np", 0).accept(1, 202, "np-t1").update(1.01, "np-t1", "TASK_RUNNING", "u1", "").
+		ran("np-t1", 1.02, 6, Exited, 3).window(0, AgentPause, 2, 8).
+		add(2.5, Entry{Who: "np", What: WhatClosed, Err: "EOF"}).subscribed(4, "np", 0)
 }
 
 func (s *scenario) with(fn func(*Observed)) *scenario {

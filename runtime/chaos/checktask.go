@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // The per-task rules: the end reached the framework exactly once and is
@@ -64,6 +65,9 @@ func (hs *histories) checkTask(th *taskHistory) []Violation {
 		out = append(out, v(ProcessLeft, "its processes %v still run at the end (%s)", tr.Alive, th.endingString()))
 	}
 	ends := th.terminals()
+	if len(ends) == 0 && tr.Starts > 0 {
+		ends = hs.learntAway(th)
+	}
 	attempts := th.accepts + th.uncertain
 	switch {
 	case len(ends) > 1:
@@ -82,6 +86,52 @@ func (hs *histories) checkTask(th *taskHistory) []Violation {
 }
 
 type violationf func(kind, format string, args ...any) Violation
+
+// learntAway is the end the master decided for a task (TASK_LOST or
+// TASK_GONE of an unreachable agent's task) while its framework was
+// away, as the framework learnt it by reconciling: a master drops the
+// updates it makes for a framework that is not connected, as Mesos'
+// does, and one that subscribes again reconciles. The framework must
+// have been away between the last /state that showed the task and the
+// answer.
+func (hs *histories) learntAway(th *taskHistory) []timedStatus {
+	if len(th.learnt) == 0 {
+		return nil
+	}
+	a := th.learnt[0]
+	seen := th.first
+	for _, e := range hs.o.Entries {
+		if e.T < a.t && e.Snapshot != nil && slices.ContainsFunc(e.Snapshot.Tasks, func(t SnapTask) bool { return t.ID == th.spec.ID && !terminal(t.State) }) {
+			seen = e.T
+		}
+	}
+	if hs.away(th.spec.Framework, seen, a.t) {
+		return []timedStatus{a}
+	}
+	return nil
+}
+
+// away says whether framework i's stream was closed, and it not yet
+// subscribed again, at some moment between a and b.
+func (hs *histories) away(i int, a, b time.Duration) bool {
+	name := hs.o.Plan.Frameworks[i].Name
+	closed := time.Duration(-1)
+	for _, e := range hs.o.Entries {
+		if e.Who != name || e.T > b {
+			continue
+		}
+		switch {
+		case e.What == WhatClosed && closed < 0:
+			closed = e.T
+		case e.What == WhatEvent && e.Event.Subscribed != nil && closed >= 0:
+			if e.T >= a {
+				return true
+			}
+			closed = -1
+		}
+	}
+	return closed >= 0
+}
 
 // checkUUIDs: one uuid, one state.
 func (th *taskHistory) checkUUIDs(v violationf) []Violation {

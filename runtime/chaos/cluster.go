@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/apronlab/apron/runtime/auth"
+	"github.com/apronlab/apron/runtime/masters"
 	"github.com/apronlab/apron/runtime/pki"
 )
 
@@ -66,32 +69,48 @@ func (p *proc) stop() {
 	}
 }
 
-// node is the master or an agent: how to start it, and its process while up.
+// node is a master or an agent: how to start it, and its process while up.
 type node struct {
 	name, addr, log, workDir string
 	args                     []string
 	p                        *proc // nil while down
 	paused                   bool
+	starting                 bool  // a master being started
 	fault                    Fault // the fault it is under
 }
 
-// cluster is a master and its agents, as processes, with the faults
+// cluster is the masters and their agents, as processes, with the faults
 // done to them.
 type cluster struct {
 	bin  string
 	hist *History
 	mu   sync.Mutex
-	// master is the master; its URL is http://master.addr.
-	master   *node
-	agents   []*node
-	heals    []*time.Timer
-	starting bool                    // a master is being started
-	secrets  *pki.Secrets            // nil: the cluster runs --insecure
-	clients  map[string]*auth.Client // the frameworks' and the tester's credentials
+	// masters: master i has id i+1 and the URL url(i); one master keeps
+	// its registry on disk, three replicate it.
+	masters []*node
+	agents  []*node
+	heals   []*time.Timer
+	secrets *pki.Secrets            // nil: the cluster runs --insecure
+	clients map[string]*auth.Client // the frameworks' and the tester's credentials
+	// tester is where the tester reads /state: the leader, found as any
+	// client finds it.
+	tester *masters.List
+	// watch ends the watchers of leader faults, which watchers counts.
+	watch    context.Context
+	endWatch context.CancelFunc
+	watchers sync.WaitGroup
 }
 
 // tester is the principal that reads /state.
 const tester = "tester"
+
+// frameworkHeartbeat is how often the masters send frameworks a
+// HEARTBEAT: a framework whose stream is silent for silentBeats of them
+// takes its master for gone (stopped, or cut off) and subscribes again.
+const (
+	frameworkHeartbeat = time.Second
+	silentBeats        = 3 // as runtime/scheduler's driver
+)
 
 // transport returns a function that gives a base transport principal's
 // credentials (as is, for an insecure cluster).
@@ -101,13 +120,13 @@ func (c *cluster) transport(principal string) func(*http.Transport) http.RoundTr
 	}
 }
 
-// secure adds the flags that secure the master (principal pki.Master) or
-// an agent to args.
-func (c *cluster) secure(args []string, principal, dir string) []string {
+// secure adds the flags that secure a master (principal pki.Master) or an
+// agent to args.
+func (c *cluster) secure(args []string, principal, auditLog string) []string {
 	if c.secrets == nil {
 		return append(args, "--insecure")
 	}
-	return append(args, c.secrets.ServerFlags(principal, filepath.Join(dir, "audit.log"))...)
+	return append(args, c.secrets.ServerFlags(principal, auditLog)...)
 }
 
 // freeAddr is a loopback address no one listens on now.
@@ -120,66 +139,84 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// newCluster starts a master and the plan's agents, and waits for every
-// agent to register.
+// newCluster starts the plan's masters and agents, and waits for a leader
+// and for every agent to register.
 func newCluster(ctx context.Context, cfg Config, plan *Plan, names []string) (*cluster, error) {
 	c := &cluster{bin: cfg.Apron}
-	if !cfg.Insecure {
-		var fws []string
-		for _, f := range plan.Frameworks {
-			fws = append(fws, f.Name)
-		}
-		var err error
-		if c.secrets, err = pki.Generate(pki.Spec{Dir: filepath.Join(cfg.Dir, "secrets"), Agents: names, Frameworks: fws, Others: []string{tester}}); err != nil {
-			return nil, err
-		}
-		c.clients = map[string]*auth.Client{}
-		for _, p := range append(fws, tester) {
-			if c.clients[p], err = c.secrets.Client(p); err != nil {
-				return nil, err
-			}
-		}
+	c.watch, c.endWatch = context.WithCancel(ctx)
+	if err := c.makeSecrets(cfg, plan, names); err != nil {
+		return c, err
 	}
-	policy := filepath.Join(cfg.Dir, "policy.yaml")
-	if err := os.WriteFile(policy, []byte("policy: drf\nallocation_interval: 500ms\n"), 0o644); err != nil {
-		return nil, err
+	if err := c.startMasters(ctx, cfg, plan); err != nil {
+		return c, err
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	c.master = &node{name: "master", addr: addr, log: filepath.Join(cfg.Dir, "master.log"),
-		args: c.secure([]string{"master", "--listen", addr, "--agent-timeout", plan.AgentTimeout.String(), "--policy", policy,
-			"--data-dir", filepath.Join(cfg.Dir, "master-data")}, pki.Master, cfg.Dir)}
-	if err := c.startMaster(ctx); err != nil {
-		return nil, err
+	var err error
+	if c.tester, err = masters.Parse(c.masterList()); err != nil {
+		return c, err
 	}
 	for i, name := range names {
 		addr, err := freeAddr()
 		if err != nil {
-			return nil, err
+			return c, err
 		}
 		wd := filepath.Join(cfg.Dir, fmt.Sprintf("a%d", i+1))
-		args := []string{"agent", "--master", c.url(), "--listen", addr, "--name", name, "--resources", plan.AgentResources,
+		args := []string{"agent", "--master", c.masterList(), "--listen", addr, "--name", name, "--resources", plan.AgentResources,
 			"--work-dir", wd, "--grace", "1s"}
 		if !cfg.Isolation {
 			args = append(args, "--no-isolation")
 		}
-		args = c.secure(args, name, wd)
+		args = c.secure(args, name, filepath.Join(wd, "audit.log"))
 		a := &node{name: name, addr: addr, log: filepath.Join(cfg.Dir, fmt.Sprintf("agent-a%d.log", i+1)), workDir: wd, args: args}
 		if a.p, err = startProc(c.bin, a.log, a.args...); err != nil {
-			return nil, err
+			return c, err
 		}
+		c.mu.Lock()
 		c.agents = append(c.agents, a)
+		c.mu.Unlock()
 	}
 	return c, c.waitAgents(ctx, names, 20*time.Second)
 }
 
-func (c *cluster) url() string {
-	if c.secrets == nil {
-		return "http://" + c.master.addr
+// makeSecrets makes the cluster's secrets, unless it runs --insecure:
+// each agent and framework a principal of its own, the tester one with
+// the operators' rights.
+func (c *cluster) makeSecrets(cfg Config, plan *Plan, names []string) error {
+	if cfg.Insecure {
+		return nil
 	}
-	return "https://" + c.master.addr
+	var fws []string
+	for _, f := range plan.Frameworks {
+		fws = append(fws, f.Name)
+	}
+	var err error
+	if c.secrets, err = pki.Generate(pki.Spec{Dir: filepath.Join(cfg.Dir, "secrets"), Agents: names, Frameworks: fws, Others: []string{tester}}); err != nil {
+		return err
+	}
+	c.clients = map[string]*auth.Client{}
+	for _, p := range append(fws, tester) {
+		if c.clients[p], err = c.secrets.Client(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// url is master i's base URL.
+func (c *cluster) url(i int) string {
+	if c.secrets == nil {
+		return "http://" + c.masters[i].addr
+	}
+	return "https://" + c.masters[i].addr
+}
+
+// masterList is the masters as their clients take them: base URLs, by
+// id, comma-separated.
+func (c *cluster) masterList() string {
+	var urls []string
+	for i := range c.masters {
+		urls = append(urls, c.url(i))
+	}
+	return strings.Join(urls, ",")
 }
 
 // names are the agents' ids.
@@ -189,57 +226,6 @@ func (c *cluster) names() []string {
 		out = append(out, a.name)
 	}
 	return out
-}
-
-// startMaster starts the master and waits until it serves, trying again
-// for a few seconds if it cannot (its address still taken).
-func (c *cluster) startMaster(ctx context.Context) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		p, err := startProc(c.bin, c.master.log, c.master.args...)
-		if err != nil {
-			return err
-		}
-		if c.serving(ctx, p, deadline) {
-			c.mu.Lock()
-			c.master.p = p
-			c.mu.Unlock()
-			return nil
-		}
-		p.kill()
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return fmt.Errorf("the master did not serve on %s within 10s (see %s)", c.master.addr, c.master.log)
-}
-
-// serving waits until the master p serves, or it exits, or the deadline.
-func (c *cluster) serving(ctx context.Context, p *proc, deadline time.Time) bool {
-	for time.Now().Before(deadline) {
-		if c.healthy() {
-			return true
-		}
-		select {
-		case <-p.done:
-			return false
-		case <-ctx.Done():
-			return false
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return false
-}
-
-func (c *cluster) healthy() bool {
-	hc := http.Client{Timeout: time.Second, Transport: c.transport(tester)(http.DefaultTransport.(*http.Transport))}
-	resp, err := hc.Get(c.url() + "/health")
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 // waitAgents waits until the master has every agent active and connected.
@@ -309,42 +295,7 @@ func (c *cluster) agentUp(i int) {
 	c.hist.Add(Entry{Who: "fault", What: WhatFaultEnd, Fault: &f, Note: a.name})
 }
 
-// restartMaster kills the master and starts it again after f.Down.
-func (c *cluster) restartMaster(ctx context.Context, f Fault) {
-	c.mu.Lock()
-	p := c.master.p
-	c.master.p = nil
-	c.mu.Unlock()
-	if p == nil {
-		return
-	}
-	c.hist.Add(Entry{Who: "fault", What: WhatFaultBegin, Fault: &f})
-	p.kill()
-	c.mu.Lock()
-	c.master.fault = f
-	c.heals = append(c.heals, time.AfterFunc(f.Down, func() { c.masterUp(ctx) }))
-	c.mu.Unlock()
-}
-
-func (c *cluster) masterUp(ctx context.Context) {
-	c.mu.Lock()
-	busy, f := c.master.p != nil || c.starting, c.master.fault
-	c.starting = c.starting || !busy
-	c.mu.Unlock()
-	if busy {
-		return
-	}
-	e := Entry{Who: "fault", What: WhatFaultEnd, Fault: &f}
-	if err := c.startMaster(ctx); err != nil {
-		e.Err = err.Error()
-	}
-	c.hist.Add(e)
-	c.mu.Lock()
-	c.starting = false
-	c.mu.Unlock()
-}
-
-// heal ends every fault now: the master up, every agent running.
+// heal ends every fault now: every master and agent up and running.
 func (c *cluster) heal(ctx context.Context) {
 	c.mu.Lock()
 	for _, t := range c.heals {
@@ -352,20 +303,24 @@ func (c *cluster) heal(ctx context.Context) {
 	}
 	c.heals = nil
 	c.mu.Unlock()
-	c.masterUp(ctx)
+	for i := range c.masters {
+		c.masterUp(ctx, i)
+	}
 	for i := range c.agents {
 		c.agentUp(i)
 	}
 }
 
-// stop ends every process: the agents, then the master.
+// stop ends the watchers and every process: the agents, then the masters.
 func (c *cluster) stop() {
+	c.endWatch()
+	c.watchers.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, t := range c.heals {
 		t.Stop()
 	}
-	for _, n := range append(c.agents, c.master) {
+	for _, n := range slices.Concat(c.agents, c.masters) {
 		if n.p != nil {
 			n.p.stop()
 			n.p = nil

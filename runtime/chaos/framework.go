@@ -7,11 +7,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // framework is a scheduler that speaks the HTTP API itself and records
@@ -20,7 +24,7 @@ import (
 type framework struct {
 	spec    FrameworkSpec
 	plan    *Plan
-	url     string
+	masters *masters.List // where it subscribes: the leader, found as a Mesos framework finds it
 	hist    *History
 	start   time.Time
 	hc, sc  *http.Client
@@ -31,7 +35,9 @@ type framework struct {
 	id, sid     string
 	gen         int // the subscription whose events count
 	subscribed  bool
-	cancel      context.CancelFunc
+	connecting  bool   // a SUBSCRIBE is under way
+	base        string // the master of the subscription: calls go there
+	cancel      context.CancelCauseFunc
 	reconnectAt time.Time
 	backoff     time.Duration
 	// refusedSince is when the master began to refuse the subscription.
@@ -66,10 +72,22 @@ type ftask struct {
 	agent      string // the agent of the offer it was launched on
 }
 
+// streamMsg is what a subscription's goroutines hand the framework's: an
+// event, the stream's end (no event), or a SUBSCRIBE's answer.
 type streamMsg struct {
-	gen int
-	ev  *api.Event
-	err error
+	gen    int
+	ev     *api.Event
+	err    error
+	answer *answer
+}
+
+// answer is a SUBSCRIBE's answer, or why there is none.
+type answer struct {
+	ctx  context.Context // the stream's: ended when the framework drops it
+	call api.Call
+	sent time.Duration
+	resp *http.Response
+	err  error
 }
 
 const (
@@ -78,12 +96,13 @@ const (
 	callTimeout     = 5 * time.Second
 )
 
-// newFramework makes a framework that calls the master at url through
-// rt (with its credentials).
-func newFramework(ctx context.Context, spec FrameworkSpec, plan *Plan, url string, hist *History, start time.Time, rt func(*http.Transport) http.RoundTripper) *framework {
-	f := &framework{spec: spec, plan: plan, url: url, hist: hist, start: start, ctx: ctx,
-		hc:     &http.Client{Timeout: callTimeout, Transport: rt(http.DefaultTransport.(*http.Transport))},
-		sc:     &http.Client{Transport: rt(&http.Transport{ResponseHeaderTimeout: callTimeout})},
+// newFramework makes a framework that subscribes to the leader of ms and
+// calls it through rt (with its credentials).
+func newFramework(ctx context.Context, spec FrameworkSpec, plan *Plan, ms *masters.List, hist *History, start time.Time, rt func(*http.Transport) http.RoundTripper) *framework {
+	f := &framework{spec: spec, plan: plan, masters: ms, hist: hist, start: start, ctx: ctx,
+		hc: &http.Client{Timeout: callTimeout, Transport: rt(http.DefaultTransport.(*http.Transport)),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		sc:     &http.Client{Transport: rt(streamTransport())},
 		events: make(chan streamMsg, 4096), actions: make(chan func(), 64), backoff: 200 * time.Millisecond,
 		offers: map[string]api.Offer{}, tasks: map[string]*ftask{}, next: map[FaultKind]Fault{}}
 	for _, t := range plan.Tasks {
@@ -97,6 +116,14 @@ func newFramework(ctx context.Context, spec FrameworkSpec, plan *Plan, url strin
 		}
 	}
 	return f
+}
+
+// streamTransport is the transport of event streams, as runtime/masters'
+// StreamClient's: a master has masters.HeaderTimeout to answer a SUBSCRIBE.
+func streamTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = masters.HeaderTimeout
+	return t
 }
 
 // do runs fn on the framework's goroutine and waits for it.
@@ -118,18 +145,22 @@ func (f *framework) run() {
 		select {
 		case <-f.ctx.Done():
 			if f.cancel != nil {
-				f.cancel()
+				f.cancel(nil)
 			}
 			return
 		case m := <-f.events:
-			if m.gen != f.gen {
-				continue
-			}
-			if m.ev == nil {
+			switch {
+			case m.gen != f.gen:
+				if m.answer != nil && m.answer.resp != nil {
+					m.answer.resp.Body.Close()
+				}
+			case m.answer != nil:
+				f.answered(*m.answer)
+			case m.ev == nil:
 				f.closed()
-				continue
+			default:
+				f.handle(*m.ev)
 			}
-			f.handle(*m.ev)
 		case fn := <-f.actions:
 			fn()
 		case <-tick.C:
@@ -138,7 +169,10 @@ func (f *framework) run() {
 	}
 }
 
-// connect subscribes, with the framework's id once it has one.
+// connect subscribes, with the framework's id once it has one, to the
+// leader: a master that does not answer is left for the next, a standby's
+// 307 is followed. It may take seconds (an election), so it runs on a
+// goroutine of its own, which hands the answer to answered.
 func (f *framework) connect() {
 	info := api.FrameworkInfo{Name: "chaos-" + f.spec.Name, Roles: []string{"*"}, FailoverTimeout: failoverTimeout}
 	if f.spec.PartitionAware {
@@ -148,36 +182,59 @@ func (f *framework) connect() {
 		info.ID = &api.ID{Value: f.id}
 	}
 	c := api.Call{Type: api.CallSubscribe, Subscribe: &api.Subscribe{FrameworkInfo: info}}
-	body, _ := json.Marshal(c) // the wire types always marshal
-	ctx, cancel := context.WithCancel(f.ctx)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.url+"/api/v1/scheduler", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	e := Entry{Who: f.spec.Name, What: WhatSubscribe, Call: &c}
-	sent := f.hist.Since()
-	resp, err := f.sc.Do(req)
-	if err != nil {
-		cancel()
-		e.Err = err.Error()
-		f.hist.AddAt(e, sent)
+	r, _ := masters.JSON("/api/v1/scheduler", c) // the wire types always marshal
+	ctx, cancel := context.WithCancelCause(f.ctx)
+	f.gen++
+	f.connecting, f.cancel = true, cancel
+	gen, sent := f.gen, f.hist.Since()
+	go func() {
+		resp, err := f.masters.Do(ctx, f.sc, r)
+		select {
+		case f.events <- streamMsg{gen: gen, answer: &answer{ctx: ctx, call: c, sent: sent, resp: resp, err: err}}:
+		case <-f.ctx.Done():
+			if resp != nil {
+				resp.Body.Close()
+			}
+		}
+	}()
+}
+
+// answered takes a SUBSCRIBE's answer: a stream to read, or a retry.
+func (f *framework) answered(a answer) {
+	f.connecting = false
+	e := Entry{Who: f.spec.Name, What: WhatSubscribe, Call: &a.call}
+	if a.err != nil {
+		e.Err = a.err.Error()
+		f.hist.AddAt(e, a.sent)
 		f.retry()
 		return
 	}
-	e.Code = resp.StatusCode
+	resp := a.resp
+	base := baseOf(resp.Request.URL)
+	e.Code, e.Master = resp.StatusCode, f.masterID(base)
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		resp.Body.Close()
-		cancel()
 		e.Err = strings.TrimSpace(string(b))
-		f.hist.AddAt(e, sent)
-		f.refused()
+		f.hist.AddAt(e, a.sent)
+		if resp.StatusCode != http.StatusServiceUnavailable { // 503: no leader yet
+			f.refused()
+		}
 		f.retry()
 		return
 	}
-	f.hist.AddAt(e, sent)
+	f.hist.AddAt(e, a.sent)
 	f.refusedSince = time.Time{}
-	f.gen++
-	f.cancel, f.sid, f.reconnectAt = cancel, resp.Header.Get(api.StreamIDHeader), time.Time{}
-	go f.read(f.gen, resp.Body)
+	f.sid, f.base, f.reconnectAt = resp.Header.Get(api.StreamIDHeader), base, time.Time{}
+	go f.read(stream{ctx: a.ctx, cancel: f.cancel, gen: f.gen, master: e.Master, body: resp.Body})
+}
+
+// baseOf is the base URL of a master's URL.
+func baseOf(u *url.URL) string { return u.Scheme + "://" + u.Host }
+
+// masterID is the id of the master at base; 0 if it is none of the list.
+func (f *framework) masterID(base string) int {
+	return slices.Index(f.masters.Masters(), base) + 1
 }
 
 // refused notes a refused SUBSCRIBE. Refused its id for subscribeBound
@@ -198,22 +255,53 @@ func (f *framework) retry() {
 	f.backoff = min(2*f.backoff, 2*time.Second)
 }
 
+// stream is one subscription's event stream.
+type stream struct {
+	ctx    context.Context // ended by cancel
+	cancel context.CancelCauseFunc
+	gen    int
+	master int // the id of the master it is on
+	body   io.ReadCloser
+}
+
+// errSilent ends a stream whose master went quiet.
+var errSilent = errors.New("no event, not even a heartbeat, for " + strconv.Itoa(silentBeats) + " heartbeat intervals")
+
 // read decodes a stream's events, records them as they arrive and hands
-// them to the framework's goroutine.
-func (f *framework) read(gen int, body io.ReadCloser) {
-	defer body.Close()
-	rr := api.NewRecordReader(body)
+// them to the framework's goroutine. Once SUBSCRIBED says the heartbeat
+// interval, a stream silent for silentBeats of them is ended (cancel):
+// its master is stopped or cut off.
+func (f *framework) read(st stream) {
+	defer st.body.Close()
+	var quiet *time.Timer
+	var after time.Duration
+	defer func() {
+		if quiet != nil {
+			quiet.Stop()
+		}
+	}()
+	rr := api.NewRecordReader(st.body)
 	for {
 		var e api.Event
 		err := rr.Decode(&e)
-		m := streamMsg{gen: gen, err: err}
+		m := streamMsg{gen: st.gen, err: err}
+		switch {
+		case err != nil:
+			if cause := context.Cause(st.ctx); errors.Is(cause, errSilent) {
+				err = cause
+			}
+			f.hist.Add(Entry{Who: f.spec.Name, What: WhatClosed, Err: err.Error(), Master: st.master})
+		case e.Type == api.EventSubscribed && e.Subscribed != nil && quiet == nil && e.Subscribed.HeartbeatIntervalSeconds > 0:
+			after = time.Duration(silentBeats * e.Subscribed.HeartbeatIntervalSeconds * float64(time.Second))
+			quiet = time.AfterFunc(after, func() { st.cancel(errSilent) })
+		case quiet != nil:
+			quiet.Reset(after)
+		}
 		if err == nil {
 			m.ev = &e
 			if e.Type != api.EventHeartbeat {
-				f.hist.Add(Entry{Who: f.spec.Name, What: WhatEvent, Event: &e})
+				f.hist.Add(Entry{Who: f.spec.Name, What: WhatEvent, Event: &e, Master: st.master})
 			}
-		} else {
-			f.hist.Add(Entry{Who: f.spec.Name, What: WhatClosed, Err: err.Error()})
 		}
 		select {
 		case f.events <- m:
@@ -235,10 +323,10 @@ func (f *framework) closed() {
 // drop forgets the current stream and what came with it.
 func (f *framework) drop() {
 	if f.cancel != nil {
-		f.cancel()
+		f.cancel(nil)
 	}
 	f.gen++
-	f.subscribed, f.cancel = false, nil
+	f.subscribed, f.connecting, f.cancel = false, false, nil
 	clear(f.offers)
 }
 
@@ -253,6 +341,9 @@ func (f *framework) handle(e api.Event) {
 	case e.Type == api.EventSubscribed && e.Subscribed != nil:
 		f.id, f.subscribed, f.backoff, f.used = e.Subscribed.FrameworkID.Value, true, 200*time.Millisecond, nil
 		f.reconcile(false)
+		for _, t := range f.tasks {
+			t.killed = false // a master that failed over may not have heard a KILL it answered: kill again what has not ended
+		}
 	case e.Type == api.EventOffers && e.Offers != nil:
 		for _, o := range e.Offers.Offers {
 			f.offers[o.ID.Value] = o
@@ -265,14 +356,16 @@ func (f *framework) handle(e api.Event) {
 	}
 }
 
-// call posts a call on the current subscription and records it.
+// call posts a call on the current subscription, to its master, and
+// records it. A master that no longer leads answers 307, which is not
+// followed: the call was not taken.
 func (f *framework) call(c api.Call) (int, error) {
 	c.FrameworkID = &api.ID{Value: f.id}
 	body, _ := json.Marshal(c) // the wire types always marshal
-	req, _ := http.NewRequestWithContext(f.ctx, http.MethodPost, f.url+"/api/v1/scheduler", bytes.NewReader(body))
+	req, _ := http.NewRequestWithContext(f.ctx, http.MethodPost, f.base+"/api/v1/scheduler", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(api.StreamIDHeader, f.sid)
-	e := Entry{Who: f.spec.Name, What: WhatCall, Call: &c}
+	e := Entry{Who: f.spec.Name, What: WhatCall, Call: &c, Master: f.masterID(f.base)}
 	sent := f.hist.Since()
 	resp, err := f.hc.Do(req)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // fakeMaster answers the scheduler API as a master would, and records
@@ -85,18 +86,32 @@ func (m *fakeMaster) count(ok func(api.Call) bool) int {
 func isType(typ string) func(api.Call) bool { return func(c api.Call) bool { return c.Type == typ } }
 
 // startFramework runs framework "pa" of a plan with one task due at once
-// against a fake master, and returns its first subscription's events.
-func startFramework(t *testing.T) (*fakeMaster, *framework, chan api.Event) {
+// (pa-t00, or task) against a fake master, and returns its first
+// subscription's events.
+func startFramework(t *testing.T, task ...TaskSpec) (*fakeMaster, *framework, chan api.Event) {
 	m := &fakeMaster{streams: make(chan chan api.Event, 4)}
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
-	plan := &Plan{Frameworks: []FrameworkSpec{{Name: "pa", PartitionAware: true}},
-		Tasks: []TaskSpec{{ID: "pa-t00", Sleep: time.Second, CPUs: 0.5, Mem: 32}}}
-	f := newFramework(t.Context(), plan.Frameworks[0], plan, srv.URL, NewHistory(time.Now()), time.Now(), (&cluster{}).transport("pa"))
+	f := frameworkOf(t, srv.URL, task...)
 	go f.run()
 	events := <-m.streams
 	events <- api.Event{Type: api.EventSubscribed, Subscribed: &api.Subscribed{FrameworkID: api.ID{Value: "fw1"}}}
 	return m, f, events
+}
+
+// frameworkOf is framework "pa" of a plan with one task due at once
+// (pa-t00, or task), calling the masters of list.
+func frameworkOf(t *testing.T, list string, task ...TaskSpec) *framework {
+	plan := &Plan{Frameworks: []FrameworkSpec{{Name: "pa", PartitionAware: true}},
+		Tasks: []TaskSpec{{ID: "pa-t00", Sleep: time.Second, CPUs: 0.5, Mem: 32}}}
+	if len(task) > 0 {
+		plan.Tasks = task
+	}
+	ms, err := masters.New(list, masters.Options{Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newFramework(t.Context(), plan.Frameworks[0], plan, ms, NewHistory(time.Now()), time.Now(), (&cluster{}).transport("pa"))
 }
 
 func update(task, state, uuid string) api.Event {
@@ -151,4 +166,76 @@ func TestFrameworkWithholdsAcknowledgementsInAPause(t *testing.T) {
 		t.Fatalf("%d acknowledgements during the pause", n)
 	}
 	m.await(t, 0, "ACKNOWLEDGE after the pause", func(c api.Call) bool { return c.Acknowledge != nil && c.Acknowledge.UUID == "u1" })
+}
+
+func isSubscribeWith(id string) func(api.Call) bool {
+	return func(c api.Call) bool {
+		return c.Subscribe != nil && c.Subscribe.FrameworkInfo.ID != nil && c.Subscribe.FrameworkInfo.ID.Value == id
+	}
+}
+
+// A stream with no event for three heartbeats is dropped (its master is
+// stopped or cut off), and the framework subscribes again with its id.
+func TestFrameworkDropsASilentStream(t *testing.T) {
+	m := &fakeMaster{streams: make(chan chan api.Event, 4)}
+	srv := httptest.NewServer(m)
+	t.Cleanup(srv.Close)
+	f := frameworkOf(t, srv.URL)
+	go f.run()
+	events := <-m.streams
+	events <- api.Event{Type: api.EventSubscribed, Subscribed: &api.Subscribed{FrameworkID: api.ID{Value: "fw1"}, HeartbeatIntervalSeconds: 0.05}}
+	at := m.await(t, 0, "SUBSCRIBE with the framework's id after the silence", isSubscribeWith("fw1"))
+	if n := m.count(isType(api.CallSubscribe)); n != 2 || at == 0 {
+		t.Errorf("%d SUBSCRIBEs, the second at call %d; want 2", n, at)
+	}
+}
+
+// A SUBSCRIBE to a standby follows its 307 to the leader, and the calls
+// of that subscription go to the leader, not through the standby; the
+// master that does not answer is left for the next.
+func TestFrameworkFollowsTheLeader(t *testing.T) {
+	m := &fakeMaster{streams: make(chan chan api.Event, 4)}
+	leader := httptest.NewServer(m)
+	t.Cleanup(leader.Close)
+	var redirected sync.Mutex
+	n := 0
+	standby := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		redirected.Lock()
+		n++
+		redirected.Unlock()
+		http.Redirect(w, r, leader.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(standby.Close)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	f := frameworkOf(t, gone.URL+","+standby.URL)
+	go f.run()
+	events := <-m.streams
+	events <- api.Event{Type: api.EventSubscribed, Subscribed: &api.Subscribed{FrameworkID: api.ID{Value: "fw1"}}}
+	m.await(t, 0, "RECONCILE after subscribing", isType(api.CallReconcile))
+	redirected.Lock()
+	defer redirected.Unlock()
+	if n != 1 {
+		t.Errorf("the standby had %d requests, want 1: the SUBSCRIBE", n)
+	}
+	var base string
+	f.do(func() { base = f.base })
+	if base != leader.URL {
+		t.Errorf("calls go to %s, want the leader %s", base, leader.URL)
+	}
+}
+
+// After subscribing again (a new leader may not have heard a KILL it
+// answered) the framework kills again a task that has not ended.
+func TestFrameworkKillsAgainAfterSubscribingAgain(t *testing.T) {
+	m, _, events := startFramework(t, TaskSpec{ID: "pa-t00", Sleep: longSleep, KillAfter: time.Millisecond, CPUs: 0.5, Mem: 32})
+	events <- api.Event{Type: api.EventOffers, Offers: &api.Offers{Offers: []api.Offer{{ID: api.ID{Value: "O1-1"}, AgentID: api.ID{Value: "a1"},
+		Resources: []api.Resource{{Name: "cpus", Type: "SCALAR", Scalar: api.Scalar{Value: 1}}, {Name: "mem", Type: "SCALAR", Scalar: api.Scalar{Value: 64}}}}}}}
+	isKill := isType(api.CallKill)
+	m.await(t, 0, "KILL", isKill)
+	close(events)
+	again := <-m.streams
+	again <- api.Event{Type: api.EventSubscribed, Subscribed: &api.Subscribed{FrameworkID: api.ID{Value: "fw1"}}}
+	at := m.await(t, 0, "SUBSCRIBE again", isSubscribeWith("fw1"))
+	m.await(t, at, "KILL again", isKill)
 }

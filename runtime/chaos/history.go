@@ -23,7 +23,8 @@ const (
 	WhatClosed     = "closed"      // a framework's stream ended
 	WhatFaultBegin = "fault-begin" // a fault was injected
 	WhatFaultEnd   = "fault-end"   // its end: the agent or master is back, the framework resumed
-	WhatSnapshot   = "snapshot"    // the master's /state
+	WhatSnapshot   = "snapshot"    // the leading master's /state
+	WhatView       = "view"        // what a master said of the masters (GET /api/v1/masters) after a leader's pause
 	WhatPhase      = "phase"       // Note names it: recovery, quiescent, final-reconcile, done
 )
 
@@ -38,11 +39,24 @@ type Entry struct {
 	Event    *api.Event    `json:"event,omitempty"`
 	Fault    *Fault        `json:"fault,omitempty"`
 	Snapshot *Snapshot     `json:"snapshot,omitempty"`
-	Note     string        `json:"note,omitempty"`
+	View     *View         `json:"view,omitempty"`
+	// Master is the id (1-based) of the master that answered a SUBSCRIBE
+	// or a call, or that a master fault was done to.
+	Master int    `json:"master,omitempty"`
+	Note   string `json:"note,omitempty"`
+}
+
+// View is what one master said of the masters.
+type View struct {
+	Master int    `json:"master"` // who answered
+	Leader int    `json:"leader"` // whom it takes for the leader; 0: none
+	Term   uint64 `json:"term"`
 }
 
 // Snapshot is the part of the master's /state the checker reads.
 type Snapshot struct {
+	Master               int    // the id of the master that answered (the leader); 0: unknown
+	Term                 uint64 // its raft term
 	Total, Used, Offered master.Amounts
 	Agents               []SnapAgent
 	Tasks                []SnapTask
@@ -64,6 +78,9 @@ type SnapTask struct {
 // snapshotOf reduces a /state.
 func snapshotOf(st master.State) *Snapshot {
 	s := &Snapshot{Total: st.Resources.Total, Used: st.Resources.Used, Offered: st.Resources.Offered}
+	if st.Cluster != nil {
+		s.Master, s.Term = int(st.Cluster.Self), st.Cluster.Term
+	}
 	for _, a := range st.Agents {
 		s.Agents = append(s.Agents, SnapAgent{ID: a.ID, State: a.State, Connected: a.Connected,
 			Total: a.Resources.Total, Used: a.Resources.Used, Offered: a.Resources.Offered})
@@ -148,7 +165,12 @@ func (e Entry) String() string {
 	case e.Fault != nil:
 		s += " " + string(e.Fault.Kind)
 	case e.Snapshot != nil:
-		s += fmt.Sprintf(" used=%v offered=%v tasks=%d", e.Snapshot.Used, e.Snapshot.Offered, len(e.Snapshot.Tasks))
+		s += fmt.Sprintf(" m%d term %d: used=%v offered=%v tasks=%d", e.Snapshot.Master, e.Snapshot.Term, e.Snapshot.Used, e.Snapshot.Offered, len(e.Snapshot.Tasks))
+	case e.View != nil:
+		s += fmt.Sprintf(" m%d says m%d leads, term %d", e.View.Master, e.View.Leader, e.View.Term)
+	}
+	if e.Master != 0 && e.Snapshot == nil && e.View == nil {
+		s += fmt.Sprintf(" (m%d)", e.Master)
 	}
 	if e.Err != "" {
 		s += " err=" + e.Err

@@ -17,7 +17,10 @@ const (
 	AgentCrash        FaultKind = "agent-crash"         // kill -9, restart with the same work dir after Down
 	AgentStop         FaultKind = "agent-stop"          // SIGTERM, restart with the same work dir after Down
 	AgentPause        FaultKind = "agent-pause"         // SIGSTOP, SIGCONT after Down: a partition
-	MasterRestart     FaultKind = "master-restart"      // kill -9, start again on the same address after Down
+	MasterRestart     FaultKind = "master-restart"      // one master: kill -9, start again on the same address after Down
+	LeaderKill        FaultKind = "leader-kill"         // three masters: kill -9 of the leader, restarted after Down on its address and data dir
+	LeaderPause       FaultKind = "leader-pause"        // three masters: SIGSTOP of the leader (a minority partition), SIGCONT after Down
+	FollowerKill      FaultKind = "follower-kill"       // three masters: kill -9 of a follower, restarted after Down
 	FrameworkFailover FaultKind = "framework-failover"  // drop the stream, re-subscribe with the framework's id after Down
 	AckPause          FaultKind = "ack-pause"           // acknowledge nothing for Down, then everything
 	DupAck            FaultKind = "duplicate-ack"       // every acknowledgement sent twice for Down
@@ -29,14 +32,20 @@ const (
 )
 
 // FaultKinds lists every kind, in the order summaries show them.
-var FaultKinds = []FaultKind{AgentCrash, AgentStop, AgentPause, MasterRestart, FrameworkFailover, AckPause, DupAck,
-	DupAccept, DupTaskID, DupOfferIDs, StaleAccept, KillFinished}
+var FaultKinds = []FaultKind{AgentCrash, AgentStop, AgentPause, MasterRestart, LeaderKill, LeaderPause, FollowerKill,
+	FrameworkFailover, AckPause, DupAck, DupAccept, DupTaskID, DupOfferIDs, StaleAccept, KillFinished}
 
 // Fault is one fault of a plan.
 type Fault struct {
-	At        time.Duration `json:"at"`
-	Kind      FaultKind     `json:"kind"`
-	Agent     int           `json:"agent,omitempty"`     // agent faults: the agent's index
+	At    time.Duration `json:"at"`
+	Kind  FaultKind     `json:"kind"`
+	Agent int           `json:"agent,omitempty"` // agent faults: the agent's index
+	// Follower picks, for a FollowerKill, the first (0) or second (1)
+	// follower in id order. Which master leads is known only when the
+	// fault comes: Master is the id (1-based) of the master it was done
+	// to, as the history records it (0 in a plan).
+	Follower  int           `json:"follower,omitempty"`
+	Master    int           `json:"master,omitempty"`
 	Framework int           `json:"framework,omitempty"` // framework faults: the framework's index
 	Down      time.Duration `json:"down,omitempty"`      // how long it lasts; 0 for an agent: until the recovery phase
 	Tasks     []string      `json:"tasks,omitempty"`     // the extra tasks a DupOfferIDs or StaleAccept launches
@@ -47,6 +56,15 @@ type Fault struct {
 
 // agentFault says whether k takes an agent down or away.
 func (k FaultKind) agentFault() bool { return k == AgentCrash || k == AgentStop || k == AgentPause }
+
+// masterFault says whether k takes a master down or away.
+func (k FaultKind) masterFault() bool {
+	return k == MasterRestart || k == LeaderKill || k == LeaderPause || k == FollowerKill
+}
+
+// leaderFault says whether k takes the leading master away, so that the
+// others elect a new one.
+func (k FaultKind) leaderFault() bool { return k == LeaderKill || k == LeaderPause }
 
 // TaskSpec is one task of the workload: it sleeps Sleep and exits with
 // Exit, unless its framework kills it KillAfter after launching it.
@@ -71,6 +89,7 @@ type FrameworkSpec struct {
 // Plan is one seed's scenario: the cluster, the workload and the faults.
 type Plan struct {
 	Seed           uint64          `json:"seed"`
+	Masters        int             `json:"masters"` // 1, or 3 replicated over raft
 	Agents         int             `json:"agents"`
 	AgentResources string          `json:"agent_resources"`
 	AgentCPUs      float64         `json:"agent_cpus"`
@@ -90,12 +109,19 @@ const (
 	lastLaunch   = 11 * time.Second // tasks are launched before this
 	lastFault    = 14 * time.Second // faults begin before this
 	longSleep    = 300 * time.Second
+	// electionTimeout is the longest a follower waits for its leader
+	// before it campaigns: 20 ticks of the masters' default --raft-tick.
+	electionTimeout = 2 * time.Second
+	// failoverBound is how soon after the leader is killed or stopped a
+	// new leader answers /state (issue 15: within 5 s of the election
+	// timeout).
+	failoverBound = electionTimeout + 5*time.Second
 )
 
 // Generate makes the plan of a seed: a pure function of it.
 func Generate(seed uint64) Plan {
 	r := rand.New(rand.NewPCG(seed, 0x6170726f6e2d6368)) // "apron-ch"
-	p := Plan{Seed: seed, Agents: 2 + r.IntN(2), AgentCPUs: agentCPUs, AgentMem: agentMem,
+	p := Plan{Seed: seed, Masters: mastersOf(seed), Agents: 2 + r.IntN(2), AgentCPUs: agentCPUs, AgentMem: agentMem,
 		AgentResources: fmt.Sprintf("cpus:%d;mem:%d", agentCPUs, agentMem), AgentTimeout: agentTimeout, Active: activePhase,
 		Frameworks: []FrameworkSpec{{Name: "pa", PartitionAware: true}, {Name: "np"}}}
 	for fw := range p.Frameworks {
@@ -106,6 +132,16 @@ func Generate(seed uint64) Plan {
 	p.Faults = faults(r, &p)
 	slices.SortStableFunc(p.Tasks, func(a, b TaskSpec) int { return int(a.At - b.At) })
 	return p
+}
+
+// mastersOf is how many masters a seed's plan has: three replicated ones
+// for an even seed, one for an odd seed, so that any two seeds in a row
+// (make test's 1-3) have both.
+func mastersOf(seed uint64) int {
+	if seed%2 == 0 {
+		return 3
+	}
+	return 1
 }
 
 // ms draws a duration of lo to hi milliseconds, in whole milliseconds.
@@ -135,19 +171,35 @@ func workloadTask(r *rand.Rand, id string, fw int) TaskSpec {
 	return t
 }
 
-// faults draws 4 to 8 faults. An agent suffers one fault at a time; the
-// extra tasks of ACCEPT faults join the plan's tasks.
+// faults draws 4 to 8 faults. An agent suffers one fault at a time, and
+// so do the masters; a plan of three masters begins its master faults
+// with one of its leader (a kill, or for a seed divisible by 4 a pause). The extra tasks of ACCEPT faults join the plan's
+// tasks.
 func faults(r *rand.Rand, p *Plan) []Fault {
-	weights := map[FaultKind]int{AgentCrash: 4, AgentStop: 2, AgentPause: 4, MasterRestart: 2, FrameworkFailover: 3,
+	weights := map[FaultKind]int{AgentCrash: 4, AgentStop: 2, AgentPause: 4, FrameworkFailover: 3,
 		AckPause: 1, DupAck: 1, DupAccept: 2, DupTaskID: 1, DupOfferIDs: 1, StaleAccept: 2, KillFinished: 2}
+	if p.Masters == 1 {
+		weights[MasterRestart] = 2
+	} else {
+		weights[LeaderKill], weights[LeaderPause], weights[FollowerKill] = 3, 2, 2
+	}
 	total := 0
 	for _, k := range FaultKinds {
 		total += weights[k]
 	}
 	busy := make([]time.Duration, p.Agents) // when each agent's last fault ends
-	masters := 0
+	var sched masterSchedule
 	var out []Fault
-	for range 4 + r.IntN(5) {
+	if p.Masters > 1 {
+		kind := LeaderKill // seeds 2, 6, 10...; 4, 8, 12... pause their leader first
+		if p.Seed%4 == 0 {
+			kind = LeaderPause
+		}
+		if f, ok := sched.add(r, Fault{At: ms(r, 1500, 7000), Kind: kind}); ok {
+			out = append(out, f)
+		}
+	}
+	for range 4 + r.IntN(5) - len(out) {
 		n := r.IntN(total)
 		kind := FaultKinds[0]
 		for _, k := range FaultKinds {
@@ -173,12 +225,11 @@ func faults(r *rand.Rand, p *Plan) []Fault {
 			if f.Down == 0 {
 				busy[f.Agent] = 1 << 62
 			}
-		case kind == MasterRestart:
-			if masters == 2 {
+		case kind.masterFault():
+			var ok bool
+			if f, ok = sched.add(r, f); !ok {
 				continue
 			}
-			masters++
-			f.Down = ms(r, 200, 2000)
 		default:
 			f.Framework = r.IntN(len(p.Frameworks))
 			f.Down = frameworkDown(r, kind)
@@ -192,6 +243,45 @@ func faults(r *rand.Rand, p *Plan) []Fault {
 	}
 	slices.SortStableFunc(out, func(a, b Fault) int { return int(a.At - b.At) })
 	return out
+}
+
+// masterSchedule keeps master faults apart: at most two, one at a time,
+// the next at least a second after the last one's end, and after a leader
+// fault not before the new leader is due.
+type masterSchedule struct {
+	n    int
+	free time.Duration // when the next may begin
+}
+
+// add draws how long a master fault lasts and moves it past the last
+// one; false: there is no room for it.
+func (s *masterSchedule) add(r *rand.Rand, f Fault) (Fault, bool) {
+	if s.n == 2 {
+		return f, false
+	}
+	switch f.Kind {
+	case MasterRestart:
+		f.Down = ms(r, 200, 2000)
+	case LeaderKill:
+		f.Down = ms(r, 500, 4000)
+	case LeaderPause: // well beyond the election timeout: the others elect a leader meanwhile
+		f.Down = ms(r, 3000, 6000)
+	case FollowerKill:
+		f.Down = ms(r, 500, 4000)
+		f.Follower = r.IntN(2)
+	}
+	if f.At < s.free {
+		f.At = s.free + ms(r, 200, 1000)
+	}
+	if f.At >= lastFault {
+		return f, false
+	}
+	s.n++
+	s.free = f.At + f.Down + time.Second
+	if f.Kind.leaderFault() {
+		s.free = max(s.free, f.At+failoverBound+time.Second)
+	}
+	return f, true
 }
 
 // agentDown draws how long an agent fault lasts: well within the agent
@@ -251,7 +341,7 @@ func (p *Plan) Task(id string) (TaskSpec, bool) {
 // String is the plan for a person: the cluster, the faults, the tasks.
 func (p Plan) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "seed %d: %d agents of %s, agent timeout %v, active phase %v\n", p.Seed, p.Agents, p.AgentResources, p.AgentTimeout, p.Active)
+	fmt.Fprintf(&b, "seed %d: %d master(s), %d agents of %s, agent timeout %v, active phase %v\n", p.Seed, p.Masters, p.Agents, p.AgentResources, p.AgentTimeout, p.Active)
 	fmt.Fprintf(&b, "faults:\n")
 	for _, f := range p.Faults {
 		fmt.Fprintf(&b, "  %7.3fs %s\n", f.At.Seconds(), p.describe(f))
@@ -275,7 +365,9 @@ func (p Plan) describe(f Fault) string {
 			kill = ", its killable tasks killed meanwhile"
 		}
 		return fmt.Sprintf("%s of agent a%d %s%s", f.Kind, f.Agent+1, down, kill)
-	case f.Kind == MasterRestart:
+	case f.Kind == FollowerKill:
+		return fmt.Sprintf("%s of the %s follower, down for %v", f.Kind, []string{"first", "second"}[f.Follower], f.Down)
+	case f.Kind.masterFault():
 		return fmt.Sprintf("%s, down for %v", f.Kind, f.Down)
 	}
 	s := fmt.Sprintf("%s by framework %s", f.Kind, p.Frameworks[f.Framework].Name)

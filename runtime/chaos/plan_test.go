@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 )
@@ -60,18 +61,61 @@ func TestPlanInvariants(t *testing.T) {
 			rt.Fatalf("faults out of order: %v", p.Faults)
 		}
 		checkAgentFaults(rt, p)
+		checkMasterFaults(rt, p)
 	})
+}
+
+// checkMasterFaults: one master or three, each with its own kinds of
+// fault; at most two master faults, one at a time, apart; three masters
+// always lose their leader once, in the way the seed says; a stopped
+// leader stays stopped beyond the election timeout.
+func checkMasterFaults(rt *rapid.T, p Plan) {
+	if p.Masters != mastersOf(p.Seed) || p.Masters != 1 && p.Masters != 3 {
+		rt.Fatalf("seed %d: %d masters", p.Seed, p.Masters)
+	}
+	var masters []Fault
+	for _, f := range p.Faults {
+		if f.Kind.masterFault() {
+			masters = append(masters, f)
+		}
+	}
+	if len(masters) > 2 {
+		rt.Fatalf("%d master faults: %v", len(masters), masters)
+	}
+	for i, f := range masters {
+		if (f.Kind == MasterRestart) != (p.Masters == 1) || f.Master != 0 || f.Follower < 0 || f.Follower > 1 {
+			rt.Fatalf("%d masters, fault %+v", p.Masters, f)
+		}
+		if f.Kind == LeaderPause && f.Down <= electionTimeout {
+			rt.Fatalf("a leader paused for %v, within the election timeout %v", f.Down, electionTimeout)
+		}
+		if i > 0 {
+			prev := masters[i-1]
+			next := prev.At + prev.Down + time.Second
+			if prev.Kind.leaderFault() {
+				next = max(next, prev.At+failoverBound+time.Second)
+			}
+			if f.At < next {
+				rt.Fatalf("master fault %+v begins before %v, after %+v", f, next, prev)
+			}
+		}
+	}
+	if p.Masters == 3 {
+		want := LeaderKill
+		if p.Seed%4 == 0 {
+			want = LeaderPause
+		}
+		if len(masters) == 0 || masters[0].Kind != want {
+			rt.Fatalf("seed %d: master faults %v, want a %s first", p.Seed, masters, want)
+		}
+	}
 }
 
 // checkAgentFaults: an agent has one fault at a time, and a pause is
 // clearly shorter or clearly longer than the agent timeout.
 func checkAgentFaults(rt *rapid.T, p Plan) {
 	free := make([]int64, p.Agents)
-	masters := 0
 	for _, f := range p.Faults {
-		if f.Kind == MasterRestart {
-			masters++
-		}
 		if !f.Kind.agentFault() {
 			continue
 		}
@@ -86,7 +130,19 @@ func checkAgentFaults(rt *rapid.T, p Plan) {
 			rt.Fatalf("pause of %v: neither well within nor well beyond the agent timeout %v", f.Down, p.AgentTimeout)
 		}
 	}
-	if masters > 2 {
-		rt.Fatalf("%d master restarts", masters)
+}
+
+// The short run of make test (seeds 1-3) has one master and three, and
+// kills a leader.
+func TestShortRunCoversBothClusters(t *testing.T) {
+	kinds := map[int]bool{}
+	kill := false
+	for seed := uint64(1); seed <= 3; seed++ {
+		p := Generate(seed)
+		kinds[p.Masters] = true
+		kill = kill || slices.ContainsFunc(p.Faults, func(f Fault) bool { return f.Kind == LeaderKill })
+	}
+	if !kinds[1] || !kinds[3] || !kill {
+		t.Errorf("seeds 1-3: masters %v, a leader kill %v; want plans of 1 and 3 masters and a leader kill", kinds, kill)
 	}
 }

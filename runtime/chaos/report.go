@@ -3,6 +3,7 @@ package chaos
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/internal/sorted"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Report is a failed run for a person: how to replay it, its schedule,
@@ -78,6 +80,16 @@ type Summary struct {
 	CgroupsLeft   int            `json:"cgroups_left"`
 	Violations    map[string]int `json:"violations"`
 	Seconds       float64        `json:"seconds"`
+	// Replicated counts the seeds of three masters; LeaderChanges the
+	// changes of leader their snapshots showed; FailoverSeconds is, for
+	// each leader kill or pause, how long until a new leader answered
+	// /state, and NoNewLeader counts those after which none did.
+	// RunningThrough counts the tasks running at a leader fault.
+	Replicated      int       `json:"replicated_seeds"`
+	LeaderChanges   int       `json:"leader_changes"`
+	FailoverSeconds []float64 `json:"failover_seconds"`
+	NoNewLeader     int       `json:"no_new_leader"`
+	RunningThrough  int       `json:"tasks_running_through_failovers"`
 	// BySeed lists, for each failed seed, the kinds of violation it found.
 	BySeed map[uint64][]string `json:"by_seed,omitempty"`
 }
@@ -91,6 +103,18 @@ func NewSummary() *Summary {
 func (s *Summary) Add(r *Result) {
 	s.Seeds++
 	s.Seconds += r.Wall.Seconds()
+	if r.Plan.Masters > 1 {
+		s.Replicated++
+	}
+	s.LeaderChanges += r.LeaderChanges
+	for _, fo := range r.Failovers {
+		s.RunningThrough += fo.Running
+		if fo.Took < 0 {
+			s.NoNewLeader++
+			continue
+		}
+		s.FailoverSeconds = append(s.FailoverSeconds, math.Round(fo.Took.Seconds()*1000)/1000)
+	}
 	for _, e := range r.Entries {
 		if e.What == WhatFaultBegin {
 			s.Faults[string(e.Fault.Kind)]++
@@ -146,6 +170,31 @@ func (s *Summary) Write(dir string) error {
 	return os.WriteFile(filepath.Join(dir, "summary.md"), []byte(s.Markdown()), 0o644)
 }
 
+// failoverTable is the failover figures: leader faults, changes of
+// leader, and how long until a new leader answered.
+func (s *Summary) failoverTable() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| seeds of 3 masters | leader kills and pauses | tasks running through them | no new leader | leader changes | failover min | median | max |\n")
+	fmt.Fprintf(&b, "|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %s |\n\n", s.Replicated, len(s.FailoverSeconds)+s.NoNewLeader, s.RunningThrough, s.NoNewLeader,
+		s.LeaderChanges, strings.Join(spread(s.FailoverSeconds), " | "))
+	return b.String()
+}
+
+// spread is the least, median and greatest of xs, in seconds ("-" for
+// none).
+func spread(xs []float64) []string {
+	if len(xs) == 0 {
+		return []string{"-", "-", "-"}
+	}
+	ys := slices.Sorted(slices.Values(xs))
+	var out []string
+	for _, y := range []float64{ys[0], stat.Quantile(0.5, stat.Empirical, ys, nil), ys[len(ys)-1]} {
+		out = append(out, fmt.Sprintf("%.2f s", y))
+	}
+	return out
+}
+
 // Markdown is the summary as tables for docs/reliability.md.
 func (s *Summary) Markdown() string {
 	var b strings.Builder
@@ -153,6 +202,7 @@ func (s *Summary) Markdown() string {
 	fmt.Fprintf(&b, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d | %d | %d | %d | %s |\n\n", s.Seeds, len(s.Failed), s.TasksLaunched, s.TasksStarted,
 		s.StatusesLost, s.StatusesWrong, s.ResourcesLeak, s.ProcessesLeft, s.CgroupsLeft, (time.Duration(s.Seconds) * time.Second).String())
+	b.WriteString(s.failoverTable())
 	b.WriteString("| fault | injected |\n|---|---:|\n")
 	for _, k := range FaultKinds {
 		fmt.Fprintf(&b, "| %s | %d |\n", k, s.Faults[string(k)])

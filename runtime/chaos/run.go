@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/apronlab/apron/runtime/masters"
 )
 
 // Config configures a run.
@@ -34,7 +36,11 @@ type Result struct {
 	Quiescent  bool
 	Open       string // what kept the run from quiescence
 	Violations []Violation
-	Wall       time.Duration
+	// Failovers are the leader faults and how soon a new leader answered;
+	// LeaderChanges counts the changes of leader the snapshots show.
+	Failovers     []Failover
+	LeaderChanges int
+	Wall          time.Duration
 }
 
 const (
@@ -62,15 +68,25 @@ func Run(ctx context.Context, cfg Config, plan Plan) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting the cluster: %w", err)
 	}
+	var lists []*masters.List // each framework its own: which master it talks to is its own
+	for range plan.Frameworks {
+		ms, err := masters.Parse(c.masterList())
+		if err != nil {
+			return nil, err
+		}
+		lists = append(lists, ms)
+	}
 	start := time.Now()
 	c.hist = NewHistory(start)
-	res.Quiescent, res.Open = play(ctx, c, plan, start, cfg.Quiesce)
+	res.Quiescent, res.Open = play(ctx, c, plan, lists, start, cfg.Quiesce)
 	if err := res.observe(c, cfg.Dir); err != nil {
 		return nil, err
 	}
 	res.Entries = c.hist.Entries()
-	res.Violations = Check(Observed{Plan: &plan, Start: start, Entries: res.Entries, Truths: res.Truths, Processes: res.Processes,
-		Cgroups: res.Cgroups, Agents: res.Agents, Quiescent: res.Quiescent, Open: res.Open})
+	o := Observed{Plan: &plan, Start: start, Entries: res.Entries, Truths: res.Truths, Processes: res.Processes,
+		Cgroups: res.Cgroups, Agents: res.Agents, Quiescent: res.Quiescent, Open: res.Open}
+	res.Violations = Check(o)
+	res.Failovers, res.LeaderChanges = index(o).fos, leaderChanges(res.Entries)
 	res.Wall = time.Since(began)
 	return res, WriteJSONL(filepath.Join(cfg.Dir, "history.jsonl"), res.Entries)
 }
@@ -78,13 +94,13 @@ func Run(ctx context.Context, cfg Config, plan Plan) (*Result, error) {
 // play runs the frameworks, the faults, the recovery phase and the final
 // RECONCILE, and says whether the cluster became quiescent, or what was
 // still open.
-func play(ctx context.Context, c *cluster, plan Plan, start time.Time, bound time.Duration) (bool, string) {
+func play(ctx context.Context, c *cluster, plan Plan, lists []*masters.List, start time.Time, bound time.Duration) (bool, string) {
 	hist := c.hist
 	fctx, stopFws := context.WithCancel(ctx)
 	var fws []*framework
 	var wg sync.WaitGroup
-	for _, spec := range plan.Frameworks {
-		f := newFramework(fctx, spec, &plan, c.url(), hist, start, c.transport(spec.Name))
+	for i, spec := range plan.Frameworks {
+		f := newFramework(fctx, spec, &plan, lists[i], hist, start, c.transport(spec.Name))
 		fws = append(fws, f)
 		wg.Go(f.run)
 	}
@@ -161,8 +177,8 @@ func inject(ctx context.Context, c *cluster, fws []*framework, plan Plan, start 
 					f.do(func() { f.killOn(c.agents[fault.Agent].name) })
 				}
 			}
-		case fault.Kind == MasterRestart:
-			c.restartMaster(ctx, fault)
+		case fault.Kind.masterFault():
+			c.masterDown(ctx, fault)
 		default:
 			f := fws[fault.Framework]
 			c.hist.Add(Entry{Who: "fault", What: WhatFaultBegin, Fault: &fault, Note: f.spec.Name})

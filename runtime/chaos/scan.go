@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/runtime/master"
-	"github.com/apronlab/apron/runtime/masters"
 )
 
 // What is left behind: task processes (found by the sandbox in their
@@ -100,15 +99,14 @@ func cleanUp(procs map[string][]int, agents []string) {
 	}
 }
 
-// snapshot reads the master's /state, as the tester.
+// snapshot reads the leading master's /state, as the tester: a master
+// has 1.5 s to answer before the next is asked (a stopped one never does).
+// During an election none answers.
 func (c *cluster) snapshot(ctx context.Context) (*Snapshot, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	ms, err := masters.Parse(c.url())
-	if err != nil {
-		return nil, err
-	}
-	st, err := master.FetchState(ctx, &http.Client{Transport: c.transport(tester)(http.DefaultTransport.(*http.Transport))}, ms)
+	hc := &http.Client{Timeout: 1500 * time.Millisecond, Transport: c.transport(tester)(http.DefaultTransport.(*http.Transport))}
+	st, err := master.FetchState(ctx, hc, c.tester)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func (f *framework) elapsed() time.Duration { return time.Since(f.start) }
 func (f *framework) tick() {
 	now := time.Now()
 	if !f.subscribed {
-		if !f.reconnectAt.IsZero() && !now.Before(f.reconnectAt) {
+		if !f.connecting && !f.reconnectAt.IsZero() && !now.Before(f.reconnectAt) {
 			f.connect()
 		}
 		return

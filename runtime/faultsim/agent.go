@@ -108,8 +108,11 @@ func (a *agentNode) resume() {
 // input runs an input to the core: now if the agent runs, after SIGCONT
 // if it is stopped, never if it is down (the epoch tells an input meant
 // for an agent that crashed since).
-func (a *agentNode) input(fn func()) {
-	epoch := a.epoch
+func (a *agentNode) input(fn func()) { a.inputAt(a.epoch, fn) }
+
+// inputAt runs an input meant for the process of one epoch: never if
+// that process is gone (a reply to a connection that died with it).
+func (a *agentNode) inputAt(epoch int, fn func()) {
 	run := func() {
 		if !a.up || a.epoch != epoch {
 			return
@@ -196,17 +199,17 @@ func (a *agentNode) cutStreamGen(gen uint64, why string) {
 func (a *agentNode) send(msg acore.Message) {
 	w := a.w
 	call := msg.Call
-	gen := msg.Gen
+	gen, epoch := msg.Gen, a.epoch
 	if call.Type == api.AgentCallSubscribe {
 		if !w.healed && w.chance(w.opts.Net.Drop) {
 			return // lost: the core's register timeout tries again
 		}
 		w.route(&a.target, func(m *masterNode) {
 			if m == nil {
-				w.after(w.netDelay(), func() { a.input(func() { a.c.StreamClosed(w.now, gen, "no leading master answered") }) })
+				w.after(w.netDelay(), func() { a.inputAt(epoch, func() { a.c.StreamClosed(w.now, gen, "no leading master answered") }) })
 				return
 			}
-			m.agentSubscribe(a, gen, call.Subscribe)
+			m.agentSubscribe(a, epoch, gen, call.Subscribe)
 		})
 		return
 	}
@@ -218,7 +221,7 @@ func (a *agentNode) send(msg acore.Message) {
 		m.flush()
 		return 202
 	}, func(code int) {
-		a.input(func() { a.c.Posted(w.now, acore.PostResult{Gen: gen, Type: call.Type, Code: code}) })
+		a.inputAt(epoch, func() { a.c.Posted(w.now, acore.PostResult{Gen: gen, Type: call.Type, Code: code}) })
 	})
 }
 

@@ -312,16 +312,16 @@ func (m *masterNode) send(msgs []mcore.Message) {
 			f, conn, e := s.fw, s.conn, *msg.Event
 			w.deliver(s, func() { f.event(conn, e) })
 		case msg.AgentEvent != nil:
-			a, gen, e := s.agent, s.gen, *msg.AgentEvent
-			w.deliver(s, func() { a.input(func() { a.c.Event(w.now, gen, e) }) })
+			gen, e := s.gen, *msg.AgentEvent
+			w.deliver(s, func() { s.toAgent(w, func(a *agentNode) { a.c.Event(w.now, gen, e) }) })
 		}
 		if msg.Close {
 			delete(m.streams, s.id)
 			w.deliver(s, func() {
 				s.cut = true
 				if s.agent != nil {
-					a, gen := s.agent, s.gen
-					a.input(func() { a.c.StreamClosed(w.now, gen, "the master closed the stream") })
+					gen := s.gen
+					s.agent.inputAt(s.epoch, func() { s.agent.c.StreamClosed(w.now, gen, "the master closed the stream") })
 				} else {
 					s.fw.streamClosed(s.conn)
 				}
@@ -332,17 +332,17 @@ func (m *masterNode) send(msgs []mcore.Message) {
 
 // agentSubscribe takes an agent's SUBSCRIBE at the leader: a stream
 // opens, or the agent learns it failed.
-func (m *masterNode) agentSubscribe(a *agentNode, gen uint64, sub *api.AgentSubscribe) {
+func (m *masterNode) agentSubscribe(a *agentNode, epoch int, gen uint64, sub *api.AgentSubscribe) {
 	w := m.w
 	s := m.newStream()
-	s.agent, s.gen = a, gen
+	s.agent, s.epoch, s.gen = a, epoch, gen
 	if ref := m.c.AgentSubscribe(w.now, s.id, a.name, sub); ref != nil {
 		delete(m.streams, s.id)
-		w.after(w.netDelay(), func() { a.input(func() { a.c.StreamClosed(w.now, gen, "subscribe refused: "+ref.Message) }) })
+		w.after(w.netDelay(), func() { a.inputAt(epoch, func() { a.c.StreamClosed(w.now, gen, "subscribe refused: "+ref.Message) }) })
 		m.flush()
 		return
 	}
-	w.deliver(s, func() { a.input(func() { a.c.StreamOpened(w.now, gen) }) })
+	w.deliver(s, func() { s.toAgent(w, func(a *agentNode) { a.c.StreamOpened(w.now, gen) }) })
 	m.flush()
 }
 

@@ -12,6 +12,7 @@ type stream struct {
 	cut   bool
 	last  time.Time // when the last delivery was queued for, to keep order
 	agent *agentNode
+	epoch int    // the agent process that subscribed
 	gen   uint64 // the agent's subscription generation
 	fw    *fwNode
 	conn  int // the framework's connection number
@@ -41,6 +42,19 @@ func (w *world) deliver(s *stream, fn func()) {
 	})
 }
 
+// toAgent hands an agent stream's delivery to the process that opened
+// it. A process that died since is a dead connection: the master's write
+// fails and the stream breaks, as an HTTP response to a closed socket
+// does; nothing reaches the agent's next process.
+func (s *stream) toAgent(w *world, fn func(a *agentNode)) {
+	a := s.agent
+	if !a.up || a.epoch != s.epoch {
+		w.cutStream(s, "the agent process that subscribed is gone")
+		return
+	}
+	a.inputAt(s.epoch, func() { fn(a) })
+}
+
 // cutStream breaks a stream: what is in flight is lost; the master and the
 // stream's other end each learn of it after a delay.
 func (w *world) cutStream(s *stream, why string) {
@@ -58,8 +72,8 @@ func (w *world) cutStream(s *stream, why string) {
 	})
 	switch {
 	case s.agent != nil:
-		a, gen := s.agent, s.gen
-		w.after(w.netDelay(), func() { a.input(func() { a.c.StreamClosed(w.now, gen, "the stream broke: "+why) }) })
+		a, ep, gen := s.agent, s.epoch, s.gen
+		w.after(w.netDelay(), func() { a.inputAt(ep, func() { a.c.StreamClosed(w.now, gen, "the stream broke: "+why) }) })
 	case s.fw != nil:
 		f, conn := s.fw, s.conn
 		w.after(w.netDelay(), func() { f.streamClosed(conn) })
