@@ -56,7 +56,9 @@ func ParseResources(s string) (Resources, error) {
 			return nil, &ParseError{Input: s, Token: tok, Index: i + 1, Err: err}
 		}
 		r = r.Add(Resources{res})
-		if err := checkAmount(r[r.indexOf(res)]); err != nil {
+		if j := r.indexOf(res); j < 0 {
+			continue // a zero amount
+		} else if err := checkAmount(r[j]); err != nil {
 			return nil, &ParseError{Input: s, Token: tok, Index: i + 1, Err: err}
 		}
 	}
