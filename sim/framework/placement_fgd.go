@@ -148,10 +148,11 @@ func fragFor(m Shape, model string, cpu allocator.Quantity, free []allocator.Qua
 
 // TypicalShapes is the workload distribution FGD measures against: the
 // distinct shapes of tasks by CPU, per-device GPU demand, device count and
-// models (memory left out, as the measure leaves it out), each with its
-// share of the tasks, the most common first (ties by CPU, GPU, count,
-// models).
-func TypicalShapes(tasks []Shape) []WeightedShape {
+// models (memory left out, as the measure leaves it out), the most common
+// first (ties by CPU, GPU, count, models), as many as cover the share
+// cover of the tasks (the paper's typical pods cover 95%; 1 keeps all),
+// each weighted by its share of the tasks they cover.
+func TypicalShapes(tasks []Shape, cover float64) []WeightedShape {
 	type key struct {
 		cpu, gpu allocator.Quantity
 		count    int
@@ -170,13 +171,21 @@ func TypicalShapes(tasks []Shape) []WeightedShape {
 		return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a.cpu, b.cpu), cmp.Compare(a.gpu, b.gpu),
 			cmp.Compare(a.count, b.count), cmp.Compare(a.models, b.models))
 	})
-	out := make([]WeightedShape, len(keys))
-	for i, k := range keys {
+	var out []WeightedShape
+	covered := 0
+	for _, k := range keys {
+		if len(out) > 0 && float64(covered) >= cover*float64(len(tasks)) {
+			break
+		}
 		s := Shape{CPU: k.cpu, GPU: k.gpu, Count: k.count}
 		if k.models != "" {
 			s.Models = strings.Split(k.models, "|")
 		}
-		out[i] = WeightedShape{Shape: s, Weight: float64(counts[k]) / float64(len(tasks))}
+		out = append(out, WeightedShape{Shape: s, Weight: float64(counts[k])})
+		covered += counts[k]
+	}
+	for i := range out {
+		out[i].Weight /= float64(covered)
 	}
 	return out
 }

@@ -52,7 +52,7 @@ func TestPropertyPlacements(t *testing.T) {
 				for range rapid.IntRange(1, 20).Draw(t, "tasks") {
 					shapes = append(shapes, drawShape(t))
 				}
-				cfg := framework.PlacementConfig{Seed: 3, Workload: framework.TypicalShapes(shapes)}
+				cfg := framework.PlacementConfig{Seed: 3, Workload: framework.TypicalShapes(shapes, 1)}
 				p, _ := framework.NewPlacement(name, cfg)
 				twin, _ := framework.NewPlacement(name, cfg)
 				twinCands := append([]framework.Candidate(nil), cands...)
@@ -159,10 +159,20 @@ func TestTypicalShapes(t *testing.T) {
 	a := framework.Shape{CPU: 1000, Mem: 5, GPU: 500, Count: 1}
 	b := framework.Shape{CPU: 1000, Mem: 9, GPU: 500, Count: 1} // memory aside, a's shape
 	c := framework.Shape{CPU: 2000, GPU: allocator.Milli, Count: 2, Models: []string{"T4"}}
-	got := fmt.Sprint(framework.TypicalShapes([]framework.Shape{c, a, b, c, c}))
-	want := "[{{2 0 1 2 [T4]} 0.6} {{1 0 0.5 1 []} 0.4}]"
-	if got != want {
-		t.Errorf("TypicalShapes = %s; want %s", got, want)
+	d := framework.Shape{CPU: 3000}
+	tasks := []framework.Shape{c, a, b, c, c, d}
+	for _, tc := range []struct {
+		cover float64
+		want  string
+	}{
+		{1, "[{{2 0 1 2 [T4]} 0.5} {{1 0 0.5 1 []} 0.3333333333333333} {{3 0 0 0 []} 0.16666666666666666}]"},
+		{0.8, "[{{2 0 1 2 [T4]} 0.6} {{1 0 0.5 1 []} 0.4}]"},
+		{0.5, "[{{2 0 1 2 [T4]} 1}]"},
+		{0, "[{{2 0 1 2 [T4]} 1}]"},
+	} {
+		if got := fmt.Sprint(framework.TypicalShapes(tasks, tc.cover)); got != tc.want {
+			t.Errorf("TypicalShapes(cover %v) = %s; want %s", tc.cover, got, tc.want)
+		}
 	}
 }
 
