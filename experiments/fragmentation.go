@@ -87,7 +87,7 @@ func runFragmentation(ctx context.Context, f Fragmentation, dir string, workers 
 		return "", err
 	}
 	agg := aggregateFragmentation(runs)
-	targets := fragTargets(runs, agg)
+	targets := fragTargets(runs, agg, f.Target)
 	if err := writeFragmentation(dir, runs, agg); err != nil {
 		return "", err
 	}
@@ -253,7 +253,8 @@ type fragTarget struct {
 // GPUs allocated at 130%, seed 42; Random about 87.5%; FGD at least every
 // other policy from 100% on, over the seeds; FGD's unallocated GPUs at
 // 130% at least 30% fewer than best fit's).
-func fragTargets(runs []fragRun, agg []fragAgg) []fragTarget {
+func fragTargets(runs []fragRun, agg []fragAgg, target float64) []fragTarget {
+	at := fmt.Sprintf("%.0f%%", 100*target)
 	var out []fragTarget
 	final := func(placement string, seed uint64) (float64, bool) {
 		for _, r := range runs {
@@ -264,10 +265,10 @@ func fragTargets(runs []fragRun, agg []fragAgg) []fragTarget {
 		return 0, false
 	}
 	if x, ok := final("fgd", 42); ok {
-		out = append(out, fragTarget{"FGD GPU allocation at 130%, seed 42", "95.3%", 100 * x, "± 1.5 points", math.Abs(100*x-95.3) <= 1.5})
+		out = append(out, fragTarget{"FGD GPU allocation at " + at + ", seed 42", "95.3%", 100 * x, "± 1.5 points", math.Abs(100*x-95.3) <= 1.5})
 	}
 	if x, ok := final("random", 42); ok {
-		out = append(out, fragTarget{"Random GPU allocation at 130%, seed 42", "87.5%", 100 * x, "± 2 points", math.Abs(100*x-87.5) <= 2})
+		out = append(out, fragTarget{"Random GPU allocation at " + at + ", seed 42", "87.5%", 100 * x, "± 2 points", math.Abs(100*x-87.5) <= 2})
 	}
 	byName := map[string]fragAgg{}
 	for _, a := range agg {
@@ -289,13 +290,13 @@ func fragTargets(runs []fragRun, agg []fragAgg) []fragTarget {
 		}
 	}
 	if !math.IsInf(worst, 1) {
-		out = append(out, fragTarget{"FGD's least lead in GPU allocation over any other policy, 100% to 130% (points, mean over seeds)", "≥ 0", worst, "≥ 0", worst >= 0})
+		out = append(out, fragTarget{"FGD's least lead in GPU allocation over any other policy, 100% to " + at + " (points, mean over seeds)", "≥ 0", worst, "≥ 0", worst >= 0})
 	}
 	if bf, ok := byName["best-fit"]; ok {
 		top := fgd.levels[len(fgd.levels)-1]
 		f, b := fgd.at(top, "unallocated_gpus").Mean, bf.at(top, "unallocated_gpus").Mean
 		fewer := 100 * (1 - f/b)
-		out = append(out, fragTarget{"FGD's unallocated GPUs at 130% fewer than best fit's (%, mean over seeds)", "up to 49% fewer", fewer, "≥ 30%", fewer >= 30})
+		out = append(out, fragTarget{"FGD's unallocated GPUs at " + at + " fewer than best fit's (%, mean over seeds)", "up to 49% fewer", fewer, "≥ 30%", fewer >= 30})
 	}
 	return out
 }

@@ -26,6 +26,7 @@ import (
 type FGD struct {
 	workload []WeightedShape
 	memo     map[fragKey]float64
+	models   []string // the models seen, numbered for the memo's keys
 	scratch  []allocator.Quantity
 }
 
@@ -45,12 +46,13 @@ func init() {
 const maxMemoDevices = 8
 
 // fragKey is an agent's state as the measure sees it: the devices' free
-// amounts sorted, since the measure does not depend on their order.
+// amounts sorted, since the measure does not depend on their order. It
+// holds no string, so that hashing it is cheap.
 type fragKey struct {
-	model string
 	cpu   allocator.Quantity
-	n     int
-	free  [maxMemoDevices]allocator.Quantity
+	model uint16
+	n     uint16
+	free  [maxMemoDevices]uint16 // milli-GPUs, at most 1000
 }
 
 // Place implements Placement.
@@ -99,15 +101,32 @@ func (g *FGD) Frag(model string, cpu allocator.Quantity, free []allocator.Quanti
 	if len(free) > maxMemoDevices {
 		return g.frag(model, cpu, free)
 	}
-	k := fragKey{model: model, cpu: cpu, n: len(free)}
-	copy(k.free[:], free)
-	slices.SortFunc(k.free[:k.n], func(a, b allocator.Quantity) int { return cmp.Compare(b, a) })
+	k := fragKey{model: g.modelNumber(model), cpu: cpu, n: uint16(len(free))}
+	for i, f := range free { // insertion sort, largest first: a handful of devices
+		j := i
+		for ; j > 0 && k.free[j-1] < uint16(f); j-- {
+			k.free[j] = k.free[j-1]
+		}
+		k.free[j] = uint16(f)
+	}
 	f, ok := g.memo[k]
 	if !ok {
 		f = g.frag(model, cpu, free)
 		g.memo[k] = f
 	}
 	return f
+}
+
+// modelNumber numbers a model for the memo: the models of a cluster are
+// few, so a scan beats a map.
+func (g *FGD) modelNumber(model string) uint16 {
+	for i, m := range g.models {
+		if m == model {
+			return uint16(i)
+		}
+	}
+	g.models = append(g.models, model)
+	return uint16(len(g.models) - 1)
 }
 
 func (g *FGD) frag(model string, cpu allocator.Quantity, free []allocator.Quantity) float64 {

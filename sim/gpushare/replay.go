@@ -49,6 +49,7 @@ type Point struct {
 type Result struct {
 	Config
 	Points []Point
+	Final  Point // after the last pod (its Level is the arrived workload)
 }
 
 // Run replays trace's workload inflated to cfg.Target with the placement.
@@ -64,22 +65,29 @@ func Run(t *Trace, cfg Config) (*Result, error) {
 	if !slices.IsSorted(cfg.Levels) {
 		return nil, fmt.Errorf("levels %v; want them in increasing order", cfg.Levels)
 	}
+	return Replay(t, cfg, t.Inflate(cfg.Target, cfg.Seed))
+}
+
+// Replay places pods, in order, on t's nodes (t's pods only give FGD its
+// target workload), measuring at cfg.Levels; cfg.Target is not used.
+func Replay(t *Trace, cfg Config, pods []Pod) (*Result, error) {
 	work := t.Workload()
 	p, err := framework.NewPlacement(cfg.Placement, framework.PlacementConfig{Seed: cfg.Seed, Workload: work})
 	if err != nil {
 		return nil, err
 	}
 	measure, _ := framework.NewPlacement("fgd", framework.PlacementConfig{Workload: work})
-	r := &replay{t: t, cands: candidates(t.Nodes), capacity: t.GPUCapacity(), frag: measure.(*framework.FGD)}
+	r := &replay{cands: candidates(t.Nodes), capacity: t.GPUCapacity(), frag: measure.(*framework.FGD)}
 	res := &Result{Config: cfg}
 	next := 0
-	for _, pod := range t.Inflate(cfg.Target, cfg.Seed) {
+	for _, pod := range pods {
 		r.place(p, pod)
 		for next < len(cfg.Levels) && r.arrived >= allocator.Quantity(math.Ceil(cfg.Levels[next]*float64(r.capacity))) {
 			res.Points = append(res.Points, r.point(cfg.Levels[next]))
 			next++
 		}
 	}
+	res.Final = r.point(ratio(r.arrived, r.capacity))
 	return res, nil
 }
 
