@@ -1,4 +1,4 @@
-package experiments
+package experiments_test
 
 import (
 	"bytes"
@@ -7,18 +7,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/apronlab/apron/experiments"
 )
 
 // TestFragmentationByteIdentical runs a small openb fragmentation study
 // twice, with one worker and with two: every file, the figures too, must
-// be the same bytes.
+// be the same bytes, and the CSV files those of the golden files.
 func TestFragmentationByteIdentical(t *testing.T) {
-	f := OpenbFragmentation()
+	f := experiments.OpenbFragmentation()
 	f.Placements, f.Seeds, f.Target, f.Levels = []string{"random", "fgd", "best-fit"}, []uint64{42, 7}, 1.1, 10
 	dirs := []string{t.TempDir(), t.TempDir()}
 	var mds []string
 	for i, dir := range dirs {
-		md, err := RunFragmentation(context.Background(), f, dir, i+1, nil)
+		md, err := experiments.RunFragmentation(context.Background(), f, dir, i+1, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -39,13 +41,16 @@ func TestFragmentationByteIdentical(t *testing.T) {
 		if !bytes.Equal(a, b) || len(a) == 0 {
 			t.Errorf("%s differs between the runs (or is empty)", name)
 		}
+		if strings.HasSuffix(name, ".csv") {
+			checkGolden(t, "openb-fragmentation/"+name, a)
+		}
 	}
 }
 
 func TestFragmentationUnknownPlacement(t *testing.T) {
-	f := OpenbFragmentation()
+	f := experiments.OpenbFragmentation()
 	f.Placements = []string{"worst-fit"}
-	if _, err := RunFragmentation(context.Background(), f, t.TempDir(), 1, nil); err == nil || !strings.Contains(err.Error(), "want one of") {
-		t.Errorf("RunFragmentation(worst-fit) = %v; want an error listing the placements", err)
+	if _, err := experiments.RunFragmentation(context.Background(), f, t.TempDir(), 1, nil); err == nil || !strings.Contains(err.Error(), "want one of") {
+		t.Errorf("experiments.RunFragmentation(worst-fit) = %v; want an error listing the placements", err)
 	}
 }
