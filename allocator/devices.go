@@ -192,7 +192,9 @@ func NumberDevices(r Resources) (Resources, error) {
 // r first, roles aside. A placed device amount comes from that device; a
 // scalar amount from r's scalar entries of its name, or, when r has none
 // but has devices of that name, from its devices as an unplaced request; an
-// unplaced amount from devices (of its models): a fraction from the device
+// unplaced amount from r's scalar entries when r has no devices of its
+// name (GPUs that are not devices: models are not checked), otherwise
+// from devices (of its models): a fraction from the device
 // with the least free that holds it (the lowest index among equals), whole
 // units from as many wholly free devices, lowest index first. It returns
 // what is left and what was taken (device amounts placed), or false, taking
@@ -246,7 +248,11 @@ func (r Resources) entriesOf(key Resource) []int {
 func (r Resources) pick(need Resource) ([]pick, bool) {
 	d, isDev := need.Dev()
 	hasScalar := slices.ContainsFunc(r, func(e Resource) bool { return e.Name == need.Name && e.Device == "" })
+	hasDevices := slices.ContainsFunc(r, func(e Resource) bool { return e.Name == need.Name && e.Device != "" })
 	switch {
+	case isDev && !d.Placed() && hasScalar && !hasDevices:
+		need.Device = "" // GPUs that are not devices: the amount, wherever (models unchecked)
+		fallthrough
 	case isDev && d.Placed(), !isDev && hasScalar:
 		key := Resource{Name: need.Name, Device: need.Device}
 		if r.sumOf(key) < need.Value {

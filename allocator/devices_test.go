@@ -66,6 +66,7 @@ func TestNumberDevices(t *testing.T) {
 }
 
 func TestTakeDevices(t *testing.T) {
+	check := checkTake(t)
 	have := "cpus:8;gpus[T4:0]:0.25;gpus[T4:1]:0.5;gpus[T4:2]:1;gpus[T4:3]:1;gpus[A10:4]:0.75"
 	for _, tc := range []struct{ need, taken string }{
 		{"cpus:1;gpus[*]:0.5", "cpus:1;gpus[T4:1]:0.5"},               // the least free that holds it
@@ -79,13 +80,28 @@ func TestTakeDevices(t *testing.T) {
 		{"gpus[V100M16]:0.1", ""},
 		{"cpus:9", ""},
 	} {
-		rest, taken, ok := res(t, have).Take(res(t, tc.need))
-		if ok != (tc.taken != "") || taken.String() != tc.taken {
-			t.Errorf("Take(%q) = %q, %v; want %q", tc.need, taken, ok, tc.taken)
-			continue
+		check(have, tc.need, tc.taken)
+	}
+	// GPUs that are not devices hold device requests as amounts.
+	for _, tc := range []struct{ need, taken string }{
+		{"gpus[*]:0.5;cpus:1", "gpus:0.5;cpus:1"},
+		{"gpus[T4]:2", "gpus:2"},
+		{"gpus[*]:3", ""},
+	} {
+		check("cpus:8;gpus:2", tc.need, tc.taken)
+	}
+}
+
+func checkTake(t *testing.T) func(have, need, want string) {
+	return func(have, need, want string) {
+		t.Helper()
+		rest, taken, ok := res(t, have).Take(res(t, need))
+		if ok != (want != "") || taken.String() != want {
+			t.Errorf("%q.Take(%q) = %q, %v; want %q", have, need, taken, ok, want)
+			return
 		}
 		if ok && !slices.Equal(rest.Add(taken).Flatten(), res(t, have).Flatten()) {
-			t.Errorf("Take(%q): rest %q and taken %q do not add up to %q", tc.need, rest, taken, have)
+			t.Errorf("%q.Take(%q): rest %q and taken %q do not add up", have, need, rest, taken)
 		}
 	}
 }
