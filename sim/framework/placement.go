@@ -40,7 +40,11 @@ type Candidate struct {
 	CPU, Mem       allocator.Quantity   // free
 	CPUCap, MemCap allocator.Quantity   // the agent's capacity, to normalise
 	GPUs           []allocator.Quantity // each device's free milli-GPUs, by device
+	Devices        []string             // each device's key (allocator.Resource.Device), when from an offer
 	Model          string               // the devices' model
+	// Pool is GPUs that are not devices (an agent that declares an amount
+	// of gpus): a task's GPUs come from it whole, models unchecked.
+	Pool allocator.Quantity
 	// Demands are the per-device GPU demands of the tasks already on it
 	// (what GPU clustering groups by); a placement that uses them says so.
 	Demands []allocator.Quantity
@@ -59,6 +63,9 @@ func Fits(t Shape, c *Candidate) bool {
 	}
 	if t.Count == 0 {
 		return true
+	}
+	if len(c.GPUs) == 0 && c.Pool > 0 {
+		return t.GPUs() <= c.Pool
 	}
 	if len(t.Models) > 0 && !slices.Contains(t.Models, c.Model) {
 		return false
@@ -92,6 +99,8 @@ func Apply(t Shape, c *Candidate, ch Choice) {
 	switch {
 	case t.Count == 0:
 		return
+	case len(c.GPUs) == 0:
+		c.Pool -= t.GPUs()
 	case ch.Device >= 0:
 		c.GPUs[ch.Device] -= t.GPU
 	default:
@@ -167,14 +176,15 @@ func ratio(q, capacity allocator.Quantity) float64 {
 	return float64(q) / float64(capacity)
 }
 
-// freeGPUs is a candidate's free milli-GPUs over its devices.
+// freeGPUs is a candidate's free milli-GPUs over its devices and pool.
 func freeGPUs(c *Candidate) allocator.Quantity {
-	var s allocator.Quantity
+	s := c.Pool
 	for _, f := range c.GPUs {
 		s += f
 	}
 	return s
 }
 
-// gpuCap is a candidate's GPU capacity in milli-GPUs.
-func gpuCap(c *Candidate) allocator.Quantity { return allocator.Quantity(len(c.GPUs)) * milli }
+// gpuCap is a candidate's GPU capacity in milli-GPUs (its pool counted as
+// it is).
+func gpuCap(c *Candidate) allocator.Quantity { return allocator.Quantity(len(c.GPUs))*milli + c.Pool }

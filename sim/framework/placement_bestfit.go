@@ -11,7 +11,7 @@ func init() { RegisterPlacement("best-fit", func(PlacementConfig) Placement { re
 func (BestFit) Place(t Shape, cands []Candidate) (Choice, bool) {
 	return bestBy(t, cands, func(c *Candidate) float64 {
 		s := ratio(c.CPU-t.CPU, c.CPUCap) + ratio(c.Mem-t.Mem, c.MemCap)
-		if len(c.GPUs) > 0 {
+		if gpuCap(c) > 0 {
 			s += ratio(freeGPUs(c)-t.GPUs(), gpuCap(c))
 		}
 		return s

@@ -14,7 +14,7 @@ func init() {
 func (DotProduct) Place(t Shape, cands []Candidate) (Choice, bool) {
 	return bestBy(t, cands, func(c *Candidate) float64 {
 		dot := ratio(t.CPU, c.CPUCap)*ratio(c.CPU, c.CPUCap) + ratio(t.Mem, c.MemCap)*ratio(c.Mem, c.MemCap)
-		if len(c.GPUs) > 0 {
+		if gpuCap(c) > 0 {
 			dot += ratio(t.GPUs(), gpuCap(c)) * ratio(freeGPUs(c), gpuCap(c))
 		}
 		return -dot

@@ -42,6 +42,17 @@ func init() {
 	})
 }
 
+// SetWorkload implements WorkloadAware: FGD measures against w from now
+// on.
+func (g *FGD) SetWorkload(w []WeightedShape) {
+	g.workload = w
+	clear(g.memo)
+}
+
+// TypicalCover is the share of the tasks FGD's typical shapes cover: the
+// paper's typical pods cover 95%.
+const TypicalCover = 0.95
+
 // maxMemoDevices bounds the devices of a state FGD remembers.
 const maxMemoDevices = 8
 
@@ -71,7 +82,7 @@ func (g *FGD) Place(t Shape, cands []Candidate) (Choice, bool) {
 				best, bestDelta = Choice{Cand: i, Device: dev}, d
 			}
 		}
-		if t.Count != 1 || t.GPU >= milli {
+		if t.Count != 1 || t.GPU >= milli || len(c.GPUs) == 0 { // whole GPUs, or a pool
 			for k, n := 0, t.Count; k < len(g.scratch) && n > 0; k++ {
 				if g.scratch[k] == milli {
 					g.scratch[k], n = 0, n-1

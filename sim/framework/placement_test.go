@@ -20,6 +20,9 @@ func drawCandidates(t *rapid.T) []framework.Candidate {
 		for range rapid.IntRange(0, 8).Draw(t, "devices") {
 			c.GPUs = append(c.GPUs, allocator.Quantity(rapid.SampledFrom([]int{0, 100, 250, 500, 700, 1000}).Draw(t, "free")))
 		}
+		if len(c.GPUs) == 0 && rapid.Bool().Draw(t, "pool") {
+			c.Pool = allocator.Quantity(rapid.IntRange(0, 4000).Draw(t, "pooled"))
+		}
 		cands = append(cands, c)
 	}
 	return cands
@@ -78,12 +81,12 @@ func TestPropertyPlacements(t *testing.T) {
 					if !framework.Fits(s, c) {
 						t.Fatalf("%+v placed on %+v, which cannot hold it", s, *c)
 					}
-					if frac := s.Count == 1 && s.GPU < allocator.Milli; frac != (ch.Device >= 0) || frac && c.GPUs[ch.Device] < s.GPU {
+					if frac := s.Count == 1 && s.GPU < allocator.Milli && len(c.GPUs) > 0; frac != (ch.Device >= 0) || frac && c.GPUs[ch.Device] < s.GPU {
 						t.Fatalf("%+v placed on device %d of %v", s, ch.Device, c.GPUs)
 					}
 					framework.Apply(s, c, ch)
 					framework.Apply(s, &twinCands[ch.Cand], ch)
-					for _, f := range c.GPUs {
+					for _, f := range append(c.GPUs, c.Pool) {
 						if f < 0 {
 							t.Fatalf("%+v over-allocated a device: %v", s, c.GPUs)
 						}

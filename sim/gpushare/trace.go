@@ -154,16 +154,12 @@ func (t *Trace) GPUCapacity() allocator.Quantity {
 	return c
 }
 
-// TypicalCover is the share of the pods FGD's target workload covers, its
-// most common shapes: the paper's typical pods cover 95%.
-const TypicalCover = 0.95
-
 // Workload is the distribution of the trace's pod shapes, FGD's target
-// workload: the most common shapes that cover TypicalCover of the pods.
+// workload: the most common shapes that cover framework.TypicalCover of the pods.
 func (t *Trace) Workload() []framework.WeightedShape {
 	shapes := make([]framework.Shape, len(t.Pods))
 	for i, p := range t.Pods {
 		shapes[i] = p.Shape
 	}
-	return framework.TypicalShapes(shapes, TypicalCover)
+	return framework.TypicalShapes(shapes, framework.TypicalCover)
 }
