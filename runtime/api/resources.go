@@ -14,18 +14,22 @@ type Scalar struct {
 
 // Resource is one resource as the Mesos v1 API writes it: a name, type
 // SCALAR, a value, and the role it is reserved for ("" or "*": none).
+// Device is apron's own field (Mesos has none): the GPU device an amount
+// is on, or the devices a request allows, as the resource text form writes
+// it in brackets ("T4:3", "V100M16|V100M32", "*"; docs/design.md).
 type Resource struct {
 	Name   string `json:"name"`
 	Type   string `json:"type"`
 	Scalar Scalar `json:"scalar"`
 	Role   string `json:"role,omitempty"`
+	Device string `json:"device,omitempty"`
 }
 
 // FromResources converts the allocator's resources to the wire form.
 func FromResources(r allocator.Resources) []Resource {
 	out := make([]Resource, 0, len(r))
 	for _, e := range r {
-		out = append(out, Resource{Name: e.Name, Type: "SCALAR", Scalar: Scalar{Value: e.Value.Float()}, Role: e.Role})
+		out = append(out, Resource{Name: e.Name, Type: "SCALAR", Scalar: Scalar{Value: e.Value.Float()}, Role: e.Role, Device: e.Device})
 	}
 	return out
 }
@@ -53,11 +57,14 @@ func ToResources(field string, rs []Resource) (allocator.Resources, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s.scalar.value: %w", f, err)
 		}
-		amount := q.String()
-		text := r.Name + ":" + amount
+		text := r.Name
 		if role != "" {
-			text = r.Name + "(" + role + "):" + amount
+			text += "(" + role + ")"
 		}
+		if r.Device != "" {
+			text += "[" + r.Device + "]"
+		}
+		text += ":" + q.String()
 		one, err := allocator.ParseResources(text)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
