@@ -92,7 +92,6 @@ func Replay(t *Trace, cfg Config, pods []Pod) (*Result, error) {
 }
 
 type replay struct {
-	t               *Trace
 	cands           []framework.Candidate
 	capacity        allocator.Quantity
 	arrived, allocd allocator.Quantity
