@@ -201,6 +201,7 @@ func NumberDevices(r Resources) (Resources, error) {
 // nothing, when r cannot cover need.
 func (r Resources) Take(need Resources) (rest, taken Resources, ok bool) {
 	rest = slices.Clone(r)
+	taken = make(Resources, 0, len(need))
 	for _, e := range need {
 		if e.Value == 0 {
 			continue
@@ -211,16 +212,31 @@ func (r Resources) Take(need Resources) (rest, taken Resources, ok bool) {
 		}
 		for _, p := range picks {
 			q := p.q
-			for _, i := range rest.entriesOf(p.key) {
-				got := min(rest[i].Value, q)
-				rest[i].Value -= got
-				q -= got
-				taken = taken.Add(Resources{{Name: rest[i].Name, Role: rest[i].Role, Device: rest[i].Device, Value: got}})
+			for pass := 0; pass < 2 && q > 0; pass++ { // reserved entries first
+				for i := range rest {
+					h := &rest[i]
+					if q == 0 || h.Value == 0 || !p.from(*h) || (h.Role != "") != (pass == 0) {
+						continue
+					}
+					got := min(h.Value, q)
+					h.Value -= got
+					q -= got
+					taken = taken.addIn(Resource{Name: h.Name, Role: h.Role, Device: h.Device, Value: got})
+				}
 			}
 		}
 	}
 	rest = slices.DeleteFunc(rest, func(e Resource) bool { return e.Value == 0 })
 	return rest, taken, true
+}
+
+// addIn adds e to the bag r in place.
+func (r Resources) addIn(e Resource) Resources {
+	if i := r.indexOf(e); i >= 0 {
+		r[i].Value += e.Value
+		return r
+	}
+	return append(r, e)
 }
 
 // pick is an amount to take from the entries of one (name, device), any
@@ -230,19 +246,9 @@ type pick struct {
 	q   Quantity
 }
 
-// entriesOf returns the positions of the entries of key's name and device,
-// reserved ones first.
-func (r Resources) entriesOf(key Resource) []int {
-	var out []int
-	for pass := 0; pass < 2; pass++ {
-		for i, e := range r {
-			if e.Name == key.Name && e.Device == key.Device && e.Value > 0 && (e.Role != "") == (pass == 0) {
-				out = append(out, i)
-			}
-		}
-	}
-	return out
-}
+// from reports whether e is an entry p takes from: its name and device,
+// any role.
+func (p pick) from(e Resource) bool { return e.Name == p.key.Name && e.Device == p.key.Device }
 
 // pick says where an amount of need comes from in r, or false.
 func (r Resources) pick(need Resource) ([]pick, bool) {
@@ -254,11 +260,11 @@ func (r Resources) pick(need Resource) ([]pick, bool) {
 		need.Device = "" // GPUs that are not devices: the amount, wherever (models unchecked)
 		fallthrough
 	case isDev && d.Placed(), !isDev && hasScalar:
-		key := Resource{Name: need.Name, Device: need.Device}
-		if r.sumOf(key) < need.Value {
+		p := pick{Resource{Name: need.Name, Device: need.Device}, need.Value}
+		if r.sumOf(p) < need.Value {
 			return nil, false
 		}
-		return []pick{{key, need.Value}}, true
+		return []pick{p}, true
 	case !isDev:
 		d = Device{Index: -1}
 	}
@@ -278,10 +284,12 @@ func (r Resources) pick(need Resource) ([]pick, bool) {
 	return picks, true
 }
 
-func (r Resources) sumOf(key Resource) Quantity {
+func (r Resources) sumOf(p pick) Quantity {
 	var q Quantity
-	for _, i := range r.entriesOf(key) {
-		q += r[i].Value
+	for _, e := range r {
+		if p.from(e) {
+			q += e.Value
+		}
 	}
 	return q
 }
