@@ -94,7 +94,7 @@ type step struct {
 
 func drawStep(t *rapid.T) step {
 	return step{
-		kind:   rapid.IntRange(0, 11).Draw(t, "kind"),
+		kind:   rapid.IntRange(0, 12).Draw(t, "kind"),
 		pick:   rapid.IntRange(0, 1000).Draw(t, "pick"),
 		frac:   rapid.IntRange(0, 8).Draw(t, "frac"),
 		refuse: time.Duration(rapid.SampledFrom([]int{-1, 0, 1, 3, 30}).Draw(t, "refuse")) * time.Second,
@@ -143,6 +143,18 @@ func (s step) apply(a *Allocator, w world, now time.Time) string {
 			return fmt.Sprintf("suppress %s: %v", f.id, a.Suppress(f.id))
 		}
 		return fmt.Sprintf("revive %s: %v", f.id, a.Revive(f.id))
+	case 12:
+		if len(offers) == 0 {
+			return "no offer"
+		}
+		o := offers[s.pick%len(offers)]
+		from := scale(o.Resources.Unreserved(), s.frac)
+		to := reserveFor(from, o.Role)
+		if s.frac%2 == 1 { // give back what is reserved for the offer's own role
+			to = scale(o.Resources.filter(func(e Resource) bool { return e.Role == o.Role }), s.frac)
+			from, to = to, to.Flatten()
+		}
+		return fmt.Sprintf("convert %d %s to %s: %v", o.ID, from, to, a.Convert(o.ID, from, to))
 	case 8:
 		ag := w.agents[s.pick%len(w.agents)]
 		if _, ok := a.agentByID[ag.id]; ok {
@@ -157,6 +169,15 @@ func (s step) apply(a *Allocator, w world, now time.Time) string {
 		}
 		return fmt.Sprintf("add %s: %v", f.id, a.AddFramework(f.id, f.roles...))
 	}
+}
+
+// reserveFor is r reserved for role.
+func reserveFor(r Resources, role string) Resources {
+	var out Resources
+	for _, e := range r {
+		out = out.Add(Resources{{Name: e.Name, Role: role, Value: e.Value}})
+	}
+	return out
 }
 
 // scale returns frac eighths of r, rounded down to whole milli-units.

@@ -37,7 +37,7 @@ var docCovered = []struct{ prefix, test, why string }{
 	{prefix: "apron run sim-vs-live --master ", test: "TestLiveBackendWritesTheSameFiles"},
 	{prefix: "apron policy apply ", test: "TestPolicyApply"},
 	{prefix: "curl -sK /tmp/apron-up/secrets/ops.curlrc 'https://127.0.0.1:5050/state?pretty'", test: "TestUpThenExecute"}, // runs the curl apron up prints
-	{prefix: "curl -sNK /tmp/apron-up/secrets/ops.curlrc -D - https://127.0.0.1:5050/api/v1/scheduler -d '", test: "TestAPIDocCalls"},
+	{prefix: "curl -sNK /tmp/apron-up/secrets/ops.curlrc -D - https://127.0.0.1:5050/api/v1/scheduler -H 'Content-Type: application/json' -d '", test: "TestAPIDocCalls"},
 	{prefix: "call '", test: "TestAPIDocCalls"},
 	{prefix: "curl -sK /tmp/apron-up/secrets/ops.curlrc https://127.0.0.1:5050/api/v1/policy", test: "TestPolicyShow"},
 	{prefix: "curl -sK /tmp/apron-up/secrets/ops.curlrc -X POST 'https://127.0.0.1:5050/api/v1/policy?name=weights.yaml'", test: "TestPolicyApply"},

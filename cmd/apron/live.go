@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -64,12 +65,16 @@ It needs --credentials (the principals that may call it), best with
 			if err != nil {
 				return err
 			}
+			ln, err := net.Listen("tcp", v.GetString("listen"))
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			go m.Run(ctx)
 			sec.announce(cmd.ErrOrStderr(), v.GetString("listen"))
 			fmt.Fprintf(cmd.ErrOrStderr(), "apron master on %s://%s (web UI at /), policy %s (%s)\n", sec.Scheme(), v.GetString("listen"), opts.Policy.Policy, opts.PolicySource)
-			return serve(ctx, v.GetString("listen"), webui.Handler(m), limits, sec.TLS)
+			return serve(ctx, ln, webui.Handler(m), limits, sec.TLS)
 		},
 	}
 	cmd.Flags().String("listen", "127.0.0.1:5050", "address to serve on")
@@ -167,13 +172,10 @@ func logger(cmd *cobra.Command) *slog.Logger {
 	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
-// serve serves h on addr until ctx ends, over TLS with cfg (nil: plain
-// HTTP).
-func serve(ctx context.Context, addr string, h http.Handler, limits master.ServerLimits, cfg *tls.Config) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
+// serve serves h on ln until ctx ends, over TLS with cfg (nil: plain
+// HTTP). The callers listen before they start talking to others, so that
+// whoever learns their address can reach it.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, limits master.ServerLimits, cfg *tls.Config) error {
 	srv := master.NewServerTLS(h, limits, cfg)
 	go func() {
 		<-ctx.Done()
@@ -198,6 +200,10 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			if res, err = withGPUs(cmd, res, v.GetString("gpus")); err != nil {
 				return err
 			}
+			attrs, err := agentAttributes(v.GetString("attributes"))
+			if err != nil {
+				return err
+			}
 			sec, err := serverSecurity(v, cmd)
 			if err != nil {
 				return err
@@ -218,9 +224,15 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			}
 			self, _ := os.Executable()
 			a, err := agent.New(agent.Options{Master: v.GetString("master"), Name: name, Hostname: host, URL: sec.Scheme() + "://" + listen, Self: self,
-				Resources: res, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd),
+				Resources: res, Attributes: attrs, WorkDir: v.GetString("work-dir"), Isolator: iso, Grace: v.GetDuration("grace"), Log: logger(cmd),
 				GCDelay: v.GetDuration("gc-delay"), MasterTimeout: v.GetDuration("master-timeout"), Credential: sec.Client, Credentials: sec.Credentials,
 				TaskUser: v.GetString("task-user"), AllowRootTasks: v.GetBool("allow-root-tasks")})
+			if err != nil {
+				return err
+			}
+			// Listen before registering: the master gives the agent's URL
+			// to whoever reads its state.
+			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return err
 			}
@@ -230,7 +242,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			go func() { _ = a.Run(ctx); close(ran) }()
 			sec.announce(cmd.ErrOrStderr(), listen)
 			fmt.Fprintf(cmd.ErrOrStderr(), "apron agent %s on %s://%s, %s, isolation %s, master %s\n", a.Name(), sec.Scheme(), listen, res, iso.Name(), v.GetString("master"))
-			err = serve(ctx, listen, a.Handler(), master.ServerLimits{}, sec.TLS)
+			err = serve(ctx, ln, a.Handler(), master.ServerLimits{}, sec.TLS)
 			stop()
 			<-ran // Run has let go of the cgroup root
 			return err
@@ -241,6 +253,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 	cmd.Flags().String("name", "", "agent id (default: the one in the work dir, else hostname-port)")
 	cmd.Flags().String("resources", "", `resources to offer, e.g. "cpus:4;mem:4096" (default: detected)`)
 	cmd.Flags().String("gpus", "", `GPU devices to offer, comma-separated MODEL:INDEX (T4:0,T4:1), MODEL or INDEX, or none (default: nvidia-smi's, when installed)`)
+	cmd.Flags().String("attributes", "", `attributes of the agent, offered with its resources (Mesos' --attributes), e.g. "rack:r1;zone:2"`)
 	cmd.Flags().String("work-dir", "/tmp/apron-agent", "sandboxes and checkpoints")
 	cmd.Flags().Duration("grace", 3*time.Second, "time between SIGTERM and SIGKILL when a task is killed")
 	cmd.Flags().Duration("gc-delay", time.Hour, "remove an ended task's sandbox this long after its end is acknowledged (Mesos' --gc_delay)")
@@ -277,6 +290,23 @@ func withGPUs(cmd *cobra.Command, res allocator.Resources, list string) (allocat
 		return nil, fmt.Errorf("--resources %s already offers gpus; give GPU devices with --gpus only", res)
 	}
 	return allocator.NumberDevices(res.Add(gpus))
+}
+
+// agentAttributes reads --attributes: name:value pairs separated by ';',
+// as Mesos' agents take them.
+func agentAttributes(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ";") {
+		name, value, ok := strings.Cut(kv, ":")
+		if !ok || strings.TrimSpace(name) == "" || value == "" {
+			return nil, fmt.Errorf("--attributes: %q is not name:value; give pairs separated by ';', e.g. \"rack:r1;zone:2\"", kv)
+		}
+		out[strings.TrimSpace(name)] = value
+	}
+	return out, nil
 }
 
 // masterHelp is the help of every --master flag.

@@ -151,7 +151,7 @@ func TestTaskMovingItselfOutStaysInItsMemoryLimit(t *testing.T) {
 	rootProcs, parentProcs, _ := cgroupFiles(iso, root)
 	la.m.launch("t", fmt.Sprintf(`for f in %s %s; do echo $$ > "$f" && echo "moved into $f"; done
 		head -c 300m /dev/zero | tail`, parentProcs, rootProcs), mem(64))
-	if s := la.ended("t"); s.State != "TASK_FAILED" || s.Reason != "memory-limit" {
+	if s := la.ended("t"); s.State != "TASK_FAILED" || s.Reason != api.ReasonMemoryLimit {
 		t.Errorf("task ended %s %s (%s), want TASK_FAILED memory-limit", s.State, s.Reason, s.Message)
 	}
 	if _, out := la.get(t, "/sandbox/fw/t/stdout"); strings.Contains(out, "moved") {

@@ -28,7 +28,13 @@ type proc struct {
 // exit status to the sandbox (its working directory), where an agent
 // restarted meanwhile finds it; whatever the command left under that name
 // (a FIFO would hold the wrapper) is removed first.
-const wrapper = `/bin/sh -c "$1"; code=$?; rm -rf ` + exitFile + `; echo $code > ` + exitFile + `; exit $code`
+// A command with no shell (Mesos' shell false) runs as "$@": its
+// executable, found on PATH as execvp finds it, and its arguments.
+const (
+	wrapper     = `/bin/sh -c "$1"; ` + wrapperTail
+	execWrapper = `"$@"; ` + wrapperTail
+	wrapperTail = `code=$?; rm -rf ` + exitFile + `; echo $code > ` + exitFile + `; exit $code`
+)
 
 // safePath is every task's PATH, unless its command gives one.
 const safePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -107,7 +113,11 @@ func (a *Agent) spawn(k core.TaskKey, s core.Start) (*exec.Cmd, isolation.Contai
 		_ = ctr.Delete()
 		return nil, nil, fmt.Errorf("cgroup: adding the task: %w", err)
 	}
-	spec := launch.Spec{User: id, CgroupNS: a.cgroupNS, Env: a.env(k, dir, s), Argv: []string{"/bin/sh", "-c", wrapper, "apron-task", s.Command}}
+	argv := []string{"/bin/sh", "-c", wrapper, "apron-task", s.Command}
+	if len(s.Exec) > 0 {
+		argv = append([]string{"/bin/sh", "-c", execWrapper, "apron-task"}, s.Exec...)
+	}
+	spec := launch.Spec{User: id, CgroupNS: a.cgroupNS, Env: a.env(k, dir, s), Argv: argv}
 	if err := p.Release(spec); err != nil {
 		_ = p.Cmd.Wait()
 		_ = ctr.Delete()

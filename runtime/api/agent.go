@@ -82,6 +82,9 @@ type AgentEvent struct {
 	Kill       *AgentKillTask   `json:"kill,omitempty"`
 	Ack        *AgentAckStatus  `json:"ack,omitempty"`
 	Shutdown   *Error           `json:"shutdown,omitempty"`
+
+	// LaunchGroup starts a task group (AgentEventLaunchGroup).
+	LaunchGroup *AgentLaunchGroup `json:"launch_group,omitempty"`
 }
 
 // AgentRegistered answers a SUBSCRIBE.
@@ -108,5 +111,5 @@ type AgentKillTask struct {
 type AgentAckStatus struct {
 	FrameworkID string `json:"framework_id"`
 	TaskID      string `json:"task_id"`
-	UUID        string `json:"uuid"`
+	UUID        UUID   `json:"uuid"`
 }

@@ -19,10 +19,13 @@ const (
 	AccessSandboxes    = "access_sandboxes"    // object: the principal of the task's framework
 	ViewState          = "view_state"          // object: "state", "metrics" or "ui"
 	RunTasks           = "run_tasks"           // object: the user a task runs as
+	ReserveResources   = "reserve_resources"   // object: the role resources are reserved for
+	UnreserveResources = "unreserve_resources" // object: the principal that reserved them (Mesos' reserver_principals)
 )
 
 // Actions lists every action, in order.
-var Actions = []string{RegisterFrameworks, TeardownFrameworks, RegisterAgents, UpdatePolicy, KillTasks, AccessSandboxes, ViewState, RunTasks}
+var Actions = []string{RegisterFrameworks, TeardownFrameworks, RegisterAgents, UpdatePolicy, KillTasks, AccessSandboxes, ViewState, RunTasks,
+	ReserveResources, UnreserveResources}
 
 // Entity is the subjects or the objects of a rule: a list of values, or
 // one of the types ANY and NONE, as Mesos writes them.
@@ -127,7 +130,8 @@ func ParseACLs(name string, data []byte) (*ACLs, error) {
 
 // objectKeys are the names each action's objects may go by.
 var objectKeys = map[string]string{RegisterFrameworks: "roles", TeardownFrameworks: "framework_principals", RegisterAgents: "agents",
-	UpdatePolicy: "parts", KillTasks: "framework_principals", AccessSandboxes: "framework_principals", ViewState: "endpoints", RunTasks: "users"}
+	UpdatePolicy: "parts", KillTasks: "framework_principals", AccessSandboxes: "framework_principals", ViewState: "endpoints", RunTasks: "users",
+	ReserveResources: "roles", UnreserveResources: "reserver_principals"}
 
 func parseRules(name, action string, data json.RawMessage) ([]Rule, error) {
 	var raws []map[string]json.RawMessage

@@ -224,7 +224,7 @@ func (hs *histories) indexEvent(e Entry) {
 	case !reconciliation(s):
 		th.updates = append(th.updates, timedStatus{e.T, s})
 	default:
-		th.reconciled = th.reconciled || terminal(s.State)
+		th.reconciled = th.reconciled || reconciledEnd(s.State, len(th.updates) > 0)
 		if s.State == "TASK_LOST" || s.State == "TASK_GONE" {
 			th.learnt = append(th.learnt, timedStatus{e.T, s})
 		}

@@ -63,7 +63,7 @@ func (s *scenario) acceptOn(t float64, code int, agent string, tasks ...string) 
 		Accept: &api.Accept{OfferIDs: []api.ID{{Value: "O1-1"}}, Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: infos}}}}}})
 }
 
-func (s *scenario) update(t float64, task, state, uuid, reason string) *scenario {
+func (s *scenario) update(t float64, task, state string, uuid api.UUID, reason string) *scenario {
 	return s.add(t, Entry{Who: fwOf(task), What: WhatEvent, Event: &api.Event{Type: api.EventUpdate, Update: &api.Update{Status: api.TaskStatus{
 		TaskID: api.ID{Value: task}, State: state, UUID: uuid, Reason: reason, AgentID: &api.ID{Value: "a1"}}}}})
 }
@@ -90,8 +90,8 @@ func (s *scenario) finished(task string, a, b float64, code int) *scenario {
 	if code != 0 {
 		state = "TASK_FAILED"
 	}
-	return s.accept(a, 202, task).update(a+0.01, task, "TASK_RUNNING", task+"-u1", "").ran(task, a+0.02, b, Exited, code).
-		update(b+0.01, task, state, task+"-u2", "")
+	return s.accept(a, 202, task).update(a+0.01, task, "TASK_RUNNING", api.UUID(task+"-u1"), "").ran(task, a+0.02, b, Exited, code).
+		update(b+0.01, task, state, api.UUID(task+"-u2"), "")
 }
 
 func (s *scenario) window(agent int, kind FaultKind, a, b float64) *scenario {
@@ -162,6 +162,9 @@ func TestCheck(t *testing.T) {
 		{"a reconciliation answer is no update", newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 2, Exited, 0).update(3, "np-t1", "TASK_FINISHED", "", "REASON_RECONCILIATION").end(5, "np-t1 TASK_FINISHED"),
 			[]string{StatusLost + ":np-t1"}},
 		{"a launch the master forgot, learnt by reconciling", newScenario().accept(1, 202, "pa-t1").update(3, "pa-t1", "TASK_LOST", "", "REASON_RECONCILIATION").end(5, "pa-t1 TASK_LOST"), nil},
+		{"an ACCEPT dropped without an update, TASK_UNKNOWN by reconciling", newScenario().accept(1, 202, "pa-t1").update(7, "pa-t1", "TASK_UNKNOWN", "", "REASON_RECONCILIATION").end(9, "pa-t1 TASK_UNKNOWN"), nil},
+		{"TASK_UNKNOWN ends no task that ran", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).update(1.5, "pa-t1", "TASK_RUNNING", "u1", "").
+			update(7, "pa-t1", "TASK_UNKNOWN", "", "REASON_RECONCILIATION").end(9, "pa-t1 TASK_UNKNOWN"), []string{StatusLost + ":pa-t1"}},
 		{"lost while it ran, partition-aware", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 6, Exited, 0).window(0, AgentPause, 2, 6).
 			update(4.1, "pa-t1", "TASK_LOST", "", "REASON_AGENT_UNREACHABLE").end(8, "pa-t1 TASK_LOST"), []string{FalseLoss + ":pa-t1"}},
 		{"lost while its agent was away, not partition-aware", newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 6, Terminated, 0).window(0, AgentPause, 2, 6).

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/apronlab/apron/runtime/api"
 )
 
 // The per-task rules: the end reached the framework exactly once and is
@@ -15,7 +17,7 @@ import (
 // without a uuid is one.
 func (th *taskHistory) terminals() []timedStatus {
 	var out []timedStatus
-	seen := map[string]bool{}
+	seen := map[api.UUID]bool{}
 	for _, u := range th.updates {
 		if !terminal(u.s.State) || rejection(u.s) || u.s.UUID != "" && seen[u.s.UUID] {
 			continue
@@ -135,7 +137,7 @@ func (hs *histories) away(i int, a, b time.Duration) bool {
 
 // checkUUIDs: one uuid, one state.
 func (th *taskHistory) checkUUIDs(v violationf) []Violation {
-	state := map[string]string{}
+	state := map[api.UUID]string{}
 	for _, u := range th.updates {
 		if u.s.UUID == "" {
 			continue
@@ -221,7 +223,7 @@ func (th *taskHistory) killNote() string {
 
 // checkAfterEnd: no new non-terminal update after the end.
 func (th *taskHistory) checkAfterEnd(end timedStatus, v violationf) []Violation {
-	before := map[string]bool{}
+	before := map[api.UUID]bool{}
 	for _, u := range th.updates {
 		if u.t <= end.t {
 			before[u.s.UUID] = true

@@ -55,6 +55,8 @@ type framework struct {
 	lastRevive  time.Time
 	lastEnded   string
 	final       bool // the final RECONCILE was sent
+	// lastReconcile is when the framework last reconciled.
+	lastReconcile time.Time
 }
 
 // ftask is what the framework knows of one of its tasks.
@@ -66,6 +68,8 @@ type ftask struct {
 	rejected   int       // TASK_DROPPED / TASK_ERROR without uuid
 	done       bool      // its end reached the framework
 	reconciled bool      // a reconciliation answer said it ended
+	heard      bool      // an update (not a reconciliation answer) of it came
+	launchedAt time.Time // its last ACCEPT
 	killed     bool      // a KILL of it was answered 202
 	killRetry  time.Time
 	answered   bool   // the final RECONCILE answered for it

@@ -114,7 +114,7 @@ func frameworkOf(t *testing.T, list string, task ...TaskSpec) *framework {
 	return newFramework(t.Context(), plan.Frameworks[0], plan, ms, NewHistory(time.Now()), time.Now(), (&cluster{}).transport("pa"))
 }
 
-func update(task, state, uuid string) api.Event {
+func update(task, state string, uuid api.UUID) api.Event {
 	return api.Event{Type: api.EventUpdate, Update: &api.Update{Status: api.TaskStatus{TaskID: api.ID{Value: task}, State: state, UUID: uuid, AgentID: &api.ID{Value: "a1"}}}}
 }
 

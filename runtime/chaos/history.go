@@ -237,4 +237,4 @@ func eventString(e *api.Event) string {
 	return e.Type
 }
 
-func short(uuid string) string { return uuid[:min(len(uuid), 8)] }
+func short(uuid api.UUID) string { s := uuid.String(); return s[:min(len(s), 8)] }

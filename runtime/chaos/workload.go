@@ -64,6 +64,7 @@ func (f *framework) tick() {
 		f.staleAccept(fault)
 	}
 	f.launchDue()
+	f.reconcileSilent(now)
 }
 
 // kill asks the master to kill a task, again later if it was not taken.
@@ -188,9 +189,11 @@ func (f *framework) launched(tasks []*ftask, code int, err error) {
 		case refused(code, err):
 		case err != nil:
 			t.attempts++
+			t.launchedAt = time.Now()
 			t.uncertain = true
 		default:
 			t.attempts++
+			t.launchedAt = time.Now()
 			if t.accepted.IsZero() {
 				t.accepted = time.Now()
 			}
@@ -239,8 +242,9 @@ func (f *framework) update(s api.TaskStatus) {
 	case t == nil:
 	case reconciliation(s):
 		t.answered = t.answered || f.final
-		t.reconciled = t.reconciled || terminal(s.State)
+		t.reconciled = t.reconciled || reconciledEnd(s.State, t.heard)
 	case !terminal(s.State):
+		t.heard = true
 	case rejection(s):
 		t.rejected++
 		t.done = t.done || t.rejected >= t.attempts
@@ -249,6 +253,34 @@ func (f *framework) update(s api.TaskStatus) {
 		f.lastEnded = t.spec.ID
 	}
 }
+
+// reconciledEnd says whether a reconciliation answer ends a task for its
+// framework: a terminal state, or TASK_UNKNOWN (the master knows no such
+// task, on no agent it knows) for a task the framework never heard of
+// since its launch: an ACCEPT the master dropped without an update it
+// could deliver (its offer another master's, or the master restarted),
+// which Mesos leaves to reconciliation.
+func reconciledEnd(state string, heard bool) bool {
+	return terminal(state) || state == "TASK_UNKNOWN" && !heard
+}
+
+// reconcileSilent reconciles, every reconcileEvery, the tasks launched
+// that long ago that the framework has heard nothing of: the periodic
+// reconciliation Mesos asks frameworks for.
+func (f *framework) reconcileSilent(now time.Time) {
+	if now.Sub(f.lastReconcile) < reconcileEvery {
+		return
+	}
+	for _, id := range sorted.Keys(f.tasks) {
+		t := f.tasks[id]
+		if t.attempts > 0 && !t.done && !t.reconciled && !t.heard && now.Sub(t.launchedAt) >= reconcileEvery {
+			f.reconcile(false)
+			return
+		}
+	}
+}
+
+const reconcileEvery = 5 * time.Second
 
 func (f *framework) ack(s api.TaskStatus) {
 	agent := api.ID{}
@@ -265,6 +297,7 @@ func (f *framework) ack(s api.TaskStatus) {
 // reconcile asks for the state of the tasks launched and not known ended
 // (all launched ones for the final one); none: an implicit RECONCILE.
 func (f *framework) reconcile(all bool) {
+	f.lastReconcile = time.Now()
 	var ids []api.ReconcileTask
 	for _, id := range sorted.Keys(f.tasks) {
 		t := f.tasks[id]

@@ -150,6 +150,7 @@ func (a *agentNode) flush() {
 				a.disk[wr.Key] = wr.Record
 			}
 		}
+		a.checkGroups()
 		for _, e := range rd.Effects {
 			a.effect(e)
 		}

@@ -77,16 +77,16 @@ func (w *world) truth(f *fwNode, t *fwTask, p *proc) []string {
 		return []string{mcore.TaskDropped, mcore.TaskError, mcore.TaskLost, mcore.TaskFailed, mcore.TaskKilled, mcore.TaskGone}
 	case !p.ended:
 		return nil
-	case p.cause == "exit" && t.killRequested:
-		// It ended on its own while its kill was under way (a task
-		// that exits 0 on SIGTERM looks the same): the agent, as
-		// Mesos' executor, reports the kill.
+	case p.cause == "exit" && (t.killRequested || f.groupEnded(t)):
+		// It ended on its own while its kill (asked, or its group's)
+		// was under way (a task that exits 0 on SIGTERM looks the
+		// same): the agent, as Mesos' executor, reports the kill.
 		return []string{map[bool]string{true: mcore.TaskFinished, false: mcore.TaskFailed}[p.code == 0], mcore.TaskKilled}
 	case p.cause == "exit" && p.code == 0:
 		return []string{mcore.TaskFinished}
 	case p.cause == "exit":
 		return []string{mcore.TaskFailed}
-	case t.killRequested:
+	case t.killRequested || f.groupEnded(t):
 		return []string{mcore.TaskKilled, mcore.TaskGone}
 	}
 	// Killed without the framework asking: only the master kills so,

@@ -13,5 +13,11 @@
 // launched reached it with exactly one terminal state, the true one (how
 // its simulated process really ended); no ended task holds resources and
 // the allocator's books balance; no process is left running; every agent
-// is registered again.
+// is registered again. The model framework launches some of its tasks as
+// task groups (LAUNCH_GROUP) and reserves and unreserves resources for
+// its role now and then: the group rule (once a task of a group failed or
+// was killed, the others end or are being killed) is checked on every
+// agent's checkpoint after every step, a group's kill counts in each
+// task's true end, and the books checked after every step hold the
+// executors and the reservations.
 package faultsim

@@ -26,7 +26,7 @@ type fwNode struct {
 	pending   []*fwTask // not launched yet, in order
 	tasks     map[string]*fwTask
 	offers    map[string]api.Offer
-	lastUUID  map[string]string
+	lastUUID  map[string]api.UUID
 	accepts   []api.Call // ACCEPTs sent, for duplicate and stale replays
 	acks      []api.Call
 	reconcile ticker
@@ -35,6 +35,7 @@ type fwNode struct {
 
 type fwTask struct {
 	id            string
+	group         string // its task group, launched whole (LAUNCH_GROUP); "" for none
 	res           allocator.Resources
 	prog          program
 	killAfter     time.Duration // kill the task this long after it runs (0: never)
@@ -175,39 +176,65 @@ func (f *fwNode) call(c api.Call) {
 	}, func(int) {})
 }
 
-// useOffer launches what pending tasks fit, in order, up to three, or
-// declines the offer.
+// useOffer launches what pending tasks fit, in order, up to three and
+// one task group (whole), and now and then reserves part of what is left
+// for its role, or unreserves what the offer holds reserved (in the same
+// ACCEPT, after the launches); or it declines the offer.
 func (f *fwNode) useOffer(o api.Offer) {
 	delete(f.offers, o.ID.Value)
-	free, err := api.ToResources("offer", o.Resources)
+	offered, err := api.ToResources("offer", o.Resources)
 	if err != nil {
 		f.w.fail("framework %s: offer %s: %v", f.name, o.ID.Value, err)
 		return
 	}
-	free = free.Flatten()
+	free := offered.Unreserved()
 	var infos []api.TaskInfo
+	var ops []api.Operation
 	left := f.pending[:0]
-	for _, t := range f.pending {
+	for i := 0; i < len(f.pending); i++ {
+		t := f.pending[i]
+		if t.group != "" {
+			n := f.groupSize(i)
+			if group := f.pending[i : i+n]; len(ops) == 0 && free.Contains(groupNeeds(group)) {
+				free = free.Sub(groupNeeds(group))
+				ops = append(ops, f.launchGroup(o, group))
+			} else {
+				left = append(left, group...)
+			}
+			i += n - 1
+			continue
+		}
 		if len(infos) < 3 && free.Contains(t.res) {
 			free = free.Sub(t.res)
-			t.launched, t.launchedAt, t.lastHeard = true, f.w.now, f.w.now
-			f.w.programs[fwTaskKey{f.id, t.id}] = t.prog
-			infos = append(infos, api.TaskInfo{Name: t.id, TaskID: api.ID{Value: t.id}, AgentID: o.AgentID,
-				Resources: api.FromResources(t.res), Command: &api.CommandInfo{Value: fmt.Sprintf("sleep %v; exit %d", t.prog.run, t.prog.code)}})
+			infos = append(infos, f.taskInfo(o, t))
 			continue
 		}
 		left = append(left, t)
 	}
 	f.pending = left
+	if len(infos) > 0 {
+		ops = append(ops, api.Operation{Type: api.OpLaunch, Launch: &api.Launch{TaskInfos: infos}})
+	}
+	ops = append(ops, f.reservations(o, offered, free)...)
 	refuse := 0.5
-	if len(infos) == 0 {
+	if len(ops) == 0 {
 		f.call(api.Call{Type: api.CallDecline, Decline: &api.Decline{OfferIDs: []api.ID{o.ID}, Filters: &api.Filters{RefuseSeconds: &refuse}}})
 		return
 	}
-	c := api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{o.ID}, Filters: &api.Filters{RefuseSeconds: &refuse},
-		Operations: []api.Operation{{Type: "LAUNCH", Launch: &api.Launch{TaskInfos: infos}}}}}
+	for _, op := range ops {
+		f.w.ops[op.Type]++
+	}
+	c := api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{o.ID}, Filters: &api.Filters{RefuseSeconds: &refuse}, Operations: ops}}
 	f.accepts = append(f.accepts, c)
 	f.call(c)
+}
+
+// taskInfo launches t on offer o.
+func (f *fwNode) taskInfo(o api.Offer, t *fwTask) api.TaskInfo {
+	t.launched, t.launchedAt, t.lastHeard = true, f.w.now, f.w.now
+	f.w.programs[fwTaskKey{f.id, t.id}] = t.prog
+	return api.TaskInfo{Name: t.id, TaskID: api.ID{Value: t.id}, AgentID: o.AgentID,
+		Resources: api.FromResources(t.res), Command: &api.CommandInfo{Value: fmt.Sprintf("sleep %v; exit %d", t.prog.run, t.prog.code)}}
 }
 
 // update takes a status: acknowledged if it carries a uuid, told once

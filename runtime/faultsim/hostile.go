@@ -74,7 +74,8 @@ func (w *world) twoFrameworks() (f, thief *fwNode) {
 // hostile runs an attack at the leader, if there is one now, and fails
 // the schedule unless it is refused as forbidden, or as naming what the
 // master does not have (404: a memoryless master that restarted has no
-// agent to take yet; a framework removed).
+// agent to take yet; a framework removed; or, for a scheduler call,
+// Mesos' 400 for a framework that cannot be found).
 func hostile(w *world, what string, attack func(*mcore.Core) *mcore.Refusal) {
 	m := w.leader()
 	if m == nil {
@@ -82,14 +83,15 @@ func hostile(w *world, what string, attack func(*mcore.Core) *mcore.Refusal) {
 	}
 	ref := attack(m.c)
 	m.flush()
-	if ref == nil || ref.Code != http.StatusForbidden && ref.Code != http.StatusNotFound {
+	unknownFw := ref != nil && ref.Code == http.StatusBadRequest && ref.Field == "framework_id"
+	if ref == nil || ref.Code != http.StatusForbidden && ref.Code != http.StatusNotFound && !unknownFw {
 		w.fail("%s: %s", what, refusalString(ref))
 	}
 }
 
 func refusalString(ref *mcore.Refusal) string {
 	if ref == nil {
-		return "accepted; want 403 (or 404)"
+		return "accepted; want 403 (or 404, or 400 for an unknown framework)"
 	}
-	return fmt.Sprintf("refused %d (%s: %s); want 403 (or 404)", ref.Code, ref.Field, ref.Message)
+	return fmt.Sprintf("refused %d (%s: %s); want 403 (or 404, or 400 for an unknown framework)", ref.Code, ref.Field, ref.Message)
 }

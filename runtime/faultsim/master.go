@@ -373,7 +373,7 @@ func describeMsg(m mcore.Message) string {
 	case m.Event != nil:
 		return m.Event.Type
 	case m.AgentEvent != nil && m.AgentEvent.Ack != nil:
-		return "ACK " + m.AgentEvent.Ack.TaskID + " " + m.AgentEvent.Ack.UUID
+		return "ACK " + m.AgentEvent.Ack.TaskID + " " + m.AgentEvent.Ack.UUID.String()
 	case m.AgentEvent != nil && m.AgentEvent.Kill != nil:
 		return "KILL " + m.AgentEvent.Kill.TaskID
 	case m.AgentEvent != nil:

@@ -82,6 +82,7 @@ func (o *Options) defaults() {
 type Result struct {
 	Seed       uint64
 	Faults     map[string]int // injected, by kind
+	Operations map[string]int // offer operations the frameworks sent, by type
 	Tasks      int            // tasks the frameworks launched
 	Steps      int            // events run
 	Virtual    time.Duration  // simulated time
@@ -93,7 +94,7 @@ type Result struct {
 func Run(opts Options) Result {
 	opts.defaults()
 	w := &world{opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 0x6661756c74)), now: epoch,
-		procs: map[procKey]*proc{}, faults: map[string]int{}, programs: map[fwTaskKey]program{}}
+		procs: map[procKey]*proc{}, faults: map[string]int{}, ops: map[string]int{}, programs: map[fwTaskKey]program{}}
 	for i := range opts.Masters {
 		w.masters = append(w.masters, &masterNode{w: w, id: uint64(i + 1), disk: &replica.MemDisk{}})
 	}
@@ -102,11 +103,13 @@ func Run(opts Options) Result {
 		w.agents = append(w.agents, &agentNode{w: w, name: fmt.Sprintf("agent-%d", i+1), res: res, disk: map[acore.TaskKey]*acore.Record{}})
 	}
 	for i := range opts.Frameworks {
-		f := &fwNode{w: w, name: fmt.Sprintf("fw-%d", i+1), tasks: map[string]*fwTask{}, offers: map[string]api.Offer{}, lastUUID: map[string]string{},
-			info: api.FrameworkInfo{Name: fmt.Sprintf("fw-%d", i+1), Principal: fmt.Sprintf("fw-%d", i+1), FailoverTimeout: 3600, Capabilities: []api.Capability{{Type: api.PartitionAware}}}}
+		f := &fwNode{w: w, name: fmt.Sprintf("fw-%d", i+1), tasks: map[string]*fwTask{}, offers: map[string]api.Offer{}, lastUUID: map[string]api.UUID{},
+			info: api.FrameworkInfo{Name: fmt.Sprintf("fw-%d", i+1), Principal: fmt.Sprintf("fw-%d", i+1), Roles: []string{fmt.Sprintf("role-%d", i+1)},
+				FailoverTimeout: 3600, Capabilities: []api.Capability{{Type: api.PartitionAware}}}}
 		for range opts.Tasks {
 			f.pending = append(f.pending, f.newTask(w.workload()))
 		}
+		f.makeGroups()
 		w.fws = append(w.fws, f)
 	}
 	w.acls = simACLs(w)
@@ -123,7 +126,7 @@ func Run(opts Options) Result {
 	w.run(epoch.Add(opts.FaultPhase), nil)
 	w.run(epoch.Add(opts.FaultPhase+opts.Settle), w.settled)
 	w.check()
-	r := Result{Seed: opts.Seed, Faults: w.faults, Steps: w.steps, Virtual: w.now.Sub(epoch), Violations: w.errs}
+	r := Result{Seed: opts.Seed, Faults: w.faults, Operations: w.ops, Steps: w.steps, Virtual: w.now.Sub(epoch), Violations: w.errs}
 	for _, f := range w.fws {
 		r.Tasks += len(f.tasks)
 	}
@@ -195,8 +198,9 @@ func seed32(r *rand.Rand) [32]byte {
 }
 
 // simACLs deny what no principal of the simulation was given: each
-// framework registers for any role as itself and runs tasks as anyone
-// but root; each agent registers only its own name.
+// framework registers for any role as itself, runs tasks as anyone but
+// root and reserves for its own role, and unreserves what it reserved;
+// each agent registers only its own name.
 func simACLs(w *world) *auth.ACLs {
 	a := &auth.ACLs{Rules: map[string][]auth.Rule{}}
 	any := auth.Entity{Type: "ANY"}
@@ -206,6 +210,11 @@ func simACLs(w *world) *auth.ACLs {
 	}
 	a.Rules[auth.RegisterFrameworks] = []auth.Rule{{Principals: auth.Entity{Values: fws}, Objects: any}}
 	a.Rules[auth.RunTasks] = []auth.Rule{{Principals: auth.Entity{Type: "NONE"}, Objects: auth.Entity{Values: []string{"root"}}}, {Principals: auth.Entity{Values: fws}, Objects: any}}
+	for _, f := range w.fws {
+		me := auth.Entity{Values: []string{f.name}}
+		a.Rules[auth.ReserveResources] = append(a.Rules[auth.ReserveResources], auth.Rule{Principals: me, Objects: auth.Entity{Values: f.info.Roles}})
+		a.Rules[auth.UnreserveResources] = append(a.Rules[auth.UnreserveResources], auth.Rule{Principals: me, Objects: me})
+	}
 	for _, ag := range w.agents {
 		a.Rules[auth.RegisterAgents] = append(a.Rules[auth.RegisterAgents], auth.Rule{Principals: auth.Entity{Values: []string{ag.name}}, Objects: auth.Entity{Values: []string{ag.name}}})
 	}

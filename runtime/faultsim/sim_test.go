@@ -28,6 +28,7 @@ type Summary struct {
 	Virtual    string         `json:"virtual_time"`
 	Wall       string         `json:"wall_time"`
 	Faults     map[string]int `json:"faults"`
+	Operations map[string]int `json:"operations"`
 	FirstFails []uint64       `json:"failing_seeds,omitempty"`
 }
 
@@ -51,7 +52,7 @@ func runSchedules(t *testing.T, base Options, suffix string) {
 		from, to = *only, *only
 	}
 	start := time.Now()
-	sum := Summary{Faults: map[string]int{}}
+	sum := Summary{Faults: map[string]int{}, Operations: map[string]int{}}
 	var virtual time.Duration
 	var mu sync.Mutex
 	next := from
@@ -81,6 +82,9 @@ func runSchedules(t *testing.T, base Options, suffix string) {
 				for k, n := range r.Faults {
 					sum.Faults[k] += n
 				}
+				for k, n := range r.Operations {
+					sum.Operations[k] += n
+				}
 				if len(r.Violations) > 0 {
 					sum.Failed++
 					sum.FirstFails = append(sum.FirstFails, seed)
@@ -93,7 +97,7 @@ func runSchedules(t *testing.T, base Options, suffix string) {
 	}
 	wg.Wait()
 	sum.Virtual, sum.Wall = virtual.Round(time.Second).String(), time.Since(start).Round(time.Millisecond).String()
-	t.Logf("%d schedules in %s (%s simulated): %d tasks, %d failed; faults: %v", sum.Schedules, sum.Wall, sum.Virtual, sum.Tasks, sum.Failed, sum.Faults)
+	t.Logf("%d schedules in %s (%s simulated): %d tasks, %d failed; faults: %v; operations: %v", sum.Schedules, sum.Wall, sum.Virtual, sum.Tasks, sum.Failed, sum.Faults, sum.Operations)
 	if *report != "" {
 		data, _ := json.MarshalIndent(sum, "", "  ")
 		file := strings.TrimSuffix(*report, ".json") + suffix + ".json"

@@ -26,7 +26,8 @@ type world struct {
 	procs    map[procKey]*proc
 	programs map[fwTaskKey]program // what each launched task runs
 	faults   map[string]int
-	pids     int // processes started
+	ops      map[string]int // offer operations the frameworks sent, by type
+	pids     int            // processes started
 	errs     []string
 	healed   bool
 	acls     *auth.ACLs // who may do what: each framework its roles, each agent its own name

@@ -72,7 +72,7 @@ func TestAPIDocCalls(t *testing.T) {
 		call = real.Replace(call)
 		if head.Type == api.CallAcknowledge { // an update of hello that carried a uuid
 			s := f.nextUpdate("hello", false, func(s api.TaskStatus) bool { return s.UUID != "" })
-			call = strings.Replace(call, `"9f0c..."`, `"`+s.UUID+`"`, 1)
+			call = strings.Replace(call, `"hK3cS0a1T0yHc2ZQ0m3k9w=="`, string(must(json.Marshal(s.UUID))), 1)
 		}
 		if code, resp := f.post([]byte(call)); code != http.StatusAccepted {
 			t.Fatalf("docs/api.md's %s: %d %s\n%s", head.Type, code, resp, call)

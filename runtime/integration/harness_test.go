@@ -249,6 +249,7 @@ type masterState struct {
 	} `json:"tasks"`
 	Frameworks []struct {
 		ID        string `json:"id"`
+		Name      string `json:"name"`
 		Connected bool   `json:"connected"`
 	} `json:"frameworks"`
 	CompletedFrameworks []struct {
@@ -269,6 +270,19 @@ func (s masterState) agent(id string) *struct {
 		}
 	}
 	return nil
+}
+
+// stateAs reads the master's /state into v, the view of it a test needs.
+func (c *cluster) stateAs(v any) {
+	c.t.Helper()
+	resp, err := ops.Get(c.url + "/state")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := jsonDecode(resp, v); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 func (c *cluster) state() (masterState, error) {

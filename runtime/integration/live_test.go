@@ -194,7 +194,7 @@ func TestCgroupLimitsAndMemoryLimit(t *testing.T) {
 
 	f.launch("hog", "head -c 300m /dev/zero | tail", "cpus:0.5;mem:32")
 	s := f.until("hog", "TASK_FAILED")
-	if s.Reason != "memory-limit" {
+	if s.Reason != api.ReasonMemoryLimit {
 		t.Errorf("hog failed with reason %q (%s), want memory-limit", s.Reason, s.Message)
 	}
 }
@@ -259,7 +259,10 @@ func TestBadCalls(t *testing.T) {
 	c.startAgent("a1", "cpus:2;mem:1024", t.TempDir())
 	post := func(body, sid string) (int, string) {
 		req, _ := http.NewRequest(http.MethodPost, c.url+"/api/v1/scheduler", strings.NewReader(body))
-		if sid != "" {
+		if sid, ok := strings.CutSuffix(sid, " protobuf"); ok {
+			req.Header.Set("Content-Type", "application/x-protobuf")
+			req.Header.Set(api.StreamIDHeader, sid)
+		} else if sid != "" {
 			req.Header.Set(api.StreamIDHeader, sid)
 		}
 		resp, err := ops.Do(req)
@@ -279,10 +282,12 @@ func TestBadCalls(t *testing.T) {
 	}{
 		{"not json", `{"type":`, f.sid, 400, ""},
 		{"wrong type", `{"type":"ACCEPT","framework_id":{"value":7}}`, f.sid, 400, "framework_id.value"},
-		{"unknown field", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q},"colour":1}`, f.id), f.sid, 400, "colour"},
+		{"unknown field (Mesos ignores it)", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q},"colour":1,"revive":null}`, f.id), f.sid, 202, ""},
+		{"protobuf", `{}`, f.sid + " protobuf", 415, "Content-Type"},
 		{"unknown type", fmt.Sprintf(`{"type":"FLY","framework_id":{"value":%q}}`, f.id), f.sid, 400, "type"},
-		{"no stream id", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q}}`, f.id), "", 403, api.StreamIDHeader},
-		{"wrong stream id", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q}}`, f.id), "nope", 403, api.StreamIDHeader},
+		{"no stream id", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q}}`, f.id), "", 400, api.StreamIDHeader},
+		{"wrong stream id", fmt.Sprintf(`{"type":"REVIVE","framework_id":{"value":%q}}`, f.id), "nope", 400, api.StreamIDHeader},
+		{"unknown framework", `{"type":"REVIVE","framework_id":{"value":"nope"}}`, f.sid, 400, "framework_id"},
 		{"accept without offers", fmt.Sprintf(`{"type":"ACCEPT","framework_id":{"value":%q},"accept":{}}`, f.id), f.sid, 400, "accept.offer_ids"},
 	}
 	for _, tt := range tests {
@@ -306,7 +311,7 @@ func TestBadCalls(t *testing.T) {
 	// master gets no answer: it may have launched the task there).
 	master, _, _ := strings.Cut(o.ID.Value, ".O")
 	launch(api.ID{Value: master + ".O9-999"}, "ghost", "small")
-	if s := f.until("ghost", "TASK_DROPPED"); s.Reason != "REASON_INVALID_OFFERS" {
+	if s := f.until("ghost", "TASK_LOST"); s.Reason != "REASON_INVALID_OFFERS" { // TASK_DROPPED to a partition-aware framework
 		t.Errorf("unknown offer: reason %s", s.Reason)
 	}
 	launch(o.ID, "huge", "huge")
@@ -314,7 +319,7 @@ func TestBadCalls(t *testing.T) {
 		t.Errorf("too big a task: message %q", s.Message)
 	}
 	launch(o.ID, "late", "small") // the offer was used by the refused launch
-	f.until("late", "TASK_DROPPED")
+	f.until("late", "TASK_LOST")
 }
 
 // The new user's path: apron up, then the apron execute it suggests.

@@ -33,20 +33,13 @@ type rolePolicy struct {
 // policyRoles reads the policy in force from /state: its source and roles.
 func (c *cluster) policyRoles() (string, map[string]rolePolicy) {
 	c.t.Helper()
-	resp, err := ops.Get(c.url + "/state")
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var st struct {
 		Policy struct {
 			Source string       `json:"source"`
 			Roles  []rolePolicy `json:"roles"`
 		} `json:"policy"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		c.t.Fatal(err)
-	}
+	c.stateAs(&st)
 	roles := map[string]rolePolicy{}
 	for _, r := range st.Policy.Roles {
 		roles[r.Name] = r

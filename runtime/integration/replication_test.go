@@ -39,8 +39,8 @@ func half(rs []api.Resource) []api.Resource {
 
 // ends collects, for a while, the terminal updates of a task with their
 // uuids, acknowledging every update.
-func (f *rawFramework) ends(id string, within time.Duration) map[string]string {
-	out := map[string]string{} // uuid -> state
+func (f *rawFramework) ends(id string, within time.Duration) map[api.UUID]string {
+	out := map[api.UUID]string{} // uuid -> state
 	timeout := time.After(within)
 	for {
 		select {
@@ -246,11 +246,12 @@ func TestStoppedLeaderStepsDown(t *testing.T) {
 	c.waitFor("the framework of the new leader", func(st masterState) bool { return len(st.Frameworks) == 1 && st.Frameworks[0].ID == f.id })
 }
 
-func firstKey(m map[string]string) string {
+func firstKey[K comparable, V any](m map[K]V) K {
 	for k := range m {
 		return k
 	}
-	return ""
+	var zero K
+	return zero
 }
 
 func (s masterState) hasTask(id, state string) bool {

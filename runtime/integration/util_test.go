@@ -125,3 +125,11 @@ func TestRepeatedKeys(t *testing.T) {
 		}
 	}
 }
+
+// must is v, or a panic: for values a test makes that cannot fail.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

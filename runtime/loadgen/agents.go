@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"maps"
 	"slices"
@@ -105,8 +106,15 @@ func (f *Fleet) serve(ctx context.Context, c conn, a *simAgent, answered, ok fun
 			if l.Framework != nil {
 				a.fws[l.FrameworkID] = *l.Framework
 			}
-			s := api.AgentStatus{FrameworkID: l.FrameworkID, Status: api.TaskStatus{TaskID: l.Task.TaskID, State: "TASK_RUNNING", UUID: a.name + "/" + l.Task.TaskID.Value}}
+			s := api.AgentStatus{FrameworkID: l.FrameworkID, Status: api.TaskStatus{TaskID: l.Task.TaskID, State: "TASK_RUNNING", UUID: fakeUUID(a.name + "/" + l.Task.TaskID.Value)}}
 			_, _ = c.post(ctx, "/api/v1/agent", api.AgentCall{Type: api.AgentCallStatus, AgentID: a.name, Statuses: []api.AgentStatus{s}}, nil)
 		}
 	}
+}
+
+// fakeUUID is a status uuid of 16 bytes, as the master wants one, that
+// names the update it belongs to.
+func fakeUUID(name string) api.UUID {
+	sum := sha256.Sum256([]byte(name))
+	return api.UUID(sum[:api.UUIDLen])
 }

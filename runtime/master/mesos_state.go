@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/internal/buildinfo"
+	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/runtime/master/core"
 )
 
@@ -46,7 +47,7 @@ func (m *Master) mesosRoutes(mux *http.ServeMux) {
 // (the commit, and the release tag when apron was installed at one).
 var versionInfo = sync.OnceValue(func() core.VersionInfo {
 	bi := buildinfo.Read()
-	v := core.VersionInfo{Version: core.MesosVersion, GitSHA: bi.Revision}
+	v := core.VersionInfo{Version: api.MesosVersion, GitSHA: bi.Revision}
 	if t, err := time.Parse(time.RFC3339, bi.Time); err == nil {
 		v.BuildDate, v.BuildTime = t.UTC().Format("2006-01-02 15:04:05"), float64(t.Unix())
 	}

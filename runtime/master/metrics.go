@@ -72,7 +72,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstHistogram(descCycle, cy.n, cy.sum.Seconds(), buckets)
 	ch <- prometheus.MustNewConstMetric(descLastCycle, prometheus.GaugeValue, cy.last.Seconds())
 	for name, v := range map[string]uint64{"offer": s.Offers, "rescind": s.Rescinded, "decline": s.Declined, "accept": s.Accepted,
-		"launch": s.Launched, "drop": s.Dropped, "invalid": s.Invalid, "agent_lost": s.AgentsLost, "refused": s.Refused, "stream_overflow": overflow} {
+		"launch": s.Launched, "drop": s.Dropped, "invalid": s.Invalid, "agent_lost": s.AgentsLost, "refused": s.Refused, "call_dropped": s.CallsDropped, "stream_overflow": overflow} {
 		ch <- prometheus.MustNewConstMetric(descEvents, prometheus.CounterValue, float64(v), name)
 	}
 	for state, n := range st.TaskCounts {

@@ -144,7 +144,7 @@ func readOperatorCall(w http.ResponseWriter, r *http.Request) (operatorCall, boo
 		return c, false
 	}
 	if err := json.Unmarshal(body, &c); err != nil {
-		refuse(w, http.StatusBadRequest, jsonField(err), "the call is not valid JSON for a master.proto Call: %v", err)
+		refuse(w, http.StatusBadRequest, api.JSONField(err), "the call is not valid JSON for a master.proto Call: %v", err)
 		return c, false
 	}
 	return c, true

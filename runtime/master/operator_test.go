@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apronlab/apron/allocator"
 	mesosmaster "github.com/mesos/mesos-go/api/v1/lib/master"
@@ -120,11 +121,19 @@ func TestMesosEndpointsOnAStandby(t *testing.T) {
 	standby := r.urls[(lead+1)%3]
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, path := range []string{"/master/state", "/master/tasks?limit=1", "/master/slaves"} {
-		resp, err := noRedirect.Get(standby + path)
-		if err != nil {
-			t.Fatal(err)
+		// A standby learns who leads from the leader's first heartbeat:
+		// until then it answers 503.
+		var resp *http.Response
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			var err error
+			if resp, err = noRedirect.Get(standby + path); err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || time.Now().After(deadline) {
+				break
+			}
 		}
-		resp.Body.Close()
 		if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != r.urls[lead]+path {
 			t.Errorf("%s on a standby: %s to %q, want 307 to the leader", path, resp.Status, resp.Header.Get("Location"))
 		}
@@ -156,6 +165,7 @@ func TestOperatorCallsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, section, _ := strings.Cut(string(doc), "### Operator API")
+	section, _, _ = strings.Cut(section, "\n#")
 	notServed := map[string]bool{} // by the table
 	for _, line := range strings.Split(section, "\n") {
 		cells := strings.Split(line, "|")

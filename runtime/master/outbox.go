@@ -91,7 +91,9 @@ func (o *outbox) drain(w http.ResponseWriter) {
 func serveStream(w http.ResponseWriter, r *http.Request, o *outbox, contentType string, gone func()) {
 	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Message-Content-Type", "application/json")
+	if contentType == recordIO {
+		w.Header().Set("Message-Content-Type", mediaJSON)
+	}
 	w.WriteHeader(http.StatusOK)
 	stop := make(chan struct{})
 	go func() {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/apronlab/apron/runtime/api"
@@ -44,30 +43,40 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, what string, v 
 			refuse(w, http.StatusRequestEntityTooLarge, "", "the call is longer than %d bytes", limit)
 			return false
 		}
-		refuse(w, http.StatusBadRequest, jsonField(err), "the call is not valid JSON for %s: %v", what, err)
+		refuse(w, http.StatusBadRequest, api.JSONField(err), "the call is not valid JSON for %s: %v", what, err)
 		return false
 	}
 	return true
 }
 
+// serveScheduler is Mesos' v1 scheduler endpoint: JSON calls (decoded as
+// Mesos decodes them, see api.DecodeCall), 202 for every call but
+// SUBSCRIBE (a stream) and UPDATE_FRAMEWORK (200, as Mesos answers it).
 func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
-	var c api.Call
-	if !decode(w, r, maxSchedulerCall, "a scheduler call", &c) {
+	c, ok := m.decodeCall(w, r)
+	if !ok {
 		return
 	}
 	if c.Type == api.CallSubscribe {
-		m.subscribe(w, r, &c)
+		m.subscribe(w, r, c)
 		return
 	}
 	sid := cmp.Or(r.Header.Get(api.StreamIDHeader), r.Header.Get("Mesos-Stream-Id"))
 	var ref *core.Refusal
-	if !m.input(func(now time.Time) { ref = m.core.Call(now, sid, Principal(r), &c) }) {
+	if !m.input(func(now time.Time) { ref = m.core.Call(now, sid, Principal(r), c) }) {
 		m.notLeader(w, r)
 		return
 	}
 	m.audited(r, "scheduler call "+c.Type, ref)
 	if ref != nil {
 		refused(w, ref)
+		return
+	}
+	if c.Type == api.CallUpdateFramework {
+		// 200 with no body; typed as the JSON the client speaks, so that
+		// a client that checks the type of every 200 (mesos-go's) takes it.
+		w.Header().Set("Content-Type", mediaJSON)
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -78,6 +87,14 @@ func (m *Master) serveScheduler(w http.ResponseWriter, r *http.Request) {
 func (m *Master) subscribe(w http.ResponseWriter, r *http.Request, c *api.Call) {
 	if c.Subscribe == nil {
 		refuse(w, http.StatusBadRequest, "subscribe", "a SUBSCRIBE call needs subscribe.framework_info")
+		return
+	}
+	if !api.IsNull(c.Subscribe.OfferConstraints) {
+		refuse(w, http.StatusBadRequest, "subscribe.offer_constraints", "%s", core.NoOfferConstraints)
+		return
+	}
+	media, ok := streamMedia(w, r)
+	if !ok {
 		return
 	}
 	info := &c.Subscribe.FrameworkInfo
@@ -96,7 +113,8 @@ func (m *Master) subscribe(w http.ResponseWriter, r *http.Request, c *api.Call) 
 		return
 	}
 	sid, out := m.openStream()
-	if _, ref := m.core.Subscribe(m.opts.Now(), sid, c.Subscribe.FrameworkInfo); ref != nil {
+	m.core.SetMasterInfo(masterInfo(r, m.core.ID()))
+	if _, ref := m.core.Subscribe(m.opts.Now(), sid, c.Subscribe.FrameworkInfo, c.Subscribe.SuppressedRoles...); ref != nil {
 		delete(m.streams, sid)
 		m.mu.Unlock()
 		m.audited(r, "subscribe", ref)
@@ -107,7 +125,7 @@ func (m *Master) subscribe(w http.ResponseWriter, r *http.Request, c *api.Call) 
 	m.mu.Unlock()
 	w.Header().Set(api.StreamIDHeader, sid)
 	w.Header().Set("Mesos-Stream-Id", sid)
-	serveStream(w, r, out, "application/recordio", func() { m.gone(sid, false) })
+	serveStream(w, r, out, media, func() { m.gone(sid, false) })
 }
 
 func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
@@ -156,19 +174,7 @@ func (m *Master) serveAgent(w http.ResponseWriter, r *http.Request) {
 	}
 	m.flush()
 	m.mu.Unlock()
-	serveStream(w, r, out, "application/recordio", func() { m.gone(sid, true) })
-}
-
-// jsonField names the field a decoding error is about, if it says.
-func jsonField(err error) string {
-	var ute *json.UnmarshalTypeError
-	if errors.As(err, &ute) {
-		return ute.Field
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return strings.Trim(name, `"`)
-	}
-	return ""
+	serveStream(w, r, out, recordIO, func() { m.gone(sid, true) })
 }
 
 // gone tells the core an event stream ended.

@@ -56,7 +56,7 @@ func as(t *testing.T, principal, method, url string, body []byte, hdr ...string)
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.Header.Get("Content-Type") == "application/recordio" {
+	if resp.Header.Get("Mesos-Stream-Id") != "" { // an event stream: its first record
 		line, _ := bufio.NewReader(resp.Body).ReadString('\n')
 		return resp.StatusCode, line, resp.Header
 	}

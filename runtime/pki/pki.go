@@ -113,15 +113,17 @@ func Generate(spec Spec) (*Secrets, error) {
 }
 
 // ACLs are a local cluster's: ops (and the others) may do everything but
-// run tasks as root; the frameworks' principals may run frameworks; each
-// agent's principal may register that agent only; every principal may
-// view the state.
+// run tasks as root; the frameworks' principals may run frameworks,
+// reserve resources for their roles and unreserve their own
+// reservations; each agent's principal may register that agent only;
+// every principal may view the state.
 func ACLs(spec Spec) *auth.ACLs {
 	any := auth.Entity{Type: "ANY"}
 	operators := auth.Rule{Principals: auth.Entity{Values: append([]string{Ops}, spec.Others...)}, Objects: any}
 	frameworks := auth.Rule{Principals: auth.Entity{Values: spec.Frameworks}, Objects: any}
 	a := &auth.ACLs{Permissive: false, Rules: map[string][]auth.Rule{}}
-	for _, action := range []string{auth.RegisterFrameworks, auth.TeardownFrameworks, auth.UpdatePolicy, auth.KillTasks, auth.AccessSandboxes} {
+	for _, action := range []string{auth.RegisterFrameworks, auth.TeardownFrameworks, auth.UpdatePolicy, auth.KillTasks, auth.AccessSandboxes,
+		auth.ReserveResources, auth.UnreserveResources} {
 		a.Rules[action] = []auth.Rule{operators}
 	}
 	a.Rules[auth.ViewState] = []auth.Rule{{Principals: any, Objects: any}}
@@ -130,6 +132,11 @@ func ACLs(spec Spec) *auth.ACLs {
 	if len(spec.Frameworks) > 0 {
 		a.Rules[auth.RegisterFrameworks] = append(a.Rules[auth.RegisterFrameworks], frameworks)
 		a.Rules[auth.RunTasks] = append(a.Rules[auth.RunTasks], frameworks)
+		a.Rules[auth.ReserveResources] = append(a.Rules[auth.ReserveResources], frameworks)
+		for _, p := range spec.Frameworks {
+			own := auth.Entity{Values: []string{p}}
+			a.Rules[auth.UnreserveResources] = append(a.Rules[auth.UnreserveResources], auth.Rule{Principals: own, Objects: own})
+		}
 	}
 	for _, name := range spec.Agents {
 		a.Rules[auth.RegisterAgents] = append(a.Rules[auth.RegisterAgents], auth.Rule{Principals: auth.Entity{Values: []string{name}}, Objects: auth.Entity{Values: []string{name}}})

@@ -35,7 +35,7 @@ func (d *Driver) Launch(offer framework.OfferID, tasks []framework.Task, refuse 
 			cmd = d.opts.Command(t, wall)
 		}
 		infos = append(infos, api.TaskInfo{Name: string(t.ID), TaskID: api.ID{Value: d.ids.wire(t.ID)}, AgentID: api.ID{Value: agent},
-			Resources: api.FromResources(t.Resources), Command: &api.CommandInfo{Value: cmd}, Job: t.Job})
+			Resources: api.FromResources(t.Resources), Command: &api.CommandInfo{Value: cmd}, Labels: jobLabel(t.Job)})
 		d.opts.Observe.Launched(d.opts.Name, t, agent, d.Now())
 	}
 	d.post(api.Call{Type: api.CallAccept, Accept: &api.Accept{OfferIDs: []api.ID{{Value: string(offer)}},
@@ -96,4 +96,12 @@ func (d *Driver) Submitted(j framework.JobInfo) error {
 		return fmt.Errorf("job %s is unschedulable: %s", j.ID, why)
 	}
 	return nil
+}
+
+// jobLabel names a task's job in its labels (api.JobLabel), if it has one.
+func jobLabel(job string) *api.Labels {
+	if job == "" {
+		return nil
+	}
+	return &api.Labels{Labels: []api.Label{{Key: api.JobLabel, Value: job}}}
 }

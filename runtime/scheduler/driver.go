@@ -331,7 +331,7 @@ func (d *Driver) handle(e api.Event) {
 			}
 			id := framework.OfferID(o.ID.Value)
 			d.offers[id] = o.AgentID.Value
-			offers = append(offers, framework.Offer{ID: id, Agent: o.AgentID.Value, Role: o.Role, Resources: res, Attributes: o.Attributes})
+			offers = append(offers, framework.Offer{ID: id, Agent: o.AgentID.Value, Role: o.Role(), Resources: res, Attributes: api.AttributeMap(o.Attributes)})
 		}
 		d.opts.Observe.Offered(d.opts.Name, len(offers))
 		d.sched.Offers(d, offers)

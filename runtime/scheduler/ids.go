@@ -84,7 +84,10 @@ type seenUpdates struct {
 	ended []string // ended tasks, oldest first
 }
 
-type seenUpdate struct{ uuid, state string }
+type seenUpdate struct {
+	uuid  api.UUID
+	state string
+}
 
 const keepEnded = 100000
 

@@ -48,7 +48,7 @@ func TestRelaunchAndRepeats(t *testing.T) {
 		t.Errorf("relaunched as %q (first %q)", again, first)
 	}
 	seen := newSeenUpdates()
-	up := func(state, uuid string) api.TaskStatus {
+	up := func(state string, uuid api.UUID) api.TaskStatus {
 		return api.TaskStatus{TaskID: api.ID{Value: "t"}, State: state, UUID: uuid}
 	}
 	steps := []struct {

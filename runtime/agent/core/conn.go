@@ -186,6 +186,8 @@ func (c *Core) Event(now time.Time, gen uint64, e api.AgentEvent) {
 	case n.state != registered:
 	case e.Type == api.AgentEventLaunch && e.Launch != nil:
 		c.launch(now, e.Launch)
+	case e.Type == api.AgentEventLaunchGroup && e.LaunchGroup != nil:
+		c.launchGroup(now, e.LaunchGroup)
 	case e.Type == api.AgentEventKill && e.Kill != nil:
 		c.kill(now, TaskKey{e.Kill.FrameworkID, e.Kill.TaskID})
 	case e.Type == api.AgentEventAck && e.Ack != nil:

@@ -103,12 +103,13 @@ type Core struct {
 	conn conn
 
 	tasks      map[TaskKey]*task
-	frameworks map[string]*framework // infos of the frameworks of tasks, by id
-	queued     map[TaskKey]bool      // tasks with updates pending
-	unsent     map[TaskKey]bool      // queued tasks whose oldest update goes at the next flush
-	retries    schedule              // when queued tasks send their oldest update again
-	kills      schedule              // when SIGKILL is due
-	gc         map[TaskKey]time.Time // sandboxes to remove, and when
+	frameworks map[string]*framework  // infos of the frameworks of tasks, by id
+	groups     map[groupKey][]TaskKey // the tasks of each task group, in launch order
+	queued     map[TaskKey]bool       // tasks with updates pending
+	unsent     map[TaskKey]bool       // queued tasks whose oldest update goes at the next flush
+	retries    schedule               // when queued tasks send their oldest update again
+	kills      schedule               // when SIGKILL is due
+	gc         map[TaskKey]time.Time  // sandboxes to remove, and when
 	gcs        schedule
 	uuids      uint64 // uuids made, for the fallback of a failing Rand
 
@@ -131,7 +132,7 @@ func New(cfg Config, now time.Time, rec Recovery) (*Core, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	c := &Core{cfg: cfg, tasks: map[TaskKey]*task{}, frameworks: map[string]*framework{}, queued: map[TaskKey]bool{},
+	c := &Core{cfg: cfg, tasks: map[TaskKey]*task{}, frameworks: map[string]*framework{}, groups: map[groupKey][]TaskKey{}, queued: map[TaskKey]bool{},
 		unsent: map[TaskKey]bool{}, gc: map[TaskKey]time.Time{}, dirtySet: map[TaskKey]bool{}}
 	c.conn = conn{state: disconnected, retryAt: now, backoff: cfg.BackoffMin}
 	c.recover(now, rec)

@@ -104,7 +104,7 @@ func resources(t testing.TB, s string) []api.Resource {
 	return out
 }
 
-func (h *harness) ack(k TaskKey, uuid string) Ready {
+func (h *harness) ack(k TaskKey, uuid api.UUID) Ready {
 	return h.event(h.gen(), api.AgentEvent{Type: api.AgentEventAck, Ack: &api.AgentAckStatus{FrameworkID: k.Framework, TaskID: k.Task, UUID: uuid}})
 }
 

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -27,22 +28,24 @@ type driver struct {
 	starting []TaskKey           // Start effects not yet answered
 	pids     map[TaskKey]int     // processes running
 	nextPid  int
-	acked    map[string]bool    // uuids the master acknowledged
-	terminal map[TaskKey]string // the terminal update of each task's incarnation
-	lastSent map[TaskKey]sent   // the last send of each task's oldest update
+	acked    map[api.UUID]bool    // uuids the master acknowledged
+	terminal map[TaskKey]api.UUID // the terminal update of each task's incarnation
+	lastSent map[TaskKey]sent     // the last send of each task's oldest update
+	groups   int                  // task groups launched
 }
 
 type sent struct {
-	gen          uint64
-	uuid, latest string
-	at           time.Time
+	gen    uint64
+	uuid   api.UUID
+	latest string
+	at     time.Time
 }
 
 var driverFrameworks, driverTasks = []string{"f1", "f2"}, []string{"a", "b", "c", "d", "e", "f", "g", "bad/id"}
 
 func newDriver(pick func(string, int) int, seed uint64, fail func(string, ...any)) *driver {
 	d := &driver{pick: pick, seed: seed, now: t0, fail: fail, disk: map[TaskKey]*Record{}, pids: map[TaskKey]int{}, nextPid: 100,
-		acked: map[string]bool{}, terminal: map[TaskKey]string{}, lastSent: map[TaskKey]sent{}}
+		acked: map[api.UUID]bool{}, terminal: map[TaskKey]api.UUID{}, lastSent: map[TaskKey]sent{}}
 	d.boot(Recovery{})
 	return d
 }
@@ -81,6 +84,7 @@ func (d *driver) step() {
 			d.c.Posted(d.now, PostResult{d.someGen(), types[d.pick("type", 2)], codes[d.pick("code", len(codes))]})
 		}},
 		{10, d.launch},
+		{3, d.launchGroup},
 		{3, func() {
 			k := d.key()
 			d.c.Event(d.now, d.gen, api.AgentEvent{Type: api.AgentEventKill, Kill: &api.AgentKillTask{FrameworkID: k.Framework, TaskID: k.Task}})
@@ -127,6 +131,39 @@ func (d *driver) launch() {
 			Resources: res[d.pick("res", len(res))]}}})
 }
 
+// launchGroup launches two or three tasks as a group of a new executor;
+// now and then one of them is not valid.
+func (d *driver) launchGroup() {
+	d.groups++
+	fw := driverFrameworks[d.pick("fw", len(driverFrameworks))]
+	l := &api.AgentLaunchGroup{FrameworkID: fw, Framework: &api.FrameworkInfo{Name: fw}}
+	for range 2 + d.pick("size", 2) {
+		id := driverTasks[d.pick("task", len(driverTasks))]
+		l.Tasks = append(l.Tasks, api.TaskInfo{TaskID: api.ID{Value: id}, Command: &api.CommandInfo{Value: "true"},
+			Resources: []api.Resource{{Name: "cpus", Scalar: api.Scalar{Value: 1}}}, Executor: &api.ExecutorInfo{ExecutorID: api.ID{Value: fmt.Sprint("e", d.groups)}}})
+	}
+	d.c.Event(d.now, d.gen, api.AgentEvent{Type: api.AgentEventLaunchGroup, LaunchGroup: l})
+}
+
+// checkGroups checks the rule of task groups on the checkpoint: once a
+// task of a group failed or was killed, every other task of it has ended
+// or is being killed.
+func (d *driver) checkGroups() {
+	ended := map[groupKey]TaskKey{}
+	for _, k := range sortedRecordKeys(d.disk) {
+		if g, ok := d.disk[k].group(); ok && (d.disk[k].State == TaskFailed || d.disk[k].State == TaskKilled) {
+			ended[g] = k
+		}
+	}
+	for _, k := range sortedRecordKeys(d.disk) {
+		r := d.disk[k]
+		g, ok := r.group()
+		if e, failed := ended[g]; ok && failed && !Terminal(r.State) && !r.KillAsked {
+			d.fail("%v of group %v is %s and not being killed, though %v ended %s", k, g, r.State, e, d.disk[e].State)
+		}
+	}
+}
+
 // ack acknowledges a pending update of the checkpoint, or one unknown.
 func (d *driver) ack() {
 	var keys []TaskKey
@@ -135,7 +172,7 @@ func (d *driver) ack() {
 			keys = append(keys, k)
 		}
 	}
-	k, uuid := d.key(), "unknown"
+	k, uuid := d.key(), api.UUID("unknown")
 	if len(keys) > 0 && d.pick("known", 8) > 0 {
 		k = keys[d.pick("ack", len(keys))]
 		p := d.disk[k].Pending
@@ -218,6 +255,7 @@ func (d *driver) apply() {
 	for _, e := range r.Effects {
 		d.effect(e)
 	}
+	d.checkGroups()
 	inReady := map[TaskKey]bool{}
 	_, gen, _ := d.c.Connection()
 	for _, m := range r.Messages {

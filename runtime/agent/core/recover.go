@@ -3,6 +3,8 @@ package core
 import (
 	"slices"
 	"time"
+
+	"github.com/apronlab/apron/runtime/api"
 )
 
 // recover takes back what an agent checkpointed before it restarted:
@@ -19,6 +21,14 @@ func (c *Core) recover(now time.Time, rec Recovery) {
 			continue // the last record of a task counts
 		}
 		c.recoverTask(now, r)
+	}
+	for _, g := range sortedGroups(c.groups) {
+		for _, k := range c.groups[g] {
+			if t := c.tasks[k]; t.rec.State == TaskFailed || t.rec.State == TaskKilled {
+				c.groupEnds(now, t) // it ended while the agent was down
+				break
+			}
+		}
 	}
 	for _, s := range rec.Sandboxes {
 		if c.tasks[s.Task] == nil && hasSandbox(s.Task) {
@@ -40,7 +50,7 @@ func (c *Core) recoverTask(now time.Time, r Recovered) {
 		c.forget(now, t) // its end was acknowledged just before the restart
 	case t.terminal():
 	case t.rec.Pid == 0:
-		c.update(now, t, TaskFailed, "REASON_AGENT_RESTARTED", "the agent restarted before the task started")
+		c.update(now, t, TaskFailed, api.ReasonAgentRestarted, "the agent restarted before the task started")
 	case r.Alive:
 		if t.rec.KillAsked {
 			c.terminate(now, t)

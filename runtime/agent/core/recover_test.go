@@ -11,7 +11,7 @@ func rec(state string, pid int, pending ...string) Record {
 	r := Record{FrameworkID: "f", Task: api.TaskInfo{TaskID: api.ID{Value: "t"}, Resources: []api.Resource{{Name: "mem", Scalar: api.Scalar{Value: 64}}}},
 		State: state, Pid: pid, Container: "f.t"}
 	for i, s := range pending {
-		r.Pending = append(r.Pending, api.TaskStatus{TaskID: r.Task.TaskID, State: s, UUID: string(rune('a' + i))})
+		r.Pending = append(r.Pending, api.TaskStatus{TaskID: r.Task.TaskID, State: s, UUID: api.UUID(rune('a' + i))})
 	}
 	return r
 }
@@ -33,7 +33,7 @@ func TestRecovery(t *testing.T) {
 		{"exited 0", Recovered{Record: rec(TaskRunning, 5), Exit: Exit{Code: 0}}, TaskFinished, "", 1, false, true},
 		{"exited 3", Recovered{Record: rec(TaskRunning, 5), Exit: Exit{Code: 3}}, TaskFailed, "REASON_COMMAND_EXECUTOR_FAILED", 1, false, true},
 		{"no exit file", Recovered{Record: rec(TaskRunning, 5), Exit: Exit{Code: -1}}, TaskFailed, "REASON_EXECUTOR_TERMINATED", 1, false, true},
-		{"OOM", Recovered{Record: rec(TaskRunning, 5), Exit: Exit{Code: 137, OOM: true}}, TaskFailed, "memory-limit", 1, false, true},
+		{"OOM", Recovered{Record: rec(TaskRunning, 5), Exit: Exit{Code: 137, OOM: true}}, TaskFailed, api.ReasonMemoryLimit, 1, false, true},
 		{"exited with RUNNING pending", Recovered{Record: rec(TaskRunning, 5, TaskRunning), Exit: Exit{Code: 0}}, TaskFinished, "", 2, false, true},
 		{"never started", Recovered{Record: rec(TaskStaging, 0)}, TaskFailed, "REASON_AGENT_RESTARTED", 1, false, true},
 		{"ended, update pending", Recovered{Record: rec(TaskFinished, 5, TaskFinished)}, TaskFinished, "", 1, false, false},

@@ -2,6 +2,7 @@ package core
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -72,9 +73,33 @@ func (c *Core) resend(t *task, fresh bool) {
 // launch takes a task the master sent. One the agent already has is a
 // duplicate and ignored.
 func (c *Core) launch(now time.Time, l *api.AgentLaunchTask) {
+	t := c.take(now, l)
+	if t == nil {
+		return
+	}
+	k := t.rec.Key()
+	limits, res, err := c.limits(l)
+	if err != nil {
+		c.update(now, t, TaskError, api.ReasonTaskInvalid, err.Error())
+		return
+	}
+	t.rec.Container = ContainerID(k)
+	start := &Start{Container: t.rec.Container, Command: l.Task.Command.Value, Limits: limits, User: c.taskUser(l)}
+	if !l.Task.Command.IsShell() {
+		start.Exec = append([]string{l.Task.Command.Value}, tail(l.Task.Command.Arguments)...)
+	}
+	if e := l.Task.Command.Environment; e != nil {
+		start.Env = e.Variables
+	}
+	start.Env = append(start.Env, gpuEnv(res)...)
+	c.effects = append(c.effects, Effect{Kind: EffectStart, Task: k, Start: start})
+}
+
+// take takes a task in, staging; nil for one the agent has already.
+func (c *Core) take(now time.Time, l *api.AgentLaunchTask) *task {
 	k := TaskKey{l.FrameworkID, l.Task.TaskID.Value}
 	if c.tasks[k] != nil {
-		return
+		return nil
 	}
 	delete(c.gc, k) // an id used again: its new sandbox stays
 	t := &task{rec: Record{FrameworkID: l.FrameworkID, Role: l.Role, Task: l.Task, State: TaskStaging, Launched: now}}
@@ -85,18 +110,14 @@ func (c *Core) launch(now time.Time, l *api.AgentLaunchTask) {
 	}
 	c.add(t)
 	c.markDirty(k)
-	limits, res, err := c.limits(l)
-	if err != nil {
-		c.update(now, t, TaskError, "REASON_TASK_INVALID", err.Error())
-		return
+	return t
+}
+
+// refuse takes a task in that will not start: TASK_ERROR.
+func (c *Core) refuse(now time.Time, l *api.AgentLaunchTask, reason, msg string) {
+	if t := c.take(now, l); t != nil {
+		c.update(now, t, TaskError, reason, msg)
 	}
-	t.rec.Container = ContainerID(k)
-	start := &Start{Container: t.rec.Container, Command: l.Task.Command.Value, Limits: limits, User: c.taskUser(l)}
-	if e := l.Task.Command.Environment; e != nil {
-		start.Env = e.Variables
-	}
-	start.Env = append(start.Env, gpuEnv(res)...)
-	c.effects = append(c.effects, Effect{Kind: EffectStart, Task: k, Start: start})
 }
 
 // taskUser is who a task runs as: its command's user, else its
@@ -121,6 +142,9 @@ func (c *Core) add(t *task) {
 		c.frameworks[r.FrameworkID] = f
 	}
 	f.tasks++
+	if g, ok := r.group(); ok {
+		c.groups[g] = append(c.groups[g], r.Key())
+	}
 	if r.Framework != nil && (f.info.ID == nil || !r.Launched.Before(f.launched)) {
 		f.info, f.launched = *r.Framework, r.Launched
 		f.info.ID = &api.ID{Value: r.FrameworkID}
@@ -184,7 +208,7 @@ func (c *Core) kill(now time.Time, k TaskKey) {
 func (c *Core) terminate(now time.Time, t *task) {
 	k := t.rec.Key()
 	c.effects = append(c.effects, Effect{Kind: EffectSignal, Task: k, Pid: t.rec.Pid, Signal: sigterm})
-	t.killAt = now.Add(c.cfg.Grace)
+	t.killAt = now.Add(c.grace(t))
 	c.kills.add(t.killAt, k)
 }
 
@@ -204,7 +228,7 @@ func (c *Core) Started(now time.Time, k TaskKey, pid int, startTicks uint64) {
 // StartFailed: the task could not be started; why says what failed.
 func (c *Core) StartFailed(now time.Time, k TaskKey, why string) {
 	if t := c.tasks[k]; t != nil && t.rec.State == TaskStaging {
-		c.update(now, t, TaskFailed, "REASON_CONTAINER_LAUNCH_FAILED", why)
+		c.update(now, t, TaskFailed, api.ReasonLaunchFailed, why)
 	}
 	c.flush(now)
 }
@@ -221,6 +245,9 @@ func (c *Core) Exited(now time.Time, k TaskKey, x Exit) {
 func (c *Core) end(now time.Time, t *task, x Exit) {
 	t.killAt = time.Time{}
 	state, reason, msg := ending(x, t.rec.KillAsked, c.memLimit(t))
+	if state == TaskKilled && t.rec.KillWhy != "" {
+		msg = t.rec.KillWhy
+	}
 	c.update(now, t, state, reason, msg)
 }
 
@@ -233,17 +260,17 @@ func (c *Core) memLimit(t *task) float64 {
 func ending(x Exit, killAsked bool, memMiB float64) (state, reason, msg string) {
 	switch {
 	case x.OOM:
-		return TaskFailed, "memory-limit", fmt.Sprintf("memory-limit: the task used more than its %v MiB and the kernel killed it", memMiB)
+		return TaskFailed, api.ReasonMemoryLimit, fmt.Sprintf("memory-limit: the task used more than its %v MiB and the kernel killed it", memMiB)
 	case killAsked:
-		return TaskKilled, "REASON_TASK_KILLED", "killed on request"
+		return TaskKilled, "", "killed on request"
 	case x.Code == 0:
 		return TaskFinished, "", "command exited with status 0"
 	case x.Code < 0:
-		return TaskFailed, "REASON_EXECUTOR_TERMINATED", "the task's process ended and left no exit status (the agent was down, or it was killed)"
+		return TaskFailed, api.ReasonExecutorEnded, "the task's process ended and left no exit status (the agent was down, or it was killed)"
 	case x.Code > 128:
-		return TaskFailed, "REASON_COMMAND_EXECUTOR_FAILED", fmt.Sprintf("command killed by signal %d", x.Code-128)
+		return TaskFailed, api.ReasonExecutorFailed, fmt.Sprintf("command killed by signal %d", x.Code-128)
 	}
-	return TaskFailed, "REASON_COMMAND_EXECUTOR_FAILED", fmt.Sprintf("command exited with status %d", x.Code)
+	return TaskFailed, api.ReasonExecutorFailed, fmt.Sprintf("command exited with status %d", x.Code)
 }
 
 // update queues a new status of a task, checkpointed before it is sent.
@@ -253,7 +280,7 @@ func (c *Core) update(now time.Time, t *task, state, reason, msg string) {
 		return
 	}
 	k := t.rec.Key()
-	s := api.TaskStatus{TaskID: t.rec.Task.TaskID, State: state, Reason: reason, Message: msg, Source: "SOURCE_AGENT",
+	s := api.TaskStatus{TaskID: t.rec.Task.TaskID, State: state, Reason: reason, Message: msg, Source: api.SourceAgent,
 		AgentID: &api.ID{Value: c.cfg.Name}, UUID: c.uuid(now), Timestamp: float64(now.UnixNano()) / 1e9}
 	t.rec.State = state
 	t.rec.Pending = append(t.rec.Pending, s)
@@ -265,16 +292,38 @@ func (c *Core) update(now time.Time, t *task, state, reason, msg string) {
 	case Terminal(state):
 		c.resend(t, false) // the master learns the end (latest_state) now, not at the next retry
 	}
+	if state == TaskFailed || state == TaskKilled {
+		c.groupEnds(now, t)
+	}
 }
 
-// uuid is 16 bytes of Rand in hex; should Rand fail, the time and a count.
-func (c *Core) uuid(now time.Time) string {
+// uuid is 16 bytes of Rand (Mesos' uuids are 16 bytes); should Rand
+// fail, the time and a count.
+func (c *Core) uuid(now time.Time) api.UUID {
 	c.uuids++
-	var b [16]byte
+	var b [api.UUIDLen]byte
 	if _, err := io.ReadFull(c.cfg.Rand, b[:]); err != nil {
-		return fmt.Sprintf("%016x%016x", uint64(now.UnixNano()), c.uuids)
+		binary.BigEndian.PutUint64(b[:8], uint64(now.UnixNano()))
+		binary.BigEndian.PutUint64(b[8:], c.uuids)
 	}
-	return hex.EncodeToString(b[:])
+	return api.UUID(b[:])
+}
+
+// grace is how long a killed task has between SIGTERM and SIGKILL: its
+// kill policy's grace period, else the agent's.
+func (c *Core) grace(t *task) time.Duration {
+	if kp := t.rec.Task.KillPolicy; kp != nil && kp.GracePeriod != nil && kp.GracePeriod.Nanoseconds >= 0 {
+		return time.Duration(kp.GracePeriod.Nanoseconds)
+	}
+	return c.cfg.Grace
+}
+
+// tail is a command's arguments after argv[0].
+func tail(args []string) []string {
+	if len(args) == 0 {
+		return nil
+	}
+	return args[1:]
 }
 
 // checkCommand checks a command's user and environment.

@@ -1,7 +1,7 @@
 package core
 
 import (
-	"slices"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -125,10 +125,10 @@ func TestExitStates(t *testing.T) {
 		{"exit 3", Exit{Code: 3}, false, TaskFailed, "REASON_COMMAND_EXECUTOR_FAILED"},
 		{"signal 9", Exit{Code: 137}, false, TaskFailed, "REASON_COMMAND_EXECUTOR_FAILED"},
 		{"unknown", Exit{Code: -1}, false, TaskFailed, "REASON_EXECUTOR_TERMINATED"},
-		{"oom", Exit{Code: 137, OOM: true}, false, TaskFailed, "memory-limit"},
-		{"oom while killed", Exit{Code: 137, OOM: true}, true, TaskFailed, "memory-limit"},
-		{"killed", Exit{Code: 143}, true, TaskKilled, "REASON_TASK_KILLED"},
-		{"killed, exit 0", Exit{Code: 0}, true, TaskKilled, "REASON_TASK_KILLED"},
+		{"oom", Exit{Code: 137, OOM: true}, false, TaskFailed, api.ReasonMemoryLimit},
+		{"oom while killed", Exit{Code: 137, OOM: true}, true, TaskFailed, api.ReasonMemoryLimit},
+		{"killed", Exit{Code: 143}, true, TaskKilled, ""},
+		{"killed, exit 0", Exit{Code: 0}, true, TaskKilled, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,7 +268,7 @@ func TestLaunchNamesTheUserAndEnvironment(t *testing.T) {
 			if len(starts) != 1 {
 				t.Fatalf("%d starts, want 1", len(starts))
 			}
-			if s := starts[0].Start; s.User != tt.want || !slices.Equal(s.Env, vars.Variables) {
+			if s := starts[0].Start; s.User != tt.want || !reflect.DeepEqual(s.Env, vars.Variables) {
 				t.Errorf("start as %q with %v, want %q with %v", s.User, s.Env, tt.want, vars.Variables)
 			}
 		})

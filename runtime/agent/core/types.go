@@ -39,7 +39,8 @@ type Record struct {
 	PidStart    uint64             `json:"pid_start,omitempty"` // the process's start time in ticks since boot
 	Container   string             `json:"container,omitempty"`
 	KillAsked   bool               `json:"kill_asked,omitempty"`
-	Pending     []api.TaskStatus   `json:"pending,omitempty"` // unacknowledged, oldest first
+	KillWhy     string             `json:"kill_why,omitempty"` // why the agent killed it itself (its task group ended)
+	Pending     []api.TaskStatus   `json:"pending,omitempty"`  // unacknowledged, oldest first
 	Launched    time.Time          `json:"launched"`
 }
 
@@ -100,8 +101,12 @@ type Effect struct {
 // Start is how to start a task.
 type Start struct {
 	Container string // the cgroup's name: a valid isolation id
-	Command   string // run with /bin/sh -c
-	Limits    Limits
+	Command   string // run with /bin/sh -c, unless Exec is given
+	// Exec is an executable and its arguments to run with no shell
+	// (Mesos' shell false): the command's value, then its arguments
+	// after argv[0].
+	Exec   []string
+	Limits Limits
 	// User is who the task runs as: its command's user, else its
 	// framework's, else Config.TaskUser.
 	User string

@@ -43,7 +43,7 @@ func (c *Core) flush(now time.Time) {
 // ack drops the acknowledged update (an unknown uuid is ignored) and
 // sends the next one at once; a task whose terminal update is
 // acknowledged is forgotten.
-func (c *Core) ack(now time.Time, k TaskKey, uuid string) {
+func (c *Core) ack(now time.Time, k TaskKey, uuid api.UUID) {
 	t := c.tasks[k]
 	if t == nil {
 		return
@@ -72,6 +72,7 @@ func (c *Core) forget(now time.Time, t *task) {
 	delete(c.tasks, k)
 	delete(c.queued, k)
 	delete(c.unsent, k)
+	c.leaveGroup(t)
 	if f := c.frameworks[k.Framework]; f != nil {
 		if f.tasks--; f.tasks == 0 {
 			delete(c.frameworks, k.Framework)

@@ -69,7 +69,7 @@ func TestUnknownAckIsIgnored(t *testing.T) {
 	h.started(k, 42)
 	for _, ack := range []struct {
 		k    TaskKey
-		uuid string
+		uuid api.UUID
 	}{{k, "not-a-uuid"}, {TaskKey{"f", "other"}, "x"}, {TaskKey{"g", "t"}, "x"}} {
 		if r := h.ack(ack.k, ack.uuid); !r.Empty() {
 			t.Errorf("ack %v %s: %+v, want nothing", ack.k, ack.uuid, r)

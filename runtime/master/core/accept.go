@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
@@ -11,11 +12,12 @@ import (
 	"github.com/apronlab/apron/runtime/auth"
 )
 
-// accept launches the tasks of an ACCEPT on its offers. As in Mesos, the
-// offers an ACCEPT names are used up whatever happens: what its tasks do
-// not take goes back to the allocator with the call's filter. A bad offer
-// drops every task (TASK_DROPPED); a bad task is refused alone
-// (TASK_ERROR).
+// accept applies the operations of an ACCEPT to its offers, in order
+// (operations.go). As in Mesos, the offers an ACCEPT names are used up
+// whatever happens: what its operations do not take goes back to the
+// allocator with the call's filter. A bad offer drops every task
+// (TASK_DROPPED) and every other operation; a bad task is refused alone
+// (TASK_ERROR), a bad task group whole.
 func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
 	refuse, r := c.refuseOf("accept.filters", a.Filters)
 	offers, agent, why, foreign := c.acceptedOffers(f, a.OfferIDs)
@@ -30,67 +32,75 @@ func (c *Core) accept(f *Framework, a *api.Accept) *Refusal {
 		if r != nil {
 			return r
 		}
-		for _, op := range a.Operations {
-			for _, ti := range op.Launch.TaskInfos {
-				// A task the framework ran under this id (an ACCEPT
-				// sent again, late) gets no update: it would speak
-				// of that task.
-				if id := ti.TaskID.Value; f.Tasks[id] == nil && !c.completed(f, id) && !foreign {
-					c.refuseTask(f, ti, agent, TaskDropped, "REASON_INVALID_OFFERS", why)
-				}
-			}
-		}
+		c.dropAll(f, a, agent, why, foreign)
 		return nil
 	}
-	var total, used allocator.Resources
-	for _, o := range offers {
-		total = total.Add(o.Resources)
-	}
-	var launch []*Task
-	seen := map[string]bool{}
+	run := c.newRun(f, offers, agent)
 	for i, op := range a.Operations {
-		for j, ti := range op.Launch.TaskInfos {
-			field := fmt.Sprintf("accept.operations[%d].launch.task_infos[%d]", i, j)
-			if f.Tasks[ti.TaskID.Value] != nil || seen[ti.TaskID.Value] {
-				// The id runs already: an ACCEPT sent again, or a
-				// framework's mistake. An update of this id would
-				// speak of the running task, so none is sent.
-				c.stats.Invalid++
-				continue
-			}
-			res, msg := c.checkTask(f, ti, field, agent)
-			if msg == "" && !total.Sub(used).Contains(res) {
-				msg = fmt.Sprintf("%s.resources: %s do not fit in what is left of the offers, %s", field, res, total.Sub(used))
-			}
-			if msg != "" {
-				c.refuseTask(f, ti, agent, TaskError, "REASON_TASK_INVALID", msg)
-				continue
-			}
-			seen[ti.TaskID.Value] = true
-			used = used.Add(res)
-			ti.AgentID = api.ID{Value: agent}
-			launch = append(launch, &Task{TaskRecord: TaskRecord{FrameworkID: f.ID, AgentID: agent, Role: offers[0].Role, Info: ti, Resources: res.String()}})
-		}
+		run.operation(i, op)
 	}
-	c.useOffers(offers, used, refuse)
+	c.useOffers(run.offers, run.used, refuse)
 	c.stats.Accepted++
-	for _, t := range launch {
-		c.launch(f, t)
+	for _, u := range run.launch {
+		if u.exec != nil {
+			c.launchGroupOnAgent(f, u)
+		} else {
+			c.launch(f, u.tasks[0])
+		}
 	}
 	return nil
 }
 
-// checkOperations checks an ACCEPT's operations: apron runs LAUNCH.
+// dropAll answers an ACCEPT whose offers cannot be used: its tasks are
+// TASK_DROPPED (TASK_LOST to a framework that is not partition aware, as
+// Mesos) and its other operations OPERATION_ERROR.
+func (c *Core) dropAll(f *Framework, a *api.Accept, agent, why string, foreign bool) {
+	for _, op := range a.Operations {
+		infos := launchedBy(op)
+		if infos == nil && !foreign {
+			c.operationStatus(f, op, api.OperationError, why, "", nil)
+		}
+		for _, ti := range infos {
+			// A task the framework ran under this id (an ACCEPT sent
+			// again, late) gets no update: it would speak of that
+			// task.
+			if id := ti.TaskID.Value; f.Tasks[id] == nil && !c.completed(f, id) && !foreign {
+				c.refuseTask(f, ti, agent, lostOrDropped(f), api.ReasonInvalidOffers, why)
+			}
+		}
+	}
+}
+
+// launchedBy is the tasks an operation launches (nil for one that
+// launches none).
+func launchedBy(op api.Operation) []api.TaskInfo {
+	switch {
+	case op.Type == api.OpLaunch && op.Launch != nil:
+		return op.Launch.TaskInfos
+	case op.Type == api.OpLaunchGroup && op.LaunchGroup != nil && op.LaunchGroup.TaskGroup != nil:
+		return op.LaunchGroup.TaskGroup.Tasks
+	}
+	return nil
+}
+
+// checkOperations checks an ACCEPT's operations: each of a type of
+// mesos.proto, with its object, and not too many tasks in all.
 func (c *Core) checkOperations(a *api.Accept) *Refusal {
 	if len(a.OfferIDs) == 0 {
 		return c.refuse(http.StatusBadRequest, "accept.offer_ids", "an ACCEPT names at least one offer")
 	}
 	n := 0
 	for i, op := range a.Operations {
-		if op.Type != "LAUNCH" || op.Launch == nil {
-			return c.refuse(http.StatusBadRequest, fmt.Sprintf("accept.operations[%d].type", i), "operation type %.64q; apron supports LAUNCH with a launch object", op.Type)
+		field := fmt.Sprintf("accept.operations[%d]", i)
+		switch {
+		case !api.ValidOperationType(op.Type):
+			return c.refuse(http.StatusBadRequest, field+".type", "operation type %.64q; known: %s", op.Type, strings.Join(api.OperationTypes, ", "))
+		case op.Type == api.OpLaunch && op.Launch == nil:
+			return c.refuse(http.StatusBadRequest, field+".launch", "a LAUNCH operation needs its launch object")
+		case op.Type == api.OpLaunchGroup && op.LaunchGroup == nil:
+			return c.refuse(http.StatusBadRequest, field+".launch_group", "a LAUNCH_GROUP operation needs its launch_group object")
 		}
-		n += len(op.Launch.TaskInfos)
+		n += len(launchedBy(op))
 	}
 	if n > c.cfg.Limits.MaxTasksPerAccept {
 		return c.refuse(http.StatusBadRequest, "accept.operations", "%d tasks in one ACCEPT; at most %d", n, c.cfg.Limits.MaxTasksPerAccept)
@@ -131,36 +141,39 @@ func (c *Core) acceptedOffers(f *Framework, ids []api.ID) (offers []allocator.Of
 	return offers, string(offers[0].Agent), why, foreign
 }
 
-// checkTask checks one task of an accept; the message says what is wrong.
-func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent string) (allocator.Resources, string) {
+// checkTask checks one task of an accept, for role; the message says what
+// is wrong, and the reason is Mesos' for it ("": REASON_TASK_INVALID).
+func (c *Core) checkTask(f *Framework, ti api.TaskInfo, field, agent, role string) (res allocator.Resources, reason, msg string) {
 	id := ti.TaskID.Value
 	lim := c.cfg.Limits
 	res, err := api.ToResources(field+".resources", ti.Resources)
+	if err == nil {
+		err = api.CheckAllocation(field+".resources", ti.Resources, mesosRole(role))
+	}
 	idErr := api.ValidName(id)
 	switch {
 	case idErr != nil:
-		return nil, fmt.Sprintf("%s.task_id: %v (it names the task's sandbox)", field, idErr)
+		return nil, "", fmt.Sprintf("%s.task_id: %v (it names the task's sandbox)", field, idErr)
 	case len(f.Tasks) >= lim.MaxTasksPerFramework:
-		return nil, fmt.Sprintf("%s: the framework has %d tasks not completed, the limit (--max-tasks-per-framework)", field, len(f.Tasks))
+		return nil, "", fmt.Sprintf("%s: the framework has %d tasks not completed, the limit (--max-tasks-per-framework)", field, len(f.Tasks))
 	case ti.AgentID.Value != "" && ti.AgentID.Value != agent:
-		return nil, fmt.Sprintf("%s.agent_id: %.64q, but the offers are on %s", field, ti.AgentID.Value, agent)
-	case len(ti.Name) > lim.MaxName || len(ti.Job) > lim.MaxName:
-		return nil, fmt.Sprintf("%s.name: %d bytes; at most %d", field, len(ti.Name)+len(ti.Job), lim.MaxName)
+		return nil, "", fmt.Sprintf("%s.agent_id: %.64q, but the offers are on %s", field, ti.AgentID.Value, agent)
+	case len(ti.Name) > lim.MaxName:
+		return nil, "", fmt.Sprintf("%s.name: %d bytes; at most %d", field, len(ti.Name), lim.MaxName)
 	case err != nil:
-		return nil, err.Error()
+		return nil, "", err.Error()
 	case res.IsEmpty():
-		return nil, field + ".resources: empty; a task asks for some cpus or mem"
-	case ti.Command == nil || ti.Command.Value == "":
-		return nil, field + ".command.value: empty; give the shell command to run"
-	case len(ti.Command.Value) > lim.MaxCommand:
-		return nil, fmt.Sprintf("%s.command.value: %d bytes; at most %d", field, len(ti.Command.Value), lim.MaxCommand)
+		return nil, "", field + ".resources: empty; a task asks for some cpus or mem"
+	}
+	if msg := checkMesosTask(field, &ti, lim); msg != "" {
+		return nil, "", msg
 	}
 	if user := cmp.Or(ti.Command.User, f.Info.User); user != "" {
 		if r := c.authorize(f.Info.Principal, auth.RunTasks, user, field+".command.user"); r != nil {
-			return nil, r.Message
+			return nil, api.ReasonTaskUnauthorized, r.Message
 		}
 	}
-	return res, ""
+	return res, "", ""
 }
 
 // useOffers accepts each offer with its part of used; the rest of each
@@ -191,11 +204,17 @@ func overlap(have, want allocator.Resources) allocator.Resources {
 // launch records a task (its resources are charged already) and sends it
 // to its agent.
 func (c *Core) launch(f *Framework, t *Task) {
+	t = c.record(f, t)
+	info := f.Info
+	c.toAgent(c.reg.agents[t.AgentID], api.AgentEvent{Type: api.AgentEventLaunch, Launch: &api.AgentLaunchTask{
+		FrameworkID: f.ID, Framework: &info, Role: t.Role, Task: t.Info}})
+}
+
+// record adds a launched task to the registry, its resources charged.
+func (c *Core) record(f *Framework, t *Task) *Task {
 	c.apply(Command{Op: OpAddTask, Task: &t.TaskRecord, Ref: Ref{State: TaskStaging}})
 	t = f.Tasks[t.Info.TaskID.Value]
 	t.charged = true
 	c.stats.Launched++
-	info := f.Info
-	c.toAgent(c.reg.agents[t.AgentID], api.AgentEvent{Type: api.AgentEventLaunch, Launch: &api.AgentLaunchTask{
-		FrameworkID: f.ID, Framework: &info, Role: t.Role, Task: t.Info}})
+	return t
 }

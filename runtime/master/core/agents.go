@@ -44,6 +44,9 @@ func (c *Core) AgentSubscribe(now time.Time, stream, principal string, s *api.Ag
 	if ag != nil && ag.inAlloc && !ag.total.Equal(total) {
 		c.removeFromAllocator(ag)
 	}
+	if ag != nil && !ag.total.Equal(total) {
+		c.fitReservations(ag, total)
+	}
 	rec := AgentRecord{ID: s.Name, Hostname: s.Hostname, URL: s.URL, Isolation: s.Isolation, Resources: total.String(),
 		Attributes: s.Attributes, State: AgentActive, Registered: now, Incarnation: s.Incarnation, Generation: s.Generation, Principal: principal}
 	if ag != nil {
@@ -140,9 +143,9 @@ func (c *Core) adoptTasks(ag *Agent, s *api.AgentSubscribe) {
 		case Terminal(t.State):
 			c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: k.fw, Task: k.task}})
 		case t.State == TaskStaging:
-			c.setTask(t, Ref{State: TaskDropped, Reason: "REASON_AGENT_RESTARTED", Message: "the agent re-registered without it: the launch did not reach it"}, true)
+			c.setTask(t, Ref{State: TaskDropped, Reason: api.ReasonAgentRestarted, Message: "the agent re-registered without it: the launch did not reach it"}, true)
 		default:
-			c.setTask(t, Ref{State: TaskLost, Reason: "REASON_AGENT_RESTARTED", Message: "the agent re-registered without it"}, true)
+			c.setTask(t, Ref{State: TaskLost, Reason: api.ReasonAgentRestarted, Message: "the agent re-registered without it"}, true)
 		}
 	}
 }
@@ -186,7 +189,7 @@ func (c *Core) recoverFramework(rt api.AgentTask, infos map[string]api.Framework
 		info = api.FrameworkInfo{Name: rt.FrameworkID, Roles: []string{rt.Role}, FailoverTimeout: c.cfg.ReregisterTimeout.Seconds()}
 	}
 	info.ID = &api.ID{Value: rt.FrameworkID}
-	roles, r := c.checkFrameworkInfo(&info)
+	roles, r := c.checkFrameworkInfo("subscribe.frameworks", &info)
 	if r != nil {
 		return nil
 	}
@@ -225,7 +228,7 @@ func (c *Core) addToAllocator(ag *Agent) {
 		_ = c.alloc.ActivateAgent(allocator.AgentID(ag.ID))
 		return
 	}
-	if err := c.alloc.AddAgent(allocator.AgentInfo{ID: allocator.AgentID(ag.ID), Attributes: ag.Attributes}, ag.total); err != nil {
+	if err := c.alloc.AddAgent(allocator.AgentInfo{ID: allocator.AgentID(ag.ID), Attributes: ag.Attributes}, ag.Total()); err != nil {
 		c.applyErrors = append(c.applyErrors, err)
 		return
 	}
@@ -237,11 +240,12 @@ func (c *Core) addToAllocator(ag *Agent) {
 		}
 		if err := c.alloc.Restore(allocator.FrameworkID(t.FrameworkID), t.Role, allocator.AgentID(ag.ID), t.res); err != nil {
 			c.toAgent(ag, killEvent(t))
-			c.setTask(t, Ref{State: TaskLost, Reason: "REASON_AGENT_RESTARTED", Message: fmt.Sprintf("the agent's resources no longer hold it: %v", err)}, true)
+			c.setTask(t, Ref{State: TaskLost, Reason: api.ReasonAgentRestarted, Message: fmt.Sprintf("the agent's resources no longer hold it: %v", err)}, true)
 			continue
 		}
 		t.charged = true
 	}
+	c.restoreExecutors(ag)
 }
 
 // removeFromAllocator stops offering an agent: its offers are rescinded
@@ -257,6 +261,9 @@ func (c *Core) removeFromAllocator(ag *Agent) {
 	}
 	for _, t := range ag.Tasks {
 		t.charged = false
+	}
+	for _, e := range ag.executors {
+		e.charged = false
 	}
 }
 
@@ -330,9 +337,9 @@ func (c *Core) unreachable(ag *Agent, why string) {
 			continue
 		}
 		if t.fw.Info.Has(api.PartitionAware) {
-			c.setTask(t, Ref{State: TaskUnreachable, Reason: "REASON_AGENT_UNREACHABLE", Message: msg}, true)
+			c.setTask(t, Ref{State: TaskUnreachable, Reason: api.ReasonAgentRemoved, Message: msg}, true)
 		} else {
-			c.setTask(t, Ref{State: TaskLost, Reason: "REASON_AGENT_UNREACHABLE", Message: msg}, true)
+			c.setTask(t, Ref{State: TaskLost, Reason: api.ReasonAgentRemoved, Message: msg}, true)
 		}
 	}
 	for _, id := range sortedKeys(c.reg.frameworks) {
@@ -347,7 +354,7 @@ func (c *Core) giveUp(ag *Agent) {
 	msg := fmt.Sprintf("agent %s was unreachable for %v", ag.ID, c.cfg.UnreachableTimeout)
 	for _, k := range sortedTaskKeys(ag.Tasks) {
 		if t := ag.Tasks[k]; !Terminal(t.State) {
-			c.setTask(t, Ref{State: TaskGone, Reason: "REASON_AGENT_REMOVED", Message: msg}, true)
+			c.setTask(t, Ref{State: TaskGone, Reason: api.ReasonAgentRemoved, Message: msg}, true)
 		}
 	}
 }
@@ -372,6 +379,9 @@ func (c *Core) AgentCall(now time.Time, principal string, call *api.AgentCall) *
 		if !agentStates[s.Status.State] || s.LatestState != "" && !agentStates[s.LatestState] || len(s.Status.Message) > c.cfg.Limits.MaxName {
 			return c.refuse(http.StatusBadRequest, fmt.Sprintf("statuses[%d].status.state", i), "statuses[%d]: state %.32q, latest_state %.32q: want a task state an agent reports (TASK_RUNNING, TASK_FINISHED, ...), and a message of at most %d bytes",
 				i, s.Status.State, s.LatestState, c.cfg.Limits.MaxName)
+		}
+		if err := checkAgentStatus(s.Status); err != nil {
+			return c.refuse(http.StatusBadRequest, fmt.Sprintf("statuses[%d].status", i), "statuses[%d].status.%v", i, err)
 		}
 	}
 	ag.lastSeen = now
@@ -410,6 +420,6 @@ func (c *Core) agentStatus(ag *Agent, s api.AgentStatus) {
 	c.setTask(t, ref, false)
 	t.statusUUID, t.statusState = s.Status.UUID, s.Status.State
 	st := s.Status
-	st.AgentID, st.Source = &api.ID{Value: ag.ID}, "SOURCE_AGENT"
+	st.AgentID, st.Source = &api.ID{Value: ag.ID}, api.SourceAgent
 	c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: st}})
 }

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/apronlab/apron/runtime/auth"
@@ -9,14 +10,22 @@ import (
 // authorize asks the Authorizer whether principal may do action on
 // object; a denial is a 403 naming the rule that denied it.
 func (c *Core) authorize(principal, action, object, field string) *Refusal {
+	if why := c.decide(principal, action, object); why != "" {
+		return c.refuse(http.StatusForbidden, field, "%s", why)
+	}
+	return nil
+}
+
+// decide asks the Authorizer whether principal may do action on object:
+// "" if it may, else why not.
+func (c *Core) decide(principal, action, object string) string {
 	if c.cfg.Authorizer == nil {
-		return nil
+		return ""
 	}
-	d := c.cfg.Authorizer.Authorize(principal, action, object)
-	if d.Allowed {
-		return nil
+	if d := c.cfg.Authorizer.Authorize(principal, action, object); !d.Allowed {
+		return fmt.Sprintf("principal %q may not %s %q: %s", principal, action, object, d)
 	}
-	return c.refuse(http.StatusForbidden, field, "principal %q may not %s %q: %s", principal, action, object, d)
+	return ""
 }
 
 // owns refuses a caller that is not the principal something belongs to.

@@ -1,17 +1,19 @@
 package core
 
 import (
-	"fmt"
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
 )
 
-// dispatch runs one call of a subscribed framework.
+// dispatch runs one call of a subscribed framework, as Mesos' master
+// runs it: a call that names what is not there (an unknown task, offer or
+// agent, a role the framework does not have) is dropped, not refused.
 func (c *Core) dispatch(f *Framework, call *api.Call) *Refusal {
 	switch call.Type {
 	case api.CallTeardown:
@@ -27,22 +29,41 @@ func (c *Core) dispatch(f *Framework, call *api.Call) *Refusal {
 		}
 		return c.decline(f, call.Decline)
 	case api.CallRevive, api.CallSuppress:
-		return c.reviveOrSuppress(f, call)
+		c.reviveOrSuppress(f, call)
 	case api.CallKill:
 		if call.Kill == nil || call.Kill.TaskID.Value == "" {
 			return c.refuse(http.StatusBadRequest, "kill.task_id", "a KILL call needs kill.task_id")
 		}
-		c.kill(f, call.Kill.TaskID.Value)
+		c.kill(f, call.Kill)
 	case api.CallAcknowledge:
 		a := call.Acknowledge
-		if a == nil || a.UUID == "" || a.TaskID.Value == "" || a.AgentID.Value == "" {
+		if a == nil || a.TaskID.Value == "" || a.AgentID.Value == "" {
 			return c.refuse(http.StatusBadRequest, "acknowledge", "an ACKNOWLEDGE call needs acknowledge.agent_id, task_id and uuid")
+		}
+		if len(a.UUID) != api.UUIDLen {
+			return c.refuse(http.StatusBadRequest, "acknowledge.uuid", "acknowledge.uuid: %d bytes; a status update's uuid is %d bytes (base64 in JSON), as the update gave it", len(a.UUID), api.UUIDLen)
 		}
 		c.acknowledge(f, a)
 	case api.CallReconcile:
+		if call.Reconcile == nil {
+			return c.refuse(http.StatusBadRequest, "reconcile", "a RECONCILE call needs a reconcile object (with no tasks: all of them)")
+		}
 		return c.reconcile(f, call.Reconcile)
+	case api.CallReconcileOperations:
+		return c.reconcileOperations(f, call.ReconcileOperations)
+	case api.CallAcknowledgeOperationStatus:
+		return c.acknowledgeOperation(call.AcknowledgeOperationStatus)
+	case api.CallUpdateFramework:
+		return c.updateFrameworkCall(f, call.UpdateFramework)
+	case api.CallShutdown:
+		if r := c.noExecutorCall(call); r != nil {
+			return r
+		}
+		c.shutdownExecutor(f, call.Shutdown)
+	case api.CallMessage, api.CallRequest, api.CallAcceptInverseOffers, api.CallDeclineInverseOffers:
+		return c.noExecutorCall(call)
 	default:
-		return c.refuse(http.StatusBadRequest, "type", "unknown call type %.64q; known: SUBSCRIBE, TEARDOWN, ACCEPT, DECLINE, REVIVE, SUPPRESS, KILL, ACKNOWLEDGE, RECONCILE", call.Type)
+		return c.refuse(http.StatusBadRequest, "type", "call type %.64q is not one a subscribed framework makes; Mesos' calls: %s", call.Type, strings.Join(api.CallTypes, ", "))
 	}
 	return nil
 }
@@ -84,7 +105,10 @@ func (c *Core) ownsOffer(f *Framework, id allocator.OfferID) bool {
 	return ok && string(o.Framework) == f.ID
 }
 
-func (c *Core) reviveOrSuppress(f *Framework, call *api.Call) *Refusal {
+// reviveOrSuppress runs REVIVE or SUPPRESS for the roles named (all of
+// the framework's when none are). As Mesos does, a call that names a role
+// the framework does not have is dropped whole.
+func (c *Core) reviveOrSuppress(f *Framework, call *api.Call) {
 	var roles []string
 	if call.Revive != nil {
 		roles = call.Revive.Roles
@@ -92,40 +116,46 @@ func (c *Core) reviveOrSuppress(f *Framework, call *api.Call) *Refusal {
 	if call.Suppress != nil {
 		roles = call.Suppress.Roles
 	}
-	for i, r := range roles {
+	wire := make([]string, 0, len(roles))
+	for _, r := range roles {
 		if !slices.Contains(f.Roles, wireRole(r)) {
-			return c.refuse(http.StatusBadRequest, fmt.Sprintf("roles[%d]", i), "framework %s is not subscribed to role %.64q; its roles: %v", f.ID, r, f.Roles)
+			c.stats.CallsDropped++
+			return
 		}
-		roles[i] = wireRole(r)
+		wire = append(wire, wireRole(r))
 	}
-	if len(roles) == 0 {
-		roles = f.Roles
+	if len(wire) == 0 {
+		wire = f.Roles
 	}
 	if call.Type == api.CallSuppress {
-		_ = c.alloc.Suppress(allocator.FrameworkID(f.ID), roles...)
+		_ = c.alloc.Suppress(allocator.FrameworkID(f.ID), wire...)
 	} else {
-		_ = c.alloc.Revive(allocator.FrameworkID(f.ID), roles...)
+		_ = c.alloc.Revive(allocator.FrameworkID(f.ID), wire...)
 		c.soon = true
 	}
-	for _, r := range roles {
+	for _, r := range wire {
 		f.suppressed[r] = call.Type == api.CallSuppress
 	}
-	return nil
 }
 
 // kill asks a task's agent to kill it. The request is kept with the task
 // and sent again whenever the agent re-registers (Mesos retries kills on
 // re-registration); a task the master does not run is answered with what
-// the master knows of it.
-func (c *Core) kill(f *Framework, id string) {
+// the master knows of it. A kill that names another agent than the
+// task's is dropped, as Mesos drops it.
+func (c *Core) kill(f *Framework, k *api.Kill) {
+	id, agent := k.TaskID.Value, ""
+	if k.AgentID != nil {
+		agent = k.AgentID.Value
+	}
 	t := f.Tasks[id]
 	if t == nil {
-		if s, ok := c.reconciled(f, id, "", "kill: the master runs no task by this id"); ok {
+		if s, ok := c.reconciled(f, id, agent, "kill: the master runs no task by this id"); ok {
 			c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: s}})
 		}
 		return
 	}
-	if Terminal(t.State) {
+	if Terminal(t.State) || agent != "" && agent != t.AgentID {
 		return
 	}
 	if !t.KillAsked {
@@ -162,11 +192,11 @@ const maxAcked = 8
 // reconcile sends the latest state of the tasks asked for, or of every
 // task not yet completed when none are named.
 func (c *Core) reconcile(f *Framework, r *api.Reconcile) *Refusal {
-	if r != nil && len(r.Tasks) > c.cfg.Limits.MaxReconcile {
+	if len(r.Tasks) > c.cfg.Limits.MaxReconcile {
 		return c.refuse(http.StatusBadRequest, "reconcile.tasks", "reconcile.tasks: %d tasks; at most %d in one call", len(r.Tasks), c.cfg.Limits.MaxReconcile)
 	}
 	var ids []api.ReconcileTask
-	if r == nil || len(r.Tasks) == 0 {
+	if len(r.Tasks) == 0 {
 		for _, t := range bySeq(taskList(f.Tasks)) {
 			ids = append(ids, api.ReconcileTask{TaskID: t.Info.TaskID})
 		}
@@ -205,7 +235,7 @@ func taskList(m map[string]*Task) []*Task {
 // Answers carry no uuid and reason REASON_RECONCILIATION: they are not
 // new updates.
 func (c *Core) reconciled(f *Framework, id, agent, msg string) (api.TaskStatus, bool) {
-	s := api.TaskStatus{TaskID: api.ID{Value: id}, Reason: "REASON_RECONCILIATION", Source: "SOURCE_MASTER", Timestamp: unix(c.now)}
+	s := api.TaskStatus{TaskID: api.ID{Value: id}, Reason: api.ReasonReconciliation, Source: api.SourceMaster, Timestamp: unix(c.now)}
 	t := f.Tasks[id]
 	if t == nil {
 		for i := len(f.Done) - 1; i >= 0 && t == nil; i-- {
@@ -219,8 +249,12 @@ func (c *Core) reconciled(f *Framework, id, agent, msg string) (api.TaskStatus, 
 	switch {
 	case t != nil:
 		s.State, s.Message, s.AgentID = t.State, t.Message, &api.ID{Value: t.AgentID}
+		if t.State == TaskUnreachable || t.Reason == api.ReasonAgentRemoved {
+			s.UnreachableTime = c.unreachableTime(t.AgentID)
+		}
 	case ag != nil && ag.State == AgentUnreachable:
 		s.State, s.Message, s.AgentID = TaskLost, "its agent is unreachable and the master knows no task by this id", &api.ID{Value: agent}
+		s.UnreachableTime = c.unreachableTime(agent)
 		if aware {
 			s.State = TaskUnreachable
 		}

@@ -29,6 +29,17 @@ func (c *Core) CheckBooks() error {
 			}
 		}
 	}
+	for _, e := range sortedExecutors(c.reg.executors) {
+		ag := c.reg.agents[e.AgentID]
+		switch {
+		case e.charged && (e.ended() || !ag.inAlloc):
+			return fmt.Errorf("executor %s of %s is charged on agent %s (ended: %v, in the allocator: %v)", e.Info.ExecutorID.Value, e.FrameworkID, e.AgentID, e.ended(), ag.inAlloc)
+		case !e.charged && !e.ended() && ag.inAlloc:
+			return fmt.Errorf("executor %s of %s runs tasks on connected agent %s but holds nothing", e.Info.ExecutorID.Value, e.FrameworkID, e.AgentID)
+		case e.charged:
+			perAgent[allocator.AgentID(e.AgentID)] = perAgent[allocator.AgentID(e.AgentID)].Add(e.res)
+		}
+	}
 	for _, o := range c.alloc.Offers() {
 		perAgent[o.Agent] = perAgent[o.Agent].Add(o.Resources)
 	}
@@ -39,8 +50,12 @@ func (c *Core) CheckBooks() error {
 		if !v.Allocated.Equal(perAgent[v.ID]) {
 			return fmt.Errorf("agent %s: the allocator holds %s, the tasks and offers %s", v.ID, v.Allocated, perAgent[v.ID])
 		}
-		if ag := c.reg.agents[string(v.ID)]; ag == nil || !ag.inAlloc {
+		ag := c.reg.agents[string(v.ID)]
+		if ag == nil || !ag.inAlloc {
 			return fmt.Errorf("agent %s is in the allocator but not connected", v.ID)
+		}
+		if !v.Total.Contains(ag.Total().Reserved()) {
+			return fmt.Errorf("agent %s: the allocator holds %s, which lacks its reservations %s", v.ID, v.Total, ag.Total().Reserved())
 		}
 	}
 	return nil

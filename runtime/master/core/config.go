@@ -71,6 +71,7 @@ type Limits struct {
 	KeepGone             int // torn-down frameworks kept (default 100)
 	Transitions          int // state transitions kept per task (default 16)
 	PolicyHistory        int // policies kept in the history (default 20)
+	MaxReservations      int // dynamic reservations (role, principal) per agent (default 1000)
 }
 
 func (l *Limits) defaults() {
@@ -92,6 +93,7 @@ func (l *Limits) defaults() {
 	set(&l.KeepGone, 100)
 	set(&l.Transitions, 16)
 	set(&l.PolicyHistory, 20)
+	set(&l.MaxReservations, 1000)
 }
 
 // Smallest durations a live master accepts: below them a master spins.

@@ -33,6 +33,7 @@ type Core struct {
 	history      *history
 	stats        Stats
 	cluster      *ClusterView
+	masterInfo   *api.MasterInfo // for SUBSCRIBED; the shell sets it
 	ready        Ready
 	applyErrors  []error
 }
@@ -61,6 +62,7 @@ type Stats struct {
 	Offers, Rescinded, Declined, Accepted  uint64
 	Launched, Dropped, Invalid, AgentsLost uint64
 	Refused                                uint64 // calls refused with a 4xx
+	CallsDropped                           uint64 // calls taken (202) and dropped, as Mesos drops them
 }
 
 // New returns the core of a master that starts with an empty registry.
@@ -127,6 +129,9 @@ func recoverCore(cfg Config, reg *Registry, now time.Time) (*Core, error) {
 		ag.stream, ag.inAlloc = "", false
 		for _, t := range ag.Tasks {
 			t.charged = false
+		}
+		for _, e := range ag.executors {
+			e.charged = false
 		}
 		switch ag.State {
 		case AgentActive:
@@ -265,12 +270,15 @@ func (c *Core) rescinded(o allocator.Offer) {
 	c.toFw(c.reg.frameworks[string(o.Framework)], api.Event{Type: api.EventRescind, Rescind: &api.Rescind{OfferID: api.ID{Value: c.offerID(o.ID)}}})
 }
 
+// wireOffer is an offer as Mesos sends it: allocated to its role (Mesos'
+// name for it), with the agent's attributes as Attribute objects.
 func (c *Core) wireOffer(o allocator.Offer) api.Offer {
 	ag := c.reg.agents[string(o.Agent)]
+	role := mesosRole(o.Role)
 	return api.Offer{
 		ID: api.ID{Value: c.offerID(o.ID)}, FrameworkID: api.ID{Value: string(o.Framework)},
-		AgentID: api.ID{Value: string(o.Agent)}, Hostname: ag.Hostname, Role: o.Role,
-		Resources: api.FromResources(o.Resources), Attributes: ag.Attributes,
+		AgentID: api.ID{Value: string(o.Agent)}, Hostname: ag.Hostname, AllocationInfo: &api.AllocationInfo{Role: role},
+		Resources: api.Allocated(c.wireResources(c.reg.frameworks[string(o.Framework)], ag, o.Resources), role), Attributes: api.AttributesOf(ag.Attributes),
 	}
 }
 

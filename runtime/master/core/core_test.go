@@ -46,7 +46,7 @@ func TestUnacknowledgedUpdatesDoNotHoldResources(t *testing.T) {
 	}
 	// The task stays until its terminal update is acknowledged.
 	_ = r.status("a1", fw, "t1", TaskFinished, "", "u3")
-	if ref := r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: "t1"}, UUID: "u3"}}); ref != nil {
+	if ref := r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: "t1"}, UUID: uid("u3")}}); ref != nil {
 		t.Fatal(ref)
 	}
 	if r.task(fw, "t1") != nil {
@@ -150,15 +150,26 @@ func TestStagingTaskLostInTransitIsDropped(t *testing.T) {
 // ACCEPT sent again does not touch the tasks it launched.
 func TestAcceptAccounting(t *testing.T) {
 	t.Run("offer twice", func(t *testing.T) {
+		for _, tt := range []struct {
+			caps []api.Capability
+			want string
+		}{{nil, TaskLost}, {[]api.Capability{{Type: api.PartitionAware}}, TaskDropped}} {
+			r := newRig(t, Config{})
+			r.agent("a1", "cpus:2;mem:2048", nil)
+			fw, fs := r.framework(api.FrameworkInfo{Name: "f", Capabilities: tt.caps})
+			r.advance(time.Millisecond)
+			o := r.lastOffer(fs).ID.Value
+			_ = r.call(fw, fs, launchCall([]string{o, o}, taskInfo("a", "cpus:2;mem:1536")))
+			if got := r.updates(fs, "a"); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("capabilities %v: task a: %v, want %s (as Mesos: TASK_DROPPED only to a partition-aware framework)", tt.caps, got, tt.want)
+			}
+		}
 		r := newRig(t, Config{})
 		r.agent("a1", "cpus:2;mem:2048", nil)
 		fw, fs := r.framework(api.FrameworkInfo{Name: "f"})
 		r.advance(time.Millisecond)
 		o := r.lastOffer(fs).ID.Value
 		_ = r.call(fw, fs, launchCall([]string{o, o}, taskInfo("a", "cpus:2;mem:1536"), taskInfo("b", "cpus:2;mem:1536")))
-		if got := r.updates(fs, "a"); len(got) != 1 || got[0] != TaskDropped {
-			t.Errorf("task a: %v, want TASK_DROPPED", got)
-		}
 		if u := r.used("a1"); !u.IsEmpty() {
 			t.Errorf("used %s after a refused ACCEPT", u)
 		}
@@ -275,7 +286,7 @@ func TestRestartedMasterAdoptsAgentsTasks(t *testing.T) {
 	if fw != "old-0001" {
 		t.Fatalf("resubscribed as %s", fw)
 	}
-	_ = r.call(fw, fs, api.Call{Type: api.CallReconcile})
+	_ = r.call(fw, fs, api.Call{Type: api.CallReconcile, Reconcile: &api.Reconcile{}})
 	if got := r.updates(fs, "t1"); len(got) != 1 || got[0] != TaskRunning {
 		t.Errorf("reconcile after the resubscription: %v, want TASK_RUNNING", got)
 	}
@@ -287,15 +298,9 @@ func TestCommandsReplayToTheSameRegistry(t *testing.T) {
 	_ = r.status("a1", fw, "t1", TaskRunning, "", "u1")
 	_ = r.call(fw, fs, api.Call{Type: api.CallKill, Kill: &api.Kill{TaskID: api.ID{Value: "t1"}}})
 	_ = r.status("a1", fw, "t1", TaskKilled, "", "u2")
-	_ = r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: "t1"}, UUID: "u2"}})
+	_ = r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: "t1"}, UUID: uid("u2")}})
 	_ = r.call(fw, fs, api.Call{Type: api.CallTeardown})
-	replica := NewRegistry(Limits{})
-	for _, c := range r.commands {
-		if err := replica.Apply(c); err != nil {
-			t.Fatalf("%s: %v", c.Op, err)
-		}
-	}
-	if got, want := replicaDigest(replica), replicaDigest(r.c.reg); got != want {
+	if got, want := replicaDigest(r.replay()), replicaDigest(r.c.reg); got != want {
 		t.Errorf("replica:\n%s\nleader:\n%s", got, want)
 	}
 }
@@ -347,7 +352,7 @@ func TestCompletedTasksBounded(t *testing.T) {
 		id := fmt.Sprintf("t%d", i)
 		_ = r.call(fw, fs, launchCall([]string{r.lastOffer(fs).ID.Value}, taskInfo(id, "cpus:1;mem:10")))
 		_ = r.status("a1", fw, id, TaskFinished, "", "u"+id)
-		_ = r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: id}, UUID: "u" + id}})
+		_ = r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: id}, UUID: uid("u" + id)}})
 	}
 	f := r.c.reg.frameworks[fw]
 	if len(f.Tasks) != 0 || len(f.Done) != 10 || len(r.c.reg.agents["a1"].Tasks) != 0 {

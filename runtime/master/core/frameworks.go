@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -34,19 +35,19 @@ func (c *Core) refuse(code int, field, format string, args ...any) *Refusal {
 // Subscribe registers a framework, takes back one that failed over (its
 // id given), or adopts one this master does not know (after a restart, as
 // Mesos' master does), and makes stream its event stream: the first event
-// on it is SUBSCRIBED. The shell must be ready to carry messages for
-// stream before the call.
-func (c *Core) Subscribe(now time.Time, stream string, info api.FrameworkInfo) (string, *Refusal) {
+// on it is SUBSCRIBED. Offers start for its roles but the suppressed ones.
+// The shell must be ready to carry messages for stream before the call.
+func (c *Core) Subscribe(now time.Time, stream string, info api.FrameworkInfo, suppressed ...string) (string, *Refusal) {
 	c.now = now
-	roles, r := c.checkFrameworkInfo(&info)
+	roles, r := c.checkFrameworkInfo("subscribe.framework_info", &info)
+	if r == nil {
+		suppressed, r = c.checkSuppressed("subscribe.suppressed_roles", suppressed, roles)
+	}
 	if r != nil {
 		return "", r
 	}
 	for _, role := range roles {
-		if role == "default" {
-			role = "*" // as Mesos names it, and ACLs with it
-		}
-		if r := c.authorize(info.Principal, auth.RegisterFrameworks, role, "subscribe.framework_info.roles"); r != nil {
+		if r := c.authorize(info.Principal, auth.RegisterFrameworks, mesosRole(role), "subscribe.framework_info.roles"); r != nil {
 			return "", r
 		}
 	}
@@ -61,15 +62,16 @@ func (c *Core) Subscribe(now time.Time, stream string, info api.FrameworkInfo) (
 	c.streams[stream] = f.ID
 	clear(f.suppressed)
 	_ = c.alloc.Revive(allocator.FrameworkID(f.ID))
-	c.toFw(f, api.Event{Type: api.EventSubscribed, Subscribed: &api.Subscribed{FrameworkID: api.ID{Value: f.ID}, HeartbeatIntervalSeconds: c.cfg.Heartbeat.Seconds()}})
+	c.suppress(f, suppressed)
+	c.toFw(f, api.Event{Type: api.EventSubscribed, Subscribed: &api.Subscribed{FrameworkID: api.ID{Value: f.ID},
+		HeartbeatIntervalSeconds: c.cfg.Heartbeat.Seconds(), MasterInfo: c.masterInfo}})
 	c.soon = true
 	return f.ID, nil
 }
 
 // checkFrameworkInfo checks a subscription's info and returns its roles
 // as the allocator names them.
-func (c *Core) checkFrameworkInfo(info *api.FrameworkInfo) ([]string, *Refusal) {
-	const field = "subscribe.framework_info"
+func (c *Core) checkFrameworkInfo(field string, info *api.FrameworkInfo) ([]string, *Refusal) {
 	lim := c.cfg.Limits
 	for name, v := range map[string]string{"name": info.Name, "user": info.User, "hostname": info.Hostname} {
 		if len(v) > lim.MaxName {
@@ -87,10 +89,13 @@ func (c *Core) checkFrameworkInfo(info *api.FrameworkInfo) ([]string, *Refusal) 
 	}
 	info.FailoverTimeout = min(ft, MaxRefuse.Seconds())
 	if len(info.Roles) == 0 {
-		info.Roles = []string{"*"}
+		info.Roles = []string{cmp.Or(info.Role, "*")} // Mesos' single role, before MULTI_ROLE
 	}
 	if len(info.Roles) > lim.MaxRoles || len(info.Capabilities) > lim.MaxRoles {
 		return nil, c.refuse(http.StatusBadRequest, field+".roles", "%s: %d roles and %d capabilities; at most %d of each", field, len(info.Roles), len(info.Capabilities), lim.MaxRoles)
+	}
+	if r := c.checkMesosInfo(field, info); r != nil {
+		return nil, r
 	}
 	roles := make([]string, len(info.Roles))
 	for i, role := range info.Roles {
@@ -114,12 +119,12 @@ func (c *Core) frameworkFor(info api.FrameworkInfo, roles []string) (*Framework,
 			if r := c.owns(info.Principal, f.Info.Principal, "framework "+id, "subscribe.framework_info.id"); r != nil {
 				return nil, r
 			}
-			if !slices.Equal(f.Roles, roles) {
-				return nil, c.refuse(http.StatusBadRequest, "subscribe.framework_info.roles", "framework %s is subscribed to roles %v; a resubscription keeps them (got %v)", id, f.Roles, roles)
+			// As Mesos takes a resubscription: the new info, but the
+			// user and checkpoint of the old.
+			info.User, info.Checkpoint = f.Info.User, f.Info.Checkpoint
+			if r := c.updateFramework(f, info, roles, "subscribe.framework_info.roles"); r != nil {
+				return nil, r
 			}
-			rec := f.FrameworkRecord
-			rec.Info = info
-			c.apply(Command{Op: OpUpdateFramework, Framework: &rec})
 			return f, nil
 		}
 		for _, g := range c.reg.gone {
@@ -179,10 +184,18 @@ func (c *Core) addFramework(id string, info api.FrameworkInfo, roles []string) (
 	return c.reg.frameworks[id], nil
 }
 
-// wireRole maps Mesos' "*" (the default role) to the allocator's name for it.
+// wireRole maps Mesos' "*" (the default role) to the allocator's name for
+// it; mesosRole maps it back, at the edge.
 func wireRole(r string) string {
 	if r == "*" {
 		return "default"
+	}
+	return r
+}
+
+func mesosRole(r string) string {
+	if r == "default" {
+		return "*"
 	}
 	return r
 }
@@ -231,7 +244,7 @@ func (c *Core) teardown(f *Framework, why string) {
 			continue
 		}
 		c.toAgent(c.reg.agents[t.AgentID], api.AgentEvent{Type: api.AgentEventKill, Kill: &api.AgentKillTask{FrameworkID: f.ID, TaskID: id}})
-		c.setTask(t, Ref{State: TaskKilled, Reason: "REASON_FRAMEWORK_REMOVED", Message: why}, false)
+		c.setTask(t, Ref{State: TaskKilled, Reason: api.ReasonFrameworkRemoved, Message: why}, false)
 	}
 	_ = c.alloc.RemoveFramework(allocator.FrameworkID(f.ID))
 	if f.stream != "" {
@@ -252,7 +265,11 @@ func (c *Core) failovers() {
 }
 
 // Call runs one call of a subscribed framework, from principal; stream is
-// the stream id the call presents. A refused call changes nothing.
+// the stream id the call presents. A refused call changes nothing. The
+// statuses are Mesos': 400 for a framework the master does not have and
+// for a stream id that is missing or not the subscription's, 403 for a
+// framework that is not connected (and, apron's, for another principal's
+// framework).
 func (c *Core) Call(now time.Time, stream, principal string, call *api.Call) *Refusal {
 	c.now = now
 	if call.FrameworkID == nil || call.FrameworkID.Value == "" {
@@ -260,13 +277,18 @@ func (c *Core) Call(now time.Time, stream, principal string, call *api.Call) *Re
 	}
 	f := c.reg.frameworks[call.FrameworkID.Value]
 	if f == nil {
-		return c.refuse(http.StatusNotFound, "framework_id", "framework %.64q is not subscribed (it never was, or it was torn down)", call.FrameworkID.Value)
+		return c.refuse(http.StatusBadRequest, "framework_id", "framework %.64q cannot be found: it never subscribed, or it was torn down", call.FrameworkID.Value)
 	}
 	if r := c.owns(principal, f.Info.Principal, "framework "+f.ID, "framework_id"); r != nil {
 		return r
 	}
-	if f.stream == "" || stream != f.stream {
-		return c.refuse(http.StatusForbidden, api.StreamIDHeader, "the %s header %.64q is not framework %s's current subscription", api.StreamIDHeader, stream, f.ID)
+	switch {
+	case f.stream == "":
+		return c.refuse(http.StatusForbidden, "framework_id", "framework %s is not subscribed: its stream is closed; subscribe again with its id", f.ID)
+	case stream == "":
+		return c.refuse(http.StatusBadRequest, api.StreamIDHeader, "a %s call needs the Mesos-Stream-Id header (or %s) its SUBSCRIBE was answered with", call.Type, api.StreamIDHeader)
+	case stream != f.stream:
+		return c.refuse(http.StatusBadRequest, api.StreamIDHeader, "the stream id %.64q is not framework %s's current subscription's", stream, f.ID)
 	}
 	return c.dispatch(f, call)
 }

@@ -1,11 +1,9 @@
 package core
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"net"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/apronlab/apron/allocator"
@@ -17,11 +15,6 @@ import (
 // and of its v1 operator API. This file holds what they share: what the
 // shell tells them of the master, names, times and resources as Mesos
 // writes them, and each task's JSON, written once per change.
-
-// MesosVersion is the Mesos release whose APIs apron answers: the
-// version /version, GET_VERSION and /master/state report. apron's own
-// build is in their git fields.
-const MesosVersion = "1.11.0"
 
 // MesosInfo is what the Mesos views say of the master itself, which its
 // shell knows and the core does not: its build, host and address, when
@@ -62,25 +55,6 @@ func hostPort(addr string, def int) (string, int) {
 	return host, port
 }
 
-// packedIP is an IPv4 address as Mesos' MasterInfo.ip holds it: the
-// address's bytes in network order read as a little-endian uint32
-// (127.0.1.1 is 16842879); 0 for anything else.
-func packedIP(host string) uint32 {
-	ip := net.ParseIP(host).To4()
-	if ip == nil {
-		return 0
-	}
-	return binary.LittleEndian.Uint32(ip)
-}
-
-// mesosRole is a role as Mesos names it: the allocator's "default" is "*".
-func mesosRole(r string) string {
-	if r == "default" {
-		return "*"
-	}
-	return r
-}
-
 // secs is a time as Mesos' endpoints write it: Unix seconds, fractional;
 // the zero time is 0.
 func secs(t time.Time) float64 {
@@ -90,16 +64,12 @@ func secs(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e9
 }
 
-// timeInfo is Mesos' TimeInfo, a time in the v1 API.
-type timeInfo struct {
-	Nanoseconds int64 `json:"nanoseconds"`
-}
-
-func nanos(t time.Time) *timeInfo {
+// nanos is a time as the v1 API writes it; nil for the zero time.
+func nanos(t time.Time) *api.TimeInfo {
 	if t.IsZero() {
 		return nil
 	}
-	return &timeInfo{Nanoseconds: t.UnixNano()}
+	return &api.TimeInfo{Nanoseconds: t.UnixNano()}
 }
 
 // summary is resources as Mesos' endpoints summarise them: scalars by
@@ -134,52 +104,69 @@ func byRole(r allocator.Resources) map[string]allocator.Resources {
 	return out
 }
 
-// resource is Mesos' v1 Resource: a scalar, with the role it is
-// reserved for ("*" unreserved, as Mesos' endpoints still write it), the
-// reservation and, for resources offered or in use, the role they are
-// allocated to.
-type resource struct {
-	Name           string        `json:"name"`
-	Type           string        `json:"type"`
-	Scalar         api.Scalar    `json:"scalar"`
-	Role           string        `json:"role,omitempty"`
-	AllocationInfo *roleInfo     `json:"allocation_info,omitempty"`
-	Reservations   []reservation `json:"reservations,omitempty"`
-}
+// dynamicSplit says how resources reserved for a role split into dynamic
+// reservations, by principal (Agent.dynamicParts); nil: all static.
+type dynamicSplit func(name, role string) []api.DynamicPart
 
-type roleInfo struct {
-	Role string `json:"role"`
-}
-
-type reservation struct {
-	Type string `json:"type"`
-	Role string `json:"role"`
-}
-
-// v1Resources writes resources in the v1 form; allocatedTo names the
-// role they are offered or allocated to ("": not allocated).
-func v1Resources(r allocator.Resources, allocatedTo string) []resource {
-	out := make([]resource, 0, len(r))
-	for _, e := range r {
-		v := resource{Name: e.Name, Type: "SCALAR", Scalar: api.Scalar{Value: e.Value.Float()}, Role: "*"}
-		if e.Role != "" {
-			v.Role = mesosRole(e.Role)
-			v.Reservations = []reservation{{Type: "STATIC", Role: v.Role}}
+// v1Resources writes resources in the v1 form, as Mesos' endpoints write
+// them (its ENDPOINT format): a reserved one with its reservations stack
+// (STATIC, or DYNAMIC by a principal, as dyn says) and also role and, if
+// dynamic, reservation; an unreserved one with role "*". allocatedTo
+// names the role they are offered or allocated to ("": not allocated).
+func v1Resources(r allocator.Resources, allocatedTo string, dyn dynamicSplit) []api.Resource {
+	if dyn == nil {
+		dyn = func(string, string) []api.DynamicPart { return nil }
+	}
+	out := api.MarkReservations(api.FromResources(r), true, dyn)
+	for i := range out {
+		v := &out[i]
+		v.Role = "*"
+		if n := len(v.Reservations); n > 0 {
+			ri := &v.Reservations[n-1]
+			ri.Role = mesosRole(ri.Role)
+			v.Role = ri.Role
+			if ri.Type == api.ReservationDynamic {
+				v.Reservation = &api.ReservationInfo{Principal: ri.Principal}
+			}
 		}
 		if allocatedTo != "" {
-			v.AllocationInfo = &roleInfo{Role: mesosRole(allocatedTo)}
+			v.AllocationInfo = &api.AllocationInfo{Role: mesosRole(allocatedTo)}
 		}
-		out = append(out, v)
 	}
 	return out
 }
 
 // v1ByRole writes resources allocated to several roles, role by role in
 // order.
-func v1ByRole(m map[string]allocator.Resources) []resource {
-	out := []resource{}
+func v1ByRole(m map[string]allocator.Resources, dyn dynamicSplit) []api.Resource {
+	out := []api.Resource{}
 	for _, role := range sortedKeys(m) {
-		out = append(out, v1Resources(m[role], role)...)
+		out = append(out, v1Resources(m[role], role, dyn)...)
+	}
+	return out
+}
+
+// dynamicOf is how an agent's reserved resources split into dynamic
+// reservations (none for an agent the master does not know).
+func (c *Core) dynamicOf(agent string) dynamicSplit {
+	if ag := c.reg.agents[agent]; ag != nil {
+		return ag.dynamicParts
+	}
+	return nil
+}
+
+// clusterDynamic is a dynamicSplit for resources summed over every agent (a
+// framework's): each principal's dynamic reservations of the cluster.
+func (c *Core) clusterDynamic(name, role string) []api.DynamicPart {
+	by := map[string]float64{}
+	for _, id := range c.reg.agentOrder {
+		for _, d := range c.reg.agents[id].dynamicParts(name, role) {
+			by[d.Principal] += d.Amount
+		}
+	}
+	out := make([]api.DynamicPart, 0, len(by))
+	for _, p := range sortedKeys(by) {
+		out = append(out, api.DynamicPart{Principal: p, Amount: by[p]})
 	}
 	return out
 }
@@ -211,14 +198,15 @@ type modelStatus struct {
 
 // v1Task is Mesos' v1 Task (mesos.proto), as the operator API writes it.
 type v1Task struct {
-	Name        string     `json:"name"`
-	TaskID      api.ID     `json:"task_id"`
-	FrameworkID api.ID     `json:"framework_id"`
-	AgentID     api.ID     `json:"agent_id"`
-	State       string     `json:"state"`
-	Resources   []resource `json:"resources,omitempty"`
-	Statuses    []v1Status `json:"statuses,omitempty"`
-	User        string     `json:"user,omitempty"`
+	Name        string         `json:"name"`
+	TaskID      api.ID         `json:"task_id"`
+	FrameworkID api.ID         `json:"framework_id"`
+	ExecutorID  *api.ID        `json:"executor_id,omitempty"`
+	AgentID     api.ID         `json:"agent_id"`
+	State       string         `json:"state"`
+	Resources   []api.Resource `json:"resources,omitempty"`
+	Statuses    []v1Status     `json:"statuses,omitempty"`
+	User        string         `json:"user,omitempty"`
 }
 
 // v1Status is Mesos' TaskStatus, one of a task's statuses.
@@ -256,7 +244,7 @@ func (t *Task) user() string {
 // task changed since (refresh empties it).
 func (t *Task) modelJSON() []byte {
 	if len(t.mesos[0]) == 0 {
-		v := modelTask{ID: t.Info.TaskID.Value, Name: t.Info.Name, FrameworkID: t.FrameworkID, SlaveID: t.AgentID, State: t.State,
+		v := modelTask{ID: t.Info.TaskID.Value, Name: t.Info.Name, FrameworkID: t.FrameworkID, ExecutorID: t.executorID(), SlaveID: t.AgentID, State: t.State,
 			Resources: summarise(t.res), Role: mesosRole(t.Role), Statuses: []modelStatus{}, User: t.user()}
 		for _, h := range t.statuses() {
 			v.Statuses = append(v.Statuses, modelStatus{State: h.State, Timestamp: secs(h.Time)})
@@ -266,27 +254,22 @@ func (t *Task) modelJSON() []byte {
 	return t.mesos[0]
 }
 
-// v1JSON is the task's v1 Task JSON, written again if the task changed.
-func (t *Task) v1JSON() []byte {
+// v1JSON is the task's v1 Task JSON, written again if the task changed;
+// dyn is its agent's dynamic reservations.
+func (t *Task) v1JSON(dyn dynamicSplit) []byte {
 	if len(t.mesos[1]) == 0 {
 		id, agent := api.ID{Value: t.Info.TaskID.Value}, api.ID{Value: t.AgentID}
 		v := v1Task{Name: t.Info.Name, TaskID: id, FrameworkID: api.ID{Value: t.FrameworkID}, AgentID: agent, State: t.State,
-			Resources: v1Resources(t.res, t.Role), User: t.user()}
+			Resources: v1Resources(t.res, t.Role, dyn), User: t.user()}
+		if e := t.executorID(); e != "" {
+			v.ExecutorID = &api.ID{Value: e}
+		}
 		for _, h := range t.statuses() {
-			v.Statuses = append(v.Statuses, v1Status{TaskID: id, State: h.State, Message: h.Message, Reason: mesosReason(h.Reason), AgentID: agent, Timestamp: secs(h.Time)})
+			v.Statuses = append(v.Statuses, v1Status{TaskID: id, State: h.State, Message: h.Message, Reason: h.Reason, AgentID: agent, Timestamp: secs(h.Time)})
 		}
 		t.mesos[1] = mustJSON(v)
 	}
 	return t.mesos[1]
-}
-
-// mesosReason is a reason as Mesos' TaskStatus.Reason enum can hold it:
-// apron's own reasons (their detail is in the message) are left out.
-func mesosReason(r string) string {
-	if strings.HasPrefix(r, "REASON_") {
-		return r
-	}
-	return ""
 }
 
 // appendList appends a JSON list, each item appended by each.

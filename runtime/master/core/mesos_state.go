@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
 )
 
 // Mesos' read-only endpoints: /master/state, /master/slaves,
@@ -60,10 +61,10 @@ type modelSlave struct {
 // in full, for the operators' reserve and unreserve calls.
 type fullSlave struct {
 	modelSlave
-	ReservedResourcesFull   map[string][]resource `json:"reserved_resources_full"`
-	UnreservedResourcesFull []resource            `json:"unreserved_resources_full"`
-	UsedResourcesFull       []resource            `json:"used_resources_full"`
-	OfferedResourcesFull    []resource            `json:"offered_resources_full"`
+	ReservedResourcesFull   map[string][]api.Resource `json:"reserved_resources_full"`
+	UnreservedResourcesFull []api.Resource            `json:"unreserved_resources_full"`
+	UsedResourcesFull       []api.Resource            `json:"used_resources_full"`
+	OfferedResourcesFull    []api.Resource            `json:"offered_resources_full"`
 }
 
 // modelFramework is a framework as /master/state writes it, but for its
@@ -92,11 +93,11 @@ type modelFramework struct {
 
 // modelOffer is an outstanding offer in /master/state.
 type modelOffer struct {
-	ID             string   `json:"id"`
-	FrameworkID    string   `json:"framework_id"`
-	AllocationInfo roleInfo `json:"allocation_info"`
-	SlaveID        string   `json:"slave_id"`
-	Resources      summary  `json:"resources"`
+	ID             string             `json:"id"`
+	FrameworkID    string             `json:"framework_id"`
+	AllocationInfo api.AllocationInfo `json:"allocation_info"`
+	SlaveID        string             `json:"slave_id"`
+	Resources      summary            `json:"resources"`
 }
 
 // modelRole is a role in /master/roles.
@@ -225,14 +226,14 @@ func (c *Core) modelSlave(ag *Agent, b books, in MesosInfo) modelSlave {
 }
 
 func (c *Core) fullSlave(ag *Agent, b books, in MesosInfo) fullSlave {
-	s := fullSlave{modelSlave: c.modelSlave(ag, b, in), ReservedResourcesFull: map[string][]resource{}}
+	s := fullSlave{modelSlave: c.modelSlave(ag, b, in), ReservedResourcesFull: map[string][]api.Resource{}}
 	total := b.total(ag)
 	for role, r := range byRole(total) {
-		s.ReservedResourcesFull[role] = v1Resources(r, "")
+		s.ReservedResourcesFull[role] = v1Resources(r, "", ag.dynamicParts)
 	}
-	s.UnreservedResourcesFull = v1Resources(total.Unreserved(), "")
-	s.UsedResourcesFull = v1ByRole(b.agentUsed[ag.ID])
-	s.OfferedResourcesFull = v1ByRole(b.agentOffered[ag.ID])
+	s.UnreservedResourcesFull = v1Resources(total.Unreserved(), "", nil)
+	s.UsedResourcesFull = v1ByRole(b.agentUsed[ag.ID], ag.dynamicParts)
+	s.OfferedResourcesFull = v1ByRole(b.agentOffered[ag.ID], ag.dynamicParts)
 	return s
 }
 
@@ -277,7 +278,7 @@ func (c *Core) modelFramework(f *Framework, b books) modelFramework {
 	return v
 }
 
-// appendFramework appends a framework with its tasks, offers and (no)
+// appendFramework appends a framework with its tasks, offers and
 // executors.
 func (c *Core) appendFramework(out []byte, f *Framework, b books) []byte {
 	var running, unreachable []*Task
@@ -293,10 +294,35 @@ func (c *Core) appendFramework(out []byte, f *Framework, b books) []byte {
 	out = appendJSONList(append(out, `,"unreachable_tasks":`...), unreachable, (*Task).modelJSON)
 	out = appendJSONList(append(out, `,"completed_tasks":`...), f.Done, (*Task).modelJSON)
 	out = appendJSONList(append(out, `,"offers":`...), b.fwOffers[f.ID], func(o allocator.Offer) []byte {
-		return mustJSON(modelOffer{ID: c.offerID(o.ID), FrameworkID: string(o.Framework), AllocationInfo: roleInfo{Role: mesosRole(o.Role)},
+		return mustJSON(modelOffer{ID: c.offerID(o.ID), FrameworkID: string(o.Framework), AllocationInfo: api.AllocationInfo{Role: mesosRole(o.Role)},
 			SlaveID: string(o.Agent), Resources: summarise(o.Resources)})
 	})
-	return append(out, `,"executors":[],"offer_constraints":{}}`...)
+	out = appendJSONList(append(out, `,"executors":`...), c.reg.executorsOf(f.ID), func(e *Executor) []byte {
+		return mustJSON(modelExecutor{ID: e.Info.ExecutorID.Value, Name: e.Info.Name, FrameworkID: e.FrameworkID, Command: modelCommand{Argv: []string{}, URIs: []string{}},
+			Resources: summarise(e.res), Role: mesosRole(e.Role), Type: e.Info.Type, SlaveID: e.AgentID})
+	})
+	return append(out, `,"offer_constraints":{}}`...)
+}
+
+// modelExecutor is an executor as /master/state writes it (Mesos'
+// json(ExecutorInfo) with the agent's id). apron's are task groups'
+// DEFAULT executors, with no command.
+type modelExecutor struct {
+	ID          string       `json:"executor_id"`
+	Name        string       `json:"name"`
+	FrameworkID string       `json:"framework_id"`
+	Command     modelCommand `json:"command"`
+	Resources   summary      `json:"resources"`
+	Role        string       `json:"role"`
+	Type        string       `json:"type"`
+	SlaveID     string       `json:"slave_id"`
+}
+
+// modelCommand is an executor's CommandInfo as Mesos writes it: argv and
+// uris always (empty for the DEFAULT executor, which has no command).
+type modelCommand struct {
+	Argv []string `json:"argv"`
+	URIs []string `json:"uris"`
 }
 
 // appendFrameworks appends the frameworks and completed_frameworks

@@ -17,14 +17,15 @@ var update = flag.Bool("update", false, "rewrite the golden files of testdata/me
 
 // mesosInfo is what the shell would say of the master, fixed.
 var mesosInfo = MesosInfo{
-	Version:  VersionInfo{Version: MesosVersion, BuildDate: "2023-11-14 22:00:00", BuildTime: 1699999200, GitSHA: "0123456789abcdef0123456789abcdef01234567", GitTag: "v1.2.0"},
+	Version:  VersionInfo{Version: api.MesosVersion, BuildDate: "2023-11-14 22:00:00", BuildTime: 1699999200, GitSHA: "0123456789abcdef0123456789abcdef01234567", GitTag: "v1.2.0"},
 	Hostname: "master.example", Address: "127.0.0.1:5050", Started: time.Unix(1_699_999_990, 0),
 }
 
 // mesosCluster is a core at a fixed clock with what the Mesos views
-// show: two agents (one with attributes and a reservation), a framework
+// show: two agents (one with attributes, a static reservation and a
+// dynamic one), a framework
 // of the default role with a running, a finished (acknowledged) and an
-// unreachable-to-be task, a multi-role framework with a running task, a
+// unreachable-to-be task and a task group's, a multi-role framework with a running task, a
 // torn-down framework with its completed task, and outstanding offers.
 // The fws are the framework ids: batch, web, gone.
 func mesosCluster(t *testing.T) (r *rig, fws [3]string) {
@@ -48,21 +49,18 @@ func mesosCluster(t *testing.T) (r *rig, fws [3]string) {
 	gone, gs := r.framework(api.FrameworkInfo{Name: "gone", Principal: "carol", FailoverTimeout: 60})
 	r.advance(time.Second)
 	used := map[string]bool{}
-	launch := func(fw, stream, res string, ids ...string) {
+	// use sends call on an outstanding offer of fw (to role, if given)
+	// that holds need.
+	use := func(fw, stream, role string, need allocator.Resources, call func(offer string) api.Call) {
 		t.Helper()
-		need := allocator.MustParseResources(res).Times(len(ids))
 		for _, e := range r.events(stream, api.EventOffers) {
 			for _, o := range e.Offers.Offers {
 				have, _ := api.ToResources("", o.Resources)
-				if used[o.ID.Value] || !have.Contains(need) {
+				if used[o.ID.Value] || !have.Contains(need) || role != "" && o.Role() != role {
 					continue
 				}
 				used[o.ID.Value] = true
-				var tasks []api.TaskInfo
-				for _, id := range ids {
-					tasks = append(tasks, taskInfo(id, res))
-				}
-				if ref := r.call(fw, stream, launchCall([]string{o.ID.Value}, tasks...)); ref != nil {
+				if ref := r.call(fw, stream, call(o.ID.Value)); ref != nil {
 					t.Fatal(ref)
 				}
 				r.advance(time.Second)
@@ -71,11 +69,28 @@ func mesosCluster(t *testing.T) (r *rig, fws [3]string) {
 		}
 		t.Fatalf("%s got no offer of %s", fw, need)
 	}
-	launch(batch, bs, "cpus:1;mem:256", "t1", "t2")
+	launch := func(fw, stream, res string, ids ...string) {
+		t.Helper()
+		var tasks []api.TaskInfo
+		for _, id := range ids {
+			tasks = append(tasks, taskInfo(id, res))
+		}
+		use(fw, stream, "", allocator.MustParseResources(res).Times(len(ids)), func(offer string) api.Call { return launchCall([]string{offer}, tasks...) })
+	}
+	// batch launches t1 and t2 and a task group (p1, its DEFAULT executor
+	// pod) in one ACCEPT.
+	use(batch, bs, "", allocator.MustParseResources("cpus:2.6;mem:608"), func(offer string) api.Call {
+		return accept(offer, api.Operation{Type: api.OpLaunch, Launch: &api.Launch{TaskInfos: []api.TaskInfo{taskInfo("t1", "cpus:1;mem:256"), taskInfo("t2", "cpus:1;mem:256")}}},
+			groupOp(defaultExecutor("pod"), taskInfo("p1", "cpus:0.5;mem:64")))
+	})
 	launch(web, ws, "cpus:1;mem:256;disk:100", "w1")
 	launch(gone, gs, "cpus:0.5", "g1")
+	// web reserves mem:512 of an offer to role web: a dynamic reservation by bob.
+	use(web, ws, "web", allocator.MustParseResources("mem:512"), func(offer string) api.Call {
+		return accept(offer, reserveOp(dynamic("mem:512", "web", "bob")))
+	})
 	for _, s := range []struct{ fw, task, state, uuid string }{
-		{batch, "t1", TaskRunning, "u1"}, {batch, "t2", TaskRunning, "u2"}, {batch, "t2", TaskFinished, "u3"},
+		{batch, "t1", TaskRunning, "u1"}, {batch, "t2", TaskRunning, "u2"}, {batch, "t2", TaskFinished, "u3"}, {batch, "p1", TaskRunning, "u6"},
 		{web, "w1", TaskRunning, "u4"}, {gone, "g1", TaskRunning, "u5"},
 	} {
 		agent := r.task(s.fw, s.task).AgentID
@@ -84,7 +99,7 @@ func mesosCluster(t *testing.T) (r *rig, fws [3]string) {
 		}
 		r.advance(500 * time.Millisecond)
 	}
-	ack := api.Acknowledge{AgentID: api.ID{Value: r.task(batch, "t2").AgentID}, TaskID: api.ID{Value: "t2"}, UUID: "u3"}
+	ack := api.Acknowledge{AgentID: api.ID{Value: r.task(batch, "t2").AgentID}, TaskID: api.ID{Value: "t2"}, UUID: uid("u3")}
 	if ref := r.call(batch, bs, api.Call{Type: api.CallAcknowledge, Acknowledge: &ack}); ref != nil {
 		t.Fatal(ref)
 	}

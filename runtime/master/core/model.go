@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/runtime/api"
 )
 
 // Framework is a framework the registry knows, with what the leader
@@ -25,8 +26,11 @@ type Framework struct {
 // connection.
 type Agent struct {
 	AgentRecord
-	total allocator.Resources
-	Tasks map[taskKey]*Task
+	total     allocator.Resources // as it registered
+	effective allocator.Resources // total with its dynamic reservations (Total)
+	reserved  map[reservationKey]allocator.Resources
+	executors map[execKey]*Executor
+	Tasks     map[taskKey]*Task
 
 	// The leader's, rebuilt after a failover.
 	stream      string // the agent's event stream; "" while disconnected
@@ -44,6 +48,7 @@ type Task struct {
 	History                []Transition
 
 	fw    *Framework
+	exec  *Executor // its task group's, if it is in one
 	res   allocator.Resources
 	frag  []byte // the task's JSON in /state
 	stale bool   // frag must be written again
@@ -51,10 +56,14 @@ type Task struct {
 	mesos [2][]byte // its JSON in /master/state and the v1 API (mesos.go); refresh empties them
 
 	// The leader's, rebuilt after a failover.
-	charged     bool   // its resources are charged in the allocator
-	statusUUID  string // the update last forwarded, which an ACKNOWLEDGE names
+	charged     bool     // its resources are charged in the allocator
+	statusUUID  api.UUID // the update last forwarded, which an ACKNOWLEDGE names
 	statusState string
-	acked       []string // uuids the framework acknowledged: sent again late, they are not forwarded
+	acked       []api.UUID // uuids the framework acknowledged: sent again late, they are not forwarded
+}
+
+func newAgent() *Agent {
+	return &Agent{Tasks: map[taskKey]*Task{}, reserved: map[reservationKey]allocator.Resources{}, executors: map[execKey]*Executor{}}
 }
 
 // Transition is one state a task went through.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"net"
 	"slices"
 	"strings"
 
@@ -27,85 +28,55 @@ const (
 	GetQuota      = "GET_QUOTA"
 )
 
-type capability struct {
-	Type string `json:"type"`
-}
-
-func capabilityList(names []string) []capability {
-	var out []capability
+func capabilityList(names []string) []api.Capability {
+	var out []api.Capability
 	for _, n := range names {
-		out = append(out, capability{Type: n})
-	}
-	return out
-}
-
-// attribute is Mesos' Attribute: a scalar or a text.
-type attribute struct {
-	Name   string      `json:"name"`
-	Type   string      `json:"type"`
-	Scalar *api.Scalar `json:"scalar,omitempty"`
-	Text   *textValue  `json:"text,omitempty"`
-}
-
-type textValue struct {
-	Value string `json:"value"`
-}
-
-func v1Attributes(attrs map[string]string) []attribute {
-	var out []attribute
-	model := attributes(attrs)
-	for _, k := range sortedKeys(model) {
-		switch v := model[k].(type) {
-		case float64:
-			out = append(out, attribute{Name: k, Type: "SCALAR", Scalar: &api.Scalar{Value: v}})
-		default:
-			out = append(out, attribute{Name: k, Type: "TEXT", Text: &textValue{Value: attrs[k]}})
-		}
+		out = append(out, api.Capability{Type: n})
 	}
 	return out
 }
 
 type v1AgentInfo struct {
-	Hostname   string      `json:"hostname"`
-	Port       int         `json:"port"`
-	Resources  []resource  `json:"resources,omitempty"`
-	Attributes []attribute `json:"attributes,omitempty"`
-	ID         api.ID      `json:"id"`
+	Hostname   string          `json:"hostname"`
+	Port       int             `json:"port"`
+	Resources  []api.Resource  `json:"resources,omitempty"`
+	Attributes []api.Attribute `json:"attributes,omitempty"`
+	ID         api.ID          `json:"id"`
 }
 
 type v1Agent struct {
-	AgentInfo          v1AgentInfo  `json:"agent_info"`
-	Active             bool         `json:"active"`
-	Deactivated        bool         `json:"deactivated"`
-	Version            string       `json:"version"`
-	PID                string       `json:"pid"`
-	RegisteredTime     *timeInfo    `json:"registered_time,omitempty"`
-	TotalResources     []resource   `json:"total_resources,omitempty"`
-	AllocatedResources []resource   `json:"allocated_resources,omitempty"`
-	OfferedResources   []resource   `json:"offered_resources,omitempty"`
-	Capabilities       []capability `json:"capabilities,omitempty"`
+	AgentInfo          v1AgentInfo      `json:"agent_info"`
+	Active             bool             `json:"active"`
+	Deactivated        bool             `json:"deactivated"`
+	Version            string           `json:"version"`
+	PID                string           `json:"pid"`
+	RegisteredTime     *api.TimeInfo    `json:"registered_time,omitempty"`
+	TotalResources     []api.Resource   `json:"total_resources,omitempty"`
+	AllocatedResources []api.Resource   `json:"allocated_resources,omitempty"`
+	OfferedResources   []api.Resource   `json:"offered_resources,omitempty"`
+	Capabilities       []api.Capability `json:"capabilities,omitempty"`
 }
 
 type v1FrameworkInfo struct {
-	User            string       `json:"user"`
-	Name            string       `json:"name"`
-	ID              api.ID       `json:"id"`
-	FailoverTimeout float64      `json:"failover_timeout"`
-	Checkpoint      bool         `json:"checkpoint"`
-	Role            string       `json:"role,omitempty"`
-	Hostname        string       `json:"hostname,omitempty"`
-	Principal       string       `json:"principal,omitempty"`
-	Capabilities    []capability `json:"capabilities,omitempty"`
-	Roles           []string     `json:"roles,omitempty"`
+	User            string           `json:"user"`
+	Name            string           `json:"name"`
+	ID              api.ID           `json:"id"`
+	FailoverTimeout float64          `json:"failover_timeout"`
+	Checkpoint      bool             `json:"checkpoint"`
+	Role            string           `json:"role,omitempty"`
+	Hostname        string           `json:"hostname,omitempty"`
+	Principal       string           `json:"principal,omitempty"`
+	Capabilities    []api.Capability `json:"capabilities,omitempty"`
+	Roles           []string         `json:"roles,omitempty"`
 }
 
 type v1Offer struct {
-	ID             api.ID     `json:"id"`
-	FrameworkID    api.ID     `json:"framework_id"`
-	AgentID        api.ID     `json:"agent_id"`
-	Hostname       string     `json:"hostname"`
-	Resources      []resource `json:"resources,omitempty"`
-	AllocationInfo roleInfo   `json:"allocation_info"`
+	ID             api.ID             `json:"id"`
+	FrameworkID    api.ID             `json:"framework_id"`
+	AgentID        api.ID             `json:"agent_id"`
+	Hostname       string             `json:"hostname"`
+	Resources      []api.Resource     `json:"resources,omitempty"`
+	AllocationInfo api.AllocationInfo `json:"allocation_info"`
 }
 
 type v1Framework struct {
@@ -113,18 +84,18 @@ type v1Framework struct {
 	Active             bool            `json:"active"`
 	Connected          bool            `json:"connected"`
 	Recovered          bool            `json:"recovered"`
-	RegisteredTime     *timeInfo       `json:"registered_time,omitempty"`
-	UnregisteredTime   *timeInfo       `json:"unregistered_time,omitempty"`
+	RegisteredTime     *api.TimeInfo   `json:"registered_time,omitempty"`
+	UnregisteredTime   *api.TimeInfo   `json:"unregistered_time,omitempty"`
 	Offers             []v1Offer       `json:"offers,omitempty"`
-	AllocatedResources []resource      `json:"allocated_resources,omitempty"`
-	OfferedResources   []resource      `json:"offered_resources,omitempty"`
+	AllocatedResources []api.Resource  `json:"allocated_resources,omitempty"`
+	OfferedResources   []api.Resource  `json:"offered_resources,omitempty"`
 }
 
 type v1Role struct {
-	Name       string     `json:"name"`
-	Weight     float64    `json:"weight"`
-	Frameworks []api.ID   `json:"frameworks,omitempty"`
-	Resources  []resource `json:"resources,omitempty"`
+	Name       string         `json:"name"`
+	Weight     float64        `json:"weight"`
+	Frameworks []api.ID       `json:"frameworks,omitempty"`
+	Resources  []api.Resource `json:"resources,omitempty"`
 }
 
 type weightInfo struct {
@@ -132,25 +103,9 @@ type weightInfo struct {
 	Role   string  `json:"role,omitempty"`
 }
 
-type address struct {
-	Hostname string `json:"hostname,omitempty"`
-	IP       string `json:"ip,omitempty"`
-	Port     int    `json:"port"`
-}
-
-type masterInfo struct {
-	ID       string  `json:"id"`
-	IP       uint32  `json:"ip"`
-	Port     int     `json:"port"`
-	PID      string  `json:"pid"`
-	Hostname string  `json:"hostname"`
-	Version  string  `json:"version"`
-	Address  address `json:"address"`
-}
-
 type quotaInfo struct {
-	Role      string     `json:"role"`
-	Guarantee []resource `json:"guarantee,omitempty"`
+	Role      string         `json:"role"`
+	Guarantee []api.Resource `json:"guarantee,omitempty"`
 }
 
 type quotaConfigView struct {
@@ -162,11 +117,11 @@ type quotaConfigView struct {
 func (c *Core) v1Agent(ag *Agent, b books, in MesosInfo) v1Agent {
 	_, port := agentAddress(ag)
 	m := c.modelSlave(ag, b, in)
-	return v1Agent{AgentInfo: v1AgentInfo{Hostname: ag.Hostname, Port: port, Resources: v1Resources(ag.total, ""),
-		Attributes: v1Attributes(ag.Attributes), ID: api.ID{Value: ag.ID}},
+	return v1Agent{AgentInfo: v1AgentInfo{Hostname: ag.Hostname, Port: port, Resources: v1Resources(ag.total, "", nil),
+		Attributes: api.AttributesOf(ag.Attributes), ID: api.ID{Value: ag.ID}},
 		Active: m.Active, Version: m.Version, PID: m.PID, RegisteredTime: nanos(ag.Registered),
-		TotalResources: v1Resources(b.total(ag), ""), AllocatedResources: v1ByRole(b.agentUsed[ag.ID]),
-		OfferedResources: v1ByRole(b.agentOffered[ag.ID]), Capabilities: capabilityList(m.Capabilities)}
+		TotalResources: v1Resources(b.total(ag), "", ag.dynamicParts), AllocatedResources: v1ByRole(b.agentUsed[ag.ID], ag.dynamicParts),
+		OfferedResources: v1ByRole(b.agentOffered[ag.ID], ag.dynamicParts), Capabilities: capabilityList(m.Capabilities)}
 }
 
 func (c *Core) v1Framework(f *Framework, b books) v1Framework {
@@ -174,13 +129,13 @@ func (c *Core) v1Framework(f *Framework, b books) v1Framework {
 	v := v1Framework{FrameworkInfo: v1FrameworkInfo{User: m.User, Name: m.Name, ID: api.ID{Value: f.ID}, FailoverTimeout: m.FailoverTimeout,
 		Checkpoint: m.Checkpoint, Role: m.Role, Hostname: m.Hostname, Principal: m.Principal, Capabilities: capabilityList(m.Capabilities), Roles: m.Roles},
 		Active: m.Active, Connected: m.Connected, Recovered: m.Recovered, RegisteredTime: nanos(f.Registered),
-		AllocatedResources: v1ByRole(b.fwUsed[f.ID]), OfferedResources: v1ByRole(b.fwOffered[f.ID])}
+		AllocatedResources: v1ByRole(b.fwUsed[f.ID], c.clusterDynamic), OfferedResources: v1ByRole(b.fwOffered[f.ID], c.clusterDynamic)}
 	if m.UnregisteredTime != 0 {
 		v.UnregisteredTime = nanos(cmpTime(f.Removed, f.disconnected))
 	}
 	for _, o := range b.fwOffers[f.ID] {
 		v.Offers = append(v.Offers, v1Offer{ID: api.ID{Value: c.offerID(o.ID)}, FrameworkID: api.ID{Value: f.ID}, AgentID: api.ID{Value: string(o.Agent)},
-			Hostname: c.reg.agents[string(o.Agent)].Hostname, Resources: v1Resources(o.Resources, o.Role), AllocationInfo: roleInfo{Role: mesosRole(o.Role)}})
+			Hostname: c.reg.agents[string(o.Agent)].Hostname, Resources: v1Resources(o.Resources, o.Role, c.dynamicOf(string(o.Agent))), AllocationInfo: api.AllocationInfo{Role: mesosRole(o.Role)}})
 	}
 	return v
 }
@@ -221,9 +176,10 @@ func (c *Core) appendGetTasks(out []byte) []byte {
 		}
 		done = append(done, f.Done...)
 	}
-	out = appendJSONList(append(out, `{"tasks":`...), running, (*Task).v1JSON)
-	out = appendJSONList(append(out, `,"unreachable_tasks":`...), unreachable, (*Task).v1JSON)
-	out = appendJSONList(append(out, `,"completed_tasks":`...), done, (*Task).v1JSON)
+	js := func(t *Task) []byte { return t.v1JSON(c.dynamicOf(t.AgentID)) }
+	out = appendJSONList(append(out, `{"tasks":`...), running, js)
+	out = appendJSONList(append(out, `,"unreachable_tasks":`...), unreachable, js)
+	out = appendJSONList(append(out, `,"completed_tasks":`...), done, js)
 	return append(out, '}')
 }
 
@@ -236,7 +192,7 @@ func (c *Core) getRoles() any {
 		}
 		for _, e := range v.Allocated.Flatten() {
 			if slices.Contains([]string{"cpus", "mem", "disk", "gpus"}, e.Name) {
-				r.Resources = append(r.Resources, resource{Name: e.Name, Type: "SCALAR", Scalar: api.Scalar{Value: e.Value.Float()}})
+				r.Resources = append(r.Resources, api.Resource{Name: e.Name, Type: api.ValueScalar, Scalar: api.Scalar{Value: e.Value.Float()}})
 			}
 		}
 		roles = append(roles, r)
@@ -281,7 +237,7 @@ func (c *Core) getQuota() any {
 		role := mesosRole(r.Name)
 		info := quotaInfo{Role: role}
 		for _, e := range r.Guarantee {
-			info.Guarantee = append(info.Guarantee, resource{Name: e.Name, Type: "SCALAR", Scalar: api.Scalar{Value: e.Value.Float()}})
+			info.Guarantee = append(info.Guarantee, api.Resource{Name: e.Name, Type: api.ValueScalar, Scalar: api.Scalar{Value: e.Value.Float()}})
 		}
 		st.Infos = append(st.Infos, info)
 		st.Configs = append(st.Configs, quotaConfigView{Role: role, Guarantees: scalars(r.Guarantee), Limits: scalars(r.Limit)})
@@ -292,11 +248,11 @@ func (c *Core) getQuota() any {
 func (c *Core) getMaster(in MesosInfo) any {
 	host, port := hostPort(in.Address, 5050)
 	return struct {
-		MasterInfo  masterInfo `json:"master_info"`
-		StartTime   float64    `json:"start_time"`
-		ElectedTime float64    `json:"elected_time"`
-	}{masterInfo{ID: c.cfg.ID, IP: packedIP(host), Port: port, PID: in.pid(), Hostname: in.Hostname, Version: in.Version.Version,
-		Address: address{Hostname: in.Hostname, IP: host, Port: port}}, secs(in.Started), secs(c.start)}
+		MasterInfo  api.MasterInfo `json:"master_info"`
+		StartTime   float64        `json:"start_time"`
+		ElectedTime float64        `json:"elected_time"`
+	}{api.MasterInfo{ID: c.cfg.ID, IP: api.PackedIP(net.ParseIP(host)), Port: uint32(port), PID: in.pid(), Hostname: in.Hostname, Version: in.Version.Version,
+		Address: &api.Address{Hostname: in.Hostname, IP: host, Port: int32(port)}}, secs(in.Started), secs(c.start)}
 }
 
 // OperatorGet appends the Response of a read call of the operator API
@@ -310,7 +266,8 @@ func (c *Core) OperatorGet(out []byte, call string, in MesosInfo) ([]byte, bool)
 	case GetState:
 		out = append(out, field+`{"get_tasks":`...)
 		out = c.appendGetTasks(out)
-		out = append(out, `,"get_executors":{"executors":[]},"get_frameworks":`...)
+		out = c.appendGetExecutors(append(out, `,"get_executors":`...))
+		out = append(out, `,"get_frameworks":`...)
 		out = c.appendGetFrameworks(out, b)
 		out = c.appendGetAgents(append(out, `,"get_agents":`...), b, in)
 		out = append(out, '}')
@@ -321,7 +278,7 @@ func (c *Core) OperatorGet(out []byte, call string, in MesosInfo) ([]byte, bool)
 	case GetTasks:
 		out = c.appendGetTasks(append(out, field...))
 	case GetExecutors:
-		out = append(out, field+`{"executors":[]}`...)
+		out = c.appendGetExecutors(append(out, field...))
 	case GetOperations:
 		out = append(out, field+`{}`...)
 	case GetRoles:
@@ -336,4 +293,27 @@ func (c *Core) OperatorGet(out []byte, call string, in MesosInfo) ([]byte, bool)
 		return nil, false
 	}
 	return append(out, "}\n"...), true
+}
+
+// v1Executor is GetExecutors.Executor: a task group's DEFAULT executor and
+// its agent.
+type v1Executor struct {
+	AgentID      api.ID           `json:"agent_id"`
+	ExecutorInfo api.ExecutorInfo `json:"executor_info"`
+}
+
+// appendGetExecutors appends GetExecutors: the executors of task groups
+// whose tasks have not all completed (no orphans: apron's master knows
+// every executor it launched).
+func (c *Core) appendGetExecutors(out []byte) []byte {
+	list := []v1Executor{}
+	for _, e := range c.reg.executorsOf("") {
+		info := e.Info
+		info.FrameworkID = &api.ID{Value: e.FrameworkID}
+		info.Resources = v1Resources(e.res, e.Role, c.dynamicOf(e.AgentID))
+		list = append(list, v1Executor{AgentID: api.ID{Value: e.AgentID}, ExecutorInfo: info})
+	}
+	return append(out, mustJSON(struct {
+		Executors []v1Executor `json:"executors"`
+	}{list})...)
 }

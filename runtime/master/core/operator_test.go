@@ -149,10 +149,10 @@ func TestMesosTaskViews(t *testing.T) {
 		}
 		return ids
 	}
-	if got := strings.Join(page(TasksQuery{Limit: 2, Offset: 1}), " "); got != "t2:TASK_FINISHED w1:TASK_RUNNING" {
+	if got := strings.Join(page(TasksQuery{Limit: 2, Offset: 1}), " "); got != "t2:TASK_FINISHED p1:TASK_RUNNING" {
 		t.Errorf("ascending, offset 1, limit 2: %s", got)
 	}
-	if got := strings.Join(page(TasksQuery{Limit: 10, Desc: true, FrameworkID: fws[0]}), " "); got != "t2:TASK_FINISHED t1:TASK_RUNNING" {
+	if got := strings.Join(page(TasksQuery{Limit: 10, Desc: true, FrameworkID: fws[0]}), " "); got != "p1:TASK_RUNNING t2:TASK_FINISHED t1:TASK_RUNNING" {
 		t.Errorf("batch's tasks, newest first: %s", got)
 	}
 	if got := page(TasksQuery{Limit: 10, TaskID: "w1"}); len(got) != 1 || got[0] != "w1:TASK_RUNNING" {
@@ -166,10 +166,10 @@ func TestMesosTaskViews(t *testing.T) {
 		t.Fatal(ref)
 	}
 	after := string(r.task(fws[1], "w1").modelJSON())
-	if before == after || !strings.Contains(after, `"state":"TASK_FAILED"`) || !strings.Contains(string(r.task(fws[1], "w1").v1JSON()), `"state":"TASK_FAILED"`) {
+	if before == after || !strings.Contains(after, `"state":"TASK_FAILED"`) || !strings.Contains(string(r.task(fws[1], "w1").v1JSON(nil)), `"state":"TASK_FAILED"`) {
 		t.Errorf("the cached JSON did not follow the task:\n%s\n%s", before, after)
 	}
-	// a1 stops heartbeating: batch's t1 (partition aware) is unreachable.
+	// a1 stops heartbeating: batch's t1 and p1 (partition aware) are unreachable.
 	r.advance(30 * time.Second)
 	var st struct {
 		UnreachableSlaves int `json:"unreachable_slaves"`
@@ -186,7 +186,7 @@ func TestMesosTaskViews(t *testing.T) {
 	if st.UnreachableSlaves != 2 || len(st.Slaves) != 0 {
 		t.Errorf("unreachable agents: %d listed, %d counted, want 0 and 2", len(st.Slaves), st.UnreachableSlaves)
 	}
-	if f := st.Frameworks[0]; len(f.Tasks) != 0 || len(f.UnreachableTasks) != 1 || f.UnreachableTasks[0].State != TaskUnreachable {
+	if f := st.Frameworks[0]; len(f.Tasks) != 0 || len(f.UnreachableTasks) != 2 || f.UnreachableTasks[1].ID != "p1" || f.UnreachableTasks[1].ExecutorID != "pod" || f.UnreachableTasks[1].State != TaskUnreachable {
 		t.Errorf("batch's tasks %v, unreachable %v", f.Tasks, f.UnreachableTasks)
 	}
 }

@@ -107,7 +107,7 @@ func (c *Core) rebuild(cfg allocator.Config) (*allocator.Allocator, error) {
 	}
 	for _, id := range c.reg.agentOrder {
 		if ag := c.reg.agents[id]; ag.inAlloc {
-			if err := a.AddAgent(allocator.AgentInfo{ID: allocator.AgentID(id), Attributes: ag.Attributes}, ag.total); err != nil {
+			if err := a.AddAgent(allocator.AgentInfo{ID: allocator.AgentID(id), Attributes: ag.Attributes}, ag.Total()); err != nil {
 				return nil, err
 			}
 		}
@@ -128,6 +128,13 @@ func (c *Core) rebuild(cfg allocator.Config) (*allocator.Allocator, error) {
 				if err := a.Restore(fid, t.Role, allocator.AgentID(t.AgentID), t.res); err != nil {
 					return nil, fmt.Errorf("task %s of %s: %w", tid, id, err)
 				}
+			}
+		}
+	}
+	for _, e := range sortedExecutors(c.reg.executors) {
+		if e.charged {
+			if err := a.Restore(allocator.FrameworkID(e.FrameworkID), e.Role, allocator.AgentID(e.AgentID), e.res); err != nil {
+				return nil, fmt.Errorf("executor %s of %s: %w", e.Info.ExecutorID.Value, e.FrameworkID, err)
 			}
 		}
 	}

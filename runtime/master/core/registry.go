@@ -16,8 +16,9 @@ type Registry struct {
 	gone       []*Framework          // removed, the last Limits.KeepGone
 	agents     map[string]*Agent
 	agentOrder []string // agent ids in the order first registered
-	nextFw     int      // frameworks ever added
-	launches   int64    // tasks ever launched or adopted
+	executors  map[execKey]*Executor
+	nextFw     int   // frameworks ever added
+	launches   int64 // tasks ever launched or adopted
 	policy     PolicyRecord
 	policies   []PolicyRecord // the history, oldest first, the last Limits.PolicyHistory
 	counts     map[string]int // tasks by state, since the registry began
@@ -27,7 +28,7 @@ type Registry struct {
 // NewRegistry returns an empty registry that keeps what limits say.
 func NewRegistry(limits Limits) *Registry {
 	limits.defaults()
-	return &Registry{frameworks: map[string]*Framework{}, agents: map[string]*Agent{}, counts: map[string]int{}, limits: limits}
+	return &Registry{frameworks: map[string]*Framework{}, agents: map[string]*Agent{}, executors: map[execKey]*Executor{}, counts: map[string]int{}, limits: limits}
 }
 
 // FrameworkRecord is a framework as the registry keeps it.
@@ -96,6 +97,9 @@ const (
 	OpCompleteTask    = "COMPLETE_TASK"    // Ref: a terminal task whose end the framework knows
 	OpKillTask        = "KILL_TASK"        // Ref: the framework asked to kill it
 	OpSetPolicy       = "SET_POLICY"       // Policy
+	OpReserve         = "RESERVE"          // Reservation: amounts reserved dynamically
+	OpUnreserve       = "UNRESERVE"        // Reservation: amounts unreserved
+	OpAddExecutor     = "ADD_EXECUTOR"     // Executor: a task group's, before its tasks
 )
 
 // Command is one change to the registry: an entry of the replicated log.
@@ -107,6 +111,9 @@ type Command struct {
 	Task      *TaskRecord      `json:"task,omitempty"`
 	Policy    *PolicyRecord    `json:"policy,omitempty"`
 	Ref       Ref              `json:"ref,omitzero"`
+
+	Reservation *ReservationRecord `json:"reservation,omitempty"`
+	Executor    *ExecutorRecord    `json:"executor,omitempty"`
 }
 
 // Apply changes the registry by one command. An error means the command
@@ -138,6 +145,10 @@ func (r *Registry) Apply(c Command) error {
 		r.policy = *c.Policy
 		r.policies = appendBounded(r.policies, *c.Policy, r.limits.PolicyHistory)
 		return nil
+	case OpReserve, OpUnreserve:
+		return r.applyReservation(c)
+	case OpAddExecutor:
+		return r.addExecutor(c)
 	}
 	return fmt.Errorf("unknown command op %q", c.Op)
 }
@@ -184,11 +195,12 @@ func (r *Registry) putAgent(c Command) error {
 	}
 	ag := r.agents[rec.ID]
 	if ag == nil {
-		ag = &Agent{Tasks: map[taskKey]*Task{}}
+		ag = newAgent()
 		r.agents[rec.ID] = ag
 		r.agentOrder = append(r.agentOrder, rec.ID)
 	}
 	ag.AgentRecord, ag.total = *rec, total
+	ag.reshape()
 	return nil
 }
 
@@ -214,6 +226,7 @@ func (r *Registry) addTask(c Command) error {
 	t.Seq = r.launches
 	f.Tasks[id] = t
 	ag.Tasks[taskKey{f.ID, id}] = t
+	r.joinExecutor(t)
 	r.setState(t, c.Ref, c.At)
 	return nil
 }
@@ -253,6 +266,7 @@ func (r *Registry) setState(t *Task, s Ref, at time.Time) {
 // complete moves a task from its framework's tasks to the completed ones.
 func (r *Registry) complete(t *Task) {
 	f := t.fw
+	r.leaveExecutor(t)
 	delete(f.Tasks, t.Info.TaskID.Value)
 	if ag := r.agents[t.AgentID]; ag != nil {
 		delete(ag.Tasks, taskKey{f.ID, t.Info.TaskID.Value})

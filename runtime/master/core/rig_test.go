@@ -102,7 +102,7 @@ func (r *rig) call(fw, stream string, c api.Call) *Refusal {
 
 func (r *rig) status(agent, fw, task, state, latest, uuid string) *Refusal {
 	ref := r.c.AgentCall(r.now, r.principal, &api.AgentCall{Type: api.AgentCallStatus, AgentID: agent, Statuses: []api.AgentStatus{
-		{FrameworkID: fw, Status: api.TaskStatus{TaskID: api.ID{Value: task}, State: state, UUID: uuid}, LatestState: latest}}})
+		{FrameworkID: fw, Status: api.TaskStatus{TaskID: api.ID{Value: task}, State: state, UUID: uid(uuid)}, LatestState: latest}}})
 	r.drain()
 	return ref
 }
@@ -184,3 +184,46 @@ func partitionAware(name string) api.FrameworkInfo {
 }
 
 func contains(s []string, x string) bool { return slices.Contains(s, x) }
+
+// uid is a 16-byte uuid named s (zero-padded), as agents' uuids are 16
+// bytes; "" stays no uuid.
+func uid(s string) api.UUID {
+	if s == "" {
+		return ""
+	}
+	b := make([]byte, api.UUIDLen)
+	copy(b, s)
+	return api.UUID(b)
+}
+
+// mangle returns another uuid of the same length when wrong.
+func mangle(u api.UUID, wrong bool) api.UUID {
+	if !wrong || u == "" {
+		return u
+	}
+	b := []byte(u)
+	b[len(b)-1] ^= 1
+	return api.UUID(b)
+}
+
+// replay is a registry that applied the rig's commands, as a replica
+// does.
+func (r *rig) replay() *Registry {
+	r.t.Helper()
+	replica := NewRegistry(Limits{})
+	for _, c := range r.commands {
+		if err := replica.Apply(c); err != nil {
+			r.t.Fatalf("replica: %s: %v", c.Op, err)
+		}
+	}
+	return replica
+}
+
+// liveTasks are every framework's tasks not completed.
+func (r *rig) liveTasks() []*Task {
+	var live []*Task
+	for _, f := range r.c.allFrameworks() {
+		live = append(live, f.active()...)
+	}
+	return live
+}

@@ -19,6 +19,9 @@ type snapshot struct {
 	Policy     PolicyRecord    `json:"policy"`
 	Policies   []PolicyRecord  `json:"policies"`
 	Counts     map[string]int  `json:"counts"`
+
+	Reservations []ReservationRecord `json:"reservations,omitempty"` // by agent in registration order, role, principal
+	Executors    []ExecutorRecord    `json:"executors,omitempty"`    // by framework, agent, id
 }
 
 type frameworkSnap struct {
@@ -49,6 +52,10 @@ func (r *Registry) Snapshot() []byte {
 	}
 	for _, id := range r.agentOrder {
 		s.Agents = append(s.Agents, r.agents[id].AgentRecord)
+		s.Reservations = append(s.Reservations, r.agents[id].reservations()...)
+	}
+	for _, e := range sortedExecutors(r.executors) {
+		s.Executors = append(s.Executors, e.ExecutorRecord)
 	}
 	for k, n := range r.counts {
 		if n != 0 {
@@ -90,8 +97,18 @@ func LoadRegistry(data []byte, limits Limits) (*Registry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("registry snapshot: agent %s: %w", a.ID, err)
 		}
-		r.agents[a.ID] = &Agent{AgentRecord: a, total: total, Tasks: map[taskKey]*Task{}}
+		ag := newAgent()
+		ag.AgentRecord, ag.total = a, total
+		r.agents[a.ID] = ag
 		r.agentOrder = append(r.agentOrder, a.ID)
+	}
+	for _, res := range s.Reservations {
+		if err := r.applyReservation(Command{Op: OpReserve, Reservation: &res}); err != nil {
+			return nil, fmt.Errorf("registry snapshot: %w", err)
+		}
+	}
+	for _, id := range r.agentOrder {
+		r.agents[id].reshape()
 	}
 	for _, fs := range s.Frameworks {
 		f, err := r.loadFramework(fs)
@@ -106,6 +123,16 @@ func LoadRegistry(data []byte, limits Limits) (*Registry, error) {
 			return nil, err
 		}
 		r.gone = append(r.gone, f)
+	}
+	for _, e := range s.Executors {
+		if err := r.addExecutor(Command{Op: OpAddExecutor, Executor: &e}); err != nil {
+			return nil, fmt.Errorf("registry snapshot: %w", err)
+		}
+	}
+	for _, id := range sortedKeys(r.frameworks) {
+		for _, t := range r.frameworks[id].active() {
+			r.joinExecutor(t)
+		}
 	}
 	return r, nil
 }

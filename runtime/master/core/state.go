@@ -103,6 +103,9 @@ type AgentState struct {
 	Attributes    map[string]string `json:"attributes,omitempty"`
 	Resources     Usage             `json:"resources"`
 	Tasks         int               `json:"tasks"`
+	// Reservations are the agent's dynamic reservations (RESERVE), by
+	// role and principal; [] when none.
+	Reservations []ReservationRecord `json:"reservations"`
 }
 
 // FrameworkState is one framework in /state.
@@ -244,7 +247,7 @@ func (c *Core) agentStates(offered map[string]allocator.Resources) []AgentState 
 		ag := c.reg.agents[id]
 		as := AgentState{ID: id, Hostname: ag.Hostname, URL: ag.URL, Principal: ag.Principal, State: ag.State, Isolation: ag.Isolation, Connected: ag.stream != "",
 			Registered: ag.Registered, LastHeartbeat: ag.lastSeen, Attributes: ag.Attributes, Tasks: len(ag.Tasks),
-			Resources: Usage{Total: amounts(ag.total), Used: Amounts{}, Offered: Amounts{}}}
+			Resources: Usage{Total: amounts(ag.Total()), Used: Amounts{}, Offered: Amounts{}}, Reservations: ag.reservations()}
 		if v, ok := views[id]; ok {
 			as.Resources = Usage{Total: amounts(v.Total), Used: amounts(v.Allocated.Sub(offered[id])), Offered: amounts(offered[id])}
 		}

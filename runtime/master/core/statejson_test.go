@@ -12,7 +12,7 @@ import (
 func TestStateJSONMatchesEncodingJSON(t *testing.T) {
 	tasks := TaskList{
 		{ID: "t1", Name: "plain", FrameworkID: "f", AgentID: "a", Role: "r", State: "TASK_RUNNING", Resources: "cpus:1", Updated: 1.5},
-		{ID: "t2", Name: "ünï \"quoted\" <b>\n", FrameworkID: "f", AgentID: "a", Role: "r", State: "TASK_FAILED", Reason: "memory-limit", Message: "a\\b\x01", Resources: "mem:1", Updated: 1764547200.123},
+		{ID: "t2", Name: "ünï \"quoted\" <b>\n", FrameworkID: "f", AgentID: "a", Role: "r", State: "TASK_FAILED", Reason: "REASON_CONTAINER_LIMITATION_MEMORY", Message: "a\\b\x01", Resources: "mem:1", Updated: 1764547200.123},
 	}
 	st := State{Summary: Summary{StartTime: time.Unix(0, 0).UTC(), TaskCounts: map[string]int{"TASK_RUNNING": 1}}, Tasks: tasks}
 	want, err := json.Marshal(st)

@@ -21,13 +21,17 @@ func (c *Core) setTask(t *Task, s Ref, byMaster bool) {
 	}
 	if Terminal(s.State) {
 		c.release(t)
+		c.releaseExecutor(t.exec)
 	}
 	if !byMaster {
 		return
 	}
-	c.toFw(t.fw, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: api.TaskStatus{
-		TaskID: t.Info.TaskID, State: s.State, Reason: s.Reason, Message: s.Message, Source: "SOURCE_MASTER",
-		AgentID: &api.ID{Value: t.AgentID}, Timestamp: unix(c.now)}}})
+	st := api.TaskStatus{TaskID: t.Info.TaskID, State: s.State, Reason: s.Reason, Message: s.Message, Source: api.SourceMaster,
+		AgentID: &api.ID{Value: t.AgentID}, Timestamp: unix(c.now)}
+	if s.Reason == api.ReasonAgentRemoved {
+		st.UnreachableTime = c.unreachableTime(t.AgentID)
+	}
+	c.toFw(t.fw, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: st}})
 	if Terminal(s.State) {
 		c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: t.FrameworkID, Task: t.Info.TaskID.Value}})
 	}
@@ -45,15 +49,15 @@ func (c *Core) release(t *Task) {
 }
 
 // refuseTask reports a task that never started (TASK_ERROR, or
-// TASK_DROPPED for bad offers): it goes straight to the framework's
-// completed tasks.
+// TASK_DROPPED / TASK_LOST for bad offers): it goes straight to the
+// framework's completed tasks.
 func (c *Core) refuseTask(f *Framework, ti api.TaskInfo, agent, state, reason, msg string) {
-	if state == TaskDropped {
+	if state != TaskError {
 		c.stats.Dropped++
 	} else {
 		c.stats.Invalid++
 	}
 	c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: api.TaskStatus{
-		TaskID: ti.TaskID, State: state, Reason: reason, Message: msg, Source: "SOURCE_MASTER",
+		TaskID: ti.TaskID, State: state, Reason: reason, Message: msg, Source: api.SourceMaster,
 		AgentID: &api.ID{Value: agent}, Timestamp: unix(c.now)}}})
 }
