@@ -165,7 +165,8 @@ func (a *Allocator) ActivateAgent(id AgentID) error {
 
 // AddAgent adds an agent with its total resources; entries reserved for a
 // role (cpus(analytics):4) are offered only to that role and its sub-roles,
-// and so are the amounts Config.Reservations reserve on it.
+// and so are the amounts Config.Reservations reserve on it. Devices
+// declared unnumbered (gpus[V100M16]:8) are numbered (NumberDevices).
 func (a *Allocator) AddAgent(info AgentInfo, total Resources) error {
 	if info.ID == "" {
 		return fmt.Errorf("add agent: empty agent id")
@@ -173,7 +174,10 @@ func (a *Allocator) AddAgent(info AgentInfo, total Resources) error {
 	if _, dup := a.agentByID[info.ID]; dup {
 		return fmt.Errorf("add agent %q: already added", info.ID)
 	}
-	total, err := a.cfg.reserve(info.ID, total)
+	total, err := NumberDevices(total)
+	if err == nil {
+		total, err = a.cfg.reserve(info.ID, total)
+	}
 	if err != nil {
 		return fmt.Errorf("add agent %q: %w", info.ID, err)
 	}

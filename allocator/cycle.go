@@ -295,8 +295,15 @@ func (a *Allocator) capUnreserved(stage int, r *role, out vec) bool {
 	}
 	required := a.requiredHeadroom()
 	gave := false
-	for n, d := range a.dims.unres {
-		if d < 0 || d >= len(out) || out[d] == 0 {
+	for n, ds := range a.dims.unres {
+		var offered, free Quantity // a name's unreserved dimensions: the scalar and each device
+		for _, d := range ds {
+			if d < len(out) {
+				offered += out[d]
+			}
+			free += a.free.at(d)
+		}
+		if offered == 0 {
 			continue
 		}
 		c := Quantity(math.MaxInt64)
@@ -307,13 +314,19 @@ func (a *Allocator) capUnreserved(stage int, r *role, out vec) bool {
 		}
 		mine := at(unmet, n)
 		if need := at(required, n) - mine; need > 0 {
-			c = min(c, a.free.at(d)-need)
+			c = min(c, free-need)
 		}
 		if stage == 1 && n < len(r.guarantee) && r.guarantee[n] > 0 {
 			c = min(c, mine)
 		}
-		out[d] = max(0, min(out[d], c))
-		gave = gave || stage == 1 && out[d] > 0 && mine > 0
+		for _, d := range ds { // the cap spread over the dimensions in order
+			if d >= len(out) {
+				continue
+			}
+			out[d] = max(0, min(out[d], c))
+			c -= out[d]
+			gave = gave || stage == 1 && out[d] > 0 && mine > 0
+		}
 	}
 	return stage == 2 || gave
 }

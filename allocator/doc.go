@@ -12,6 +12,11 @@
 // rationals (Ratio), so a tie in exact arithmetic is a tie, settled by
 // allocation counts and names.
 //
+// GPUs may be devices (devices.go): each of 1000 milli-GPUs with an index
+// and a model, offered device by device; a request for a fraction of one
+// device or for whole devices is placed on an offer's devices (Take), and
+// shares count the milli-GPUs held.
+//
 // The package is pure and deterministic so that the simulator (virtual
 // time) and the live master (wall time) run exactly the same decisions: no
 // goroutines, no clock (time is an argument), no global random source (the

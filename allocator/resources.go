@@ -7,17 +7,20 @@ import (
 )
 
 // Resource is an amount of one named scalar resource, optionally reserved for
-// a role. Names are free-form: cpus, mem (MiB), disk (MiB), gpus, or any
-// custom name.
+// a role and optionally on a device. Names are free-form: cpus, mem (MiB),
+// disk (MiB), gpus, or any custom name. Device is "" for a scalar amount;
+// otherwise the amount is of devices (GPUs), written in brackets: see
+// devices.go.
 type Resource struct {
-	Name  string
-	Role  string // the role it is reserved for; "" means unreserved
-	Value Quantity
+	Name   string
+	Role   string // the role it is reserved for; "" means unreserved
+	Device string // the device it is on, canonical (see ParseDevice); "" for a scalar
+	Value  Quantity
 }
 
-// Resources is a bag of scalar resources in the order their (name, role)
-// pairs first appeared. Every function here returns normalized bags: one
-// entry per (name, role), no entry of zero. The zero value is empty.
+// Resources is a bag of resources in the order their (name, role, device)
+// keys first appeared. Every function here returns normalized bags: one
+// entry per key, no entry of zero. The zero value is empty.
 type Resources []Resource
 
 // ParseError says which token of a resource text was wrong and why.
@@ -35,10 +38,12 @@ func (e *ParseError) Error() string {
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // ParseResources reads the Mesos text form: name:value pairs separated by
-// ';', each name optionally followed by a reservation role in parentheses,
-// for example "cpus:2;mem:1024;gpus:1" or "cpus(analytics):4". The role "*"
-// means unreserved. Repeated (name, role) pairs add up. Ranges and sets
-// ("ports:[31000-32000]") are not scalars and are rejected.
+// ';', each name optionally followed by a reservation role in parentheses
+// and by a device in brackets, for example "cpus:2;mem:1024;gpus:1",
+// "cpus(analytics):4" or "gpus[V100M16:3]:0.5" (see devices.go for the
+// device forms). The role "*" means unreserved. Repeated (name, role,
+// device) keys add up. Ranges and sets ("ports:[31000-32000]") are not
+// scalars and are rejected.
 func ParseResources(s string) (Resources, error) {
 	var r Resources
 	for i, tok := range strings.Split(s, ";") {
@@ -51,12 +56,21 @@ func ParseResources(s string) (Resources, error) {
 			return nil, &ParseError{Input: s, Token: tok, Index: i + 1, Err: err}
 		}
 		r = r.Add(Resources{res})
-		if r.Get(res.Name, res.Role) > Units(MaxUnits) {
-			return nil, &ParseError{Input: s, Token: tok, Index: i + 1,
-				Err: fmt.Errorf("%s adds up to more than the maximum %d", res.Name, int64(MaxUnits))}
+		if j := r.indexOf(res); j < 0 {
+			continue // a zero amount
+		} else if err := checkAmount(r[j]); err != nil {
+			return nil, &ParseError{Input: s, Token: tok, Index: i + 1, Err: err}
 		}
 	}
 	return r, nil
+}
+
+// checkAmount checks an entry's amount once its repeats are added up.
+func checkAmount(e Resource) error {
+	if e.Value > Units(MaxUnits) {
+		return fmt.Errorf("%s adds up to more than the maximum %d", e.key(), int64(MaxUnits))
+	}
+	return checkDeviceAmount(e)
 }
 
 // MustParseResources is ParseResources for constants in tests and examples;
@@ -70,11 +84,15 @@ func MustParseResources(s string) Resources {
 }
 
 func parseToken(tok string) (Resource, error) {
-	key, val, ok := strings.Cut(tok, ":")
+	key, val, ok := cutValue(tok)
 	if !ok {
 		return Resource{}, fmt.Errorf("want name:value, for example cpus:2")
 	}
 	key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+	key, device, err := cutDevice(key)
+	if err != nil {
+		return Resource{}, err
+	}
 	name, role := key, ""
 	if open := strings.IndexByte(key, '('); open >= 0 {
 		if !strings.HasSuffix(key, ")") {
@@ -97,7 +115,20 @@ func parseToken(tok string) (Resource, error) {
 	if err != nil {
 		return Resource{}, err
 	}
-	return Resource{Name: name, Role: role, Value: q}, nil
+	return Resource{Name: name, Role: role, Device: device, Value: q}, nil
+}
+
+// cutValue splits a token at the colon before its value: the first one
+// outside a device's brackets.
+func cutValue(tok string) (key, val string, ok bool) {
+	colon := strings.IndexByte(tok, ':')
+	if open := strings.IndexByte(tok, '['); open >= 0 && (colon < 0 || open < colon) {
+		if end := strings.IndexByte(tok[open:], ']'); end >= 0 {
+			key, val, ok = strings.Cut(tok[open+end+1:], ":")
+			return tok[:open+end+1] + key, val, ok && strings.TrimSpace(key) == ""
+		}
+	}
+	return strings.Cut(tok, ":")
 }
 
 func validateName(name string) error {
@@ -150,19 +181,40 @@ func (r Resources) String() string {
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		b.WriteString(e.Name)
-		if e.Role != "" {
-			b.WriteString("(" + e.Role + ")")
-		}
+		b.WriteString(e.key())
 		b.WriteByte(':')
 		b.WriteString(e.Value.String())
 	}
 	return b.String()
 }
 
+// key writes an entry's key as the text form does: name(role)[device].
+func (e Resource) key() string {
+	k := e.Name
+	if e.Role != "" {
+		k += "(" + e.Role + ")"
+	}
+	if e.Device != "" {
+		k += "[" + e.Device + "]"
+	}
+	return k
+}
+
+// sameKey reports whether e and o are amounts of the same (name, role,
+// device).
+func (e Resource) sameKey(o Resource) bool {
+	return e.Name == o.Name && e.Role == o.Role && e.Device == o.Device
+}
+
+// index returns the position of the scalar (name, role) entry, or -1.
 func (r Resources) index(name, role string) int {
+	return r.indexOf(Resource{Name: name, Role: role})
+}
+
+// indexOf returns the position of the entry with e's key, or -1.
+func (r Resources) indexOf(e Resource) int {
 	for i := range r {
-		if r[i].Name == name && r[i].Role == role {
+		if r[i].sameKey(e) {
 			return i
 		}
 	}
@@ -176,7 +228,7 @@ func (r Resources) Add(o Resources) Resources {
 		if e.Value == 0 {
 			continue
 		}
-		if i := out.index(e.Name, e.Role); i >= 0 {
+		if i := out.indexOf(e); i >= 0 {
 			out[i].Value += e.Value
 		} else {
 			out = append(out, e)
@@ -190,7 +242,7 @@ func (r Resources) Add(o Resources) Resources {
 func (r Resources) Sub(o Resources) Resources {
 	out := make(Resources, 0, len(r))
 	for _, e := range r {
-		if i := o.index(e.Name, e.Role); i >= 0 {
+		if i := o.indexOf(e); i >= 0 {
 			e.Value -= o[i].Value
 		}
 		if e.Value > 0 {
@@ -214,7 +266,8 @@ func (r Resources) Times(n int) Resources {
 	return out
 }
 
-// Get returns the amount of the (name, role) entry; role "" is unreserved.
+// Get returns the amount of the scalar (name, role) entry; role "" is
+// unreserved. Amounts on devices are not counted: Sum counts them.
 func (r Resources) Get(name, role string) Quantity {
 	if i := r.index(name, role); i >= 0 {
 		return r[i].Value
@@ -222,7 +275,8 @@ func (r Resources) Get(name, role string) Quantity {
 	return 0
 }
 
-// Sum returns the amount of a resource name over all roles, reserved or not.
+// Sum returns the amount of a resource name over all roles, reserved or not,
+// and all devices: the milli-GPUs of every device for gpus.
 func (r Resources) Sum(name string) Quantity {
 	var q Quantity
 	for _, e := range r {
@@ -233,10 +287,11 @@ func (r Resources) Sum(name string) Quantity {
 	return q
 }
 
-// Contains reports whether every (name, role) entry of o fits in r.
+// Contains reports whether every entry of o fits in r's entry of the same
+// (name, role, device).
 func (r Resources) Contains(o Resources) bool {
 	for _, e := range o {
-		if e.Value > r.Get(e.Name, e.Role) {
+		if i := r.indexOf(e); e.Value > 0 && (i < 0 || e.Value > r[i].Value) {
 			return false
 		}
 	}
@@ -268,7 +323,8 @@ func (r Resources) Reserved() Resources {
 	return r.filter(func(e Resource) bool { return e.Role != "" })
 }
 
-// Flatten returns r with every reservation dropped: amounts summed by name.
+// Flatten returns r with every reservation and device dropped: amounts
+// summed by name.
 func (r Resources) Flatten() Resources {
 	var out Resources
 	for _, e := range r {
@@ -300,7 +356,7 @@ func (r Resources) Names() []string {
 }
 
 // DominantShare returns the largest fraction of total that r holds of any one
-// resource name (reservations summed by name): max over names of
+// resource name (reservations and devices summed by name): max over names of
 // r.Sum(name) / total.Sum(name). Names the total lacks are ignored.
 func (r Resources) DominantShare(total Resources) float64 {
 	share := 0.0

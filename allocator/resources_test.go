@@ -124,14 +124,14 @@ func TestParseResources(t *testing.T) {
 	}{
 		{"", nil},
 		{" ; ;", nil},
-		{"cpus:2;mem:1024;gpus:1", allocator.Resources{{"cpus", "", 2000}, {"mem", "", 1024000}, {"gpus", "", 1000}}},
-		{"  cpus : 2 ;\tmem:1024 ;", allocator.Resources{{"cpus", "", 2000}, {"mem", "", 1024000}}},
-		{"cpus:1;mem:2;cpus:0.5", allocator.Resources{{"cpus", "", 1500}, {"mem", "", 2000}}},
-		{"cpus(*):1;cpus:2", allocator.Resources{{"cpus", "", 3000}}},
-		{"cpus(analytics):4;cpus:1", allocator.Resources{{"cpus", "analytics", 4000}, {"cpus", "", 1000}}},
-		{"cpus(eng/ml):0.25", allocator.Resources{{"cpus", "eng/ml", 250}}},
-		{"cpus:0;mem:1", allocator.Resources{{"mem", "", 1000}}},
-		{"custom_res-1.x:3", allocator.Resources{{"custom_res-1.x", "", 3000}}},
+		{"cpus:2;mem:1024;gpus:1", allocator.Resources{{Name: "cpus", Role: "", Value: 2000}, {Name: "mem", Role: "", Value: 1024000}, {Name: "gpus", Role: "", Value: 1000}}},
+		{"  cpus : 2 ;\tmem:1024 ;", allocator.Resources{{Name: "cpus", Role: "", Value: 2000}, {Name: "mem", Role: "", Value: 1024000}}},
+		{"cpus:1;mem:2;cpus:0.5", allocator.Resources{{Name: "cpus", Role: "", Value: 1500}, {Name: "mem", Role: "", Value: 2000}}},
+		{"cpus(*):1;cpus:2", allocator.Resources{{Name: "cpus", Role: "", Value: 3000}}},
+		{"cpus(analytics):4;cpus:1", allocator.Resources{{Name: "cpus", Role: "analytics", Value: 4000}, {Name: "cpus", Role: "", Value: 1000}}},
+		{"cpus(eng/ml):0.25", allocator.Resources{{Name: "cpus", Role: "eng/ml", Value: 250}}},
+		{"cpus:0;mem:1", allocator.Resources{{Name: "mem", Role: "", Value: 1000}}},
+		{"custom_res-1.x:3", allocator.Resources{{Name: "custom_res-1.x", Value: 3000}}},
 	} {
 		got, err := allocator.ParseResources(tc.in)
 		if err != nil || !slices.Equal(got, tc.want) {

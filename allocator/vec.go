@@ -1,27 +1,32 @@
 package allocator
 
 // vec is the allocator's internal form of Resources: one Quantity per
-// (name, role) dimension, indexed by the dimension numbers of one dims
-// table. Vectors may be shorter than the table; missing entries are zero.
+// (name, role, device) dimension, indexed by the dimension numbers of one
+// dims table. Vectors may be shorter than the table; missing entries are zero.
 // Arithmetic on vecs is a loop over a handful of ints, with no string
 // comparison and, in place, no allocation.
 type vec []Quantity
 
-type dimKey struct{ name, role string }
+type dimKey struct{ name, role, device string }
 
-// dims interns the (name, role) pairs one allocator has seen. It only grows.
+// dims interns the (name, role, device) keys one allocator has seen. It
+// only grows. The devices of a name are dimensions of that name: shares,
+// quotas and minimum allocations count them by name.
 type dims struct {
 	index  map[dimKey]int
 	keys   []dimKey
 	names  []string // distinct resource names, by first appearance
 	nameOf []int    // dimension -> index in names
-	unres  []int    // name -> its unreserved dimension
+	unres  [][]int  // name -> its unreserved dimensions (the scalar and each device), in order
 }
 
 func newDims() *dims { return &dims{index: map[dimKey]int{}} }
 
-func (d *dims) dim(name, role string) int {
-	k := dimKey{name, role}
+// dim interns the scalar (name, role).
+func (d *dims) dim(name, role string) int { return d.dimOf(dimKey{name, role, ""}) }
+
+func (d *dims) dimOf(k dimKey) int {
+	name, role := k.name, k.role
 	if i, ok := d.index[k]; ok {
 		return i
 	}
@@ -37,11 +42,11 @@ func (d *dims) dim(name, role string) int {
 	if n < 0 {
 		n = len(d.names)
 		d.names = append(d.names, name)
-		d.unres = append(d.unres, -1)
+		d.unres = append(d.unres, nil)
 	}
 	d.nameOf = append(d.nameOf, n)
 	if role == "" {
-		d.unres[n] = i
+		d.unres[n] = append(d.unres[n], i)
 	}
 	return i
 }
@@ -50,7 +55,7 @@ func (d *dims) dim(name, role string) int {
 func (d *dims) vec(r Resources) vec {
 	var v vec
 	for _, e := range r {
-		i := d.dim(e.Name, e.Role)
+		i := d.dimOf(dimKey{e.Name, e.Role, e.Device})
 		v = v.grow(i + 1)
 		v[i] += e.Value
 	}
@@ -70,7 +75,7 @@ func (d *dims) appendResources(buf Resources, v vec) (Resources, Resources) {
 	start := len(buf)
 	for i, q := range v {
 		if q != 0 {
-			buf = append(buf, Resource{Name: d.keys[i].name, Role: d.keys[i].role, Value: q})
+			buf = append(buf, Resource{Name: d.keys[i].name, Role: d.keys[i].role, Device: d.keys[i].device, Value: q})
 		}
 	}
 	if len(buf) == start {

@@ -19,9 +19,12 @@ import (
 
 // liveCluster is a real local cluster (master and two agents named
 // host-1, host-2, real task processes) for a test.
-func liveCluster(t *testing.T) *local.Cluster {
+func liveCluster(t *testing.T) *local.Cluster { return liveClusterOf(t, "cpus:1;mem:1024") }
+
+// liveClusterOf is liveCluster with agents of res.
+func liveClusterOf(t *testing.T, res string) *local.Cluster {
 	c, err := local.Start(context.Background(), local.Config{Master: master.Options{Policy: allocator.Config{Policy: "drf"}, ParsePolicy: sim.ParsePolicy},
-		MasterAddr: "127.0.0.1:0", Agents: 2, Prefix: "host", Resources: allocator.MustParseResources("cpus:1;mem:1024"), WorkDir: t.TempDir()})
+		MasterAddr: "127.0.0.1:0", Agents: 2, Prefix: "host", Resources: allocator.MustParseResources(res), WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +109,27 @@ sim:
 	agg, _ := os.ReadFile(filepath.Join(rep.Dir, "aggregate.csv"))
 	if !strings.Contains(string(agg), "drf (live)") || !strings.Contains(string(agg), "static (live)") {
 		t.Errorf("aggregate.csv lacks the live variants:\n%s", agg)
+	}
+}
+
+// Frameworks that place their tasks with a placement run live on agents
+// of GPU devices as in the simulator: halves of GPUs placed by FGD, whole
+// ones by best fit, every job done.
+func TestLivePlacementOnGPUDevices(t *testing.T) {
+	res := "cpus:1;mem:1024;gpus[T4]:2"
+	rep := runLive(t, liveClusterOf(t, res), `
+name: gpu-live
+policies: [drf]
+backends: [sim, live]
+sim:
+  sample_interval: 1s
+  cluster: [{name: host, count: 2, resources: "`+res+`"}]
+  frameworks:
+    - {name: a, role: a, kind: batch, placement: fgd, jobs: [{submit: 0s, count: 2, every: 1s, tasks: 4, task: "cpus:0.1;mem:32;gpus[*]:0.5", duration: 2s}]}
+    - {name: b, role: b, kind: batch, placement: best-fit, jobs: [{submit: 0s, tasks: 3, task: "cpus:0.1;mem:32;gpus[*]:1", duration: 2s}]}
+`)
+	for _, run := range []string{"drf/seed-1", "live/drf/seed-1"} {
+		checkRun(t, filepath.Join(rep.Dir, run), 2)
 	}
 }
 

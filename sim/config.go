@@ -122,6 +122,9 @@ type FwConfig struct {
 	HoldLimit Duration `yaml:"hold_limit" json:"hold_limit"`
 	// gang: none (submit order only), easy or conservative backfilling
 	Backfill string `yaml:"backfill" json:"backfill,omitempty"`
+	// batch: place tasks over every offer held with this placement
+	// (sim/framework.Placements: fgd, best-fit, random...), GPUs on devices
+	Placement string `yaml:"placement" json:"placement,omitempty"`
 	// batch: delay scheduling
 	Delay    Duration `yaml:"delay" json:"delay"`
 	Replicas int      `yaml:"replicas" json:"replicas"`
@@ -296,6 +299,14 @@ func (f *FwConfig) finish() error {
 	}
 	if f.Backfill != "" && f.Backfill != "none" && f.Kind != "gang" {
 		return conf.Errorf("backfill", "%s on a %s framework; backfilling orders rigid jobs: want kind gang", f.Backfill, f.Kind)
+	}
+	if f.Placement != "" {
+		if _, err := framework.NewPlacement(f.Placement, framework.PlacementConfig{}); err != nil {
+			return conf.Errorf("placement", "%v", err)
+		}
+		if f.Kind != "batch" {
+			return conf.Errorf("placement", "%s on a %s framework; a placement places elastic jobs' tasks: want kind batch", f.Placement, f.Kind)
+		}
 	}
 	switch f.Kind {
 	case "batch", "gang":

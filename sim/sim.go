@@ -141,7 +141,8 @@ func NewScheduler(fc FwConfig, agents []string, seed uint64) framework.Scheduler
 func BatchConfig(fc FwConfig, agents []string, seed uint64) framework.BatchConfig {
 	bc := framework.BatchConfig{Gang: fc.Kind == "gang", HoldLimit: time.Duration(fc.HoldLimit), Delay: time.Duration(fc.Delay),
 		Replicas: fc.Replicas, Refuse: time.Duration(fc.Refuse), Seed: seed,
-		IdleRefuse: time.Duration(fc.IdleRefuse), ReviveAfter: time.Duration(fc.ReviveAfter), Setup: time.Duration(fc.Setup)}
+		IdleRefuse: time.Duration(fc.IdleRefuse), ReviveAfter: time.Duration(fc.ReviveAfter), Setup: time.Duration(fc.Setup),
+		Placement: fc.Placement}
 	if bc.Delay > 0 {
 		bc.Agents = agents
 	}

@@ -51,10 +51,12 @@ type Workload struct {
 	GroupBy   string  `yaml:"group_by" json:"group_by"` // one, user, queue or priority
 	Kind      string  `yaml:"kind" json:"kind"`         // batch or gang
 	// Backfill: see FwConfig (gang only).
-	Backfill string    `yaml:"backfill" json:"backfill,omitempty"`
-	Role     string    `yaml:"role" json:"role"` // default "trace"
-	Decision *Decision `yaml:"decision" json:"decision,omitempty"`
-	Refuse   Duration  `yaml:"refuse" json:"refuse,omitempty"`
+	Backfill string `yaml:"backfill" json:"backfill,omitempty"`
+	// Placement: see FwConfig (batch only).
+	Placement string    `yaml:"placement" json:"placement,omitempty"`
+	Role      string    `yaml:"role" json:"role"` // default "trace"
+	Decision  *Decision `yaml:"decision" json:"decision,omitempty"`
+	Refuse    Duration  `yaml:"refuse" json:"refuse,omitempty"`
 	// IdleRefuse, ReviveAfter and Setup: see FwConfig.
 	IdleRefuse  Duration `yaml:"idle_refuse" json:"idle_refuse,omitempty"`
 	ReviveAfter Duration `yaml:"revive_after" json:"revive_after,omitempty"`
@@ -261,6 +263,6 @@ func (w *Workload) Framework(group string) (FwConfig, error) {
 		name, role = group, w.Role+"/"+group
 	}
 	fc := FwConfig{Name: name, Role: role, Kind: w.Kind, Decision: w.Decision, Refuse: w.Refuse,
-		IdleRefuse: w.IdleRefuse, ReviveAfter: w.ReviveAfter, Setup: w.Setup, Backfill: w.Backfill}
+		IdleRefuse: w.IdleRefuse, ReviveAfter: w.ReviveAfter, Setup: w.Setup, Backfill: w.Backfill, Placement: w.Placement}
 	return fc, fc.finish()
 }

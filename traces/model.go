@@ -12,6 +12,10 @@ type Resources struct {
 	MemMiB  float64
 	DiskMiB float64
 	GPUs    float64
+	// GPUDevices, when set, is how many GPU devices GPUs is spread over
+	// evenly: 1 with GPUs below 1 is a fraction of one device (openb's GPU
+	// sharing), otherwise whole devices. 0 says nothing of devices.
+	GPUDevices int
 }
 
 // Task is one task of a job.
@@ -24,6 +28,9 @@ type Task struct {
 	// Count is how many identical tasks this entry stands for: the
 	// processors of an SWF job, the replicas of a CSV row. Zero means one.
 	Count int
+	// GPUModels are the GPU models the task may run on, joined by '|'
+	// (openb's gpu_spec); empty means any.
+	GPUModels string
 }
 
 // N is how many tasks t stands for: Count, or 1 when Count is zero.

@@ -50,8 +50,9 @@ func openbNodes(in *Input, opts Options) (MachineReader, error) {
 // openbPods reads a pod list: each pod a job of one task of cpu_milli/1000
 // cores, memory_mib MiB and num_gpu x gpu_milli/1000 GPUs (gpu_milli is the
 // share of each GPU: below 1000 for GPU-sharing pods, which have one GPU),
-// submitted at creation_time, in the group of its qos. gpu_spec, the
-// allowed GPU models, is a placement constraint the model has no room for.
+// submitted at creation_time, in the group of its qos. Its GPUs are on
+// num_gpu devices (Resources.GPUDevices); gpu_spec, the allowed GPU models
+// joined by '|', is its GPUModels.
 //
 // A scheduled pod runs from scheduled_time to deletion_time. It is
 // censored when still Running at the end of the trace, that is when its
@@ -136,7 +137,7 @@ func openbPod(r *aliRow) (*Job, string, time.Duration) {
 	created := r.secs(8)
 	deleted, delKnown := r.optSecs(9)
 	sched, schedKnown := r.optSecs(10)
-	task := Task{Resources: Resources{CPUs: cpu / 1000, MemMiB: mem, GPUs: float64(gpus) * milli / 1000}}
+	task := Task{Resources: Resources{CPUs: cpu / 1000, MemMiB: mem, GPUs: float64(gpus) * milli / 1000, GPUDevices: gpus}, GPUModels: r.f[5]}
 	from := sched
 	switch {
 	case phase == "Pending":

@@ -98,7 +98,7 @@ func TestOpenbPodsReal(t *testing.T) {
 		}
 	}
 	first, last := jobs[0], jobs[len(jobs)-1]
-	if first.ID != "openb-pod-0000" || first.Submit != 0 || first.Tasks[0].Resources != (Resources{CPUs: 12, MemMiB: 16384, GPUs: 1}) ||
+	if first.ID != "openb-pod-0000" || first.Submit != 0 || first.Tasks[0].Resources != (Resources{CPUs: 12, MemMiB: 16384, GPUs: 1, GPUDevices: 1}) ||
 		first.Tasks[0].Duration != 12537496*time.Second || first.Tasks[0].Censored {
 		t.Errorf("first pod %+v %+v; want openb-pod-0000 at 0: 12 CPUs, 16384 MiB, 1 GPU for 12537496s, deleted before the end", first, first.Tasks[0])
 	}
@@ -122,17 +122,20 @@ p4,1000,1024,0,0,,Burstable,Running,300,700,300
 		id       string
 		submit   time.Duration
 		gpus     float64
+		devices  int
+		models   string
 		dur      time.Duration
 		censored bool
 	}
 	s := time.Second
-	want := []pod{{"p2", 50 * s, 2, 30 * s, false}, {"p1", 100 * s, 0.46, 390 * s, false}, {"p3", 200 * s, 1, 60 * s, true}, {"p4", 300 * s, 0, 400 * s, true}}
+	want := []pod{{"p2", 50 * s, 2, 2, "V100M16|V100M32", 30 * s, false}, {"p1", 100 * s, 0.46, 1, "", 390 * s, false},
+		{"p3", 200 * s, 1, 1, "", 60 * s, true}, {"p4", 300 * s, 0, 0, "", 400 * s, true}}
 	if len(jobs) != len(want) {
 		t.Fatalf("%d pods; want %d", len(jobs), len(want))
 	}
 	for i, j := range jobs {
 		k := j.Tasks[0]
-		if got := (pod{j.ID, j.Submit, k.Resources.GPUs, k.Duration, k.Censored}); got != want[i] {
+		if got := (pod{j.ID, j.Submit, k.Resources.GPUs, k.Resources.GPUDevices, k.GPUModels, k.Duration, k.Censored}); got != want[i] {
 			t.Errorf("pod %d: %+v; want %+v", i, got, want[i])
 		}
 	}

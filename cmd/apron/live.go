@@ -197,6 +197,9 @@ func newAgent(v *viper.Viper) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if res, err = withGPUs(cmd, res, v.GetString("gpus")); err != nil {
+				return err
+			}
 			attrs, err := agentAttributes(v.GetString("attributes"))
 			if err != nil {
 				return err
@@ -249,6 +252,7 @@ func newAgent(v *viper.Viper) *cobra.Command {
 	cmd.Flags().String("listen", "127.0.0.1:5051", "address to serve /state and sandboxes on")
 	cmd.Flags().String("name", "", "agent id (default: the one in the work dir, else hostname-port)")
 	cmd.Flags().String("resources", "", `resources to offer, e.g. "cpus:4;mem:4096" (default: detected)`)
+	cmd.Flags().String("gpus", "", `GPU devices to offer, comma-separated MODEL:INDEX (T4:0,T4:1), MODEL or INDEX, or none (default: nvidia-smi's, when installed)`)
 	cmd.Flags().String("attributes", "", `attributes of the agent, offered with its resources (Mesos' --attributes), e.g. "rack:r1;zone:2"`)
 	cmd.Flags().String("work-dir", "/tmp/apron-agent", "sandboxes and checkpoints")
 	cmd.Flags().Duration("grace", 3*time.Second, "time between SIGTERM and SIGKILL when a task is killed")
@@ -270,6 +274,22 @@ func agentResources(s string) (allocator.Resources, error) {
 		return nil, fmt.Errorf("--resources: %w", err)
 	}
 	return r, nil
+}
+
+// withGPUs adds an agent's GPU devices to res: those --gpus lists, else
+// nvidia-smi's. GPUs in --resources too are an error.
+func withGPUs(cmd *cobra.Command, res allocator.Resources, list string) (allocator.Resources, error) {
+	gpus, err := agent.GPUs(list)
+	if list == "" && err == nil && res.Sum("gpus") == 0 {
+		gpus, err = agent.DetectGPUs(cmd.Context())
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case len(gpus) > 0 && res.Sum("gpus") > 0:
+		return nil, fmt.Errorf("--resources %s already offers gpus; give GPU devices with --gpus only", res)
+	}
+	return allocator.NumberDevices(res.Add(gpus))
 }
 
 // agentAttributes reads --attributes: name:value pairs separated by ';',

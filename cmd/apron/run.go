@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -42,6 +44,9 @@ figures draw simulated and live variants together.`,
 			}
 			if b := v.GetString("backend"); b != "" {
 				sets = append(sets, "backends=["+b+"]")
+			}
+			if args[0] == experiments.FragmentationStudy {
+				return runFragmentation(cmd, v)
 			}
 			s, err := experiments.Load(args[0], sets)
 			if err != nil {
@@ -105,6 +110,27 @@ figures draw simulated and live variants together.`,
 	cmd.Flags().String("emit-slurm", "", "write a Slurm job-array script that runs the study in --shards shards, then merges, and stop")
 	cmd.Flags().Int("shards", 4, "with --emit-slurm: how many shards (array tasks)")
 	return cmd
+}
+
+// runFragmentation runs the openb fragmentation study, which is not a
+// study file.
+func runFragmentation(cmd *cobra.Command, v *viper.Viper) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir := filepath.Join(v.GetString("out"), experiments.FragmentationStudy)
+	bar := newProgress(cmd.ErrOrStderr(), "runs", 0)
+	workers := v.GetInt("workers")
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	md, err := experiments.RunFragmentation(ctx, experiments.OpenbFragmentation(), dir, workers,
+		func(done, total int) { bar.update(int64(done), fmt.Sprintf("%d of %d runs done", done, total)) })
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s: runs.csv, aggregate.csv, paper.csv; figures: %s/figures\n\n%s", dir, dir, md)
+	return nil
 }
 
 // parseShard reads i/n; empty is no sharding.

@@ -61,6 +61,8 @@ func TestToResources(t *testing.T) {
 	}{
 		{"scalars", []Resource{{Name: "cpus", Type: "SCALAR", Scalar: Scalar{1.5}}, {Name: "mem", Scalar: Scalar{128}}}, "cpus:1.5;mem:128", ""},
 		{"reserved", []Resource{{Name: "cpus", Scalar: Scalar{2}, Role: "web"}, {Name: "cpus", Scalar: Scalar{1}, Role: "*"}}, "cpus(web):2;cpus:1", ""},
+		{"devices", []Resource{{Name: "gpus", Scalar: Scalar{0.5}, Device: "T4:3"}, {Name: "gpus", Scalar: Scalar{2}, Role: "ml", Device: "A10|T4"}}, "gpus[T4:3]:0.5;gpus(ml)[A10|T4]:2", ""},
+		{"bad device", []Resource{{Name: "gpus", Scalar: Scalar{1.5}, Device: "T4:3"}}, "", "a device holds at most 1"},
 		{"ranges", []Resource{{Name: "ports", Type: "RANGES"}}, "", "x[0].type"},
 		{"negative", []Resource{{Name: "cpus", Scalar: Scalar{-1}}}, "", "x[0].scalar.value"},
 		{"bad name", []Resource{{Name: "c;p", Scalar: Scalar{1}}}, "", "x[0]"},

@@ -19,7 +19,10 @@ type Scalar struct {
 // (Mesos' form for frameworks with RESERVATION_REFINEMENT). An offer's
 // resources carry the role they are allocated to (AllocationInfo). The
 // other kinds of Mesos resources (ranges, sets, disks, revocable,
-// shared, of resource providers) are decoded to be refused.
+// shared, of resource providers) are decoded to be refused. Device is
+// apron's own field (Mesos has none): the GPU device an amount is on, or
+// the devices a request allows, as the resource text form writes it in
+// brackets ("T4:3", "V100M16|V100M32", "*"; docs/design.md).
 type Resource struct {
 	ProviderID     *ID               `json:"provider_id,omitempty"`
 	Name           string            `json:"name"`
@@ -34,6 +37,7 @@ type Resource struct {
 	Disk           json.RawMessage   `json:"disk,omitempty"`
 	Revocable      json.RawMessage   `json:"revocable,omitempty"`
 	Shared         json.RawMessage   `json:"shared,omitempty"`
+	Device         string            `json:"device,omitempty"`
 }
 
 // AllocationInfo is the role resources are allocated to.
@@ -62,7 +66,7 @@ const (
 func FromResources(r allocator.Resources) []Resource {
 	out := make([]Resource, 0, len(r))
 	for _, e := range r {
-		out = append(out, Resource{Name: e.Name, Type: ValueScalar, Scalar: Scalar{Value: e.Value.Float()}, Role: e.Role})
+		out = append(out, Resource{Name: e.Name, Type: ValueScalar, Scalar: Scalar{Value: e.Value.Float()}, Role: e.Role, Device: e.Device})
 	}
 	return out
 }
@@ -134,11 +138,14 @@ func ToResources(field string, rs []Resource) (allocator.Resources, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s.scalar.value: %w", f, err)
 		}
-		amount := q.String()
-		text := r.Name + ":" + amount
+		text := r.Name
 		if role != "" {
-			text = r.Name + "(" + role + "):" + amount
+			text += "(" + role + ")"
 		}
+		if r.Device != "" {
+			text += "[" + r.Device + "]"
+		}
+		text += ":" + q.String()
 		one, err := allocator.ParseResources(text)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)

@@ -188,23 +188,11 @@ func cover(r, want allocator.Resources) float64 {
 	return c
 }
 
-// Take is the part of an offer a task of want (unreserved amounts) uses:
-// the offer's reservations first, then unreserved amounts; false if the
-// offer does not hold it.
+// Take is the part of an offer a task of want uses: the offer's
+// reservations first, then unreserved amounts, GPUs on devices by the
+// device rules (allocator.Resources.Take); false if the offer does not
+// hold it.
 func Take(offer, want allocator.Resources) (allocator.Resources, bool) {
-	var out allocator.Resources
-	for _, e := range want {
-		need := e.Value
-		for _, r := range append(offer.Reserved(), offer.Unreserved()...) {
-			if r.Name == e.Name && need > 0 {
-				q := min(need, r.Value)
-				out = out.Add(allocator.Resources{{Name: r.Name, Role: r.Role, Value: q}})
-				need -= q
-			}
-		}
-		if need > 0 {
-			return nil, false
-		}
-	}
-	return out, true
+	_, taken, ok := offer.Take(want)
+	return taken, ok
 }

@@ -72,6 +72,8 @@ func TestTakeUsesReservationsFirst(t *testing.T) {
 		{"cpus:0.5;cpus(web):1.5;mem:512", "cpus:1;mem:128", "cpus(web):1;mem:128"},
 		{"cpus:0.5;cpus(web):1;mem:512", "cpus:1.2;mem:128", "cpus(web):1;cpus:0.2;mem:128"},
 		{"cpus:0.5;cpus(web):0.2;mem:512", "cpus:1;mem:128", ""},
+		{"cpus:2;gpus[T4:0]:0.25;gpus[T4:1]:1", "cpus:1;gpus[*]:0.5", "cpus:1;gpus[T4:1]:0.5"}, // a share on one device
+		{"cpus:2;gpus[T4:0]:0.5;gpus[T4:1]:0.5", "cpus:1;gpus[*]:1", ""},                       // a whole GPU on no device
 	} {
 		got, ok := Take(allocator.MustParseResources(c.offer), allocator.MustParseResources(c.want))
 		if c.took == "" && ok || c.took != "" && (!ok || !got.Equal(allocator.MustParseResources(c.took))) {

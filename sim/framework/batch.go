@@ -44,6 +44,10 @@ type BatchConfig struct {
 	// (Hadoop's job initialisation and setup task), counted in its time.
 	Setup time.Duration
 	Seed  uint64
+	// Placement, if set, names a Placement (see Placements) that places
+	// elastic jobs' tasks over every offer held at once (and their GPUs on
+	// devices); delay scheduling does not apply then.
+	Placement string
 }
 
 // Batch is a batch framework fed by a stream of jobs, which it reads one at
@@ -81,6 +85,10 @@ type Batch struct {
 	names     []string
 	rigid     []*job
 	releasing vec
+
+	placement Placement // nil unless BatchConfig.Placement names one
+	shapes    []Shape   // the shapes of the tasks arrived, for a WorkloadAware placement
+	shapesSet int       // how many of them it has
 
 	// LocalityHits and LocalityTotal count launches on an agent that holds
 	// the task's data, out of launches under delay scheduling.
@@ -132,8 +140,12 @@ func NewBatch(cfg BatchConfig, src traces.Source) *Batch {
 	if cfg.ReviveAfter == 0 {
 		cfg.ReviveAfter = 30 * time.Second
 	}
-	return &Batch{cfg: cfg, src: src, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463)), running: map[TaskID]launched{}, active: true,
+	b := &Batch{cfg: cfg, src: src, rng: rand.New(rand.NewPCG(cfg.Seed, 0x62617463)), running: map[TaskID]launched{}, active: true,
 		live: map[string]int{}, after: map[string][]*traces.Job{}}
+	if cfg.Placement != "" && !cfg.Gang {
+		b.placement, _ = NewPlacement(cfg.Placement, PlacementConfig{Seed: cfg.Seed}) // the caller checked the name
+	}
+	return b
 }
 
 // Err returns the error that stopped reading the job stream, if any.
@@ -230,8 +242,9 @@ func (b *Batch) arrive(tj *traces.Job) {
 	info := JobInfo{ID: tj.ID, Tasks: tj.TaskCount()}
 	j.pending = make([]pendingTask, 0, info.Tasks)
 	for _, t := range tj.Tasks {
-		res := Resources(t.Resources)
+		res := TaskResources(t)
 		for range t.N() {
+			b.noteShape(res)
 			task := Task{ID: TaskID(tj.ID + "/" + strconv.Itoa(len(j.pending))), Job: tj.ID, Resources: res, Duration: t.Duration}
 			j.pending = append(j.pending, pendingTask{task: task, prefs: b.place()})
 		}
@@ -322,8 +335,12 @@ func (b *Batch) Offers(d Driver, offers []Offer) {
 		}
 		return
 	}
-	for _, o := range offers {
-		b.fillOffer(o)
+	if b.placement != nil {
+		b.placeOffers(offers)
+	} else {
+		for _, o := range offers {
+			b.fillOffer(o)
+		}
 	}
 	b.settle()
 }
@@ -351,15 +368,7 @@ func (b *Batch) fillOffer(o Offer) {
 		left = rest
 		b.countLocality(local)
 		launch = append(launch, j.pending[k].task)
-		b.running[j.pending[k].task.ID] = launched{j, j.pending[k]}
-		j.pending = removeAt(j.pending, k)
-		j.running++
-		j.last = b.d.Now()
-		if len(j.pending) == 0 {
-			heap.Pop(&b.queue)
-		} else {
-			heap.Fix(&b.queue, 0)
-		}
+		b.launchPending(j, k)
 	}
 	for _, j := range skipped {
 		heap.Push(&b.queue, j)
@@ -375,6 +384,20 @@ func (b *Batch) fillOffer(o Offer) {
 		return
 	}
 	b.d.Launch(o.ID, launch, refuse)
+}
+
+// launchPending records that the pending task k of j, the head of the
+// queue, launches.
+func (b *Batch) launchPending(j *job, k int) {
+	b.running[j.pending[k].task.ID] = launched{j, j.pending[k]}
+	j.pending = removeAt(j.pending, k)
+	j.running++
+	j.last = b.d.Now()
+	if len(j.pending) == 0 {
+		heap.Pop(&b.queue)
+	} else {
+		heap.Fix(&b.queue, 0)
+	}
 }
 
 // removeAt removes p[k], keeping the order. The head, which is what is

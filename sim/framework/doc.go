@@ -3,7 +3,9 @@
 // frameworks apron ships: elastic batch (Hadoop or Spark like, with optional
 // delay scheduling), rigid gang (MPI or Torque like, in submit order or
 // with EASY or conservative backfilling), service (Marathon like) and
-// trace-driven batch.
+// trace-driven batch; and placement (Placement), where a framework puts a
+// task among the offers it holds: random, first fit, best fit, dot product,
+// GPU packing, GPU clustering and FGD, each a file placement_NAME.go.
 //
 // A framework receives offers, status updates and rescinds through
 // Scheduler, and acts through Driver. Nothing here knows whether the driver

@@ -39,7 +39,7 @@ func (c *Core) launchGroup(now time.Time, l *api.AgentLaunchGroup) {
 	}
 	for i, ti := range l.Tasks {
 		one := &api.AgentLaunchTask{FrameworkID: l.FrameworkID, Framework: l.Framework, Role: l.Role, Task: ti}
-		if _, err := c.limits(one); err != nil && bad == "" {
+		if _, _, err := c.limits(one); err != nil && bad == "" {
 			bad = fmt.Sprintf("tasks[%d]: %v", i, err)
 		}
 		if e := ti.Executor; (e == nil || api.ValidName(e.ExecutorID.Value) != nil || e.ExecutorID.Value != exec) && bad == "" {

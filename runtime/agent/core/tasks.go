@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/api"
 )
 
@@ -77,7 +78,7 @@ func (c *Core) launch(now time.Time, l *api.AgentLaunchTask) {
 		return
 	}
 	k := t.rec.Key()
-	limits, err := c.limits(l)
+	limits, res, err := c.limits(l)
 	if err != nil {
 		c.update(now, t, TaskError, api.ReasonTaskInvalid, err.Error())
 		return
@@ -90,6 +91,7 @@ func (c *Core) launch(now time.Time, l *api.AgentLaunchTask) {
 	if e := l.Task.Command.Environment; e != nil {
 		start.Env = e.Variables
 	}
+	start.Env = append(start.Env, gpuEnv(res)...)
 	c.effects = append(c.effects, Effect{Kind: EffectStart, Task: k, Start: start})
 }
 
@@ -149,31 +151,31 @@ func (c *Core) add(t *task) {
 	}
 }
 
-// limits checks a launch and returns its task's limits: at least MinCPUs
-// and MinMemMiB.
-func (c *Core) limits(l *api.AgentLaunchTask) (Limits, error) {
+// limits checks a launch and returns its task's limits (at least MinCPUs
+// and MinMemMiB) and resources.
+func (c *Core) limits(l *api.AgentLaunchTask) (Limits, allocator.Resources, error) {
 	if err := api.ValidName(l.FrameworkID); err != nil {
-		return Limits{}, fmt.Errorf("framework_id: %w", err)
+		return Limits{}, nil, fmt.Errorf("framework_id: %w", err)
 	}
 	if err := api.ValidName(l.Task.TaskID.Value); err != nil {
-		return Limits{}, fmt.Errorf("task_id: %w", err)
+		return Limits{}, nil, fmt.Errorf("task_id: %w", err)
 	}
 	if l.Task.Command == nil || l.Task.Command.Value == "" {
-		return Limits{}, fmt.Errorf("command.value: empty; the agent runs a shell command")
+		return Limits{}, nil, fmt.Errorf("command.value: empty; the agent runs a shell command")
 	}
 	if err := checkCommand(l.Task.Command); err != nil {
-		return Limits{}, err
+		return Limits{}, nil, err
 	}
 	if l.Framework != nil && l.Framework.User != "" {
 		if err := checkUser(l.Framework.User); err != nil {
-			return Limits{}, fmt.Errorf("framework.user: %w", err)
+			return Limits{}, nil, fmt.Errorf("framework.user: %w", err)
 		}
 	}
 	res, err := api.ToResources("task.resources", l.Task.Resources)
 	if err != nil {
-		return Limits{}, err
+		return Limits{}, nil, err
 	}
-	return Limits{CPUs: max(res.Sum("cpus").Float(), MinCPUs), MemMiB: max(res.Sum("mem").Float(), MinMemMiB), Pids: c.cfg.PidsLimit}, nil
+	return Limits{CPUs: max(res.Sum("cpus").Float(), MinCPUs), MemMiB: max(res.Sum("mem").Float(), MinMemMiB), Pids: c.cfg.PidsLimit}, res, nil
 }
 
 // ContainerID is the cgroup name of a task: framework.task, or a hash of

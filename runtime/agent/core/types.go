@@ -110,7 +110,7 @@ type Start struct {
 	// User is who the task runs as: its command's user, else its
 	// framework's, else Config.TaskUser.
 	User string
-	Env  []api.EnvVariable // the command's own environment
+	Env  []api.EnvVariable // the command's own environment, then its GPU devices' (gpuEnv)
 }
 
 // Limits are a task's cgroup limits.
