@@ -162,6 +162,10 @@ func TestCheck(t *testing.T) {
 		{"a reconciliation answer is no update", newScenario().accept(1, 202, "np-t1").ran("np-t1", 1, 2, Exited, 0).update(3, "np-t1", "TASK_FINISHED", "", "REASON_RECONCILIATION").end(5, "np-t1 TASK_FINISHED"),
 			[]string{StatusLost + ":np-t1"}},
 		{"a launch the master forgot, learnt by reconciling", newScenario().accept(1, 202, "pa-t1").update(3, "pa-t1", "TASK_LOST", "", "REASON_RECONCILIATION").end(5, "pa-t1 TASK_LOST"), nil},
+		{"a process the crashed agent had not recorded, killed by its restart", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1.1, 2, Killed, 0).window(0, AgentCrash, 1.2, 3).
+			update(3.5, "pa-t1", "TASK_FAILED", "u", "REASON_AGENT_RESTARTED").end(5, "pa-t1 TASK_FAILED"), nil},
+		{"killed, TASK_FAILED REASON_AGENT_RESTARTED, but no agent crash", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1.1, 2, Killed, 0).
+			update(3.5, "pa-t1", "TASK_FAILED", "u", "REASON_AGENT_RESTARTED").end(5, "pa-t1 TASK_FAILED"), []string{WrongState + ":pa-t1"}},
 		{"an ACCEPT dropped without an update, TASK_UNKNOWN by reconciling", newScenario().accept(1, 202, "pa-t1").update(7, "pa-t1", "TASK_UNKNOWN", "", "REASON_RECONCILIATION").end(9, "pa-t1 TASK_UNKNOWN"), nil},
 		{"TASK_UNKNOWN ends no task that ran", newScenario().accept(1, 202, "pa-t1").ran("pa-t1", 1, 2, Exited, 0).update(1.5, "pa-t1", "TASK_RUNNING", "u1", "").
 			update(7, "pa-t1", "TASK_UNKNOWN", "", "REASON_RECONCILIATION").end(9, "pa-t1 TASK_UNKNOWN"), []string{StatusLost + ":pa-t1"}},

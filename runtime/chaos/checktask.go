@@ -203,7 +203,7 @@ func (hs *histories) checkEnd(th *taskHistory, end timedStatus, v violationf) []
 	}
 	lost := !th.pa && agent >= 0 && hs.unreachable(agent, th.first, end.t)
 	ok := th.allowed(lost)
-	if slices.Contains(ok, end.s.State) {
+	if slices.Contains(ok, end.s.State) || hs.killedInRecovery(th, agent, end) {
 		return nil
 	}
 	kind := WrongState
@@ -212,6 +212,23 @@ func (hs *histories) checkEnd(th *taskHistory, end timedStatus, v violationf) []
 	}
 	return []Violation{v(kind, "the framework got %s (%s: %q), but its process %s%s; true: %v",
 		end.s.State, end.s.Reason, end.s.Message, th.endingString(), th.killNote(), ok)}
+}
+
+// killedInRecovery: a process the agent started but had not recorded
+// (its pid not yet checkpointed) when it was killed -9 is killed by the
+// restarted agent, which destroys the task's container and reports
+// TASK_FAILED REASON_AGENT_RESTARTED, as Mesos' agent destroys the
+// containers it cannot recover.
+func (hs *histories) killedInRecovery(th *taskHistory, agent int, end timedStatus) bool {
+	if th.truth.Ending != Killed || end.s.State != "TASK_FAILED" || end.s.Reason != api.ReasonAgentRestarted || agent < 0 {
+		return false
+	}
+	for _, w := range hs.windows {
+		if w.agent == agent && w.kind == AgentCrash && w.overlaps(th.first, end.t) {
+			return true
+		}
+	}
+	return false
 }
 
 func (th *taskHistory) killNote() string {

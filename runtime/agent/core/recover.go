@@ -50,7 +50,7 @@ func (c *Core) recoverTask(now time.Time, r Recovered) {
 		c.forget(now, t) // its end was acknowledged just before the restart
 	case t.terminal():
 	case t.rec.Pid == 0:
-		c.update(now, t, TaskFailed, api.ReasonAgentRestarted, "the agent restarted before the task started")
+		c.update(now, t, TaskFailed, api.ReasonAgentRestarted, "the agent restarted before it recorded the task's process, and killed the process if it had started")
 	case r.Alive:
 		if t.rec.KillAsked {
 			c.terminate(now, t)

@@ -407,6 +407,12 @@ func (c *Core) agentStatus(ag *Agent, s api.AgentStatus) {
 		if s.Status.UUID != "" {
 			c.toAgent(ag, api.AgentEvent{Type: api.AgentEventAck, Ack: &api.AgentAckStatus{FrameworkID: s.FrameworkID, TaskID: s.Status.TaskID.Value, UUID: s.Status.UUID}})
 		}
+		if t != nil && t.AgentID == ag.ID && Terminal(s.Status.State) && Terminal(t.State) {
+			// Its end acknowledged while the agent was away (or before
+			// the master restarted and forgot which update that was):
+			// the task is complete now.
+			c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: f.ID, Task: t.Info.TaskID.Value}})
+		}
 		return
 	}
 	latest := s.LatestState

@@ -407,3 +407,34 @@ func TestRecoveredMasterChargesAgentsNotYetBack(t *testing.T) {
 		t.Errorf("%d offers of an agent that has not re-registered", n)
 	}
 }
+
+// A terminal update acknowledged while its agent was away, after a master
+// restart that forgot which update the task's latest was: when the agent
+// re-registers and sends the update again, the master acknowledges it
+// itself and completes the task (chaos seed 179: the task stayed, its
+// update acknowledged, until the end).
+func TestEndAcknowledgedWhileAgentAwayCompletes(t *testing.T) {
+	r, fw, _, _ := launched(t, api.FrameworkInfo{Name: "f", FailoverTimeout: 60})
+	_ = r.status("a1", fw, "t1", TaskFailed, "", "u2")
+	reg, err := LoadRegistry(r.c.reg.Snapshot(), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.c, err = Recover(Config{AgentTimeout: 10 * time.Second}, reg, r.now); err != nil {
+		t.Fatal(err)
+	}
+	r.drain()
+	_, fs := r.framework(api.FrameworkInfo{ID: &api.ID{Value: fw}, Name: "f", FailoverTimeout: 60})
+	if ref := r.call(fw, fs, api.Call{Type: api.CallAcknowledge, Acknowledge: &api.Acknowledge{AgentID: api.ID{Value: "a1"}, TaskID: api.ID{Value: "t1"}, UUID: uid("u2")}}); ref != nil {
+		t.Fatal(ref)
+	}
+	rt := api.AgentTask{FrameworkID: fw, Task: taskInfo("t1", "cpus:1;mem:128"), State: TaskFailed, Role: "default"}
+	as := r.agent("a1", "cpus:2;mem:2048", []api.AgentTask{rt})
+	_ = r.status("a1", fw, "t1", TaskFailed, "", "u2")
+	if acks := r.agentEvents(as, api.AgentEventAck); len(acks) != 1 {
+		t.Errorf("the master acknowledged %d updates itself, want 1", len(acks))
+	}
+	if tk := r.task(fw, "t1"); tk != nil {
+		t.Errorf("task %+v kept after its end was acknowledged", tk)
+	}
+}
