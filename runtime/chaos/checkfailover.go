@@ -115,6 +115,18 @@ func (hs *histories) checkFailovers() []Violation {
 	return append(out, hs.checkSteppedDown()...)
 }
 
+// ledAgain says whether the master lost in fo led again, after a later
+// failover, by t (seed 184: the new leader was killed in turn, and the
+// one paused before was elected again).
+func (hs *histories) ledAgain(fo Failover, master int, t time.Duration) bool {
+	for _, later := range hs.fos {
+		if later.At > fo.At && later.Leader == master && later.At+later.Took <= t {
+			return true
+		}
+	}
+	return false
+}
+
 // checkResubscribed: every framework that was subscribed when the leader
 // was lost is subscribed again with its id (its SUBSCRIBED event, which a
 // master sends once the subscription is committed, from the new leader or
@@ -132,7 +144,7 @@ func (hs *histories) checkResubscribed(fo Failover, up time.Duration) []Violatio
 			case e.Who != fw.Name || e.What != WhatEvent || e.Event.Subscribed == nil:
 			case e.T < fo.At:
 				id = e.Event.Subscribed.FrameworkID.Value
-			case again < 0 && e.Event.Subscribed.FrameworkID.Value == id && (e.Master != fo.Master || e.Master == fo.Leader):
+			case again < 0 && e.Event.Subscribed.FrameworkID.Value == id && (e.Master != fo.Master || e.Master == fo.Leader || hs.ledAgain(fo, e.Master, e.T)):
 				again = e.T
 			}
 		}

@@ -72,6 +72,9 @@ func TestCheckFailovers(t *testing.T) {
 		{"a framework away by its own failover", newScenario().replicated().snapshot(1, "").masterFault(LeaderKill, 1, 2, 4).
 			add(2.5, Entry{Who: "fault", What: WhatFaultBegin, Note: "np", Fault: &Fault{Kind: FrameworkFailover, Down: sec(4)}}).
 			lead(2, 3).snapshot(3.5, "").subscribed(3, "pa", 2).subscribed(14, "np", 2).end(16), nil},
+		{"the stopped leader elected again after its successor died", pause().with(func(o *Observed) {
+			o.Entries = slices.DeleteFunc(o.Entries, func(e Entry) bool { return e.Who == "np" && e.Master == 2 })
+		}).view(6.5, 1, 2).masterFault(LeaderKill, 2, 7, 8).lead(1, 4).snapshot(8.5, "").subscribed(8.6, "np", 1).end(16), nil},
 		{"subscribed only to the stopped leader", pause().subscribed(6.05, "np", 1).end(16).with(func(o *Observed) {
 			o.Entries = slices.DeleteFunc(o.Entries, func(e Entry) bool { return e.Who == "np" && e.Master == 2 })
 		}), []string{NotResubscribed + ":", StaleLeader + ":"}},
