@@ -122,20 +122,8 @@ func (c *cluster) healthy(i int) bool {
 
 // view asks master i what it knows of the masters.
 func (c *cluster) view(ctx context.Context, i int) (*View, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(i)+"/api/v1/masters", nil)
+	v, err := getJSON[master.ClusterView](ctx, c, i, "/api/v1/masters")
 	if err != nil {
-		return nil, err
-	}
-	resp, err := c.client(time.Second).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("master %d: /api/v1/masters: %s", i+1, resp.Status)
-	}
-	var v master.ClusterView
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
 		return nil, err
 	}
 	return &View{Master: int(v.Self), Leader: int(v.Leader), Term: v.Term}, nil
@@ -273,23 +261,11 @@ func (c *cluster) stateOf(ctx context.Context, i int) (*Snapshot, error) {
 	if !up {
 		return nil, fmt.Errorf("master %d is down", i+1)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(i)+"/state", nil)
+	st, err := getJSON[master.State](ctx, c, i, "/state")
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.client(time.Second).Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("master %d: /state: %s", i+1, resp.Status)
-	}
-	var st master.State
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		return nil, err
-	}
-	return snapshotOf(st), nil
+	return snapshotOf(*st), nil
 }
 
 // watchStepDown asks a leader that was stopped and continues whom it takes
@@ -313,4 +289,25 @@ func (c *cluster) watchStepDown(i int) {
 	if last.What != "" {
 		c.hist.AddAt(last, last.T)
 	}
+}
+
+// getJSON reads master i's answer to a GET of path, within a second.
+func getJSON[T any](ctx context.Context, c *cluster, i int, path string) (*T, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url(i)+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.client(time.Second).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("master %d: %s: %s", i+1, path, resp.Status)
+	}
+	var v T
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
