@@ -68,6 +68,8 @@ type Allocator struct {
 	quotas       int     // roles with a guarantee or a limit
 	guaranteed   []*role // roles with a guarantee, by name
 	noIdleCache  bool    // tests compare the cache against a full scan
+	tableMin     int     // filters on an agent before they may move to a table (filterSet)
+	scanAll      bool    // pick by scanning the unfiltered whenever exact (tests)
 
 	filling  *filling // progressive filling's demands, while Fill runs
 	scratch  []Quantity
@@ -98,6 +100,7 @@ func New(cfg Config) (*Allocator, error) {
 		root:        btree.NewG(8, entryLess),
 		offers:      map[OfferID]*offer{},
 		blockedIdle: map[*agent]bool{},
+		tableMin:    32,
 	}
 	a.gate, _ = p.(AgentGate)
 	a.market, _ = p.(Market)
@@ -232,8 +235,8 @@ func (a *Allocator) RemoveAgent(id AgentID) ([]Offer, error) {
 		a.uncharge(c, ag, *ag.used[c])
 		delete(c.used, ag)
 	}
-	for _, f := range slices.Clone(ag.filters.byClient) {
-		a.removeFilter(a.clients.at[f.client], ag)
+	for _, c := range ag.filters.byClient.clients() {
+		a.removeFilter(a.clients.at[c], ag)
 	}
 	if a.gate != nil {
 		a.gate.AgentRemoved(id)

@@ -191,14 +191,7 @@ func (a *Allocator) offerAgent(p *pass, ag *agent) verdict {
 			v = offered
 			return !a.exhausted(ag)
 		}
-		var pick *client
-		r.frameworks.Ascend(func(c *client) bool {
-			if c.filtered(ag, res) {
-				return true
-			}
-			pick = c
-			return false
-		})
+		pick := a.firstUnfiltered(r, ag, res)
 		if pick == nil {
 			if v == full {
 				v = blocked

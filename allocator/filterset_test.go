@@ -1,0 +1,56 @@
+package allocator
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// TestPropertyFilterSet: whatever the puts and deletes, in sorted or table
+// form, a filter set holds what a map would, walks it in client order, and
+// the clients without a filter are the others.
+func TestPropertyFilterSet(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		clients := rapid.IntRange(1, 200).Draw(t, "clients")
+		tableMin := rapid.IntRange(1, 40).Draw(t, "tableMin")
+		var s filterSet
+		want := map[int32]filter{}
+		for i := range rapid.IntRange(1, 300).Draw(t, "ops") {
+			c := int32(rapid.IntRange(0, clients-1).Draw(t, "client"))
+			if rapid.IntRange(0, 2).Draw(t, "op") == 0 {
+				s.del(c)
+				delete(want, c)
+			} else {
+				f := filter{expires: int64(i), refused: uint16(i % 7), strong: i%2 == 0}
+				s.put(c, f, clients, tableMin)
+				want[c] = f
+			}
+			if s.n != len(want) {
+				t.Fatalf("n = %d, want %d", s.n, len(want))
+			}
+			for k := range int32(clients) {
+				got, w := s.get(k), want[k]
+				if _, ok := want[k]; ok != (got != nil) || got != nil && *got != w {
+					t.Fatalf("get(%d) = %v, want %v (present %v)", k, got, w, ok)
+				}
+			}
+		}
+		if got, w := s.clients(), slices.Sorted(maps.Keys(want)); !slices.Equal(got, w) {
+			t.Fatalf("clients() = %v, want %v", got, w)
+		}
+		if s.table != nil {
+			var without []int32
+			s.eachWithout(clients, func(i int) { without = append(without, int32(i)) })
+			for _, c := range without {
+				if _, ok := want[c]; ok {
+					t.Fatalf("eachWithout gave %d, which has a filter", c)
+				}
+			}
+			if len(without)+len(want) != clients {
+				t.Fatalf("eachWithout gave %d clients, want %d", len(without), clients-len(want))
+			}
+		}
+	})
+}
