@@ -3,6 +3,7 @@ package allocator
 import (
 	"container/heap"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -22,7 +23,6 @@ import (
 
 type filter struct {
 	expires int64  // unix nanoseconds
-	cycle   uint64 // allocation cycles run when it was set
 	refused uint16 // index into agentFilters.refused
 	strong  bool   // refused covers the agent's high-water mark
 }
@@ -34,6 +34,18 @@ type agentFilters struct {
 	strong    int // strong filters of active clients
 	strongAll int // strong filters, active clients or not
 	minExpiry int64
+	// The clients that set a filter here since cycle youngCycle began: a
+	// filter lives through the cycle after the one it was set in, and
+	// keeping who set one last, rather than a cycle in every filter, keeps
+	// a filter at 16 bytes.
+	young      []int32
+	youngCycle uint64
+}
+
+// isYoung reports whether c's filter was set since the last cycle began, so
+// must live through the cycle now running (cycles counts it).
+func (af *agentFilters) isYoung(c int32, cycles uint64) bool {
+	return af.youngCycle+1 >= cycles && slices.Contains(af.young, c)
 }
 
 // addFilter filters ag for c until now + refuse, and in any case through the
@@ -49,7 +61,11 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 		af.minExpiry = math.MaxInt64
 	}
 	expires := now.UnixNano() + min(int64(refuse), math.MaxInt64-now.UnixNano())
-	f := filter{expires: expires, cycle: a.cycles, refused: af.intern(refused)}
+	f := filter{expires: expires, refused: af.intern(refused)}
+	if af.youngCycle != a.cycles {
+		af.young, af.youngCycle = af.young[:0], a.cycles
+	}
+	af.young = append(af.young, c.idx)
 	if af.byClient.n <= lowerLimit && !af.refused[f.refused].contains(af.hw) && af.refused[f.refused].contains(ag.available()) {
 		a.lowerHighWater(ag)
 	}
@@ -255,7 +271,7 @@ func (a *Allocator) sweep(ag *agent, now int64) {
 	af.minExpiry = math.MaxInt64
 	var gone []int32
 	af.byClient.each(func(c int32, f *filter) {
-		if f.expires <= now && f.cycle+1 < a.cycles {
+		if f.expires <= now && !af.isYoung(c, a.cycles) {
 			gone = append(gone, c)
 		} else {
 			af.minExpiry = min(af.minExpiry, f.expires)

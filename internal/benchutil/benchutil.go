@@ -4,18 +4,35 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ReportCycles reports the summary of ds (see Summarize) as custom metrics
-// of b. It reports nothing for no durations. ds is sorted in place.
-func ReportCycles(b *testing.B, ds []time.Duration) {
+// of b, each unit prefixed by prefix. It reports nothing for no durations.
+// ds is sorted in place.
+func ReportCycles(b *testing.B, prefix string, ds []time.Duration) {
 	if len(ds) == 0 {
 		return
 	}
 	slices.Sort(ds)
 	for _, m := range Summarize(ds) {
-		b.ReportMetric(m.Value, m.Unit)
+		b.ReportMetric(m.Value, prefix+m.Unit)
 	}
+}
+
+// ThreadCPU returns the CPU time the calling thread has used
+// (CLOCK_THREAD_CPUTIME_ID), or 0 if it cannot be read. Lock the goroutine
+// to its thread (runtime.LockOSThread) so that readings are of one thread.
+// On a machine shared with other work, the CPU time an iteration used is
+// the figure that does not depend on how much of a core it was given; it
+// leaves out the garbage collector's background workers on other threads.
+func ThreadCPU() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
 }
 
 // Metric is one figure of a summary and its unit.

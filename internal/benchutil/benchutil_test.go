@@ -1,6 +1,7 @@
 package benchutil
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -29,5 +30,18 @@ func TestSummarize(t *testing.T) {
 				t.Fatalf("Summarize = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestThreadCPUAdvances(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := ThreadCPU()
+	x := 0
+	for i := range 10_000_000 {
+		x ^= i * i
+	}
+	if ThreadCPU() <= start {
+		t.Fatalf("thread CPU time did not advance over a busy loop (%d)", x)
 	}
 }

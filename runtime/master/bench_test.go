@@ -125,7 +125,7 @@ func benchCycles(b *testing.B, key string, agents int, act func(context.Context)
 		l.waitOffers(b)
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/cycle")
-	benchutil.ReportCycles(b, offering)
+	benchutil.ReportCycles(b, "", offering)
 }
 
 // BenchmarkState times GET /state, read whole, with 10,000 agents and
