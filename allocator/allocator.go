@@ -147,8 +147,7 @@ func (a *Allocator) DeactivateAgent(id AgentID) ([]Offer, error) {
 // them, in id order.
 func (a *Allocator) dropAgentOffers(ag *agent) []Offer {
 	var out []Offer
-	for _, oid := range sortedOfferIDs(ag.offers) {
-		o := ag.offers[oid]
+	for _, o := range slices.Clone(ag.offers) {
 		out = append(out, o.public(a.dims))
 		a.dropOffer(o)
 	}
@@ -185,7 +184,7 @@ func (a *Allocator) AddAgent(info AgentInfo, total Resources) error {
 			return fmt.Errorf("add agent %q: %w", info.ID, err)
 		}
 	}
-	ag := &agent{info: info, order: len(a.agents), total: a.dims.vec(total), used: map[*client]*vec{}, offers: map[OfferID]*offer{}}
+	ag := &agent{info: info, order: len(a.agents), total: a.dims.vec(total), used: map[*client]*vec{}}
 	ag.idx = a.agentByIdx.put(ag)
 	a.nextSeq++
 	ag.seq = a.nextSeq
