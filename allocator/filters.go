@@ -116,11 +116,12 @@ func (af *agentFilters) internFresh(v vec) uint16 {
 }
 
 func (a *Allocator) removeFilter(c *client, ag *agent) {
-	if !c.filterBits.has(ag.idx) {
+	af := &ag.filters
+	f := af.byClient.get(c.idx) // the agent's own set: in cache, unlike c.filterBits
+	if f == nil {
 		return
 	}
-	af := &ag.filters
-	if f := af.byClient.get(c.idx); f != nil && f.strong {
+	if f.strong {
 		af.strongAll--
 		if c.inTree {
 			af.strong--
@@ -150,12 +151,9 @@ func (a *Allocator) countStrong(c *client, sign int) {
 // filtered reports whether c refused, on ag, everything it would now be
 // offered there.
 func (c *client) filtered(ag *agent, offerable vec) bool {
-	if !c.filterBits.has(ag.idx) {
-		return false
-	}
 	af := &ag.filters
 	f := af.byClient.get(c.idx)
-	return f.strong || af.refused[f.refused].contains(offerable)
+	return f != nil && (f.strong || af.refused[f.refused].contains(offerable))
 }
 
 // firstUnfiltered returns the first client of r in the order that has not
