@@ -17,7 +17,7 @@ type agent struct {
 	allocated vec // offered and in use
 	used      map[*client]*vec
 	offers    []*offer // outstanding, in id order
-	inactive  bool // not offered (its agent is disconnected); what it holds stays charged
+	inactive  bool     // not offered (its agent is disconnected); what it holds stays charged
 
 	// Cycles visit only candidate agents (see candidates): an agent is
 	// touched when what it could offer changes (its available resources,
