@@ -1,9 +1,12 @@
 package allocator
 
 import (
+	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 )
@@ -53,4 +56,57 @@ func TestPropertyFilterSet(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestDeclineAllTableAndScanExact runs the Mesos DeclineOffers pattern at a
+// scale where filters move to tables and cycles pick by scanning (every
+// framework declines every offer with a long filter, until every one has
+// filtered every agent), beside a twin that keeps sorted filters, walks the
+// order and visits every agent: the offers must be the same, cycle by cycle.
+func TestDeclineAllTableAndScanExact(t *testing.T) {
+	const agents, frameworks = 60, 40
+	build := func(plain bool) *Allocator {
+		a, err := New(Config{Seed: 7})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain {
+			a.noIdleCache, a.tableMin = true, math.MaxInt
+		}
+		for i := range frameworks {
+			if err := a.AddFramework(FrameworkID(fmt.Sprintf("fw%02d", i)), "r"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := range agents {
+			if err := a.AddAgent(AgentInfo{ID: AgentID(fmt.Sprintf("s%02d", i))}, MustParseResources("cpus:8;mem:1024")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return a
+	}
+	fast, plain := build(false), build(true)
+	now := time.Unix(0, 0)
+	scanned := false
+	for cycle := range frameworks + 3 {
+		now = now.Add(time.Second)
+		got, want := fast.Allocate(now).Offers, plain.Allocate(now).Offers
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("cycle %d: offers differ:\n%v\n%v", cycle, got, want)
+		}
+		for _, o := range got {
+			if err := fast.Decline(o.ID, time.Hour, now); err != nil {
+				t.Fatal(err)
+			}
+			if err := plain.Decline(o.ID, time.Hour, now); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, ag := range fast.agents {
+			scanned = scanned || fast.fewUnfiltered(ag)
+		}
+	}
+	if !scanned {
+		t.Fatal("no cycle picked by scanning: the test does not reach the case it checks")
+	}
 }
