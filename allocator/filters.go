@@ -73,7 +73,7 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 	if f.strong {
 		af.strongAll++
 	}
-	af.byClient.put(c.idx, f, len(a.clients.at), a.tableMin)
+	af.byClient.put(c.idx, f, len(a.clients.at), a.tableAt(ag))
 	if f.strong && c.inTree {
 		af.strong++
 	}
@@ -83,6 +83,18 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 	}
 	c.filterBits.set(ag.idx)
 	a.touch(ag)
+}
+
+// tableAt is how many filters ag must hold for them to move to a table:
+// tableMin and an eighth of the clients, plus up to as many again drawn by
+// agent, so that agents that fill alike (every framework declining every
+// agent in turn) do not all allocate their tables in the same cycle.
+func (a *Allocator) tableAt(ag *agent) int {
+	at := max(a.tableMin, (len(a.clients.at)+7)/8)
+	if at == math.MaxInt {
+		return at
+	}
+	return at + int(splitmix64(ag.seq)%uint64(at))
 }
 
 func (af *agentFilters) intern(v vec) uint16 {

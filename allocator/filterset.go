@@ -45,9 +45,8 @@ func (s *filterSet) get(c int32) *filter {
 }
 
 // put sets c's filter. clients is how many client indexes there are, and
-// tableMin how many filters the agent must hold before they may move to a
-// table: they do when they are also an eighth of the clients or more.
-func (s *filterSet) put(c int32, f filter, clients, tableMin int) {
+// tableAt how many filters the agent must hold for them to move to a table.
+func (s *filterSet) put(c int32, f filter, clients, tableAt int) {
 	if s.table != nil {
 		for len(s.table) <= int(c) {
 			s.table = append(s.table, filter{})
@@ -66,7 +65,7 @@ func (s *filterSet) put(c int32, f filter, clients, tableMin int) {
 	}
 	s.sorted = slices.Insert(s.sorted, i, clientFilter{c, f})
 	s.n++
-	if s.n >= tableMin && s.n*8 >= clients {
+	if s.n >= tableAt {
 		s.toTable(clients)
 	}
 }

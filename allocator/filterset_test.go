@@ -17,7 +17,7 @@ import (
 func TestPropertyFilterSet(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		clients := rapid.IntRange(1, 200).Draw(t, "clients")
-		tableMin := rapid.IntRange(1, 40).Draw(t, "tableMin")
+		tableAt := rapid.IntRange(1, 40).Draw(t, "tableAt")
 		var s filterSet
 		want := map[int32]filter{}
 		for i := range rapid.IntRange(1, 300).Draw(t, "ops") {
@@ -27,7 +27,7 @@ func TestPropertyFilterSet(t *testing.T) {
 				delete(want, c)
 			} else {
 				f := filter{expires: int64(i), refused: uint16(i % 7), strong: i%2 == 0}
-				s.put(c, f, clients, tableMin)
+				s.put(c, f, clients, tableAt)
 				want[c] = f
 			}
 			if s.n != len(want) {
