@@ -11,7 +11,7 @@ import (
 func (a *Allocator) charge(c *client, ag *agent, v vec, isOffer bool) {
 	ag.allocated.add(v)
 	a.free.sub(v)
-	if len(ag.filters.byClient) == 0 {
+	if ag.filters.byClient.n == 0 {
 		ag.filters.hw = ag.available()
 	}
 	c.alloc.add(v)

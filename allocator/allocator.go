@@ -68,6 +68,8 @@ type Allocator struct {
 	quotas       int     // roles with a guarantee or a limit
 	guaranteed   []*role // roles with a guarantee, by name
 	noIdleCache  bool    // tests compare the cache against a full scan
+	tableMin     int     // filters on an agent before they may move to a table (filterSet)
+	scanAll      bool    // pick by scanning the unfiltered whenever exact (tests)
 
 	filling  *filling // progressive filling's demands, while Fill runs
 	scratch  []Quantity
@@ -98,6 +100,7 @@ func New(cfg Config) (*Allocator, error) {
 		root:        btree.NewG(8, entryLess),
 		offers:      map[OfferID]*offer{},
 		blockedIdle: map[*agent]bool{},
+		tableMin:    32,
 	}
 	a.gate, _ = p.(AgentGate)
 	a.market, _ = p.(Market)
@@ -144,8 +147,7 @@ func (a *Allocator) DeactivateAgent(id AgentID) ([]Offer, error) {
 // them, in id order.
 func (a *Allocator) dropAgentOffers(ag *agent) []Offer {
 	var out []Offer
-	for _, oid := range sortedOfferIDs(ag.offers) {
-		o := ag.offers[oid]
+	for _, o := range slices.Clone(ag.offers) {
 		out = append(out, o.public(a.dims))
 		a.dropOffer(o)
 	}
@@ -186,7 +188,7 @@ func (a *Allocator) AddAgent(info AgentInfo, total Resources) error {
 			return fmt.Errorf("add agent %q: %w", info.ID, err)
 		}
 	}
-	ag := &agent{info: info, order: len(a.agents), total: a.dims.vec(total), used: map[*client]*vec{}, offers: map[OfferID]*offer{}}
+	ag := &agent{info: info, order: len(a.agents), total: a.dims.vec(total), used: map[*client]*vec{}}
 	ag.idx = a.agentByIdx.put(ag)
 	a.nextSeq++
 	ag.seq = a.nextSeq
@@ -236,8 +238,8 @@ func (a *Allocator) RemoveAgent(id AgentID) ([]Offer, error) {
 		a.uncharge(c, ag, *ag.used[c])
 		delete(c.used, ag)
 	}
-	for _, f := range slices.Clone(ag.filters.byClient) {
-		a.removeFilter(a.clients.at[f.client], ag)
+	for _, c := range ag.filters.byClient.clients() {
+		a.removeFilter(a.clients.at[c], ag)
 	}
 	if a.gate != nil {
 		a.gate.AgentRemoved(id)

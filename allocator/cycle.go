@@ -68,10 +68,11 @@ func (a *Allocator) Allocate(now time.Time) Cycle {
 		if v == offered {
 			a.flush()
 		}
-		if v == blocked {
-			a.blockedIdle[ag] = true
-		} else {
+		if v == blocked && !ag.blocked {
+			a.blockedIdle[ag], ag.blocked = true, true
+		} else if v != blocked && ag.blocked {
 			delete(a.blockedIdle, ag)
+			ag.blocked = false
 		}
 	}
 	out.Offers = a.publish(p.made)
@@ -112,7 +113,7 @@ func (a *Allocator) candidates(now time.Time) []*agent {
 	}
 	var out []*agent
 	add := func(ag *agent) {
-		if ag.visited != a.cycles && a.agentByID[ag.info.ID] == ag {
+		if ag.visited != a.cycles && a.agentByIdx.at[ag.idx] == ag {
 			ag.visited = a.cycles
 			out = append(out, ag)
 		}
@@ -191,14 +192,7 @@ func (a *Allocator) offerAgent(p *pass, ag *agent) verdict {
 			v = offered
 			return !a.exhausted(ag)
 		}
-		var pick *client
-		r.frameworks.Ascend(func(c *client) bool {
-			if c.filtered(ag, res) {
-				return true
-			}
-			pick = c
-			return false
-		})
+		pick := a.firstUnfiltered(r, ag, res)
 		if pick == nil {
 			if v == full {
 				v = blocked

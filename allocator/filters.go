@@ -1,7 +1,6 @@
 package allocator
 
 import (
-	"cmp"
 	"container/heap"
 	"math"
 	"slices"
@@ -24,47 +23,8 @@ import (
 
 type filter struct {
 	expires int64  // unix nanoseconds
-	cycle   uint64 // allocation cycles run when it was set
 	refused uint16 // index into agentFilters.refused
 	strong  bool   // refused covers the agent's high-water mark
-}
-
-// clientFilter is one client's filter on an agent.
-type clientFilter struct {
-	client int32 // index into Allocator.clients
-	filter
-}
-
-// filterSet holds an agent's filters sorted by client: an agent has few,
-// and a small sorted slice is cheaper than a map to search, change and
-// walk, and walks in a fixed order.
-type filterSet []clientFilter
-
-func (s filterSet) find(c int32) (int, bool) {
-	return slices.BinarySearchFunc(s, c, func(f clientFilter, c int32) int { return cmp.Compare(f.client, c) })
-}
-
-// get returns c's filter, or the zero filter.
-func (s filterSet) get(c int32) filter {
-	if i, ok := s.find(c); ok {
-		return s[i].filter
-	}
-	return filter{}
-}
-
-func (s *filterSet) put(c int32, f filter) {
-	i, ok := s.find(c)
-	if ok {
-		(*s)[i].filter = f
-		return
-	}
-	*s = slices.Insert(*s, i, clientFilter{c, f})
-}
-
-func (s *filterSet) del(c int32) {
-	if i, ok := s.find(c); ok {
-		*s = slices.Delete(*s, i, i+1)
-	}
 }
 
 type agentFilters struct {
@@ -74,6 +34,18 @@ type agentFilters struct {
 	strong    int // strong filters of active clients
 	strongAll int // strong filters, active clients or not
 	minExpiry int64
+	// The clients that set a filter here since cycle youngCycle began: a
+	// filter lives through the cycle after the one it was set in, and
+	// keeping who set one last, rather than a cycle in every filter, keeps
+	// a filter at 16 bytes.
+	young      []int32
+	youngCycle uint64
+}
+
+// isYoung reports whether c's filter was set since the last cycle began, so
+// must live through the cycle now running (cycles counts it).
+func (af *agentFilters) isYoung(c int32, cycles uint64) bool {
+	return af.youngCycle+1 >= cycles && slices.Contains(af.young, c)
 }
 
 // addFilter filters ag for c until now + refuse, and in any case through the
@@ -85,19 +57,23 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 	}
 	a.removeFilter(c, ag)
 	af := &ag.filters
-	if len(af.byClient) == 0 {
+	if af.byClient.n == 0 {
 		af.minExpiry = math.MaxInt64
 	}
 	expires := now.UnixNano() + min(int64(refuse), math.MaxInt64-now.UnixNano())
-	f := filter{expires: expires, cycle: a.cycles, refused: af.intern(refused)}
-	if len(af.byClient) <= lowerLimit && !af.refused[f.refused].contains(af.hw) && af.refused[f.refused].contains(ag.available()) {
+	f := filter{expires: expires, refused: af.intern(refused)}
+	if af.youngCycle != a.cycles {
+		af.young, af.youngCycle = af.young[:0], a.cycles
+	}
+	af.young = append(af.young, c.idx)
+	if af.byClient.n <= lowerLimit && !af.refused[f.refused].contains(af.hw) && af.refused[f.refused].contains(ag.available()) {
 		a.lowerHighWater(ag)
 	}
 	f.strong = af.refused[f.refused].contains(af.hw)
 	if f.strong {
 		af.strongAll++
 	}
-	af.byClient.put(c.idx, f)
+	af.byClient.put(c.idx, f, len(a.clients.at), a.tableAt(ag))
 	if f.strong && c.inTree {
 		af.strong++
 	}
@@ -109,13 +85,25 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 	a.touch(ag)
 }
 
+// tableAt is how many filters ag must hold for them to move to a table:
+// tableMin and an eighth of the clients, plus up to as many again drawn by
+// agent, so that agents that fill alike (every framework declining every
+// agent in turn) do not all allocate their tables in the same cycle.
+func (a *Allocator) tableAt(ag *agent) int {
+	at := max(a.tableMin, (len(a.clients.at)+7)/8)
+	if at == math.MaxInt {
+		return at
+	}
+	return at + int(splitmix64(ag.seq)%uint64(at))
+}
+
 func (af *agentFilters) intern(v vec) uint16 {
 	for i, have := range af.refused {
 		if have.equal(v) {
 			return uint16(i)
 		}
 	}
-	if len(af.refused) >= math.MaxUint16 || len(af.refused) > 2*len(af.byClient)+16 {
+	if len(af.refused) >= math.MaxUint16 || len(af.refused) > 2*af.byClient.n+16 {
 		af.compact()
 	}
 	af.refused = append(af.refused, v.clone())
@@ -126,10 +114,7 @@ func (af *agentFilters) intern(v vec) uint16 {
 func (af *agentFilters) compact() {
 	old := af.refused
 	af.refused = nil
-	for i := range af.byClient {
-		f := &af.byClient[i]
-		f.refused = af.internFresh(old[f.refused])
-	}
+	af.byClient.each(func(_ int32, f *filter) { f.refused = af.internFresh(old[f.refused]) })
 }
 
 func (af *agentFilters) internFresh(v vec) uint16 {
@@ -143,11 +128,12 @@ func (af *agentFilters) internFresh(v vec) uint16 {
 }
 
 func (a *Allocator) removeFilter(c *client, ag *agent) {
-	if !c.filterBits.has(ag.idx) {
+	af := &ag.filters
+	f := af.byClient.get(c.idx) // the agent's own set: in cache, unlike c.filterBits
+	if f == nil {
 		return
 	}
-	af := &ag.filters
-	if f := af.byClient.get(c.idx); f.strong {
+	if f.strong {
 		af.strongAll--
 		if c.inTree {
 			af.strong--
@@ -168,7 +154,7 @@ func (a *Allocator) removeFilters(c *client) {
 func (a *Allocator) countStrong(c *client, sign int) {
 	c.filterBits.each(func(i int) {
 		af := &a.agentByIdx.at[i].filters
-		if af.byClient.get(c.idx).strong {
+		if f := af.byClient.get(c.idx); f != nil && f.strong {
 			af.strong += sign
 		}
 	})
@@ -177,11 +163,52 @@ func (a *Allocator) countStrong(c *client, sign int) {
 // filtered reports whether c refused, on ag, everything it would now be
 // offered there.
 func (c *client) filtered(ag *agent, offerable vec) bool {
-	if !c.filterBits.has(ag.idx) {
+	af := &ag.filters
+	f := af.byClient.get(c.idx)
+	return f != nil && (f.strong || af.refused[f.refused].contains(offerable))
+}
+
+// firstUnfiltered returns the first client of r in the order that has not
+// filtered res on ag, or nil. It walks the order past the clients that
+// filtered it, unless few clients have no filter on ag and every filter
+// there is strong (so filters whatever ag offers): then it looks only at
+// those few and takes the one with the smallest key, which is the one the
+// walk would reach first, in O(clients/64 + few) rather than a walk that
+// grows as filters accumulate.
+func (a *Allocator) firstUnfiltered(r *role, ag *agent, res vec) *client {
+	var pick *client
+	if a.fewUnfiltered(ag) {
+		ag.filters.byClient.eachWithout(len(a.clients.at), func(i int) {
+			c := a.clients.at[i]
+			if c != nil && c.inTree && c.role == r && (pick == nil || c.key.less(&pick.key)) {
+				pick = c
+			}
+		})
+		return pick
+	}
+	r.frameworks.Ascend(func(c *client) bool {
+		if c.filtered(ag, res) {
+			return true
+		}
+		pick = c
+		return false
+	})
+	return pick
+}
+
+// fewUnfiltered reports whether firstUnfiltered should look at the clients
+// with no filter on ag rather than walk: it may when ag's filters are in
+// table form and all strong, and it pays when the u clients without one
+// are few, u² < 4·clients (the walk's expected length, clients/(u+1),
+// then exceeds about u/4).
+func (a *Allocator) fewUnfiltered(ag *agent) bool {
+	af := &ag.filters
+	if af.byClient.table == nil || af.strongAll != af.byClient.n {
 		return false
 	}
-	af := &ag.filters
-	return af.refused[af.byClient.get(c.idx).refused].contains(offerable)
+	n := len(a.clients.at)
+	u := n - af.byClient.n
+	return a.scanAll || u*u < 4*n
 }
 
 // blocked reports whether every active client has a strong filter on ag.
@@ -209,25 +236,25 @@ func (a *Allocator) raiseHighWater(ag *agent) {
 // recheck recomputes which filters of ag are strong against its mark.
 func (a *Allocator) recheck(ag *agent) {
 	af := &ag.filters
-	for i := range af.byClient {
-		f := &af.byClient[i]
+	af.byClient.each(func(c int32, f *filter) {
 		strong := af.refused[f.refused].contains(af.hw)
-		if strong != f.strong {
-			f.strong = strong
-			if strong {
-				af.strongAll++
-			} else {
-				af.strongAll--
-			}
-			switch {
-			case !a.clients.at[f.client].inTree:
-			case strong:
-				af.strong++
-			default:
-				af.strong--
-			}
+		if strong == f.strong {
+			return
 		}
-	}
+		f.strong = strong
+		if strong {
+			af.strongAll++
+		} else {
+			af.strongAll--
+		}
+		switch {
+		case !a.clients.at[c].inTree:
+		case strong:
+			af.strong++
+		default:
+			af.strong--
+		}
+	})
 }
 
 // lowerLimit is how many filters an agent may hold for a decline to lower
@@ -253,13 +280,13 @@ func (a *Allocator) sweep(ag *agent, now int64) {
 	}
 	af.minExpiry = math.MaxInt64
 	var gone []int32
-	for _, f := range af.byClient {
-		if f.expires <= now && f.cycle+1 < a.cycles {
-			gone = append(gone, f.client)
+	af.byClient.each(func(c int32, f *filter) {
+		if f.expires <= now && !af.isYoung(c, a.cycles) {
+			gone = append(gone, c)
 		} else {
 			af.minExpiry = min(af.minExpiry, f.expires)
 		}
-	}
+	})
 	for _, k := range gone {
 		a.removeFilter(a.clients.at[k], ag)
 	}

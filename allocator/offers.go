@@ -2,6 +2,7 @@ package allocator
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -43,7 +44,7 @@ func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer
 	a.nextOfferID++
 	o := &offer{id: a.nextOfferID, c: c, ag: ag, v: v.clone(), made: now}
 	a.offers[o.id] = o
-	ag.offers[o.id] = o
+	ag.offers = append(ag.offers, o)
 	if a.cfg.OfferTimeout > 0 {
 		a.offerQueue = append(a.offerQueue, o)
 	}
@@ -61,7 +62,7 @@ func (a *Allocator) grow(o *offer, v vec) {
 func (a *Allocator) dropOffer(o *offer) {
 	o.gone = true
 	delete(a.offers, o.id)
-	delete(o.ag.offers, o.id)
+	o.ag.offers = slices.DeleteFunc(o.ag.offers, func(x *offer) bool { return x == o })
 	a.uncharge(o.c, o.ag, o.v)
 }
 

@@ -2,6 +2,7 @@ package allocator
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -71,6 +72,11 @@ func (w world) build(t *rapid.T, noSkip bool) *Allocator {
 		t.Fatal(err)
 	}
 	a.noIdleCache = noSkip
+	if noSkip { // filters in sorted slices, picked by walking the order
+		a.tableMin = math.MaxInt
+	} else { // filters in tables early, picked by scanning whenever exact
+		a.tableMin, a.scanAll = 1, true
+	}
 	for _, s := range w.agents {
 		if err := a.AddAgent(AgentInfo{ID: s.id}, s.res); err != nil {
 			t.Fatal(err)

@@ -16,8 +16,8 @@ type agent struct {
 	total     vec
 	allocated vec // offered and in use
 	used      map[*client]*vec
-	offers    map[OfferID]*offer
-	inactive  bool // not offered (its agent is disconnected); what it holds stays charged
+	offers    []*offer // outstanding, in id order
+	inactive  bool     // not offered (its agent is disconnected); what it holds stays charged
 
 	// Cycles visit only candidate agents (see candidates): an agent is
 	// touched when what it could offer changes (its available resources,
@@ -27,6 +27,7 @@ type agent struct {
 	seq     uint64 // order of addition, never reused: the shuffle's key
 	touched bool
 	visited uint64 // the cycle that last visited it
+	blocked bool   // in Allocator.blockedIdle
 }
 
 type framework struct {

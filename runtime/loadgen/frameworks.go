@@ -88,13 +88,20 @@ func (f *Framework) Call(ctx context.Context, c api.Call) error {
 // DeclineAll declines every offer with no filter, so that the next cycle
 // offers the same resources again: the most work for the allocator.
 func DeclineAll(ctx context.Context) func(*Framework, []api.Offer) {
+	return DeclineFiltered(ctx, 0)
+}
+
+// DeclineFiltered declines every offer with a filter of refuse, as the Mesos
+// allocator benchmark's frameworks do: the allocator accumulates a filter per
+// framework per agent.
+func DeclineFiltered(ctx context.Context, refuse time.Duration) func(*Framework, []api.Offer) {
+	seconds := refuse.Seconds()
 	return func(f *Framework, offers []api.Offer) {
 		ids := make([]api.ID, len(offers))
 		for i, o := range offers {
 			ids[i] = o.ID
 		}
-		zero := 0.0
-		_ = f.Call(ctx, api.Call{Type: api.CallDecline, Decline: &api.Decline{OfferIDs: ids, Filters: &api.Filters{RefuseSeconds: &zero}}})
+		_ = f.Call(ctx, api.Call{Type: api.CallDecline, Decline: &api.Decline{OfferIDs: ids, Filters: &api.Filters{RefuseSeconds: &seconds}}})
 	}
 }
 

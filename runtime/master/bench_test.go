@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/apronlab/apron/allocator"
+	"github.com/apronlab/apron/internal/benchutil"
+	"github.com/apronlab/apron/runtime/api"
 	"github.com/apronlab/apron/runtime/loadgen"
 	"github.com/apronlab/apron/runtime/masters"
 )
@@ -66,33 +68,64 @@ func (l *loaded) waitOffers(b *testing.B) {
 	}
 }
 
+// offersMade is how many offers the master has made.
+func (l *loaded) offersMade() uint64 {
+	l.m.mu.Lock()
+	defer l.m.mu.Unlock()
+	return l.m.core.Stats().Offers
+}
+
 // BenchmarkAllocationCycle times one allocation cycle of the master with
 // simulated agents registered over the agent protocol and 200 frameworks
-// that decline every offer with no filter, so every cycle offers every
-// agent again (the cycle includes queueing the OFFERS events).
+// (the cycle includes queueing the OFFERS events; the declines are waited
+// for between cycles, untimed). In agents=N/frameworks=200 the frameworks
+// decline every offer with no filter, so every cycle offers every agent
+// again. In filtered/agents=N/frameworks=200 they decline with a filter
+// that never expires, as in the allocator's BenchmarkAllocateDeclineOffers:
+// run it for 400 cycles (-benchtime 400x) to cover the 200 rounds in which
+// frameworks are still being offered and the steady state in which every
+// framework has filtered every agent; it reports the p50, p99 and maximum
+// of the cycles that made offers.
 func BenchmarkAllocationCycle(b *testing.B) {
 	for _, agents := range []int{10000, 50000} {
 		b.Run(fmt.Sprintf("agents=%d/frameworks=200", agents), func(b *testing.B) {
-			l := newLoaded(b, fmt.Sprintf("cycle-%d", agents), func(ctx context.Context, l *loaded) error {
-				if _, err := loadgen.StartAgents(ctx, mustMasters(b, l.srv.URL), agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim"); err != nil {
-					return err
-				}
-				_, _, err := loadgen.StartFrameworks(ctx, mustMasters(b, l.srv.URL), 200, "fw", "*", loadgen.DeclineAll(ctx))
-				return err
-			})
-			l.waitOffers(b)
-			offers := 0
-			b.ResetTimer()
-			for range b.N {
-				b.StartTimer()
-				l.m.allocate()
-				b.StopTimer()
-				offers += int(l.m.core.Stats().Offers)
-				l.waitOffers(b)
-			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/cycle")
+			benchCycles(b, fmt.Sprintf("cycle-%d", agents), agents, loadgen.DeclineAll)
 		})
 	}
+	for _, agents := range []int{10000, 50000} {
+		b.Run(fmt.Sprintf("filtered/agents=%d/frameworks=200", agents), func(b *testing.B) {
+			forever := func(ctx context.Context) func(*loadgen.Framework, []api.Offer) {
+				return loadgen.DeclineFiltered(ctx, 365*24*time.Hour)
+			}
+			benchCycles(b, fmt.Sprintf("cycle-filtered-%d", agents), agents, forever)
+		})
+	}
+}
+
+func benchCycles(b *testing.B, key string, agents int, act func(context.Context) func(*loadgen.Framework, []api.Offer)) {
+	l := newLoaded(b, key, func(ctx context.Context, l *loaded) error {
+		if _, err := loadgen.StartAgents(ctx, mustMasters(b, l.srv.URL), agents, allocator.MustParseResources("cpus:16;mem:65536"), "sim"); err != nil {
+			return err
+		}
+		_, _, err := loadgen.StartFrameworks(ctx, mustMasters(b, l.srv.URL), 200, "fw", "*", act(ctx))
+		return err
+	})
+	l.waitOffers(b)
+	var offering []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		before := l.offersMade()
+		start := time.Now()
+		b.StartTimer()
+		l.m.allocate()
+		b.StopTimer()
+		if l.offersMade() != before {
+			offering = append(offering, time.Since(start))
+		}
+		l.waitOffers(b)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/cycle")
+	benchutil.ReportCycles(b, "", offering)
 }
 
 // BenchmarkState times GET /state, read whole, with 10,000 agents and

@@ -2,7 +2,6 @@ package framework
 
 import (
 	"cmp"
-	"container/heap"
 	"io"
 	"math/rand/v2"
 	"slices"
@@ -103,7 +102,8 @@ type job struct {
 	pending []pendingTask
 	running int
 	last    time.Duration // when it last launched a task
-	index   int           // in jobQueue
+	index   int           // in its group of the jobQueue; -1 when not queued
+	group   *jobGroup     // its group in the jobQueue, while queued
 	seq     int
 
 	// Rigid jobs: plan is the job for backfilling passes; started is when
@@ -282,7 +282,7 @@ func (b *Batch) enqueue(j *job) {
 	if b.cfg.Gang {
 		b.gangs = append(b.gangs, j)
 	} else {
-		heap.Push(&b.queue, j)
+		b.queue.push(j)
 	}
 	b.wake(j)
 	if b.cfg.Gang && b.cfg.Backfill != BackfillNone && len(b.held) > 0 {
@@ -348,56 +348,82 @@ func (b *Batch) Offers(d Driver, offers []Offer) {
 // fillOffer launches on o the next tasks of the jobs with the fewest
 // running tasks, as long as they fit.
 func (b *Batch) fillOffer(o Offer) {
-	left := o.Resources
-	var launch []Task
-	var skipped []*job
-	waited := false // delay scheduling passed over the offer for some job
-	for b.queue.Len() > 0 {
-		j := b.queue[0]
-		k, local := b.pick(j, o.Agent)
-		if k < 0 {
-			waited = true
-			skipped = append(skipped, heap.Pop(&b.queue).(*job))
-			continue
+	f := offerFill{left: o.Resources}
+	if b.cfg.Delay > 0 && len(b.cfg.Agents) > 0 {
+		b.fillDelayed(o, &f)
+	} else {
+		for g := b.queue.first(); g != nil; g = b.queue.first() {
+			if rest, _, ok := Take(f.left, g.need); ok {
+				f.left = rest
+				b.launchNext(&f, g.jobs.s[0], 0, false)
+			} else {
+				b.queue.pass() // no job of the group fits now, nor will
+			}
 		}
-		rest, _, ok := Take(left, j.pending[k].task.Resources)
-		if !ok {
-			skipped = append(skipped, heap.Pop(&b.queue).(*job))
-			continue
-		}
-		left = rest
-		b.countLocality(local)
-		launch = append(launch, j.pending[k].task)
-		b.launchPending(j, k)
-	}
-	for _, j := range skipped {
-		heap.Push(&b.queue, j)
+		b.queue.unpass()
 	}
 	refuse := b.declineFilter()
-	if !waited && b.cfg.IdleRefuse > 0 {
+	if !f.waited && b.cfg.IdleRefuse > 0 {
 		// What is left fits none of the waiting tasks: filter it long. The
 		// filter lapses as soon as the agent frees more than it refused.
 		refuse = b.cfg.IdleRefuse
 	}
-	if len(launch) == 0 {
+	if len(f.launch) == 0 {
 		b.d.Decline(o.ID, refuse)
 		return
 	}
-	b.d.Launch(o.ID, launch, refuse)
+	b.d.Launch(o.ID, f.launch, refuse)
 }
 
-// launchPending records that the pending task k of j, the head of the
-// queue, launches.
-func (b *Batch) launchPending(j *job, k int) {
-	b.running[j.pending[k].task.ID] = launched{j, j.pending[k]}
+// offerFill is an offer being filled.
+type offerFill struct {
+	left   allocator.Resources
+	launch []Task
+	waited bool // delay scheduling passed over the offer for some job
+}
+
+// fillDelayed fills o under delay scheduling, where the task a job launches
+// depends on the agent: job by job in order.
+func (b *Batch) fillDelayed(o Offer, f *offerFill) {
+	var skipped []*job
+	for g := b.queue.first(); g != nil; g = b.queue.first() {
+		j := g.jobs.s[0]
+		k, local := b.pick(j, o.Agent)
+		if k < 0 {
+			f.waited = true
+		} else if rest, _, ok := Take(f.left, j.pending[k].task.Resources); ok {
+			f.left = rest
+			b.launchNext(f, j, k, local)
+			continue
+		}
+		b.queue.remove(j)
+		skipped = append(skipped, j)
+	}
+	for _, j := range skipped {
+		b.queue.push(j)
+	}
+}
+
+// launchNext launches the pending task k of j, which is queued, on the offer
+// being filled, and queues j again if it has tasks left.
+func (b *Batch) launchNext(f *offerFill, j *job, k int, local bool) {
+	b.countLocality(local)
+	f.launch = append(f.launch, b.launchPending(j, k))
+}
+
+// launchPending records that the pending task k of j launches, and
+// returns it.
+func (b *Batch) launchPending(j *job, k int) Task {
+	t := j.pending[k].task
+	b.running[t.ID] = launched{j, j.pending[k]}
+	b.queue.remove(j)
 	j.pending = removeAt(j.pending, k)
 	j.running++
 	j.last = b.d.Now()
-	if len(j.pending) == 0 {
-		heap.Pop(&b.queue)
-	} else {
-		heap.Fix(&b.queue, 0)
+	if len(j.pending) > 0 {
+		b.queue.push(j)
 	}
+	return t
 }
 
 // removeAt removes p[k], keeping the order. The head, which is what is
@@ -624,7 +650,7 @@ func (b *Batch) Update(d Driver, s Status) {
 		// The work was lost with its agent, or never started: run it again.
 		b.requeue(j, l.task)
 	case j.index >= 0:
-		heap.Fix(&b.queue, j.index)
+		b.queue.fix(j)
 	case j.running == 0 && len(j.pending) == 0:
 		b.ended(j.id)
 	}
@@ -651,9 +677,9 @@ func (b *Batch) requeue(j *job, p pendingTask) {
 	case b.cfg.Gang && !slices.Contains(b.gangs, j):
 		b.gangs = slices.Insert(b.gangs, 0, j)
 	case !b.cfg.Gang && j.index < 0:
-		heap.Push(&b.queue, j)
+		b.queue.push(j)
 	case !b.cfg.Gang:
-		heap.Fix(&b.queue, j.index)
+		b.queue.fix(j)
 	}
 	b.wake(j)
 }
@@ -673,33 +699,6 @@ func (b *Batch) settle() {
 		b.active = false
 		b.d.Suppress()
 	}
-}
-
-// jobQueue orders elastic jobs by running tasks, then by arrival.
-type jobQueue []*job
-
-func (q jobQueue) Len() int { return len(q) }
-func (q jobQueue) Less(i, k int) bool {
-	if q[i].running != q[k].running {
-		return q[i].running < q[k].running
-	}
-	return q[i].seq < q[k].seq
-}
-func (q jobQueue) Swap(i, k int) {
-	q[i], q[k] = q[k], q[i]
-	q[i].index, q[k].index = i, k
-}
-func (q *jobQueue) Push(x any) {
-	j := x.(*job)
-	j.index = len(*q)
-	*q = append(*q, j)
-}
-func (q *jobQueue) Pop() any {
-	old := *q
-	j := old[len(old)-1]
-	j.index = -1
-	*q = old[:len(old)-1]
-	return j
 }
 
 // Locality returns the launches on an agent holding the task's data, and

@@ -2,7 +2,6 @@ package framework
 
 import (
 	"cmp"
-	"container/heap"
 	"slices"
 
 	"github.com/apronlab/apron/allocator"
@@ -136,9 +135,8 @@ func (b *Batch) placeOffers(offers []Offer) {
 		cands[i] = CandidateOf(o)
 	}
 	launch := make([][]Task, len(offers))
-	var skipped []*job
-	for b.queue.Len() > 0 {
-		j := b.queue[0]
+	for g := b.queue.first(); g != nil; g = b.queue.first() {
+		j := g.jobs.s[0]
 		t := j.pending[0].task
 		s, ok := ShapeOf(t.Resources)
 		var ch Choice
@@ -146,7 +144,9 @@ func (b *Batch) placeOffers(offers []Offer) {
 			ch, ok = b.placement.Place(s, cands)
 		}
 		if !ok {
-			skipped = append(skipped, heap.Pop(&b.queue).(*job))
+			// Every job of the group asks the same; the candidates
+			// only shrink: none of them places now.
+			b.queue.pass()
 			continue
 		}
 		t.Resources = placed(t.Resources, s, &cands[ch.Cand], ch)
@@ -154,9 +154,7 @@ func (b *Batch) placeOffers(offers []Offer) {
 		b.launchPending(j, 0)
 		launch[ch.Cand] = append(launch[ch.Cand], t)
 	}
-	for _, j := range skipped {
-		heap.Push(&b.queue, j)
-	}
+	b.queue.unpass()
 	refuse := cmp.Or(b.cfg.IdleRefuse, b.declineFilter())
 	for i, o := range offers {
 		if len(launch[i]) == 0 {

@@ -1,0 +1,137 @@
+package allocator
+
+import (
+	"cmp"
+	"math/bits"
+	"slices"
+)
+
+// filterSet holds an agent's filters by client. While the agent has few
+// filters, relative to the clients there are, they sit in a small slice
+// sorted by client: cheaper than a map to search, change and walk. Once it
+// has many (the Mesos benchmark's agents end with a filter of every
+// framework) they move to a table indexed by client, so that adding,
+// finding and removing one stays O(1) however many accumulate, with a
+// bitset of the clients that have one. Both forms walk in client order.
+type filterSet struct {
+	sorted []clientFilter
+	table  []filter // by client index, in table form
+	has    bitset   // in table form: the clients with a filter
+	n      int
+}
+
+// clientFilter is one client's filter on an agent.
+type clientFilter struct {
+	client int32 // index into Allocator.clients
+	filter
+}
+
+func (s *filterSet) find(c int32) (int, bool) {
+	return slices.BinarySearchFunc(s.sorted, c, func(f clientFilter, c int32) int { return cmp.Compare(f.client, c) })
+}
+
+// get returns c's filter, or nil.
+func (s *filterSet) get(c int32) *filter {
+	if s.table != nil {
+		if s.has.has(int(c)) {
+			return &s.table[c]
+		}
+		return nil
+	}
+	if i, ok := s.find(c); ok {
+		return &s.sorted[i].filter
+	}
+	return nil
+}
+
+// put sets c's filter. clients is how many client indexes there are, and
+// tableAt how many filters the agent must hold for them to move to a table.
+func (s *filterSet) put(c int32, f filter, clients, tableAt int) {
+	if s.table != nil {
+		for len(s.table) <= int(c) {
+			s.table = append(s.table, filter{})
+		}
+		if !s.has.has(int(c)) {
+			s.has.set(int(c))
+			s.n++
+		}
+		s.table[c] = f
+		return
+	}
+	i, ok := s.find(c)
+	if ok {
+		s.sorted[i].filter = f
+		return
+	}
+	s.sorted = slices.Insert(s.sorted, i, clientFilter{c, f})
+	s.n++
+	if s.n >= tableAt {
+		s.toTable(clients)
+	}
+}
+
+func (s *filterSet) toTable(clients int) {
+	s.table = make([]filter, clients)
+	s.has = make(bitset, (clients+63)/64)
+	for _, f := range s.sorted {
+		s.table[f.client] = f.filter
+		s.has.set(int(f.client))
+	}
+	s.sorted = nil
+}
+
+// del removes c's filter, if any. A table emptied goes back to the sorted
+// form, giving its memory back.
+func (s *filterSet) del(c int32) {
+	if s.table != nil {
+		if s.has.has(int(c)) {
+			s.has.clear(int(c))
+			s.table[c] = filter{}
+			if s.n--; s.n == 0 {
+				s.table, s.has = nil, nil
+			}
+		}
+		return
+	}
+	if i, ok := s.find(c); ok {
+		s.sorted = slices.Delete(s.sorted, i, i+1)
+		s.n--
+	}
+}
+
+// each calls f with every filter, in client order; f may change the filter
+// but not add or remove one.
+func (s *filterSet) each(f func(c int32, fl *filter)) {
+	if s.table != nil {
+		s.has.each(func(i int) { f(int32(i), &s.table[i]) })
+		return
+	}
+	for i := range s.sorted {
+		f(s.sorted[i].client, &s.sorted[i].filter)
+	}
+}
+
+// clients returns the clients with a filter, in order.
+func (s *filterSet) clients() []int32 {
+	out := make([]int32, 0, s.n)
+	s.each(func(c int32, _ *filter) { out = append(out, c) })
+	return out
+}
+
+// eachWithout calls f with every client index below n that has no filter in
+// table form, in order, a word of the bitset at a time.
+func (s *filterSet) eachWithout(n int, f func(int)) {
+	for w := 0; w*64 < n; w++ {
+		var free uint64 = ^uint64(0)
+		if w < len(s.has) {
+			free = ^s.has[w]
+		}
+		if left := n - w*64; left < 64 {
+			free &= 1<<uint(left) - 1
+		}
+		for free != 0 {
+			f(w<<6 | bits.TrailingZeros64(free))
+			free &= free - 1
+		}
+	}
+}
