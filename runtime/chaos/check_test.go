@@ -190,6 +190,8 @@ func TestCheck(t *testing.T) {
 		{"refused before it ran", newScenario().accept(1, 202, "pa-t1").update(1.01, "pa-t1", "TASK_DROPPED", "", "REASON_INVALID_OFFERS").end(5, "pa-t1 TASK_LOST"), nil},
 		{"finished without running", newScenario().accept(1, 202, "pa-t1").update(1.01, "pa-t1", "TASK_FINISHED", "u", "").end(5, "pa-t1 TASK_FINISHED"),
 			[]string{WrongState + ":pa-t1"}},
+		{"an ACCEPT and its duplicate refused TASK_LOST, not partition aware", newScenario().accept(1, 202, "np-t1").accept(1.01, 202, "np-t1").
+			update(1.02, "np-t1", "TASK_LOST", "", "REASON_INVALID_OFFERS").update(1.03, "np-t1", "TASK_LOST", "", "REASON_INVALID_OFFERS").end(5, "np-t1 TASK_LOST"), nil},
 		{"a duplicate ACCEPT refused", newScenario().accept(1, 202, "pa-t1").finished("pa-t1", 1, 2, 0).update(1.01, "pa-t1", "TASK_DROPPED", "", "REASON_INVALID_OFFERS").end(5, "pa-t1 TASK_FINISHED"), nil},
 		{"refused, yet it ran", newScenario().finished("pa-t1", 1, 2, 0).update(1.01, "pa-t1", "TASK_DROPPED", "", "REASON_INVALID_OFFERS").end(5, "pa-t1 TASK_FINISHED"),
 			[]string{RanRefused + ":pa-t1"}},

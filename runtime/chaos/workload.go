@@ -27,9 +27,12 @@ func reconciliation(s api.TaskStatus) bool {
 }
 
 // rejection says whether a status refuses a launch: the master's
-// TASK_DROPPED or TASK_ERROR, with no uuid.
+// TASK_DROPPED or TASK_ERROR, with no uuid, or the TASK_LOST with
+// REASON_INVALID_OFFERS that Mesos sends a framework that is not
+// partition aware for a launch on a bad offer.
 func rejection(s api.TaskStatus) bool {
-	return s.UUID == "" && (s.State == "TASK_DROPPED" || s.State == "TASK_ERROR")
+	return s.UUID == "" && (s.State == "TASK_DROPPED" || s.State == "TASK_ERROR" ||
+		s.State == "TASK_LOST" && s.Reason == api.ReasonInvalidOffers)
 }
 
 func (f *framework) elapsed() time.Duration { return time.Since(f.start) }
