@@ -411,7 +411,7 @@ func (c *Core) agentStatus(ag *Agent, s api.AgentStatus) {
 			// Its end acknowledged while the agent was away (or before
 			// the master restarted and forgot which update that was):
 			// the task is complete now.
-			c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: f.ID, Task: t.Info.TaskID.Value}})
+			c.complete(t)
 		}
 		return
 	}

@@ -181,7 +181,7 @@ func (c *Core) acknowledge(f *Framework, a *api.Acknowledge) {
 		t.acked = appendBounded(t.acked, a.UUID, maxAcked)
 	}
 	if t.statusUUID == a.UUID && Terminal(t.statusState) && Terminal(t.State) {
-		c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: f.ID, Task: t.Info.TaskID.Value}})
+		c.complete(t)
 	}
 }
 

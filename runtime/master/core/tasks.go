@@ -33,7 +33,7 @@ func (c *Core) setTask(t *Task, s Ref, byMaster bool) {
 	}
 	c.toFw(t.fw, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: st}})
 	if Terminal(s.State) {
-		c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: t.FrameworkID, Task: t.Info.TaskID.Value}})
+		c.complete(t)
 	}
 }
 
@@ -60,4 +60,10 @@ func (c *Core) refuseTask(f *Framework, ti api.TaskInfo, agent, state, reason, m
 	c.toFw(f, api.Event{Type: api.EventUpdate, Update: &api.Update{Status: api.TaskStatus{
 		TaskID: ti.TaskID, State: state, Reason: reason, Message: msg, Source: api.SourceMaster,
 		AgentID: &api.ID{Value: agent}, Timestamp: unix(c.now)}}})
+}
+
+// complete moves a task whose end is told and acknowledged to the
+// framework's completed tasks.
+func (c *Core) complete(t *Task) {
+	c.apply(Command{Op: OpCompleteTask, Ref: Ref{Framework: t.FrameworkID, Task: t.Info.TaskID.Value}})
 }
