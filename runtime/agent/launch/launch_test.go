@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // started starts a helper in a temporary sandbox and returns it with the
@@ -60,7 +61,7 @@ func TestHelperRunsTheTaskAsTheUser(t *testing.T) {
 	t.Setenv("APRON_TEST_SECRET", "hunter2")
 	p, stdout, _ := started(t)
 	pid := p.Cmd.Process.Pid
-	if cmdline := read(t, filepath.Join("/proc", strconv.Itoa(pid), "cmdline")); cmdline != helperName+"\x00" {
+	if cmdline := cmdline(t, pid); cmdline != helperName+"\x00" {
 		t.Errorf("held helper's command line %q, want %s", cmdline, helperName)
 	}
 	if env := read(t, filepath.Join("/proc", strconv.Itoa(pid), "environ")); env != "" {
@@ -92,6 +93,21 @@ func TestHelperRunsTheTaskAsTheUser(t *testing.T) {
 	if !strings.Contains(env, "GIVEN=yes") || strings.Contains(env, "hunter2") || strings.Contains(env, "HOME=") {
 		t.Errorf("task environment:\n%s\nwant GIVEN=yes and nothing of the agent's", env)
 	}
+}
+
+// cmdline reads a just-started process's command line. The kernel closes
+// the close-on-exec pipe that ends exec.Cmd.Start before it has set up the
+// new image's arguments, so for a moment the command line reads empty.
+func cmdline(t *testing.T, pid int) string {
+	t.Helper()
+	path := filepath.Join("/proc", strconv.Itoa(pid), "cmdline")
+	for range 1000 {
+		if s := read(t, path); s != "" {
+			return s
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return ""
 }
 
 func joinGroups(gs []uint32) string {
