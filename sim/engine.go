@@ -59,7 +59,8 @@ type event struct {
 
 // The queue is a radix heap of base 256 (Ahuja, Mehlhorn, Orlin and Tarjan,
 // 1990), which needs every event to come no earlier than the last one
-// popped: At clamps to now. An event whose time differs from last's first
+// popped (last moves only when pop takes an event, so it is never after
+// now, and At clamps to now). An event whose time differs from last's first
 // (from the top) in byte l waits in bucket b of level l, b being its byte
 // l; one at last's time waits in ready. When ready is empty, pop empties
 // the lowest non-empty bucket (it holds the earliest events) into ready and
@@ -81,7 +82,9 @@ type queue struct {
 
 const levels = 8 // one per byte of a time
 
-// earliest returns the time of the next event; the queue must not be empty.
+// earliest returns the time of the next event, leaving last where it is
+// (Run may stop there, and events come in before it); the queue must not
+// be empty.
 func (q *queue) earliest() time.Duration {
 	if !q.ready.empty() {
 		return q.last
