@@ -22,9 +22,12 @@ type fw struct {
 	busyUntil time.Duration
 	busy      time.Duration // total time spent deciding
 	waiting   []framework.Offer
-	acts      []action // collected during the current callback
+	acts      []action   // collected during the current callback
+	spare     [][]action // emptied acts, to collect in again
 	inCall    bool
 	tasks     map[framework.TaskID]*task // running
+	cycle     []framework.Offer          // the offers of the allocation cycle being handed out
+	offered   int                        // how many of them
 
 	stats fwStats
 }
@@ -52,6 +55,9 @@ func (f *fw) call(cb func()) {
 	}
 	acts := f.acts
 	f.acts = nil
+	if k := len(f.spare) - 1; k >= 0 {
+		f.acts, f.spare = f.spare[k], f.spare[:k]
+	}
 	n := 0
 	for _, a := range acts {
 		n += len(a.tasks)
@@ -63,13 +69,19 @@ func (f *fw) call(cb func()) {
 		for _, a := range acts {
 			f.apply(a)
 		}
+		clear(acts)
+		f.spare = append(f.spare, acts[:0])
 		f.deliverWaiting()
 	})
 }
 
 func (f *fw) deliver(offers []framework.Offer) {
 	f.stats.offers += len(offers)
-	f.waiting = append(f.waiting, offers...)
+	if len(f.waiting) == 0 {
+		f.waiting = offers // the cycle's own slice
+	} else {
+		f.waiting = append(f.waiting, offers...)
+	}
 	f.deliverWaiting()
 }
 

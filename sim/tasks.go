@@ -122,6 +122,9 @@ func (s *Sim) removeAgent(id allocator.AgentID) error {
 		s.endTask(t, framework.TaskLost, "agent-removed")
 	}
 	delete(s.agents, id)
+	if ag.attrs != nil {
+		s.withAttrs--
+	}
 	s.order = slices.DeleteFunc(s.order, func(a *simAgent) bool { return a == ag })
 	s.rec.capacity(ag.res, -1)
 	clear(s.shapes)
