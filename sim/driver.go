@@ -25,9 +25,8 @@ type fw struct {
 	acts      []action   // collected during the current callback
 	spare     [][]action // emptied acts, to collect in again
 	inCall    bool
-	tasks     map[framework.TaskID]*task // running
-	cycle     []framework.Offer          // the offers of the allocation cycle being handed out
-	offered   int                        // how many of them
+	cycle     []framework.Offer // the offers of the allocation cycle being handed out
+	offered   int               // how many of them
 
 	stats fwStats
 }

@@ -121,7 +121,7 @@ func (s *Sim) addFramework(fc FwConfig, agents []string, seed uint64) error {
 	if err := s.alloc.AddFramework(id, fc.Role); err != nil {
 		return err
 	}
-	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision, tasks: map[framework.TaskID]*task{}}
+	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision}
 	s.fws = append(s.fws, f)
 	s.byID[id] = f
 	s.rec.framework(f.id, f.role)
