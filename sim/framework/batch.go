@@ -416,13 +416,10 @@ func (b *Batch) launchNext(f *offerFill, j *job, k int, local bool) {
 func (b *Batch) launchPending(j *job, k int) Task {
 	t := j.pending[k].task
 	b.running[t.ID] = launched{j, j.pending[k]}
-	b.queue.remove(j)
 	j.pending = removeAt(j.pending, k)
 	j.running++
 	j.last = b.d.Now()
-	if len(j.pending) > 0 {
-		b.queue.push(j)
-	}
+	b.queue.launched(j)
 	return t
 }
 
