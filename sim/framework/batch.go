@@ -99,7 +99,7 @@ type Batch struct {
 type job struct {
 	id      string
 	submit  time.Duration
-	pending []pendingTask
+	pending []*pendingTask // into the array of its tasks, which the running map points into too
 	running int
 	last    time.Duration // when it last launched a task
 	index   int           // in its group of the jobQueue; -1 when not queued
@@ -120,7 +120,7 @@ type pendingTask struct {
 
 type launched struct {
 	job  *job
-	task pendingTask
+	task *pendingTask
 }
 
 type heldOffer struct {
@@ -240,19 +240,23 @@ func (b *Batch) ended(id string) {
 func (b *Batch) arrive(tj *traces.Job) {
 	j := &job{id: tj.ID, submit: b.d.Now(), index: -1}
 	info := JobInfo{ID: tj.ID, Tasks: tj.TaskCount()}
-	j.pending = make([]pendingTask, 0, info.Tasks)
+	tasks := make([]pendingTask, 0, info.Tasks)
 	for _, t := range tj.Tasks {
 		res := TaskResources(t)
 		for range t.N() {
 			b.noteShape(res)
-			task := Task{ID: TaskID(tj.ID + "/" + strconv.Itoa(len(j.pending))), Job: tj.ID, Resources: res, Duration: t.Duration}
-			j.pending = append(j.pending, pendingTask{task: task, prefs: b.place()})
+			task := Task{ID: TaskID(tj.ID + "/" + strconv.Itoa(len(tasks))), Job: tj.ID, Resources: res, Duration: t.Duration}
+			tasks = append(tasks, pendingTask{task: task, prefs: b.place()})
 		}
 		if b.cfg.Gang {
 			info.Gang = info.Gang.Add(res.Times(t.N()))
 		}
 		info.Longest = max(info.Longest, t.Duration)
 		info.Largest = maxEach(info.Largest, res)
+	}
+	j.pending = make([]*pendingTask, len(tasks))
+	for k := range tasks {
+		j.pending[k] = &tasks[k]
 	}
 	if err := b.d.Submitted(info); err != nil || len(j.pending) == 0 {
 		if err != nil {
@@ -425,9 +429,9 @@ func (b *Batch) launchPending(j *job, k int) Task {
 
 // removeAt removes p[k], keeping the order. The head, which is what is
 // launched without delay scheduling, goes in O(1).
-func removeAt(p []pendingTask, k int) []pendingTask {
+func removeAt(p []*pendingTask, k int) []*pendingTask {
 	if k == 0 {
-		p[0] = pendingTask{}
+		p[0] = nil
 		return p[1:]
 	}
 	return slices.Delete(p, k, k+1)
@@ -511,7 +515,7 @@ func (b *Batch) launchGang(j *job) bool {
 	for i, h := range b.held {
 		if tasks := plan[i]; len(tasks) > 0 {
 			for _, t := range tasks {
-				b.running[t.ID] = launched{job: j, task: pendingTask{task: t}}
+				b.running[t.ID] = launched{job: j, task: &pendingTask{task: t}}
 			}
 			j.running += len(tasks)
 			b.d.Launch(h.offer.ID, tasks, b.cfg.Refuse)
@@ -668,7 +672,7 @@ func (b *Batch) rigidEnded(j *job, res allocator.Resources, state State) {
 
 // requeue makes a lost task pending again. The remaining tasks of a rigid
 // job go to the front of the line and start together again.
-func (b *Batch) requeue(j *job, p pendingTask) {
+func (b *Batch) requeue(j *job, p *pendingTask) {
 	j.pending = append(j.pending, p)
 	switch {
 	case b.cfg.Gang && !slices.Contains(b.gangs, j):
