@@ -646,8 +646,12 @@ func (b *Batch) Update(d Driver, s Status) {
 	if b.cfg.Gang && b.cfg.Backfill != BackfillNone {
 		b.rigidEnded(j, l.task.task.Resources, s.State)
 	}
+	rerun := s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone
+	if !rerun {
+		*l.task = pendingTask{} // done: its job's array lets go of its id and resources
+	}
 	switch {
-	case s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone:
+	case rerun:
 		// The work was lost with its agent, or never started: run it again.
 		b.requeue(j, l.task)
 	case j.index >= 0:
