@@ -352,13 +352,12 @@ func (b *Batch) Offers(d Driver, offers []Offer) {
 // fillOffer launches on o the next tasks of the jobs with the fewest
 // running tasks, as long as they fit.
 func (b *Batch) fillOffer(o Offer) {
-	f := offerFill{left: o.Resources}
+	f := b.newFill(o)
 	if b.cfg.Delay > 0 && len(b.cfg.Agents) > 0 {
 		b.fillDelayed(o, &f)
 	} else {
 		for g := b.queue.first(); g != nil; g = b.queue.first() {
-			if rest, _, ok := Take(f.left, g.need); ok {
-				f.left = rest
+			if b.take(&f, g.need) {
 				b.launchNext(&f, g.jobs.s[0], 0, false)
 			} else {
 				b.queue.pass() // no job of the group fits now, nor will
@@ -379,11 +378,75 @@ func (b *Batch) fillOffer(o Offer) {
 	b.d.Launch(o.ID, f.launch, refuse)
 }
 
-// offerFill is an offer being filled.
+// offerFill is an offer being filled. While neither the offer nor a task
+// taken from it has devices (or negative amounts), what is left is kept as
+// sums by name (free, in the names of vecOf), which is all Take decides a
+// fit by then: no allocation a try. left is what is left otherwise.
 type offerFill struct {
+	sums   bool
+	free   vec
 	left   allocator.Resources
-	launch []Task
-	waited bool // delay scheduling passed over the offer for some job
+	launch []Task // the tasks taken, in order
+	waited bool   // delay scheduling passed over the offer for some job
+}
+
+func (b *Batch) newFill(o Offer) offerFill {
+	if plain(o.Resources) {
+		return offerFill{sums: true, free: b.vecOf(o.Resources), left: o.Resources}
+	}
+	return offerFill{left: o.Resources}
+}
+
+// take takes need from what is left of the offer, as Take would, or
+// reports false, taking nothing.
+func (b *Batch) take(f *offerFill, need allocator.Resources) bool {
+	if f.sums && plain(need) {
+		return f.free.takeSums(b.names, need)
+	}
+	if f.sums { // what is left, entry by entry, as Take leaves it
+		for _, t := range f.launch {
+			f.left, _, _ = Take(f.left, t.Resources)
+		}
+		f.sums = false
+	}
+	rest, _, ok := Take(f.left, need)
+	if ok {
+		f.left = rest
+	}
+	return ok
+}
+
+// plain reports whether r has no device entry and no negative amount.
+func plain(r allocator.Resources) bool {
+	return !slices.ContainsFunc(r, func(e allocator.Resource) bool { return e.Device != "" || e.Value < 0 })
+}
+
+// takeSums takes need, which is plain, from v by name (names indexes v),
+// or reports false, taking nothing, when v lacks any of it.
+func (v vec) takeSums(names []string, need allocator.Resources) bool {
+	for _, e := range need {
+		i := slices.Index(names, e.Name)
+		if e.Value > 0 && (i < 0 || sumOf(need, e.Name) > v.at(i)) {
+			return false
+		}
+	}
+	for _, e := range need {
+		if e.Value > 0 {
+			v[slices.Index(names, e.Name)] -= e.Value
+		}
+	}
+	return true
+}
+
+// sumOf sums the amounts of r named name.
+func sumOf(r allocator.Resources, name string) allocator.Quantity {
+	var q allocator.Quantity
+	for _, e := range r {
+		if e.Name == name {
+			q += e.Value
+		}
+	}
+	return q
 }
 
 // fillDelayed fills o under delay scheduling, where the task a job launches
@@ -395,8 +458,7 @@ func (b *Batch) fillDelayed(o Offer, f *offerFill) {
 		k, local := b.pick(j, o.Agent)
 		if k < 0 {
 			f.waited = true
-		} else if rest, _, ok := Take(f.left, j.pending[k].task.Resources); ok {
-			f.left = rest
+		} else if b.take(f, j.pending[k].task.Resources) {
 			b.launchNext(f, j, k, local)
 			continue
 		}
