@@ -19,14 +19,15 @@ type fw struct {
 	sched    framework.Scheduler
 	decision Decision // in time.Duration units
 
-	busyUntil time.Duration
-	busy      time.Duration // total time spent deciding
-	waiting   []framework.Offer
-	acts      []action   // collected during the current callback
-	spare     [][]action // emptied acts, to collect in again
-	inCall    bool
-	cycle     []framework.Offer // the offers of the allocation cycle being handed out
-	offered   int               // how many of them
+	busyUntil   time.Duration
+	busy        time.Duration // total time spent deciding
+	waiting     []framework.Offer
+	acts        []action   // collected during the current callback
+	spare       [][]action // emptied acts, to collect in again
+	inCall      bool
+	cycle       []framework.Offer // the offers of the allocation cycle being handed out
+	offered     int               // how many of them
+	spareOffers []framework.Offer // the last offers handed to the scheduler, emptied, to hand out again
 
 	stats fwStats
 }
@@ -93,6 +94,18 @@ func (f *fw) deliverWaiting() {
 	offers := f.waiting
 	f.waiting = nil
 	f.call(func() { f.sched.Offers(f, offers) })
+	clear(offers)
+	f.spareOffers = offers[:0]
+}
+
+// offerBuf returns an empty slice for n offers: the spare one if it holds
+// them.
+func (f *fw) offerBuf(n int) []framework.Offer {
+	if buf := f.spareOffers; cap(buf) >= n {
+		f.spareOffers = nil
+		return buf
+	}
+	return make([]framework.Offer, 0, n)
 }
 
 func (f *fw) apply(a action) {

@@ -342,7 +342,7 @@ func (s *Sim) allocate() {
 		fws = append(fws, f)
 	}
 	for _, f := range order {
-		f.cycle = make([]framework.Offer, 0, f.offered)
+		f.cycle = f.offerBuf(f.offered)
 	}
 	for i, o := range c.Offers {
 		f := fws[i]

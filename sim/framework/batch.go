@@ -85,6 +85,8 @@ type Batch struct {
 	rigid     []*job
 	releasing vec
 
+	spare offerFill // the buffers of the last offer filled
+
 	placement Placement // nil unless BatchConfig.Placement names one
 	shapes    []Shape   // the shapes of the tasks arrived, for a WorkloadAware placement
 	shapesSet int       // how many of them it has
@@ -373,9 +375,11 @@ func (b *Batch) fillOffer(o Offer) {
 	}
 	if len(f.launch) == 0 {
 		b.d.Decline(o.ID, refuse)
-		return
+	} else {
+		b.d.Launch(o.ID, f.launch, refuse) // the driver copies what it keeps
 	}
-	b.d.Launch(o.ID, f.launch, refuse)
+	clear(f.launch)
+	b.spare = offerFill{free: f.free, launch: f.launch[:0]}
 }
 
 // offerFill is an offer being filled. While neither the offer nor a task
@@ -390,11 +394,13 @@ type offerFill struct {
 	waited bool   // delay scheduling passed over the offer for some job
 }
 
+// newFill starts filling o, in the buffers of the last offer filled.
 func (b *Batch) newFill(o Offer) offerFill {
+	f := offerFill{left: o.Resources, launch: b.spare.launch}
 	if plain(o.Resources) {
-		return offerFill{sums: true, free: b.vecOf(o.Resources), left: o.Resources}
+		f.sums, f.free = true, b.vecIn(b.spare.free, o.Resources)
 	}
-	return offerFill{left: o.Resources}
+	return f
 }
 
 // take takes need from what is left of the offer, as Take would, or
@@ -616,16 +622,19 @@ func (b *Batch) releases(now time.Duration) []release {
 }
 
 // vecOf is r by the framework's resource names, roles aside.
-func (b *Batch) vecOf(r allocator.Resources) vec {
-	var v vec
+func (b *Batch) vecOf(r allocator.Resources) vec { return b.vecIn(nil, r) }
+
+// vecIn is vecOf in the array of v.
+func (b *Batch) vecIn(v vec, r allocator.Resources) vec {
+	v = v[:0]
 	for _, e := range r {
 		i := slices.Index(b.names, e.Name)
 		if i < 0 {
 			i = len(b.names)
 			b.names = append(b.names, e.Name)
 		}
-		if i >= len(v) {
-			v = slices.Grow(v, i+1-len(v))[:i+1]
+		for len(v) <= i {
+			v = append(v, 0)
 		}
 		v[i] += e.Value
 	}
