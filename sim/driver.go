@@ -19,12 +19,15 @@ type fw struct {
 	sched    framework.Scheduler
 	decision Decision // in time.Duration units
 
-	busyUntil time.Duration
-	busy      time.Duration // total time spent deciding
-	waiting   []framework.Offer
-	acts      []action // collected during the current callback
-	inCall    bool
-	tasks     map[framework.TaskID]*task // running
+	busyUntil   time.Duration
+	busy        time.Duration // total time spent deciding
+	waiting     []framework.Offer
+	acts        []action   // collected during the current callback
+	spare       [][]action // emptied acts, to collect in again
+	inCall      bool
+	cycle       []framework.Offer // the offers of the allocation cycle being handed out
+	offered     int               // how many of them
+	spareOffers []framework.Offer // the last offers handed to the scheduler, emptied, to hand out again
 
 	stats fwStats
 }
@@ -52,6 +55,9 @@ func (f *fw) call(cb func()) {
 	}
 	acts := f.acts
 	f.acts = nil
+	if k := len(f.spare) - 1; k >= 0 {
+		f.acts, f.spare = f.spare[k], f.spare[:k]
+	}
 	n := 0
 	for _, a := range acts {
 		n += len(a.tasks)
@@ -63,13 +69,19 @@ func (f *fw) call(cb func()) {
 		for _, a := range acts {
 			f.apply(a)
 		}
+		clear(acts)
+		f.spare = append(f.spare, acts[:0])
 		f.deliverWaiting()
 	})
 }
 
 func (f *fw) deliver(offers []framework.Offer) {
 	f.stats.offers += len(offers)
-	f.waiting = append(f.waiting, offers...)
+	if len(f.waiting) == 0 {
+		f.waiting = offers // the cycle's own slice
+	} else {
+		f.waiting = append(f.waiting, offers...)
+	}
 	f.deliverWaiting()
 }
 
@@ -82,6 +94,18 @@ func (f *fw) deliverWaiting() {
 	offers := f.waiting
 	f.waiting = nil
 	f.call(func() { f.sched.Offers(f, offers) })
+	clear(offers)
+	f.spareOffers = offers[:0]
+}
+
+// offerBuf returns an empty slice for n offers: the spare one if it holds
+// them.
+func (f *fw) offerBuf(n int) []framework.Offer {
+	if buf := f.spareOffers; cap(buf) >= n {
+		f.spareOffers = nil
+		return buf
+	}
+	return make([]framework.Offer, 0, n)
 }
 
 func (f *fw) apply(a action) {

@@ -142,7 +142,7 @@ func (r *recorder) summary(complete bool, span, stalled time.Duration, agents in
 		out.Cluster.MachineEventErrors, out.Cluster.FirstMachineError = r.machineErrs, r.firstMachineErr.Error()
 	}
 	for _, name := range r.names {
-		if g := r.gauges[name]; span > 0 && g.total > 0 {
+		if g := r.find(name); span > 0 && g.total > 0 {
 			out.Cluster.Utilization[name] = g.area / span.Seconds() / g.total
 		}
 	}

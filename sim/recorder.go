@@ -19,11 +19,11 @@ import (
 // a job's row is written when its last task ends.
 type recorder struct {
 	now    func() time.Duration
-	fws    []fwMeta          // in the order added
-	names  []string          // resource names, sorted
-	gauges map[string]*gauge // by resource name
-	last   time.Duration     // time of the last change of used
-	makesp time.Duration     // when the last task ended
+	fws    []fwMeta      // in the order added
+	names  []string      // resource names, sorted
+	gauges []*gauge      // in the order added
+	last   time.Duration // time of the last change of used
+	makesp time.Duration // when the last task ended
 	jobs   map[jobKey]*jobRec
 	perFw  map[allocator.FrameworkID]*fwRec
 	ts, js *csv.Writer
@@ -35,6 +35,7 @@ type recorder struct {
 
 // gauge follows one resource of the cluster.
 type gauge struct {
+	name        string
 	total, used float64
 	area        float64 // integral of used over time
 }
@@ -62,27 +63,38 @@ type jobRec struct {
 }
 
 type fwRec struct {
-	used                           map[string]allocator.Quantity // by resource name, summed over roles
+	used                           []allocator.Resource // by resource name, summed over roles
 	jobs, completed, unschedulable int
 	waits, completions, slowdowns  []float64
 	reasons                        map[string]int
 }
 
 func newRecorder(now func() time.Duration) *recorder {
-	return &recorder{now: now, gauges: map[string]*gauge{}, jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}}
+	return &recorder{now: now, jobs: map[jobKey]*jobRec{}, perFw: map[allocator.FrameworkID]*fwRec{}}
 }
 
 func (r *recorder) framework(id allocator.FrameworkID, role string) {
 	r.fws = append(r.fws, fwMeta{id, role})
-	r.perFw[id] = &fwRec{used: map[string]allocator.Quantity{}, reasons: map[string]int{}}
+	r.perFw[id] = &fwRec{reasons: map[string]int{}}
+}
+
+// find returns the gauge of a resource, or nil. A cluster has a few
+// resources: a scan is cheaper than a map.
+func (r *recorder) find(name string) *gauge {
+	for _, g := range r.gauges {
+		if g.name == name {
+			return g
+		}
+	}
+	return nil
 }
 
 // gauge returns the gauge of a resource, adding it when it is new.
 func (r *recorder) gauge(name string) *gauge {
-	g := r.gauges[name]
+	g := r.find(name)
 	if g == nil {
-		g = &gauge{}
-		r.gauges[name] = g
+		g = &gauge{name: name}
+		r.gauges = append(r.gauges, g)
 		i, _ := slices.BinarySearch(r.names, name)
 		r.names = slices.Insert(r.names, i, name)
 	}
@@ -125,7 +137,7 @@ func (r *recorder) sample(v AllocView) {
 	now := secs(r.now())
 	alloc := v.Allocated()
 	for _, name := range r.names {
-		g := r.gauges[name]
+		g := r.find(name)
 		r.write(r.ts, now, "total", name, num(g.total))
 		r.write(r.ts, now, "allocated", name, num(alloc.Sum(name).Float()))
 		r.write(r.ts, now, "used", name, num(g.used))
@@ -148,14 +160,19 @@ func (r *recorder) changeUsed(res allocator.Resources, sign float64) {
 	}
 	r.last = now
 	for _, e := range res {
-		r.gauges[e.Name].used += sign * e.Value.Float()
+		r.find(e.Name).used += sign * e.Value.Float()
 	}
 }
 
 // use adds sign times res to what the framework's tasks use.
 func (fr *fwRec) use(res allocator.Resources, sign allocator.Quantity) {
 	for _, e := range res {
-		fr.used[e.Name] += sign * e.Value
+		i := slices.IndexFunc(fr.used, func(u allocator.Resource) bool { return u.Name == e.Name })
+		if i < 0 {
+			i = len(fr.used)
+			fr.used = append(fr.used, allocator.Resource{Name: e.Name})
+		}
+		fr.used[i].Value += sign * e.Value
 	}
 }
 
@@ -163,9 +180,9 @@ func (fr *fwRec) use(res allocator.Resources, sign allocator.Quantity) {
 // use of any one resource.
 func (fr *fwRec) usedShare(total allocator.Resources) float64 {
 	share := 0.0
-	for name, q := range fr.used {
-		if t := total.Sum(name); t > 0 {
-			share = max(share, q.Float()/t.Float())
+	for _, u := range fr.used {
+		if t := total.Sum(u.Name); t > 0 {
+			share = max(share, u.Value.Float()/t.Float())
 		}
 	}
 	return share

@@ -26,9 +26,13 @@ type Sim struct {
 	agents  map[allocator.AgentID]*simAgent
 	order   []*simAgent
 	shapes  map[string][]allocator.Resources // per role: distinct agent totals it may use
-	rng     *rand.Rand
-	rec     *recorder
-	feed    *feed
+	// withAttrs counts the agents with attributes; offerFws is allocate's
+	// buffer of each offer's framework.
+	withAttrs int
+	offerFws  []*fw
+	rng       *rand.Rand
+	rec       *recorder
+	feed      *feed
 
 	finite          int           // running tasks that will end by themselves
 	lastStart       time.Duration // when a task last started
@@ -97,6 +101,9 @@ func (s *Sim) addAgent(spec agentSpec) error {
 	ag := &simAgent{id: id, res: spec.res, attrs: spec.attrs}
 	s.agents[id] = ag
 	s.order = append(s.order, ag)
+	if ag.attrs != nil {
+		s.withAttrs++
+	}
 	s.rec.capacity(spec.res, +1)
 	clear(s.shapes)
 	return nil
@@ -114,7 +121,7 @@ func (s *Sim) addFramework(fc FwConfig, agents []string, seed uint64) error {
 	if err := s.alloc.AddFramework(id, fc.Role); err != nil {
 		return err
 	}
-	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision, tasks: map[framework.TaskID]*task{}}
+	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision}
 	s.fws = append(s.fws, f)
 	s.byID[id] = f
 	s.rec.framework(f.id, f.role)
@@ -322,21 +329,42 @@ func (s *Sim) allocate() {
 	for _, o := range c.Rescinded {
 		s.rescinded(o)
 	}
-	// Group the offers by framework, in the order frameworks first appear.
-	byFw := map[*fw][]framework.Offer{}
+	// Group the offers by framework, in the order frameworks first appear:
+	// count them first, so that each framework's offers take one slice.
+	fws := s.offerFws[:0]
 	var order []*fw
 	for _, o := range c.Offers {
 		f := s.byID[o.Framework]
-		if byFw[f] == nil {
+		if f.offered == 0 {
 			order = append(order, f)
 		}
-		byFw[f] = append(byFw[f], framework.Offer{ID: offerID(o.ID), Agent: string(o.Agent), Role: o.Role,
-			Resources: o.Resources, Attributes: s.agents[o.Agent].attrs})
+		f.offered++
+		fws = append(fws, f)
 	}
 	for _, f := range order {
-		offers := byFw[f]
+		f.cycle = f.offerBuf(f.offered)
+	}
+	for i, o := range c.Offers {
+		f := fws[i]
+		f.cycle = append(f.cycle, framework.Offer{ID: offerID(o.ID), Agent: string(o.Agent), Role: o.Role,
+			Resources: o.Resources, Attributes: s.attrs(o.Agent)})
+	}
+	clear(fws)
+	s.offerFws = fws
+	for _, f := range order {
+		offers := f.cycle
+		f.cycle, f.offered = nil, 0
 		s.eng.After(time.Duration(s.cfg.Master.OfferLatency), func() { f.deliver(offers) })
 	}
+}
+
+// attrs returns an agent's attributes, looking the agent up only when some
+// agent has attributes.
+func (s *Sim) attrs(id allocator.AgentID) map[string]string {
+	if s.withAttrs == 0 {
+		return nil
+	}
+	return s.agents[id].attrs
 }
 
 func (s *Sim) rescinded(o allocator.Offer) {

@@ -42,7 +42,6 @@ func (s *Sim) launch(f *fw, a action) {
 }
 
 func (s *Sim) startTask(t *task, d time.Duration) {
-	t.f.tasks[t.id] = t
 	t.slot = len(t.agent.tasks)
 	t.agent.tasks = append(t.agent.tasks, t)
 	t.f.stats.tasks++
@@ -72,7 +71,6 @@ func (s *Sim) endTask(t *task, state framework.State, reason string) {
 	if t.ends {
 		s.finite--
 	}
-	delete(t.f.tasks, t.id)
 	t.agent.drop(t)
 	if state != framework.TaskLost {
 		_ = s.alloc.Release(t.f.id, t.f.role, t.agent.id, t.res) // held by construction
@@ -89,13 +87,28 @@ func (a *simAgent) drop(t *task) {
 	a.tasks = a.tasks[:len(a.tasks)-1]
 }
 
+// kill ends the framework's running task of the id. It looks the task up
+// agent by agent: no scheduler kills often, and a map of the running tasks
+// by id would cost every task a hashed insert and delete.
 func (s *Sim) kill(f *fw, id framework.TaskID) {
-	t := f.tasks[id]
+	t := s.running(f, id)
 	if t == nil {
 		s.update(f, framework.Status{Task: id, State: framework.TaskLost, Reason: "unknown-task"})
 		return
 	}
 	s.endTask(t, framework.TaskKilled, "killed")
+}
+
+// running returns the framework's running task of the id, or nil.
+func (s *Sim) running(f *fw, id framework.TaskID) *task {
+	for _, ag := range s.order {
+		for _, t := range ag.tasks {
+			if t.f == f && t.id == id {
+				return t
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Sim) update(f *fw, st framework.Status) {
@@ -122,6 +135,9 @@ func (s *Sim) removeAgent(id allocator.AgentID) error {
 		s.endTask(t, framework.TaskLost, "agent-removed")
 	}
 	delete(s.agents, id)
+	if ag.attrs != nil {
+		s.withAttrs--
+	}
 	s.order = slices.DeleteFunc(s.order, func(a *simAgent) bool { return a == ag })
 	s.rec.capacity(ag.res, -1)
 	clear(s.shapes)

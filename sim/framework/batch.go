@@ -85,6 +85,8 @@ type Batch struct {
 	rigid     []*job
 	releasing vec
 
+	spare offerFill // the buffers of the last offer filled
+
 	placement Placement // nil unless BatchConfig.Placement names one
 	shapes    []Shape   // the shapes of the tasks arrived, for a WorkloadAware placement
 	shapesSet int       // how many of them it has
@@ -99,7 +101,7 @@ type Batch struct {
 type job struct {
 	id      string
 	submit  time.Duration
-	pending []pendingTask
+	pending []*pendingTask // into the array of its tasks, which the running map points into too
 	running int
 	last    time.Duration // when it last launched a task
 	index   int           // in its group of the jobQueue; -1 when not queued
@@ -120,7 +122,7 @@ type pendingTask struct {
 
 type launched struct {
 	job  *job
-	task pendingTask
+	task *pendingTask
 }
 
 type heldOffer struct {
@@ -240,19 +242,23 @@ func (b *Batch) ended(id string) {
 func (b *Batch) arrive(tj *traces.Job) {
 	j := &job{id: tj.ID, submit: b.d.Now(), index: -1}
 	info := JobInfo{ID: tj.ID, Tasks: tj.TaskCount()}
-	j.pending = make([]pendingTask, 0, info.Tasks)
+	tasks := make([]pendingTask, 0, info.Tasks)
 	for _, t := range tj.Tasks {
 		res := TaskResources(t)
 		for range t.N() {
 			b.noteShape(res)
-			task := Task{ID: TaskID(tj.ID + "/" + strconv.Itoa(len(j.pending))), Job: tj.ID, Resources: res, Duration: t.Duration}
-			j.pending = append(j.pending, pendingTask{task: task, prefs: b.place()})
+			task := Task{ID: TaskID(tj.ID + "/" + strconv.Itoa(len(tasks))), Job: tj.ID, Resources: res, Duration: t.Duration}
+			tasks = append(tasks, pendingTask{task: task, prefs: b.place()})
 		}
 		if b.cfg.Gang {
 			info.Gang = info.Gang.Add(res.Times(t.N()))
 		}
 		info.Longest = max(info.Longest, t.Duration)
 		info.Largest = maxEach(info.Largest, res)
+	}
+	j.pending = make([]*pendingTask, len(tasks))
+	for k := range tasks {
+		j.pending[k] = &tasks[k]
 	}
 	if err := b.d.Submitted(info); err != nil || len(j.pending) == 0 {
 		if err != nil {
@@ -348,13 +354,12 @@ func (b *Batch) Offers(d Driver, offers []Offer) {
 // fillOffer launches on o the next tasks of the jobs with the fewest
 // running tasks, as long as they fit.
 func (b *Batch) fillOffer(o Offer) {
-	f := offerFill{left: o.Resources}
+	f := b.newFill(o)
 	if b.cfg.Delay > 0 && len(b.cfg.Agents) > 0 {
 		b.fillDelayed(o, &f)
 	} else {
 		for g := b.queue.first(); g != nil; g = b.queue.first() {
-			if rest, _, ok := Take(f.left, g.need); ok {
-				f.left = rest
+			if b.take(&f, g.need) {
 				b.launchNext(&f, g.jobs.s[0], 0, false)
 			} else {
 				b.queue.pass() // no job of the group fits now, nor will
@@ -370,16 +375,84 @@ func (b *Batch) fillOffer(o Offer) {
 	}
 	if len(f.launch) == 0 {
 		b.d.Decline(o.ID, refuse)
-		return
+	} else {
+		b.d.Launch(o.ID, f.launch, refuse) // the driver copies what it keeps
 	}
-	b.d.Launch(o.ID, f.launch, refuse)
+	clear(f.launch)
+	b.spare = offerFill{free: f.free, launch: f.launch[:0]}
 }
 
-// offerFill is an offer being filled.
+// offerFill is an offer being filled. While neither the offer nor a task
+// taken from it has devices (or negative amounts), what is left is kept as
+// sums by name (free, in the names of vecOf), which is all Take decides a
+// fit by then: no allocation a try. left is what is left otherwise.
 type offerFill struct {
+	sums   bool
+	free   vec
 	left   allocator.Resources
-	launch []Task
-	waited bool // delay scheduling passed over the offer for some job
+	launch []Task // the tasks taken, in order
+	waited bool   // delay scheduling passed over the offer for some job
+}
+
+// newFill starts filling o, in the buffers of the last offer filled.
+func (b *Batch) newFill(o Offer) offerFill {
+	f := offerFill{left: o.Resources, launch: b.spare.launch}
+	if plain(o.Resources) {
+		f.sums, f.free = true, b.vecIn(b.spare.free, o.Resources)
+	}
+	return f
+}
+
+// take takes need from what is left of the offer, as Take would, or
+// reports false, taking nothing.
+func (b *Batch) take(f *offerFill, need allocator.Resources) bool {
+	if f.sums && plain(need) {
+		return f.free.takeSums(b.names, need)
+	}
+	if f.sums { // what is left, entry by entry, as Take leaves it
+		for _, t := range f.launch {
+			f.left, _, _ = Take(f.left, t.Resources)
+		}
+		f.sums = false
+	}
+	rest, _, ok := Take(f.left, need)
+	if ok {
+		f.left = rest
+	}
+	return ok
+}
+
+// plain reports whether r has no device entry and no negative amount.
+func plain(r allocator.Resources) bool {
+	return !slices.ContainsFunc(r, func(e allocator.Resource) bool { return e.Device != "" || e.Value < 0 })
+}
+
+// takeSums takes need, which is plain, from v by name (names indexes v),
+// or reports false, taking nothing, when v lacks any of it.
+func (v vec) takeSums(names []string, need allocator.Resources) bool {
+	for _, e := range need {
+		i := slices.Index(names, e.Name)
+		if e.Value > 0 && (i < 0 || sumOf(need, e.Name) > v.at(i)) {
+			return false
+		}
+	}
+	for _, e := range need {
+		if e.Value > 0 {
+			v[slices.Index(names, e.Name)] -= e.Value
+		}
+	}
+	return true
+}
+
+// sumOf sums the amounts of r named name.
+func sumOf(r allocator.Resources, name string) allocator.Quantity {
+	var q allocator.Quantity
+	for _, e := range r {
+		if e.Name == name {
+			q += e.Value
+		}
+	}
+	return q
 }
 
 // fillDelayed fills o under delay scheduling, where the task a job launches
@@ -391,8 +464,7 @@ func (b *Batch) fillDelayed(o Offer, f *offerFill) {
 		k, local := b.pick(j, o.Agent)
 		if k < 0 {
 			f.waited = true
-		} else if rest, _, ok := Take(f.left, j.pending[k].task.Resources); ok {
-			f.left = rest
+		} else if b.take(f, j.pending[k].task.Resources) {
 			b.launchNext(f, j, k, local)
 			continue
 		}
@@ -416,21 +488,18 @@ func (b *Batch) launchNext(f *offerFill, j *job, k int, local bool) {
 func (b *Batch) launchPending(j *job, k int) Task {
 	t := j.pending[k].task
 	b.running[t.ID] = launched{j, j.pending[k]}
-	b.queue.remove(j)
 	j.pending = removeAt(j.pending, k)
 	j.running++
 	j.last = b.d.Now()
-	if len(j.pending) > 0 {
-		b.queue.push(j)
-	}
+	b.queue.launched(j)
 	return t
 }
 
 // removeAt removes p[k], keeping the order. The head, which is what is
 // launched without delay scheduling, goes in O(1).
-func removeAt(p []pendingTask, k int) []pendingTask {
+func removeAt(p []*pendingTask, k int) []*pendingTask {
 	if k == 0 {
-		p[0] = pendingTask{}
+		p[0] = nil
 		return p[1:]
 	}
 	return slices.Delete(p, k, k+1)
@@ -514,7 +583,7 @@ func (b *Batch) launchGang(j *job) bool {
 	for i, h := range b.held {
 		if tasks := plan[i]; len(tasks) > 0 {
 			for _, t := range tasks {
-				b.running[t.ID] = launched{job: j, task: pendingTask{task: t}}
+				b.running[t.ID] = launched{job: j, task: &pendingTask{task: t}}
 			}
 			j.running += len(tasks)
 			b.d.Launch(h.offer.ID, tasks, b.cfg.Refuse)
@@ -553,16 +622,19 @@ func (b *Batch) releases(now time.Duration) []release {
 }
 
 // vecOf is r by the framework's resource names, roles aside.
-func (b *Batch) vecOf(r allocator.Resources) vec {
-	var v vec
+func (b *Batch) vecOf(r allocator.Resources) vec { return b.vecIn(nil, r) }
+
+// vecIn is vecOf in the array of v.
+func (b *Batch) vecIn(v vec, r allocator.Resources) vec {
+	v = v[:0]
 	for _, e := range r {
 		i := slices.Index(b.names, e.Name)
 		if i < 0 {
 			i = len(b.names)
 			b.names = append(b.names, e.Name)
 		}
-		if i >= len(v) {
-			v = slices.Grow(v, i+1-len(v))[:i+1]
+		for len(v) <= i {
+			v = append(v, 0)
 		}
 		v[i] += e.Value
 	}
@@ -645,8 +717,12 @@ func (b *Batch) Update(d Driver, s Status) {
 	if b.cfg.Gang && b.cfg.Backfill != BackfillNone {
 		b.rigidEnded(j, l.task.task.Resources, s.State)
 	}
+	rerun := s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone
+	if !rerun {
+		*l.task = pendingTask{} // done: its job's array lets go of its id and resources
+	}
 	switch {
-	case s.State == TaskLost || s.State == TaskDropped || s.State == TaskGone:
+	case rerun:
 		// The work was lost with its agent, or never started: run it again.
 		b.requeue(j, l.task)
 	case j.index >= 0:
@@ -671,7 +747,7 @@ func (b *Batch) rigidEnded(j *job, res allocator.Resources, state State) {
 
 // requeue makes a lost task pending again. The remaining tasks of a rigid
 // job go to the front of the line and start together again.
-func (b *Batch) requeue(j *job, p pendingTask) {
+func (b *Batch) requeue(j *job, p *pendingTask) {
 	j.pending = append(j.pending, p)
 	switch {
 	case b.cfg.Gang && !slices.Contains(b.gangs, j):

@@ -86,7 +86,8 @@ type Scheduler interface {
 	Subscribed(d Driver)
 	// Offers hands the framework offers to launch tasks on or decline. An
 	// offer neither used nor declined is held until the framework acts on
-	// it, or it is rescinded.
+	// it, or it is rescinded. offers stays the driver's: the framework
+	// copies what it keeps.
 	Offers(d Driver, offers []Offer)
 	// Rescinded says an offer was taken back.
 	Rescinded(d Driver, id OfferID)
@@ -102,6 +103,7 @@ type Driver interface {
 	Now() time.Duration
 	// Launch starts tasks on one offer; whatever the tasks leave of the
 	// offer goes back with a filter of refuse (0: the master's default).
+	// tasks stays the framework's: the driver copies what it keeps.
 	Launch(offer OfferID, tasks []Task, refuse time.Duration)
 	// Decline returns an offer whole, with a filter of refuse.
 	Decline(offer OfferID, refuse time.Duration)

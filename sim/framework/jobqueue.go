@@ -2,6 +2,7 @@ package framework
 
 import (
 	"container/heap"
+	"slices"
 	"strconv"
 
 	"github.com/apronlab/apron/allocator"
@@ -66,6 +67,20 @@ func (q *jobQueue) fix(j *job) {
 	heap.Fix(&g.jobs, j.index)
 	if g.index >= 0 {
 		heap.Fix(&q.heads, g.index)
+	}
+}
+
+// launched repositions j, which is queued, after it launched a task: in
+// its group while its head task needs what the group does, else out of the
+// queue and, with tasks left, back in.
+func (q *jobQueue) launched(j *job) {
+	if len(j.pending) > 0 && slices.Equal(j.pending[0].task.Resources, j.group.need) {
+		q.fix(j)
+		return
+	}
+	q.remove(j)
+	if len(j.pending) > 0 {
+		q.push(j)
 	}
 }
 

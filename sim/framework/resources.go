@@ -1,6 +1,8 @@
 package framework
 
 import (
+	"slices"
+
 	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/traces"
 )
@@ -8,16 +10,21 @@ import (
 // Resources converts a trace task's resources to the allocator's form:
 // cpus, mem and disk in MiB, gpus; zero amounts are left out.
 func Resources(r traces.Resources) allocator.Resources {
-	var out allocator.Resources
-	for _, e := range []struct {
+	var all [4]allocator.Resource
+	n := 0
+	for _, e := range [...]struct {
 		name string
 		v    float64
 	}{{"cpus", r.CPUs}, {"mem", r.MemMiB}, {"disk", r.DiskMiB}, {"gpus", r.GPUs}} {
 		if q, err := allocator.QuantityOf(e.v); err == nil && q > 0 {
-			out = append(out, allocator.Resource{Name: e.name, Value: q})
+			all[n] = allocator.Resource{Name: e.name, Value: q}
+			n++
 		}
 	}
-	return out
+	if n == 0 {
+		return nil
+	}
+	return slices.Clone(all[:n]) // one allocation, of the entries there are
 }
 
 // maxEach returns the entrywise maximum of a and b.
