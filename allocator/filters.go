@@ -164,6 +164,9 @@ func (a *Allocator) countStrong(c *client, sign int) {
 // offered there.
 func (c *client) filtered(ag *agent, offerable vec) bool {
 	af := &ag.filters
+	if af.byClient.isStrong(c.idx) {
+		return true
+	}
 	f := af.byClient.get(c.idx)
 	return f != nil && (f.strong || af.refused[f.refused].contains(offerable))
 }
@@ -241,7 +244,7 @@ func (a *Allocator) recheck(ag *agent) {
 		if strong == f.strong {
 			return
 		}
-		f.strong = strong
+		af.byClient.setStrong(c, f, strong)
 		if strong {
 			af.strongAll++
 		} else {

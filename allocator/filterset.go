@@ -12,11 +12,14 @@ import (
 // has many (the Mesos benchmark's agents end with a filter of every
 // framework) they move to a table indexed by client, so that adding,
 // finding and removing one stays O(1) however many accumulate, with a
-// bitset of the clients that have one. Both forms walk in client order.
+// bitset of the clients that have one and one of those whose filter is
+// strong (so that walking the order past filtered clients reads bits, not
+// the table). Both forms walk in client order.
 type filterSet struct {
 	sorted []clientFilter
 	table  []filter // by client index, in table form
 	has    bitset   // in table form: the clients with a filter
+	strong bitset   // in table form: the clients with a strong filter
 	n      int
 }
 
@@ -56,6 +59,7 @@ func (s *filterSet) put(c int32, f filter, clients, tableAt int) {
 			s.n++
 		}
 		s.table[c] = f
+		s.strong.put(int(c), f.strong)
 		return
 	}
 	i, ok := s.find(c)
@@ -73,11 +77,25 @@ func (s *filterSet) put(c int32, f filter, clients, tableAt int) {
 func (s *filterSet) toTable(clients int) {
 	s.table = make([]filter, clients)
 	s.has = make(bitset, (clients+63)/64)
+	s.strong = make(bitset, (clients+63)/64)
 	for _, f := range s.sorted {
 		s.table[f.client] = f.filter
 		s.has.set(int(f.client))
+		s.strong.put(int(f.client), f.strong)
 	}
 	s.sorted = nil
+}
+
+// isStrong reports whether c has a strong filter, in table form only (it
+// reads a bit, not the filter): false in sorted form.
+func (s *filterSet) isStrong(c int32) bool { return s.strong.has(int(c)) }
+
+// setStrong sets whether c's filter f (from get or each) is strong.
+func (s *filterSet) setStrong(c int32, f *filter, strong bool) {
+	f.strong = strong
+	if s.table != nil {
+		s.strong.put(int(c), strong)
+	}
 }
 
 // del removes c's filter, if any. A table emptied goes back to the sorted
@@ -86,9 +104,10 @@ func (s *filterSet) del(c int32) {
 	if s.table != nil {
 		if s.has.has(int(c)) {
 			s.has.clear(int(c))
+			s.strong.clear(int(c))
 			s.table[c] = filter{}
 			if s.n--; s.n == 0 {
-				s.table, s.has = nil, nil
+				s.table, s.has, s.strong = nil, nil, nil
 			}
 		}
 		return

@@ -183,6 +183,15 @@ func (b *bitset) set(i int) {
 	(*b)[w] |= 1 << (uint(i) & 63)
 }
 
+// put adds i when in is true and removes it otherwise.
+func (b *bitset) put(i int, in bool) {
+	if in {
+		b.set(i)
+	} else {
+		b.clear(i)
+	}
+}
+
 func (b bitset) clear(i int) {
 	if w := i >> 6; w < len(b) {
 		b[w] &^= 1 << (uint(i) & 63)
