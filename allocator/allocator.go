@@ -290,7 +290,7 @@ func (a *Allocator) AddFramework(id FrameworkID, roles ...string) error {
 		r := a.role(name)
 		c := &client{fw: fw, role: r, used: map[*agent]*vec{}}
 		c.idx = int32(a.clients.put(c))
-		c.key = sortKey{name: string(id)}
+		c.key = newKey(Ratio{}, 0, string(id))
 		fw.clients[name] = c
 		fw.roles = append(fw.roles, name)
 		r.clients++

@@ -106,8 +106,8 @@ func (a *Allocator) role(name string) *role {
 	}
 	if a.hier {
 		r.children = btree.NewG(8, entryLess)
-		r.self = &entry{role: r, self: true, key: sortKey{name: "."}}
-		r.subtree = &entry{role: r, key: sortKey{name: name}}
+		r.self = &entry{role: r, self: true, key: newKey(Ratio{}, 0, ".")}
+		r.subtree = &entry{role: r, key: newKey(Ratio{}, 0, name)}
 		a.insertEntry(r.self, r.children)
 		parent := a.root
 		if r.parent != nil {
@@ -115,7 +115,7 @@ func (a *Allocator) role(name string) *role {
 		}
 		a.insertEntry(r.subtree, parent)
 	} else {
-		r.self = &entry{role: r, self: true, key: sortKey{name: name}}
+		r.self = &entry{role: r, self: true, key: newKey(Ratio{}, 0, name)}
 		a.insertEntry(r.self, a.root)
 	}
 	a.resortAll = true
