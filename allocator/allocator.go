@@ -188,12 +188,12 @@ func (a *Allocator) AddAgent(info AgentInfo, total Resources) error {
 			return fmt.Errorf("add agent %q: %w", info.ID, err)
 		}
 	}
-	ag := &agent{info: info, order: len(a.agents), total: a.dims.vec(total), used: map[*client]*vec{}}
+	ag := newAgent(info, a.dims.vec(total))
+	ag.order = len(a.agents)
 	ag.idx = a.agentByIdx.put(ag)
 	a.nextSeq++
 	ag.seq = a.nextSeq
 	a.touch(ag)
-	ag.filters.hw = ag.total.clone()
 	a.agents = append(a.agents, ag)
 	a.agentByID[info.ID] = ag
 	a.total.add(ag.total)

@@ -66,7 +66,7 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 		af.young, af.youngCycle = af.young[:0], a.cycles
 	}
 	af.young = append(af.young, c.idx)
-	if af.byClient.n <= lowerLimit && !af.refused[f.refused].contains(af.hw) && af.refused[f.refused].contains(ag.available()) {
+	if af.byClient.n <= lowerLimit && !af.refused[f.refused].contains(af.hw) && ag.availableWithin(af.refused[f.refused]) {
 		a.lowerHighWater(ag)
 	}
 	f.strong = af.refused[f.refused].contains(af.hw)
@@ -270,7 +270,7 @@ const lowerLimit = 16
 // old mark makes the agent skippable again.
 func (a *Allocator) lowerHighWater(ag *agent) {
 	af := &ag.filters
-	af.hw = ag.available()
+	af.hw = ag.availableTo(af.hw)
 	a.recheck(ag)
 }
 

@@ -21,12 +21,13 @@ type Offer struct {
 }
 
 type offer struct {
-	id   OfferID
-	c    *client
-	ag   *agent
-	v    vec
-	made time.Time
-	gone bool
+	id     OfferID
+	c      *client
+	ag     *agent
+	v      vec
+	made   time.Time
+	gone   bool
+	inline [inlineDims]Quantity // holds v while it fits: one allocation, not two
 }
 
 func (o *offer) public(d *dims) Offer {
@@ -42,7 +43,8 @@ func (o *offer) header() Offer {
 
 func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer {
 	a.nextOfferID++
-	o := &offer{id: a.nextOfferID, c: c, ag: ag, v: v.clone(), made: now}
+	o := &offer{id: a.nextOfferID, c: c, ag: ag, made: now}
+	o.v = append(o.inline[:0], v...)
 	a.offers[o.id] = o
 	ag.offers = append(ag.offers, o)
 	if a.cfg.OfferTimeout > 0 {

@@ -15,9 +15,13 @@ type agent struct {
 	order     int // position in Allocator.agents
 	total     vec
 	allocated vec // offered and in use
-	used      map[*client]*vec
-	offers    []*offer // outstanding, in id order
-	inactive  bool     // not offered (its agent is disconnected); what it holds stays charged
+	// inline holds total, allocated and the filters' high-water mark while
+	// they have at most inlineDims dimensions: a cycle reads them with the
+	// agent rather than from three more places in memory.
+	inline   [3 * inlineDims]Quantity
+	used     map[*client]*vec
+	offers   []*offer // outstanding, in id order
+	inactive bool     // not offered (its agent is disconnected); what it holds stays charged
 
 	// Cycles visit only candidate agents (see candidates): an agent is
 	// touched when what it could offer changes (its available resources,
@@ -80,10 +84,40 @@ type role struct {
 	dimOK      []bool                // per dimension: may the role be offered it?
 }
 
-func (ag *agent) available() vec {
-	v := ag.total.clone()
-	v.sub(ag.allocated)
-	return v
+const inlineDims = 4
+
+// newAgent returns an agent of total resources, which its storage holds
+// when they fit.
+func newAgent(info AgentInfo, total vec) *agent {
+	ag := &agent{info: info, used: map[*client]*vec{}}
+	const k = inlineDims
+	if len(total) > k {
+		ag.total, ag.filters.hw = total, total.clone()
+		return ag
+	}
+	ag.total = append(ag.inline[0:0:k], total...)
+	ag.allocated = ag.inline[k:k:2*k]
+	ag.filters.hw = append(ag.inline[2*k:2*k:3*k], total...)
+	return ag
+}
+
+func (ag *agent) available() vec { return ag.availableTo(nil) }
+
+// availableTo sets out to what ag has available, in place when it fits.
+func (ag *agent) availableTo(out vec) vec {
+	out = append(out[:0], ag.total...)
+	out.sub(ag.allocated)
+	return out
+}
+
+// availableWithin reports whether what ag has available fits in v.
+func (ag *agent) availableWithin(v vec) bool {
+	for d := range max(len(ag.total), len(ag.allocated)) {
+		if ag.total.at(d)-ag.allocated.at(d) > v.at(d) {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *role) hasQuota() bool { return len(r.guarantee) > 0 || r.limit != nil }
