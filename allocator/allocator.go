@@ -62,6 +62,8 @@ type Allocator struct {
 	seenEpoch    uint64 // the epoch the last cycle saw
 	allDirty     bool   // every agent is a candidate at the next cycle
 	touched      []*agent
+	keyBuf       []keyedAgent // order's buffers
+	keyBuf2      []keyedAgent
 	blockedIdle  map[*agent]bool
 	expiries     expiryHeap
 	nextSeq      uint64

@@ -96,7 +96,7 @@ func newAgent(info AgentInfo, total vec) *agent {
 		return ag
 	}
 	ag.total = append(ag.inline[0:0:k], total...)
-	ag.allocated = ag.inline[k:k:2*k]
+	ag.allocated = ag.inline[k : k : 2*k]
 	ag.filters.hw = append(ag.inline[2*k:2*k:3*k], total...)
 	return ag
 }
