@@ -50,7 +50,7 @@ type Allocator struct {
 	totalBy  []Quantity // total by resource name
 	minAlloc [][]Quantity
 
-	offers      map[OfferID]*offer
+	offers      offerTable
 	offerQueue  []*offer // by creation time, for the offer timeout
 	nextOfferID OfferID
 	cycles      uint64 // allocation cycles run
@@ -100,7 +100,6 @@ func New(cfg Config) (*Allocator, error) {
 		frameworks:  map[FrameworkID]*framework{},
 		roles:       map[string]*role{},
 		root:        btree.NewG(8, entryLess),
-		offers:      map[OfferID]*offer{},
 		blockedIdle: map[*agent]bool{},
 		tableMin:    32,
 	}
@@ -312,8 +311,8 @@ func (a *Allocator) RemoveFramework(id FrameworkID) error {
 	if !ok {
 		return fmt.Errorf("remove framework %q: no such framework", id)
 	}
-	for _, oid := range sortedOfferIDs(a.offers) {
-		if o := a.offers[oid]; o.c.fw == fw {
+	for _, o := range a.offers.sorted() {
+		if o.c.fw == fw {
 			a.dropOffer(o)
 		}
 	}

@@ -45,7 +45,7 @@ func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer
 	a.nextOfferID++
 	o := &offer{id: a.nextOfferID, c: c, ag: ag, made: now}
 	o.v = append(o.inline[:0], v...)
-	a.offers[o.id] = o
+	a.offers.add(o)
 	ag.offers = append(ag.offers, o)
 	if a.cfg.OfferTimeout > 0 {
 		a.offerQueue = append(a.offerQueue, o)
@@ -63,13 +63,13 @@ func (a *Allocator) grow(o *offer, v vec) {
 // dropOffer withdraws an offer and returns its resources, with no filter.
 func (a *Allocator) dropOffer(o *offer) {
 	o.gone = true
-	delete(a.offers, o.id)
+	a.offers.remove(o.id)
 	o.ag.offers = slices.DeleteFunc(o.ag.offers, func(x *offer) bool { return x == o })
 	a.uncharge(o.c, o.ag, o.v)
 }
 
 func (a *Allocator) lookupOffer(id OfferID) (*offer, error) {
-	o := a.offers[id]
+	o := a.offers.get(id)
 	if o == nil {
 		return nil, fmt.Errorf("offer %d: no such outstanding offer (it was accepted, declined, rescinded or never made)", id)
 	}

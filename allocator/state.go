@@ -172,15 +172,6 @@ func (a *Allocator) addReservations(total vec, sign Quantity) {
 	}
 }
 
-func sortedOfferIDs(m map[OfferID]*offer) []OfferID {
-	ids := make([]OfferID, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 func sortedClients(m map[*client]*vec) []*client {
 	cs := make([]*client, 0, len(m))
 	for c := range m {
