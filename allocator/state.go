@@ -127,7 +127,7 @@ func (a *Allocator) role(name string) *role {
 	if r := a.roles[name]; r != nil {
 		return r
 	}
-	r := &role{name: name, weight: 1, wr: oneRatio, frameworks: btree.NewG(8, clientLess)}
+	r := &role{name: name, weight: 1, wr: oneRatio, frameworks: btree.NewG(32, clientLess)}
 	a.roles[name] = r
 	if p := parentRole(name); p != "" {
 		r.up = a.role(p)
