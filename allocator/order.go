@@ -130,6 +130,12 @@ func (a *Allocator) flush() {
 	}
 	for _, e := range a.dirtyEntries {
 		e.dirty = false
+		if !a.rescale && e.tree.Len() == 1 {
+			// Alone in its tree, the entry is ordered against nothing: a
+			// tree gains entries only in role(), which has every key
+			// recomputed (resort). H-DRF's keys feed their parents'.
+			continue
+		}
 		e.tree.Delete(e)
 		e.key = a.entryKey(e)
 		e.tree.ReplaceOrInsert(e)
