@@ -28,12 +28,12 @@ type filter struct {
 }
 
 type agentFilters struct {
-	byClient  filterSet
-	refused   []vec
-	hw        vec // high-water mark of the agent's available resources
+	minExpiry int64
 	strong    int // strong filters of active clients
 	strongAll int // strong filters, active clients or not
-	minExpiry int64
+	byClient  filterSet
+	hw        vec // high-water mark of the agent's available resources
+	refused   []vec
 	// The clients that set a filter here since cycle youngCycle began: a
 	// filter lives through the cycle after the one it was set in, and
 	// keeping who set one last, rather than a cycle in every filter, keeps

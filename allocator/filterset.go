@@ -16,11 +16,11 @@ import (
 // strong (so that walking the order past filtered clients reads bits, not
 // the table). Both forms walk in client order.
 type filterSet struct {
+	n      int
 	sorted []clientFilter
 	table  []filter // by client index, in table form
 	has    bitset   // in table form: the clients with a filter
 	strong bitset   // in table form: the clients with a strong filter
-	n      int
 }
 
 // clientFilter is one client's filter on an agent.

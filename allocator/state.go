@@ -8,30 +8,36 @@ import (
 	"github.com/google/btree"
 )
 
+// agent's fields are laid out in the order a cycle and a decline read them,
+// what they read first together: they come to it from memory, agent after
+// agent.
 type agent struct {
-	info      AgentInfo
-	idx       int // dense index into filter bitsets; reused after removal
-	filters   agentFilters
-	order     int // position in Allocator.agents
-	total     vec
-	allocated vec // offered and in use
-	// inline holds total, allocated and the filters' high-water mark while
-	// they have at most inlineDims dimensions: a cycle reads them with the
-	// agent rather than from three more places in memory.
-	inline   [3 * inlineDims]Quantity
-	used     map[*client]*vec
-	offers   []*offer // outstanding, in id order
-	inactive bool     // not offered (its agent is disconnected); what it holds stays charged
-
 	// Cycles visit only candidate agents (see candidates): an agent is
 	// touched when what it could offer changes (its available resources,
 	// the filters on it), and an agent that offered nothing because every
 	// framework had filtered it or was suppressed is blocked until the set
 	// of active frameworks changes.
-	seq     uint64 // order of addition, never reused: the shuffle's key
-	touched bool
-	visited uint64 // the cycle that last visited it
-	blocked bool   // in Allocator.blockedIdle
+	seq      uint64 // order of addition, never reused: the shuffle's key
+	visited  uint64 // the cycle that last visited it
+	idx      int    // dense index into filter bitsets; reused after removal
+	touched  bool
+	blocked  bool // in Allocator.blockedIdle
+	inactive bool // not offered (its agent is disconnected); what it holds stays charged
+
+	filters   agentFilters
+	total     vec
+	allocated vec      // offered and in use
+	offers    []*offer // outstanding, in id order
+	// inline holds total, allocated and the filters' high-water mark while
+	// they have at most inlineDims dimensions, and offer1 the outstanding
+	// offer while there is one: a cycle reads them with the agent rather
+	// than from more places in memory.
+	inline [3 * inlineDims]Quantity
+	offer1 [1]*offer
+
+	info  AgentInfo
+	order int // position in Allocator.agents
+	used  map[*client]*vec
 }
 
 type framework struct {
@@ -90,6 +96,7 @@ const inlineDims = 4
 // when they fit.
 func newAgent(info AgentInfo, total vec) *agent {
 	ag := &agent{info: info, used: map[*client]*vec{}}
+	ag.offers = ag.offer1[:0]
 	const k = inlineDims
 	if len(total) > k {
 		ag.total, ag.filters.hw = total, total.clone()
