@@ -1,6 +1,7 @@
 package allocator
 
 import (
+	"cmp"
 	"container/heap"
 	"math"
 	"slices"
@@ -155,6 +156,8 @@ func (a *Allocator) order(agents []*agent, nonce uint64) []*agent {
 	return out
 }
 
+const radixMin = 256
+
 type keyedAgent struct {
 	key uint64
 	ag  *agent
@@ -162,14 +165,20 @@ type keyedAgent struct {
 
 // radixSort sorts ks by key, a byte at a time from the lowest, using tmp
 // (as long as ks) as the other buffer; it returns the sorted slice and the
-// other buffer. Bytes that every key shares take no pass.
+// other buffer. Bytes that every key shares take no pass. Fewer keys than
+// radixMin are sorted in place by comparison, which costs less than a
+// radix sort's passes over its 256 counts.
 func radixSort(ks, tmp []keyedAgent) (sorted, other []keyedAgent) {
+	if len(ks) < radixMin {
+		slices.SortFunc(ks, func(x, y keyedAgent) int { return cmp.Compare(x.key, y.key) })
+		return ks, tmp
+	}
 	for shift := 0; shift < 64; shift += 8 {
 		var at [256]int
 		for _, k := range ks {
 			at[byte(k.key>>shift)]++
 		}
-		if len(ks) == 0 || at[byte(ks[0].key>>shift)] == len(ks) {
+		if at[byte(ks[0].key>>shift)] == len(ks) {
 			continue
 		}
 		sum := 0
