@@ -9,9 +9,8 @@ import (
 // filters, relative to the clients there are, they sit in a small slice
 // sorted by client, beside the slice of their clients that a search reads
 // (4 bytes a filter, not 16): cheaper than a map to search, change and
-// walk. Once it
-// has many (the Mesos benchmark's agents end with a filter of every
-// framework) they move to a table indexed by client, so that adding,
+// walk. Once it has many (the Mesos benchmark's agents end with a filter of
+// every framework) they move to a table indexed by client, so that adding,
 // finding and removing one stays O(1) however many accumulate, with a
 // bitset of the clients that have one and one of those whose filter is
 // strong (so that walking the order past filtered clients reads bits, not
