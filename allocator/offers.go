@@ -24,6 +24,7 @@ type offer struct {
 	id     OfferID
 	c      *client
 	ag     *agent
+	agent  AgentID // ag's: publishing a cycle's offers reads it here, not from agents long out of cache
 	v      vec
 	made   time.Time
 	gone   bool
@@ -38,12 +39,12 @@ func (o *offer) public(d *dims) Offer {
 
 // header is the offer without its resources.
 func (o *offer) header() Offer {
-	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.ag.info.ID, Made: o.made}
+	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.agent, Made: o.made}
 }
 
 func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer {
 	a.nextOfferID++
-	o := &offer{id: a.nextOfferID, c: c, ag: ag, made: now}
+	o := &offer{id: a.nextOfferID, c: c, ag: ag, agent: ag.info.ID, made: now}
 	o.v = append(o.inline[:0], v...)
 	a.offers.add(o)
 	ag.offers = append(ag.offers, o)
