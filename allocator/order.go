@@ -185,8 +185,12 @@ func (a *Allocator) resort() {
 	}
 }
 
+// clientKey returns c's key now: its name (and prefix) are those it was
+// given when it subscribed.
 func (a *Allocator) clientKey(c *client) sortKey {
-	return newKey(a.share(string(c.fw.id), oneRatio, c.allocs, c.alloc), c.allocs, string(c.fw.id))
+	k := c.key
+	k.share, k.allocs = a.share(string(c.fw.id), oneRatio, c.allocs, c.alloc), c.allocs
+	return k
 }
 
 func (a *Allocator) entryKey(e *entry) sortKey {

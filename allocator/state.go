@@ -28,6 +28,7 @@ type agent struct {
 	total     vec
 	allocated vec      // offered and in use
 	offers    []*offer // outstanding, in id order
+	info      AgentInfo
 	// inline holds total, allocated and the filters' high-water mark while
 	// they have at most inlineDims dimensions, and offer1 the outstanding
 	// offer while there is one: a cycle reads them with the agent rather
@@ -35,7 +36,6 @@ type agent struct {
 	inline [3 * inlineDims]Quantity
 	offer1 [1]*offer
 
-	info  AgentInfo
 	order int // position in Allocator.agents
 	used  map[*client]*vec
 }
