@@ -12,7 +12,7 @@ func (a *Allocator) charge(c *client, ag *agent, v vec, isOffer bool) {
 	ag.allocated.add(v)
 	a.free.sub(v)
 	if ag.filters.byClient.n == 0 {
-		ag.filters.hw = ag.available()
+		ag.filters.hw = ag.availableTo(ag.filters.hw)
 	}
 	c.alloc.add(v)
 	r := c.role

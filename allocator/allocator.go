@@ -50,7 +50,7 @@ type Allocator struct {
 	totalBy  []Quantity // total by resource name
 	minAlloc [][]Quantity
 
-	offers      map[OfferID]*offer
+	offers      offerTable
 	offerQueue  []*offer // by creation time, for the offer timeout
 	nextOfferID OfferID
 	cycles      uint64 // allocation cycles run
@@ -62,6 +62,8 @@ type Allocator struct {
 	seenEpoch    uint64 // the epoch the last cycle saw
 	allDirty     bool   // every agent is a candidate at the next cycle
 	touched      []*agent
+	keyBuf       []keyedAgent // order's buffers
+	keyBuf2      []keyedAgent
 	blockedIdle  map[*agent]bool
 	expiries     expiryHeap
 	nextSeq      uint64
@@ -98,7 +100,6 @@ func New(cfg Config) (*Allocator, error) {
 		frameworks:  map[FrameworkID]*framework{},
 		roles:       map[string]*role{},
 		root:        btree.NewG(8, entryLess),
-		offers:      map[OfferID]*offer{},
 		blockedIdle: map[*agent]bool{},
 		tableMin:    32,
 	}
@@ -188,12 +189,12 @@ func (a *Allocator) AddAgent(info AgentInfo, total Resources) error {
 			return fmt.Errorf("add agent %q: %w", info.ID, err)
 		}
 	}
-	ag := &agent{info: info, order: len(a.agents), total: a.dims.vec(total), used: map[*client]*vec{}}
+	ag := newAgent(info, a.dims.vec(total))
+	ag.order = len(a.agents)
 	ag.idx = a.agentByIdx.put(ag)
 	a.nextSeq++
 	ag.seq = a.nextSeq
 	a.touch(ag)
-	ag.filters.hw = ag.total.clone()
 	a.agents = append(a.agents, ag)
 	a.agentByID[info.ID] = ag
 	a.total.add(ag.total)
@@ -290,7 +291,7 @@ func (a *Allocator) AddFramework(id FrameworkID, roles ...string) error {
 		r := a.role(name)
 		c := &client{fw: fw, role: r, used: map[*agent]*vec{}}
 		c.idx = int32(a.clients.put(c))
-		c.key = sortKey{name: string(id)}
+		c.key = newKey(Ratio{}, 0, string(id))
 		fw.clients[name] = c
 		fw.roles = append(fw.roles, name)
 		r.clients++
@@ -310,8 +311,8 @@ func (a *Allocator) RemoveFramework(id FrameworkID) error {
 	if !ok {
 		return fmt.Errorf("remove framework %q: no such framework", id)
 	}
-	for _, oid := range sortedOfferIDs(a.offers) {
-		if o := a.offers[oid]; o.c.fw == fw {
+	for _, o := range a.offers.sorted() {
+		if o.c.fw == fw {
 			a.dropOffer(o)
 		}
 	}

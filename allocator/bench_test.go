@@ -60,7 +60,9 @@ func BenchmarkAllocateDeclineOffers(b *testing.B) {
 			for range b.N {
 				start, startCPU := time.Now(), benchutil.ThreadCPU()
 				for _, o := range pending {
-					must(b, a.Decline(o.ID, 365*24*time.Hour, now))
+					if err := a.Decline(o.ID, 365*24*time.Hour, now); err != nil {
+						b.Fatal(err) // not must: its b.Helper costs 2 ms a cycle of 10,000 declines
+					}
 				}
 				now = now.Add(time.Second)
 				pending = a.Allocate(now).Offers

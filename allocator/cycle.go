@@ -135,24 +135,65 @@ func (a *Allocator) candidates(now time.Time) []*agent {
 // order returns the agents in this cycle's order: a shuffle keyed by the
 // cycle's nonce and each agent's sequence number, so that any subset of the
 // agents comes in the same relative order as it would among all of them.
+// The keys are distinct (sequence numbers are, and splitmix64 is a
+// bijection), so any sort gives the same order.
 func (a *Allocator) order(agents []*agent, nonce uint64) []*agent {
-	type keyed struct {
-		key uint64
-		ag  *agent
-	}
-	ks := make([]keyed, len(agents))
-	for i, ag := range agents {
-		ks[i] = keyed{ag.seq, ag}
+	ks := slices.Grow(a.keyBuf[:0], len(agents))
+	for _, ag := range agents {
+		k := keyedAgent{ag.seq, ag}
 		if !a.cfg.KeepAgentOrder {
-			ks[i].key = splitmix64(nonce ^ ag.seq)
+			k.key = splitmix64(nonce ^ ag.seq)
 		}
+		ks = append(ks, k)
 	}
-	slices.SortFunc(ks, func(x, y keyed) int { return cmp.Compare(x.key, y.key) })
+	ks, a.keyBuf2 = radixSort(ks, slices.Grow(a.keyBuf2[:0], len(ks))[:len(ks)])
 	out := make([]*agent, len(ks))
 	for i, k := range ks {
 		out[i] = k.ag
+		ks[i].ag, a.keyBuf2[i].ag = nil, nil // hold no agent past the cycle
 	}
+	a.keyBuf = ks
 	return out
+}
+
+const radixMin = 256
+
+type keyedAgent struct {
+	key uint64
+	ag  *agent
+}
+
+// radixSort sorts ks by key, a byte at a time from the lowest, using tmp
+// (as long as ks) as the other buffer; it returns the sorted slice and the
+// other buffer. Bytes that every key shares take no pass. Fewer keys than
+// radixMin are sorted in place by comparison, which costs less than a
+// radix sort's passes over its 256 counts.
+func radixSort(ks, tmp []keyedAgent) (sorted, other []keyedAgent) {
+	if len(ks) < radixMin {
+		slices.SortFunc(ks, func(x, y keyedAgent) int { return cmp.Compare(x.key, y.key) })
+		return ks, tmp
+	}
+	for shift := 0; shift < 64; shift += 8 {
+		var at [256]int
+		for _, k := range ks {
+			at[byte(k.key>>shift)]++
+		}
+		if at[byte(ks[0].key>>shift)] == len(ks) {
+			continue
+		}
+		sum := 0
+		for d, n := range at {
+			at[d] = sum
+			sum += n
+		}
+		for _, k := range ks {
+			d := byte(k.key >> shift)
+			tmp[at[d]] = k
+			at[d]++
+		}
+		ks, tmp = tmp, ks
+	}
+	return ks, tmp
 }
 
 // touch marks an agent whose offerable resources or filters changed.

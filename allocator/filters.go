@@ -28,12 +28,12 @@ type filter struct {
 }
 
 type agentFilters struct {
-	byClient  filterSet
-	refused   []vec
-	hw        vec // high-water mark of the agent's available resources
+	minExpiry int64
 	strong    int // strong filters of active clients
 	strongAll int // strong filters, active clients or not
-	minExpiry int64
+	byClient  filterSet
+	hw        vec // high-water mark of the agent's available resources
+	refused   []vec
 	// The clients that set a filter here since cycle youngCycle began: a
 	// filter lives through the cycle after the one it was set in, and
 	// keeping who set one last, rather than a cycle in every filter, keeps
@@ -66,7 +66,7 @@ func (a *Allocator) addFilter(c *client, ag *agent, refused vec, refuse time.Dur
 		af.young, af.youngCycle = af.young[:0], a.cycles
 	}
 	af.young = append(af.young, c.idx)
-	if af.byClient.n <= lowerLimit && !af.refused[f.refused].contains(af.hw) && af.refused[f.refused].contains(ag.available()) {
+	if af.byClient.n <= lowerLimit && !af.refused[f.refused].contains(af.hw) && ag.availableWithin(af.refused[f.refused]) {
 		a.lowerHighWater(ag)
 	}
 	f.strong = af.refused[f.refused].contains(af.hw)
@@ -164,6 +164,9 @@ func (a *Allocator) countStrong(c *client, sign int) {
 // offered there.
 func (c *client) filtered(ag *agent, offerable vec) bool {
 	af := &ag.filters
+	if af.byClient.isStrong(c.idx) {
+		return true
+	}
 	f := af.byClient.get(c.idx)
 	return f != nil && (f.strong || af.refused[f.refused].contains(offerable))
 }
@@ -241,7 +244,7 @@ func (a *Allocator) recheck(ag *agent) {
 		if strong == f.strong {
 			return
 		}
-		f.strong = strong
+		af.byClient.setStrong(c, f, strong)
 		if strong {
 			af.strongAll++
 		} else {
@@ -267,7 +270,7 @@ const lowerLimit = 16
 // old mark makes the agent skippable again.
 func (a *Allocator) lowerHighWater(ag *agent) {
 	af := &ag.filters
-	af.hw = ag.available()
+	af.hw = ag.availableTo(af.hw)
 	a.recheck(ag)
 }
 

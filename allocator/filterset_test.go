@@ -110,3 +110,29 @@ func TestDeclineAllTableAndScanExact(t *testing.T) {
 		t.Fatal("no cycle picked by scanning: the test does not reach the case it checks")
 	}
 }
+
+// TestPropertyStrongBits: in table form, the bitset of strong filters says
+// of every client what its filter says, through puts, deletes and setStrong.
+func TestPropertyStrongBits(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		clients := rapid.IntRange(1, 200).Draw(t, "clients")
+		var s filterSet
+		for i := range rapid.IntRange(1, 300).Draw(t, "ops") {
+			c := int32(rapid.IntRange(0, clients-1).Draw(t, "client"))
+			switch f := s.get(c); {
+			case rapid.IntRange(0, 2).Draw(t, "op") == 0:
+				s.del(c)
+			case f != nil && rapid.Bool().Draw(t, "set"):
+				s.setStrong(c, f, !f.strong)
+			default:
+				s.put(c, filter{expires: int64(i), strong: i%2 == 0}, clients, 8)
+			}
+			for k := range int32(clients) {
+				f := s.get(k)
+				if want := s.table != nil && f != nil && f.strong; s.isStrong(k) != want {
+					t.Fatalf("isStrong(%d) = %v, want %v", k, !want, want)
+				}
+			}
+		}
+	})
+}

@@ -21,12 +21,14 @@ type Offer struct {
 }
 
 type offer struct {
-	id   OfferID
-	c    *client
-	ag   *agent
-	v    vec
-	made time.Time
-	gone bool
+	id     OfferID
+	c      *client
+	ag     *agent
+	agent  AgentID // ag's: publishing a cycle's offers reads it here, not from agents long out of cache
+	v      vec
+	made   time.Time
+	gone   bool
+	inline [inlineDims]Quantity // holds v while it fits: one allocation, not two
 }
 
 func (o *offer) public(d *dims) Offer {
@@ -37,13 +39,14 @@ func (o *offer) public(d *dims) Offer {
 
 // header is the offer without its resources.
 func (o *offer) header() Offer {
-	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.ag.info.ID, Made: o.made}
+	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.agent, Made: o.made}
 }
 
 func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer {
 	a.nextOfferID++
-	o := &offer{id: a.nextOfferID, c: c, ag: ag, v: v.clone(), made: now}
-	a.offers[o.id] = o
+	o := &offer{id: a.nextOfferID, c: c, ag: ag, agent: ag.info.ID, made: now}
+	o.v = append(o.inline[:0], v...)
+	a.offers.add(o)
 	ag.offers = append(ag.offers, o)
 	if a.cfg.OfferTimeout > 0 {
 		a.offerQueue = append(a.offerQueue, o)
@@ -61,13 +64,13 @@ func (a *Allocator) grow(o *offer, v vec) {
 // dropOffer withdraws an offer and returns its resources, with no filter.
 func (a *Allocator) dropOffer(o *offer) {
 	o.gone = true
-	delete(a.offers, o.id)
+	a.offers.remove(o.id)
 	o.ag.offers = slices.DeleteFunc(o.ag.offers, func(x *offer) bool { return x == o })
 	a.uncharge(o.c, o.ag, o.v)
 }
 
 func (a *Allocator) lookupOffer(id OfferID) (*offer, error) {
-	o := a.offers[id]
+	o := a.offers.get(id)
 	if o == nil {
 		return nil, fmt.Errorf("offer %d: no such outstanding offer (it was accepted, declined, rescinded or never made)", id)
 	}

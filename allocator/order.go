@@ -2,6 +2,7 @@ package allocator
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"strings"
 
@@ -17,15 +18,27 @@ import (
 type sortKey struct {
 	share  Ratio
 	allocs uint64
+	prefix uint64 // the name's first 8 bytes, big-endian, zero-padded
 	name   string
 }
 
+func newKey(share Ratio, allocs uint64, name string) sortKey {
+	var b [8]byte
+	copy(b[:], name)
+	return sortKey{share: share, allocs: allocs, prefix: binary.BigEndian.Uint64(b[:]), name: name}
+}
+
+// less orders keys by share, allocations and name; names whose prefixes
+// differ are ordered as their prefixes are, without reading the strings.
 func (k *sortKey) less(o *sortKey) bool {
 	if c := k.share.cmp(&o.share); c != 0 {
 		return c < 0
 	}
 	if k.allocs != o.allocs {
 		return k.allocs < o.allocs
+	}
+	if k.prefix != o.prefix {
+		return k.prefix < o.prefix
 	}
 	return k.name < o.name
 }
@@ -117,6 +130,12 @@ func (a *Allocator) flush() {
 	}
 	for _, e := range a.dirtyEntries {
 		e.dirty = false
+		if !a.rescale && e.tree.Len() == 1 {
+			// Alone in its tree, the entry is ordered against nothing: a
+			// tree gains entries only in role(), which has every key
+			// recomputed (resort). H-DRF's keys feed their parents'.
+			continue
+		}
 		e.tree.Delete(e)
 		e.key = a.entryKey(e)
 		e.tree.ReplaceOrInsert(e)
@@ -166,8 +185,12 @@ func (a *Allocator) resort() {
 	}
 }
 
+// clientKey returns c's key now: its name (and prefix) are those it was
+// given when it subscribed.
 func (a *Allocator) clientKey(c *client) sortKey {
-	return sortKey{share: a.share(string(c.fw.id), oneRatio, c.allocs, c.alloc), allocs: c.allocs, name: string(c.fw.id)}
+	k := c.key
+	k.share, k.allocs = a.share(string(c.fw.id), oneRatio, c.allocs, c.alloc), c.allocs
+	return k
 }
 
 func (a *Allocator) entryKey(e *entry) sortKey {
@@ -175,16 +198,16 @@ func (a *Allocator) entryKey(e *entry) sortKey {
 	switch {
 	case !e.self && a.rescale:
 		r.hsub = a.hdrfSubtree(r)
-		return sortKey{share: r.hsub.s, allocs: r.subAlloc, name: r.name}
+		return newKey(r.hsub.s, r.subAlloc, r.name)
 	case !e.self:
-		return sortKey{share: a.share(r.name, r.wr, r.subAlloc, r.sub), allocs: r.subAlloc, name: r.name}
+		return newKey(a.share(r.name, r.wr, r.subAlloc, r.sub), r.subAlloc, r.name)
 	case a.rescale:
 		r.hself = a.hdrfSelf(r)
-		return sortKey{share: r.hself.s, allocs: r.ownAlloc, name: "."}
+		return newKey(r.hself.s, r.ownAlloc, ".")
 	case a.hier: // the role's own frameworks among its sub-roles
-		return sortKey{share: a.share(r.name, oneRatio, r.ownAlloc, r.own), allocs: r.ownAlloc, name: "."}
+		return newKey(a.share(r.name, oneRatio, r.ownAlloc, r.own), r.ownAlloc, ".")
 	default:
-		return sortKey{share: a.share(r.name, r.wr, r.ownAlloc, r.own), allocs: r.ownAlloc, name: r.name}
+		return newKey(a.share(r.name, r.wr, r.ownAlloc, r.own), r.ownAlloc, r.name)
 	}
 }
 

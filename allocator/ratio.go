@@ -141,6 +141,9 @@ func (x *Ratio) cmp(y *Ratio) int {
 	if x.r != nil || y.r != nil {
 		return x.big().Cmp(y.big())
 	}
+	if x.d == y.d && !x.d.isZero() { // shares of the same total, say
+		return x.n.cmp(y.n)
+	}
 	xn, xd := x.parts()
 	yn, yd := y.parts()
 	switch {

@@ -8,26 +8,36 @@ import (
 	"github.com/google/btree"
 )
 
+// agent's fields are laid out in the order a cycle and a decline read them,
+// what they read first together: they come to it from memory, agent after
+// agent.
 type agent struct {
-	info      AgentInfo
-	idx       int // dense index into filter bitsets; reused after removal
-	filters   agentFilters
-	order     int // position in Allocator.agents
-	total     vec
-	allocated vec // offered and in use
-	used      map[*client]*vec
-	offers    []*offer // outstanding, in id order
-	inactive  bool     // not offered (its agent is disconnected); what it holds stays charged
-
 	// Cycles visit only candidate agents (see candidates): an agent is
 	// touched when what it could offer changes (its available resources,
 	// the filters on it), and an agent that offered nothing because every
 	// framework had filtered it or was suppressed is blocked until the set
 	// of active frameworks changes.
-	seq     uint64 // order of addition, never reused: the shuffle's key
-	touched bool
-	visited uint64 // the cycle that last visited it
-	blocked bool   // in Allocator.blockedIdle
+	seq      uint64 // order of addition, never reused: the shuffle's key
+	visited  uint64 // the cycle that last visited it
+	idx      int    // dense index into filter bitsets; reused after removal
+	touched  bool
+	blocked  bool // in Allocator.blockedIdle
+	inactive bool // not offered (its agent is disconnected); what it holds stays charged
+
+	filters   agentFilters
+	total     vec
+	allocated vec      // offered and in use
+	offers    []*offer // outstanding, in id order
+	info      AgentInfo
+	// inline holds total, allocated and the filters' high-water mark while
+	// they have at most inlineDims dimensions, and offer1 the outstanding
+	// offer while there is one: a cycle reads them with the agent rather
+	// than from more places in memory.
+	inline [3 * inlineDims]Quantity
+	offer1 [1]*offer
+
+	order int // position in Allocator.agents
+	used  map[*client]*vec
 }
 
 type framework struct {
@@ -80,10 +90,41 @@ type role struct {
 	dimOK      []bool                // per dimension: may the role be offered it?
 }
 
-func (ag *agent) available() vec {
-	v := ag.total.clone()
-	v.sub(ag.allocated)
-	return v
+const inlineDims = 4
+
+// newAgent returns an agent of total resources, which its storage holds
+// when they fit.
+func newAgent(info AgentInfo, total vec) *agent {
+	ag := &agent{info: info, used: map[*client]*vec{}}
+	ag.offers = ag.offer1[:0]
+	const k = inlineDims
+	if len(total) > k {
+		ag.total, ag.filters.hw = total, total.clone()
+		return ag
+	}
+	ag.total = append(ag.inline[0:0:k], total...)
+	ag.allocated = ag.inline[k : k : 2*k]
+	ag.filters.hw = append(ag.inline[2*k:2*k:3*k], total...)
+	return ag
+}
+
+func (ag *agent) available() vec { return ag.availableTo(nil) }
+
+// availableTo sets out to what ag has available, in place when it fits.
+func (ag *agent) availableTo(out vec) vec {
+	out = append(out[:0], ag.total...)
+	out.sub(ag.allocated)
+	return out
+}
+
+// availableWithin reports whether what ag has available fits in v.
+func (ag *agent) availableWithin(v vec) bool {
+	for d := range max(len(ag.total), len(ag.allocated)) {
+		if ag.total.at(d)-ag.allocated.at(d) > v.at(d) {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *role) hasQuota() bool { return len(r.guarantee) > 0 || r.limit != nil }
@@ -93,7 +134,7 @@ func (a *Allocator) role(name string) *role {
 	if r := a.roles[name]; r != nil {
 		return r
 	}
-	r := &role{name: name, weight: 1, wr: oneRatio, frameworks: btree.NewG(8, clientLess)}
+	r := &role{name: name, weight: 1, wr: oneRatio, frameworks: btree.NewG(32, clientLess)}
 	a.roles[name] = r
 	if p := parentRole(name); p != "" {
 		r.up = a.role(p)
@@ -106,8 +147,8 @@ func (a *Allocator) role(name string) *role {
 	}
 	if a.hier {
 		r.children = btree.NewG(8, entryLess)
-		r.self = &entry{role: r, self: true, key: sortKey{name: "."}}
-		r.subtree = &entry{role: r, key: sortKey{name: name}}
+		r.self = &entry{role: r, self: true, key: newKey(Ratio{}, 0, ".")}
+		r.subtree = &entry{role: r, key: newKey(Ratio{}, 0, name)}
 		a.insertEntry(r.self, r.children)
 		parent := a.root
 		if r.parent != nil {
@@ -115,7 +156,7 @@ func (a *Allocator) role(name string) *role {
 		}
 		a.insertEntry(r.subtree, parent)
 	} else {
-		r.self = &entry{role: r, self: true, key: sortKey{name: name}}
+		r.self = &entry{role: r, self: true, key: newKey(Ratio{}, 0, name)}
 		a.insertEntry(r.self, a.root)
 	}
 	a.resortAll = true
@@ -136,15 +177,6 @@ func (a *Allocator) addReservations(total vec, sign Quantity) {
 			r.reserved.add(one)
 		}
 	}
-}
-
-func sortedOfferIDs(m map[OfferID]*offer) []OfferID {
-	ids := make([]OfferID, 0, len(m))
-	for id := range m {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
 }
 
 func sortedClients(m map[*client]*vec) []*client {
@@ -181,6 +213,15 @@ func (b *bitset) set(i int) {
 		*b = append(*b, 0)
 	}
 	(*b)[w] |= 1 << (uint(i) & 63)
+}
+
+// put adds i when in is true and removes it otherwise.
+func (b *bitset) put(i int, in bool) {
+	if in {
+		b.set(i)
+	} else {
+		b.clear(i)
+	}
 }
 
 func (b bitset) clear(i int) {

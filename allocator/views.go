@@ -87,8 +87,8 @@ func (a *Allocator) Roles() []RoleView {
 // Offers returns the outstanding offers, by id.
 func (a *Allocator) Offers() []Offer {
 	var out []Offer
-	for _, id := range sortedOfferIDs(a.offers) {
-		out = append(out, a.offers[id].public(a.dims))
+	for _, o := range a.offers.sorted() {
+		out = append(out, o.public(a.dims))
 	}
 	return out
 }
@@ -109,7 +109,7 @@ func (a *Allocator) RoleOrder() []string {
 
 // Offer returns an outstanding offer.
 func (a *Allocator) Offer(id OfferID) (Offer, bool) {
-	o := a.offers[id]
+	o := a.offers.get(id)
 	if o == nil {
 		return Offer{}, false
 	}
