@@ -77,6 +77,8 @@ type Allocator struct {
 	scratch  []Quantity
 	scratch2 []Quantity
 	usage    Usage
+	warmSink uint64  // what warm read, so that its reads are not optimised away
+	warmedTo OfferID // warmDeclines warmed the offers before this one
 }
 
 // New validates cfg and returns an empty allocator.

@@ -59,7 +59,11 @@ func (a *Allocator) Allocate(now time.Time) Cycle {
 		}
 	}
 	p.stage = 2
-	for _, ag := range a.order(a.candidates(now), nonce) {
+	ags := a.order(a.candidates(now), nonce)
+	for i, ag := range ags {
+		if i%warmBatch == 0 {
+			a.warm(ags[i:min(i+warmBatch, len(ags))])
+		}
 		a.sweep(ag, now.UnixNano())
 		v := blocked
 		if a.noIdleCache || !a.blocked(ag) {
