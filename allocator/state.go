@@ -80,7 +80,7 @@ type role struct {
 	limit     []Quantity // by name, where limitSet
 	limitSet  []bool
 
-	frameworks *btree.BTreeG[*client]
+	frameworks *btree.BTreeG[clientItem]
 	self       *entry                // the role's own frameworks in the order
 	subtree    *entry                // the role and its sub-roles (hierarchical policies)
 	children   *btree.BTreeG[*entry] // hierarchical: sub-roles and self
