@@ -64,6 +64,9 @@ type Allocator struct {
 	touched      []*agent
 	keyBuf       []keyedAgent // order's buffers
 	keyBuf2      []keyedAgent
+	orderBuf     []*agent // what order, candidates and a cycle's offers reuse
+	candBuf      []*agent
+	madeBuf      []*offer
 	blockedIdle  map[*agent]bool
 	expiries     expiryHeap
 	nextSeq      uint64
