@@ -64,6 +64,9 @@ type Allocator struct {
 	touched      []*agent
 	keyBuf       []keyedAgent // order's buffers
 	keyBuf2      []keyedAgent
+	orderBuf     []*agent // what order, candidates and a cycle's offers reuse
+	candBuf      []*agent
+	madeBuf      []*offer
 	blockedIdle  map[*agent]bool
 	expiries     expiryHeap
 	nextSeq      uint64
@@ -77,6 +80,8 @@ type Allocator struct {
 	scratch  []Quantity
 	scratch2 []Quantity
 	usage    Usage
+	warmSink uint64  // what warm read, so that its reads are not optimised away
+	warmedTo OfferID // warmDeclines warmed the offers before this one
 }
 
 // New validates cfg and returns an empty allocator.

@@ -46,7 +46,7 @@ func (a *Allocator) Allocate(now time.Time) Cycle {
 		a.resortAll = true
 	}
 	a.flush()
-	p := &pass{now: now}
+	p := &pass{now: now, made: a.madeBuf[:0]}
 	nonce := a.rng.Uint64()
 	if a.quotas > 0 {
 		p.paired = map[pairKey]*offer{}
@@ -59,7 +59,11 @@ func (a *Allocator) Allocate(now time.Time) Cycle {
 		}
 	}
 	p.stage = 2
-	for _, ag := range a.order(a.candidates(now), nonce) {
+	ags := a.order(a.candidates(now), nonce)
+	for i, ag := range ags {
+		if i%warmBatch == 0 {
+			a.warm(ags[i:min(i+warmBatch, len(ags))])
+		}
 		a.sweep(ag, now.UnixNano())
 		v := blocked
 		if a.noIdleCache || !a.blocked(ag) {
@@ -76,7 +80,17 @@ func (a *Allocator) Allocate(now time.Time) Cycle {
 		}
 	}
 	out.Offers = a.publish(p.made)
+	a.madeBuf = p.made
+	a.releaseBuffers()
 	return out
+}
+
+// releaseBuffers empties the buffers a cycle reuses, so that they hold no
+// agent or offer past it.
+func (a *Allocator) releaseBuffers() {
+	clear(a.madeBuf)
+	clear(a.candBuf)
+	clear(a.orderBuf)
 }
 
 // publish returns the offers made, their resources sharing one allocation.
@@ -111,7 +125,8 @@ func (a *Allocator) candidates(now time.Time) []*agent {
 	if a.noIdleCache || a.allDirty || a.quotas > 0 {
 		return a.agents
 	}
-	var out []*agent
+	out := a.candBuf[:0]
+	defer func() { a.candBuf = out }()
 	add := func(ag *agent) {
 		if ag.visited != a.cycles && a.agentByIdx.at[ag.idx] == ag {
 			ag.visited = a.cycles
@@ -147,7 +162,8 @@ func (a *Allocator) order(agents []*agent, nonce uint64) []*agent {
 		ks = append(ks, k)
 	}
 	ks, a.keyBuf2 = radixSort(ks, slices.Grow(a.keyBuf2[:0], len(ks))[:len(ks)])
-	out := make([]*agent, len(ks))
+	out := slices.Grow(a.orderBuf[:0], len(ks))[:len(ks)]
+	a.orderBuf = out
 	for i, k := range ks {
 		out[i] = k.ag
 		ks[i].ag, a.keyBuf2[i].ag = nil, nil // hold no agent past the cycle

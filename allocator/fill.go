@@ -91,8 +91,8 @@ func (a *Allocator) fillOne(wants map[*client]*want) (Pick, bool) {
 			continue
 		}
 		a.eachRole(func(r *role) bool {
-			r.frameworks.Ascend(func(c *client) bool {
-				w := wants[c]
+			r.frameworks.Ascend(func(it clientItem) bool {
+				w := wants[it.c]
 				if w == nil || w.left == 0 {
 					return true
 				}

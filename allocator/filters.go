@@ -160,14 +160,14 @@ func (a *Allocator) countStrong(c *client, sign int) {
 	})
 }
 
-// filtered reports whether c refused, on ag, everything it would now be
-// offered there.
-func (c *client) filtered(ag *agent, offerable vec) bool {
+// filtered reports whether client c (an index) refused, on ag, everything
+// it would now be offered there.
+func filtered(ag *agent, c int32, offerable vec) bool {
 	af := &ag.filters
-	if af.byClient.isStrong(c.idx) {
+	if af.byClient.isStrong(c) {
 		return true
 	}
-	f := af.byClient.get(c.idx)
+	f := af.byClient.get(c)
 	return f != nil && (f.strong || af.refused[f.refused].contains(offerable))
 }
 
@@ -189,11 +189,11 @@ func (a *Allocator) firstUnfiltered(r *role, ag *agent, res vec) *client {
 		})
 		return pick
 	}
-	r.frameworks.Ascend(func(c *client) bool {
-		if c.filtered(ag, res) {
+	r.frameworks.Ascend(func(it clientItem) bool {
+		if filtered(ag, it.idx, res) {
 			return true
 		}
-		pick = c
+		pick = it.c
 		return false
 	})
 	return pick

@@ -9,22 +9,39 @@ import (
 // filters, relative to the clients there are, they sit in a small slice
 // sorted by client, beside the slice of their clients that a search reads
 // (4 bytes a filter, not 16): cheaper than a map to search, change and
-// walk. Once it has many (the Mesos benchmark's agents end with a filter of
-// every framework) they move to a table indexed by client, so that adding,
-// finding and removing one stays O(1) however many accumulate, with a
-// bitset of the clients that have one and one of those whose filter is
-// strong (so that walking the order past filtered clients reads bits, not
-// the table). Both forms walk in client order.
+// walk. New filters gather in a short unsorted tail after the sorted run
+// and are merged into it tailMax at a time, so that adding one does not
+// move half the slice. Once it has many (the Mesos benchmark's agents end
+// with a filter of every framework) they move to a table indexed by
+// client, so that adding, finding and removing one stays O(1) however
+// many accumulate, with a bitset of the clients that have one and one of
+// those whose filter is strong (so that walking the order past filtered
+// clients reads bits, not the table). Both forms walk in client order.
 type filterSet struct {
 	n      int
-	ids    []int32  // in sorted form: the clients (indexes into Allocator.clients), in order
+	ids    []int32  // in sorted form: the clients (indexes into Allocator.clients), in order up to head
 	sorted []filter // in sorted form: their filters
+	head   int      // in sorted form: ids[:head] are in order, ids[head:] the tail, as added
 	table  []filter // by client index, in table form
 	has    bitset   // in table form: the clients with a filter
 	strong bitset   // in table form: the clients with a strong filter
 }
 
-func (s *filterSet) find(c int32) (int, bool) { return slices.BinarySearch(s.ids, c) }
+// tailMax is how many filters the sorted form's tail holds before they are
+// merged into the sorted run: a search reads them all, 4 bytes each.
+const tailMax = 16
+
+// find returns where c's filter is in sorted form, and whether it is
+// there: in the sorted run, or in the tail.
+func (s *filterSet) find(c int32) (int, bool) {
+	if i, ok := slices.BinarySearch(s.ids[:s.head], c); ok {
+		return i, true
+	}
+	if i := slices.Index(s.ids[s.head:], c); i >= 0 {
+		return s.head + i, true
+	}
+	return 0, false
+}
 
 // get returns c's filter, or nil.
 func (s *filterSet) get(c int32) *filter {
@@ -55,17 +72,44 @@ func (s *filterSet) put(c int32, f filter, clients, tableAt int) {
 		s.strong.put(int(c), f.strong)
 		return
 	}
-	i, ok := s.find(c)
-	if ok {
+	if i, ok := s.find(c); ok {
 		s.sorted[i] = f
 		return
 	}
-	s.ids = slices.Insert(s.ids, i, c)
-	s.sorted = slices.Insert(s.sorted, i, f)
+	s.ids = append(s.ids, c)
+	s.sorted = append(s.sorted, f)
 	s.n++
 	if s.n >= tableAt {
 		s.toTable(clients)
+	} else if s.n-s.head >= tailMax {
+		s.merge()
 	}
+}
+
+// merge sorts the tail into the sorted run, from the back, each filter
+// moving once.
+func (s *filterSet) merge() {
+	var ids [tailMax]int32
+	var fs [tailMax]filter
+	k := copy(ids[:], s.ids[s.head:])
+	copy(fs[:], s.sorted[s.head:])
+	for i := 1; i < k; i++ { // insertion sort of the few
+		for j := i; j > 0 && ids[j] < ids[j-1]; j-- {
+			ids[j], ids[j-1] = ids[j-1], ids[j]
+			fs[j], fs[j-1] = fs[j-1], fs[j]
+		}
+	}
+	i, w := s.head-1, s.n-1
+	for j := k - 1; j >= 0; w-- {
+		if i >= 0 && s.ids[i] > ids[j] {
+			s.ids[w], s.sorted[w] = s.ids[i], s.sorted[i]
+			i--
+		} else {
+			s.ids[w], s.sorted[w] = ids[j], fs[j]
+			j--
+		}
+	}
+	s.head = s.n
 }
 
 func (s *filterSet) toTable(clients int) {
@@ -77,7 +121,7 @@ func (s *filterSet) toTable(clients int) {
 		s.has.set(int(c))
 		s.strong.put(int(c), s.sorted[i].strong)
 	}
-	s.ids, s.sorted = nil, nil
+	s.ids, s.sorted, s.head = nil, nil, 0
 }
 
 // isStrong reports whether c has a strong filter, in table form only (it
@@ -110,6 +154,9 @@ func (s *filterSet) del(c int32) {
 		s.ids = slices.Delete(s.ids, i, i+1)
 		s.sorted = slices.Delete(s.sorted, i, i+1)
 		s.n--
+		if i < s.head {
+			s.head--
+		}
 	}
 }
 
@@ -119,6 +166,9 @@ func (s *filterSet) each(f func(c int32, fl *filter)) {
 	if s.table != nil {
 		s.has.each(func(i int) { f(int32(i), &s.table[i]) })
 		return
+	}
+	if s.head < s.n {
+		s.merge()
 	}
 	for i, c := range s.ids {
 		f(c, &s.sorted[i])

@@ -100,8 +100,8 @@ func (a *Allocator) hdrfSubtree(r *role) hnode {
 // is active, and, during progressive filling, its next task fits somewhere.
 func (a *Allocator) selfDemands(r *role) bool {
 	demands := false
-	r.frameworks.Ascend(func(c *client) bool {
-		demands = a.filling == nil || a.filling.demands(a, c)
+	r.frameworks.Ascend(func(it clientItem) bool {
+		demands = a.filling == nil || a.filling.demands(a, it.c)
 		return !demands
 	})
 	return demands

@@ -150,6 +150,7 @@ func (a *Allocator) clientOn(op string, fw FrameworkID, role string, id AgentID)
 // Decline returns a whole offer with a filter of refuse (Config.DefaultRefuse
 // when 0; negative for none).
 func (a *Allocator) Decline(id OfferID, refuse time.Duration, now time.Time) error {
+	a.warmDeclines(id)
 	o, err := a.lookupOffer(id)
 	if err != nil {
 		return err

@@ -53,8 +53,18 @@ type entry struct {
 	dirty bool
 }
 
-func entryLess(x, y *entry) bool   { return x.key.less(&y.key) }
-func clientLess(x, y *client) bool { return x.key.less(&y.key) }
+// clientItem is a client in its role's order, with its index: walking the
+// order past the clients that filtered an agent reads their filter bits
+// without reading the clients.
+type clientItem struct {
+	c   *client
+	idx int32
+}
+
+func item(c *client) clientItem { return clientItem{c, c.idx} }
+
+func entryLess(x, y *entry) bool      { return x.key.less(&y.key) }
+func clientLess(x, y clientItem) bool { return x.c.key.less(&y.c.key) }
 
 func (a *Allocator) insertEntry(e *entry, t *btree.BTreeG[*entry]) {
 	e.tree = t
@@ -65,7 +75,7 @@ func (a *Allocator) insertEntry(e *entry, t *btree.BTreeG[*entry]) {
 func (a *Allocator) activate(c *client) {
 	if !c.inTree && !c.suppressed {
 		c.key = a.clientKey(c)
-		c.role.frameworks.ReplaceOrInsert(c)
+		c.role.frameworks.ReplaceOrInsert(item(c))
 		c.inTree = true
 		a.active++
 		a.countStrong(c, +1)
@@ -76,7 +86,7 @@ func (a *Allocator) activate(c *client) {
 // deactivate takes a client out of the order (suppressed or removed).
 func (a *Allocator) deactivate(c *client) {
 	if c.inTree {
-		c.role.frameworks.Delete(c)
+		c.role.frameworks.Delete(item(c))
 		c.inTree = false
 		a.active--
 		a.countStrong(c, -1)
@@ -120,9 +130,9 @@ func (a *Allocator) flush() {
 	for _, c := range a.dirtyClients {
 		c.dirty = false
 		if c.inTree {
-			c.role.frameworks.Delete(c)
+			c.role.frameworks.Delete(item(c))
 			c.key = a.clientKey(c)
-			c.role.frameworks.ReplaceOrInsert(c)
+			c.role.frameworks.ReplaceOrInsert(item(c))
 		}
 	}
 	if a.rescale { // H-DRF: children before their parents
@@ -168,7 +178,7 @@ func (a *Allocator) resort() {
 		for _, c := range fw.clients {
 			if c.inTree {
 				c.key = a.clientKey(c)
-				c.role.frameworks.ReplaceOrInsert(c)
+				c.role.frameworks.ReplaceOrInsert(item(c))
 			}
 		}
 	}

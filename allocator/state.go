@@ -47,17 +47,18 @@ type framework struct {
 }
 
 // client is a framework inside one of its roles: what the role's framework
-// sorter orders.
+// sorter orders. What a cycle reads of it to pick among the clients that
+// have not filtered an agent comes first, in the fewest cache lines.
 type client struct {
 	idx        int32 // dense index; reused after removal
-	fw         *framework
-	role       *role
-	alloc      vec
-	allocs     uint64
-	key        sortKey
 	suppressed bool
 	inTree     bool
 	dirty      bool
+	role       *role
+	key        sortKey
+	fw         *framework
+	alloc      vec
+	allocs     uint64
 	filterBits bitset // agents (by index) on which the client has a filter
 	used       map[*agent]*vec
 }
@@ -80,7 +81,7 @@ type role struct {
 	limit     []Quantity // by name, where limitSet
 	limitSet  []bool
 
-	frameworks *btree.BTreeG[*client]
+	frameworks *btree.BTreeG[clientItem]
 	self       *entry                // the role's own frameworks in the order
 	subtree    *entry                // the role and its sub-roles (hierarchical policies)
 	children   *btree.BTreeG[*entry] // hierarchical: sub-roles and self
