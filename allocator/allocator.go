@@ -76,6 +76,8 @@ type Allocator struct {
 	filling  *filling // progressive filling's demands, while Fill runs
 	scratch  []Quantity
 	scratch2 []Quantity
+	vbuf     vec // what Accept and Release convert, while they run
+	vbuf2    vec
 	usage    Usage
 }
 

@@ -86,17 +86,19 @@ func (a *Allocator) Accept(id OfferID, used Resources, refuse time.Duration, now
 	if err != nil {
 		return err
 	}
-	u := a.dims.vec(used)
+	u := a.dims.vecIn(a.vbuf, used)
+	a.vbuf = u
 	if !o.v.contains(u) {
 		return fmt.Errorf("accept offer %d: %s does not fit in the offer %s", id, used, a.dims.resources(o.v))
 	}
 	a.dropOffer(o)
 	c, ag := o.c, o.ag
 	a.use(c, ag, u)
-	rest := o.v.clone()
+	rest := append(a.vbuf2[:0], o.v...)
+	a.vbuf2 = rest
 	rest.sub(u)
 	if !rest.isZero() {
-		a.addFilter(c, ag, rest, a.refuse(refuse), now)
+		a.addFilter(c, ag, rest, a.refuse(refuse), now) // it keeps a copy
 	}
 	return nil
 }
@@ -106,11 +108,23 @@ func (a *Allocator) use(c *client, ag *agent, u vec) {
 		return
 	}
 	a.charge(c, ag, u, false)
-	if ag.used[c] == nil {
-		ag.used[c] = new(vec)
-		c.used[ag] = ag.used[c]
+	held := ag.used[c]
+	if held == nil {
+		held = newUsed()
+		ag.used[c], c.used[ag] = held, held
 	}
-	ag.used[c].add(u)
+	held.add(u)
+}
+
+// newUsed returns an empty vector for what a client uses on an agent, with
+// room for inlineDims dimensions in the same allocation.
+func newUsed() *vec {
+	p := &struct {
+		v      vec
+		inline [inlineDims]Quantity
+	}{}
+	p.v = p.inline[:0]
+	return &p.v
 }
 
 // Restore records resources already in use by a framework's tasks on an
@@ -184,7 +198,8 @@ func (a *Allocator) Release(fw FrameworkID, role string, id AgentID, res Resourc
 	if err != nil {
 		return err
 	}
-	v := a.dims.vec(res)
+	v := a.dims.vecIn(a.vbuf, res)
+	a.vbuf = v
 	u := ag.used[c]
 	if u == nil || !u.contains(v) {
 		return fmt.Errorf("release: framework %q in role %q uses %s on agent %q, less than %s", fw, role, a.usedOn(c, ag), id, res)

@@ -52,14 +52,32 @@ func (d *dims) dimOf(k dimKey) int {
 }
 
 // vec converts r, interning any new dimension.
-func (d *dims) vec(r Resources) vec {
-	var v vec
+func (d *dims) vec(r Resources) vec { return d.vecIn(nil, r) }
+
+// vecIn is vec in the array of buf, for a vector the caller keeps no longer
+// than buf.
+func (d *dims) vecIn(buf vec, r Resources) vec {
+	v := buf[:0]
 	for _, e := range r {
-		i := d.dimOf(dimKey{e.Name, e.Role, e.Device})
+		i := d.find(e)
 		v = v.grow(i + 1)
 		v[i] += e.Value
 	}
 	return v
+}
+
+// scanDims is how many of the first dimensions find compares before it
+// hashes: a few string comparisons cost less than hashing three strings.
+const scanDims = 8
+
+// find returns the dimension of e's key, interning it if new.
+func (d *dims) find(e Resource) int {
+	for i := range min(len(d.keys), scanDims) {
+		if k := &d.keys[i]; k.name == e.Name && k.role == e.Role && k.device == e.Device {
+			return i
+		}
+	}
+	return d.dimOf(dimKey{e.Name, e.Role, e.Device})
 }
 
 // resources converts v back, in dimension order.
