@@ -30,6 +30,7 @@ type Sim struct {
 	// buffer of each offer's framework.
 	withAttrs int
 	offerFws  []*fw
+	used      allocator.Resources // launch's buffer of what an offer's tasks take
 	rng       *rand.Rand
 	rec       *recorder
 	feed      *feed
