@@ -52,6 +52,8 @@ type Allocator struct {
 
 	offers      offerTable
 	offerQueue  []*offer // by creation time, for the offer timeout
+	spareOffers []*offer // offers that ended, to make new ones in
+	bags        bags     // published offers' resources
 	nextOfferID OfferID
 	cycles      uint64 // allocation cycles run
 
@@ -151,7 +153,7 @@ func (a *Allocator) DeactivateAgent(id AgentID) ([]Offer, error) {
 func (a *Allocator) dropAgentOffers(ag *agent) []Offer {
 	var out []Offer
 	for _, o := range slices.Clone(ag.offers) {
-		out = append(out, o.public(a.dims))
+		out = append(out, a.public(o))
 		a.dropOffer(o)
 	}
 	return out

@@ -16,7 +16,7 @@ type Offer struct {
 	Framework FrameworkID
 	Role      string
 	Agent     AgentID
-	Resources Resources
+	Resources Resources // may be shared with other offers: read it, do not write into it
 	Made      time.Time
 }
 
@@ -31,20 +31,16 @@ type offer struct {
 	inline [inlineDims]Quantity // holds v while it fits: one allocation, not two
 }
 
-func (o *offer) public(d *dims) Offer {
-	p := o.header()
-	p.Resources = d.resources(o.v)
-	return p
-}
-
-// header is the offer without its resources.
-func (o *offer) header() Offer {
-	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.agent, Made: o.made}
+// public returns an offer as callers see it, its resources shared with
+// offers of the same amounts (bags).
+func (a *Allocator) public(o *offer) Offer {
+	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.agent, Resources: a.bags.of(a.dims, o.v), Made: o.made}
 }
 
 func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer {
 	a.nextOfferID++
-	o := &offer{id: a.nextOfferID, c: c, ag: ag, agent: ag.info.ID, made: now}
+	o := a.newOffer()
+	*o = offer{id: a.nextOfferID, c: c, ag: ag, agent: ag.info.ID, made: now}
 	o.v = append(o.inline[:0], v...)
 	a.offers.add(o)
 	ag.offers = append(ag.offers, o)
@@ -53,6 +49,25 @@ func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer
 	}
 	a.charge(c, ag, o.v, true)
 	return o
+}
+
+// newOffer returns an offer to fill in: one that ended, if any.
+func (a *Allocator) newOffer() *offer {
+	if n := len(a.spareOffers); n > 0 {
+		o := a.spareOffers[n-1]
+		a.spareOffers[n-1] = nil
+		a.spareOffers = a.spareOffers[:n-1]
+		return o
+	}
+	return new(offer)
+}
+
+// recycle keeps an offer that ended, and that nothing points to any more,
+// for newOffer. The offer timeout's queue may still point to it.
+func (a *Allocator) recycle(o *offer) {
+	if a.cfg.OfferTimeout == 0 {
+		a.spareOffers = append(a.spareOffers, o)
+	}
 }
 
 // grow adds v to an offer made in the same cycle.
@@ -100,6 +115,7 @@ func (a *Allocator) Accept(id OfferID, used Resources, refuse time.Duration, now
 	if !rest.isZero() {
 		a.addFilter(c, ag, rest, a.refuse(refuse), now) // it keeps a copy
 	}
+	a.recycle(o)
 	return nil
 }
 
@@ -169,7 +185,8 @@ func (a *Allocator) Decline(id OfferID, refuse time.Duration, now time.Time) err
 		return err
 	}
 	a.dropOffer(o)
-	a.addFilter(o.c, o.ag, o.v, a.refuse(refuse), now)
+	a.addFilter(o.c, o.ag, o.v, a.refuse(refuse), now) // it keeps a copy
+	a.recycle(o)
 	return nil
 }
 
@@ -230,7 +247,7 @@ func (a *Allocator) expireOffers(now time.Time) []Offer {
 			if a.cfg.OfferTimeout == 0 || now.Sub(o.made) < a.cfg.OfferTimeout {
 				break
 			}
-			out = append(out, o.public(a.dims))
+			out = append(out, a.public(o))
 			a.dropOffer(o)
 		}
 		a.offerQueue[0] = nil

@@ -184,3 +184,35 @@ func (v vec) equal(o vec) bool {
 	}
 	return true
 }
+
+// bags converts vectors of at most inlineDims dimensions to Resources as
+// dims.resources does, one bag for equal vectors while it remembers them
+// (the last maxBags distinct ones, give or take): offers of the same
+// amounts, which many are, share their resources.
+type bags struct {
+	by  map[[inlineDims]Quantity]Resources
+	buf Resources // room for the bags to come
+}
+
+const maxBags = 4096
+
+func (b *bags) of(d *dims, v vec) Resources {
+	if len(v) > inlineDims {
+		return d.resources(v)
+	}
+	var k [inlineDims]Quantity
+	copy(k[:], v)
+	if r, ok := b.by[k]; ok {
+		return r
+	}
+	if b.by == nil || len(b.by) >= maxBags {
+		b.by = make(map[[inlineDims]Quantity]Resources, maxBags)
+	}
+	if cap(b.buf)-len(b.buf) < len(v) {
+		b.buf = make(Resources, 0, 64*inlineDims)
+	}
+	r, buf := d.appendResources(b.buf, v)
+	b.buf = buf
+	b.by[k] = r
+	return r
+}

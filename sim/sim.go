@@ -30,7 +30,8 @@ type Sim struct {
 	// buffer of each offer's framework.
 	withAttrs int
 	offerFws  []*fw
-	used      allocator.Resources // launch's buffer of what an offer's tasks take
+	used      allocator.Resources // launch's buffers: what an offer's tasks take,
+	left      allocator.Resources // and what they leave
 	rng       *rand.Rand
 	rec       *recorder
 	feed      *feed

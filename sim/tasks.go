@@ -21,7 +21,7 @@ func (s *Sim) launch(f *fw, a action) {
 		}
 		return
 	}
-	left := o.Resources // the allocator's copy: ours to take from in place
+	left := append(s.left[:0], o.Resources...) // ours to take from in place
 	take := framework.Take
 	if scalars(left, false) {
 		take = takeScalars
@@ -42,6 +42,8 @@ func (s *Sim) launch(f *fw, a action) {
 	_ = s.alloc.Accept(a.offer, used, a.refuse, s.clock()) // fits by construction; it keeps no part of used
 	clear(used)
 	s.used = used
+	clear(left)
+	s.left = left[:0]
 	for i, t := range start {
 		s.startTask(t, a.tasks[i].Duration)
 	}
