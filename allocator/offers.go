@@ -215,11 +215,50 @@ func (a *Allocator) Release(fw FrameworkID, role string, id AgentID, res Resourc
 	if err != nil {
 		return err
 	}
+	return a.release(c, ag, res)
+}
+
+// ClientRef is a framework in one of its roles, looked up once: Release
+// by refs (ReleaseRef) finds it without hashing its names.
+type ClientRef struct{ c *client }
+
+// AgentRef is an agent, looked up once, for ReleaseRef.
+type AgentRef struct{ ag *agent }
+
+// ClientRef returns the ref of a framework in one of its roles; it stays
+// valid until the framework is removed.
+func (a *Allocator) ClientRef(fw FrameworkID, role string) (ClientRef, error) {
+	f, ok := a.frameworks[fw]
+	if !ok || f.clients[role] == nil {
+		return ClientRef{}, fmt.Errorf("client ref: framework %q is not subscribed to role %q", fw, role)
+	}
+	return ClientRef{f.clients[role]}, nil
+}
+
+// AgentRef returns the ref of an agent; it stays valid until the agent is
+// removed.
+func (a *Allocator) AgentRef(id AgentID) (AgentRef, error) {
+	ag, ok := a.agentByID[id]
+	if !ok {
+		return AgentRef{}, fmt.Errorf("agent ref: no such agent %q", id)
+	}
+	return AgentRef{ag}, nil
+}
+
+// ReleaseRef is Release by refs.
+func (a *Allocator) ReleaseRef(c ClientRef, ag AgentRef, res Resources) error {
+	if c.c == nil || a.clients.at[c.c.idx] != c.c || ag.ag == nil || a.agentByIdx.at[ag.ag.idx] != ag.ag {
+		return fmt.Errorf("release: the framework or the agent of a ref was removed")
+	}
+	return a.release(c.c, ag.ag, res)
+}
+
+func (a *Allocator) release(c *client, ag *agent, res Resources) error {
 	v := a.dims.vecIn(a.vbuf, res)
 	a.vbuf = v
 	u := ag.used[c]
 	if u == nil || !u.contains(v) {
-		return fmt.Errorf("release: framework %q in role %q uses %s on agent %q, less than %s", fw, role, a.usedOn(c, ag), id, res)
+		return fmt.Errorf("release: framework %q in role %q uses %s on agent %q, less than %s", c.fw.id, c.role.name, a.usedOn(c, ag), ag.info.ID, res)
 	}
 	u.sub(v)
 	a.uncharge(c, ag, v)

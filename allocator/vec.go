@@ -186,15 +186,21 @@ func (v vec) equal(o vec) bool {
 }
 
 // bags converts vectors of at most inlineDims dimensions to Resources as
-// dims.resources does, one bag for equal vectors while it remembers them
-// (the last maxBags distinct ones, give or take): offers of the same
-// amounts, which many are, share their resources.
+// dims.resources does, one bag for equal vectors while it remembers them:
+// offers of the same amounts, which many are, share their resources. It
+// remembers a bag a slot, the slot chosen by the amounts, the last one
+// made there.
 type bags struct {
-	by  map[[inlineDims]Quantity]Resources
-	buf Resources // room for the bags to come
+	slot []bag
+	buf  Resources // room for the bags to come
 }
 
-const maxBags = 4096
+type bag struct {
+	k [inlineDims]Quantity
+	r Resources
+}
+
+const bagBits = 12 // 4,096 slots
 
 func (b *bags) of(d *dims, v vec) Resources {
 	if len(v) > inlineDims {
@@ -202,17 +208,21 @@ func (b *bags) of(d *dims, v vec) Resources {
 	}
 	var k [inlineDims]Quantity
 	copy(k[:], v)
-	if r, ok := b.by[k]; ok {
-		return r
+	if b.slot == nil {
+		b.slot = make([]bag, 1<<bagBits)
 	}
-	if b.by == nil || len(b.by) >= maxBags {
-		b.by = make(map[[inlineDims]Quantity]Resources, maxBags)
+	h := uint64(0)
+	for _, q := range k {
+		h = (h ^ uint64(q)) * 0x9e3779b97f4a7c15
+	}
+	s := &b.slot[h>>(64-bagBits)]
+	if s.r != nil && s.k == k {
+		return s.r
 	}
 	if cap(b.buf)-len(b.buf) < len(v) {
 		b.buf = make(Resources, 0, 64*inlineDims)
 	}
-	r, buf := d.appendResources(b.buf, v)
-	b.buf = buf
-	b.by[k] = r
-	return r
+	s.k = k
+	s.r, b.buf = d.appendResources(b.buf, v)
+	return s.r
 }

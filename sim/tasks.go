@@ -136,7 +136,7 @@ func (s *Sim) endTask(t *task, state framework.State, reason string) {
 	}
 	t.agent.drop(t)
 	if state != framework.TaskLost {
-		_ = s.alloc.Release(t.f.id, t.f.role, t.agent.id, t.res) // held by construction
+		_ = s.alloc.ReleaseRef(t.f.ref, t.agent.ref, t.res) // held by construction
 	}
 	s.rec.taskEnded(t.f.id, t.rec, t.res, state)
 	s.update(t.f, framework.Status{Task: t.id, Agent: string(t.agent.id), State: state, Reason: reason})
