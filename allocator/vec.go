@@ -220,7 +220,7 @@ func (b *bags) of(d *dims, v vec) Resources {
 		return s.r
 	}
 	if cap(b.buf)-len(b.buf) < len(v) {
-		b.buf = make(Resources, 0, 64*inlineDims)
+		b.buf = make(Resources, 0, 4*inlineDims) // small: a bag the table remembers keeps its whole chunk
 	}
 	s.k = k
 	s.r, b.buf = d.appendResources(b.buf, v)
