@@ -48,3 +48,53 @@ func TestDeactivateAgent(t *testing.T) {
 		t.Error("deactivating an unknown agent: no error")
 	}
 }
+
+// Release by refs releases as Release does, and refuses a ref whose agent
+// was removed, even when another agent takes its place.
+func TestReleaseRef(t *testing.T) {
+	a, err := New(Config{Policy: "drf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddAgent(AgentInfo{ID: "a1"}, MustParseResources("cpus:4;mem:4096")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddFramework("f", "r"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Restore("f", "r", "a1", MustParseResources("cpus:2;mem:1024")); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.ClientRef("f", "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag, err := a.AgentRef("a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ReleaseRef(c, ag, MustParseResources("cpus:1;mem:512")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.FrameworkAllocation("f"), MustParseResources("cpus:1;mem:512"); !got.Equal(want) {
+		t.Errorf("f holds %s after releasing half, want %s", got, want)
+	}
+	if err := a.ReleaseRef(c, ag, MustParseResources("cpus:2")); err == nil {
+		t.Error("released more than held")
+	}
+	if _, err := a.ClientRef("f", "other"); err == nil {
+		t.Error("a ref of a role the framework is not subscribed to")
+	}
+	if _, err := a.RemoveAgent("a1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddAgent(AgentInfo{ID: "a1"}, MustParseResources("cpus:4;mem:4096")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Restore("f", "r", "a1", MustParseResources("cpus:1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ReleaseRef(c, ag, MustParseResources("cpus:1")); err == nil {
+		t.Error("released through the ref of a removed agent")
+	}
+}

@@ -52,6 +52,8 @@ type Allocator struct {
 
 	offers      offerTable
 	offerQueue  []*offer // by creation time, for the offer timeout
+	spareOffers []*offer // offers that ended, to make new ones in
+	bags        bags     // published offers' resources
 	nextOfferID OfferID
 	cycles      uint64 // allocation cycles run
 
@@ -79,6 +81,8 @@ type Allocator struct {
 	filling  *filling // progressive filling's demands, while Fill runs
 	scratch  []Quantity
 	scratch2 []Quantity
+	vbuf     vec // what Accept and Release convert, while they run
+	vbuf2    vec
 	usage    Usage
 	warmSink uint64  // what warm read, so that its reads are not optimised away
 	warmedTo OfferID // warmDeclines warmed the offers before this one
@@ -154,7 +158,7 @@ func (a *Allocator) DeactivateAgent(id AgentID) ([]Offer, error) {
 func (a *Allocator) dropAgentOffers(ag *agent) []Offer {
 	var out []Offer
 	for _, o := range slices.Clone(ag.offers) {
-		out = append(out, o.public(a.dims))
+		out = append(out, a.public(o))
 		a.dropOffer(o)
 	}
 	return out

@@ -93,20 +93,14 @@ func (a *Allocator) releaseBuffers() {
 	clear(a.orderBuf)
 }
 
-// publish returns the offers made, their resources sharing one allocation.
+// publish returns the offers made.
 func (a *Allocator) publish(made []*offer) []Offer {
 	if len(made) == 0 {
 		return nil
 	}
-	n := 0
-	for _, o := range made {
-		n += len(o.v)
-	}
-	buf := make(Resources, 0, n)
 	out := make([]Offer, len(made))
 	for i, o := range made {
-		out[i] = o.header()
-		out[i].Resources, buf = a.dims.appendResources(buf, o.v)
+		out[i] = a.public(o)
 	}
 	return out
 }

@@ -16,7 +16,7 @@ type Offer struct {
 	Framework FrameworkID
 	Role      string
 	Agent     AgentID
-	Resources Resources
+	Resources Resources // may be shared with other offers: read it, do not write into it
 	Made      time.Time
 }
 
@@ -31,20 +31,16 @@ type offer struct {
 	inline [inlineDims]Quantity // holds v while it fits: one allocation, not two
 }
 
-func (o *offer) public(d *dims) Offer {
-	p := o.header()
-	p.Resources = d.resources(o.v)
-	return p
-}
-
-// header is the offer without its resources.
-func (o *offer) header() Offer {
-	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.agent, Made: o.made}
+// public returns an offer as callers see it, its resources shared with
+// offers of the same amounts (bags).
+func (a *Allocator) public(o *offer) Offer {
+	return Offer{ID: o.id, Framework: o.c.fw.id, Role: o.c.role.name, Agent: o.agent, Resources: a.bags.of(a.dims, o.v), Made: o.made}
 }
 
 func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer {
 	a.nextOfferID++
-	o := &offer{id: a.nextOfferID, c: c, ag: ag, agent: ag.info.ID, made: now}
+	o := a.newOffer()
+	*o = offer{id: a.nextOfferID, c: c, ag: ag, agent: ag.info.ID, made: now}
 	o.v = append(o.inline[:0], v...)
 	a.offers.add(o)
 	ag.offers = append(ag.offers, o)
@@ -53,6 +49,25 @@ func (a *Allocator) makeOffer(c *client, ag *agent, v vec, now time.Time) *offer
 	}
 	a.charge(c, ag, o.v, true)
 	return o
+}
+
+// newOffer returns an offer to fill in: one that ended, if any.
+func (a *Allocator) newOffer() *offer {
+	if n := len(a.spareOffers); n > 0 {
+		o := a.spareOffers[n-1]
+		a.spareOffers[n-1] = nil
+		a.spareOffers = a.spareOffers[:n-1]
+		return o
+	}
+	return new(offer)
+}
+
+// recycle keeps an offer that ended, and that nothing points to any more,
+// for newOffer. The offer timeout's queue may still point to it.
+func (a *Allocator) recycle(o *offer) {
+	if a.cfg.OfferTimeout == 0 {
+		a.spareOffers = append(a.spareOffers, o)
+	}
 }
 
 // grow adds v to an offer made in the same cycle.
@@ -86,18 +101,21 @@ func (a *Allocator) Accept(id OfferID, used Resources, refuse time.Duration, now
 	if err != nil {
 		return err
 	}
-	u := a.dims.vec(used)
+	u := a.dims.vecIn(a.vbuf, used)
+	a.vbuf = u
 	if !o.v.contains(u) {
 		return fmt.Errorf("accept offer %d: %s does not fit in the offer %s", id, used, a.dims.resources(o.v))
 	}
 	a.dropOffer(o)
 	c, ag := o.c, o.ag
 	a.use(c, ag, u)
-	rest := o.v.clone()
+	rest := append(a.vbuf2[:0], o.v...)
+	a.vbuf2 = rest
 	rest.sub(u)
 	if !rest.isZero() {
-		a.addFilter(c, ag, rest, a.refuse(refuse), now)
+		a.addFilter(c, ag, rest, a.refuse(refuse), now) // it keeps a copy
 	}
+	a.recycle(o)
 	return nil
 }
 
@@ -106,11 +124,23 @@ func (a *Allocator) use(c *client, ag *agent, u vec) {
 		return
 	}
 	a.charge(c, ag, u, false)
-	if ag.used[c] == nil {
-		ag.used[c] = new(vec)
-		c.used[ag] = ag.used[c]
+	held := ag.used[c]
+	if held == nil {
+		held = newUsed()
+		ag.used[c], c.used[ag] = held, held
 	}
-	ag.used[c].add(u)
+	held.add(u)
+}
+
+// newUsed returns an empty vector for what a client uses on an agent, with
+// room for inlineDims dimensions in the same allocation.
+func newUsed() *vec {
+	p := &struct {
+		v      vec
+		inline [inlineDims]Quantity
+	}{}
+	p.v = p.inline[:0]
+	return &p.v
 }
 
 // Restore records resources already in use by a framework's tasks on an
@@ -156,7 +186,8 @@ func (a *Allocator) Decline(id OfferID, refuse time.Duration, now time.Time) err
 		return err
 	}
 	a.dropOffer(o)
-	a.addFilter(o.c, o.ag, o.v, a.refuse(refuse), now)
+	a.addFilter(o.c, o.ag, o.v, a.refuse(refuse), now) // it keeps a copy
+	a.recycle(o)
 	return nil
 }
 
@@ -185,10 +216,50 @@ func (a *Allocator) Release(fw FrameworkID, role string, id AgentID, res Resourc
 	if err != nil {
 		return err
 	}
-	v := a.dims.vec(res)
+	return a.release(c, ag, res)
+}
+
+// ClientRef is a framework in one of its roles, looked up once: Release
+// by refs (ReleaseRef) finds it without hashing its names.
+type ClientRef struct{ c *client }
+
+// AgentRef is an agent, looked up once, for ReleaseRef.
+type AgentRef struct{ ag *agent }
+
+// ClientRef returns the ref of a framework in one of its roles; it stays
+// valid until the framework is removed.
+func (a *Allocator) ClientRef(fw FrameworkID, role string) (ClientRef, error) {
+	f, ok := a.frameworks[fw]
+	if !ok || f.clients[role] == nil {
+		return ClientRef{}, fmt.Errorf("client ref: framework %q is not subscribed to role %q", fw, role)
+	}
+	return ClientRef{f.clients[role]}, nil
+}
+
+// AgentRef returns the ref of an agent; it stays valid until the agent is
+// removed.
+func (a *Allocator) AgentRef(id AgentID) (AgentRef, error) {
+	ag, ok := a.agentByID[id]
+	if !ok {
+		return AgentRef{}, fmt.Errorf("agent ref: no such agent %q", id)
+	}
+	return AgentRef{ag}, nil
+}
+
+// ReleaseRef is Release by refs.
+func (a *Allocator) ReleaseRef(c ClientRef, ag AgentRef, res Resources) error {
+	if c.c == nil || a.clients.at[c.c.idx] != c.c || ag.ag == nil || a.agentByIdx.at[ag.ag.idx] != ag.ag {
+		return fmt.Errorf("release: the framework or the agent of a ref was removed")
+	}
+	return a.release(c.c, ag.ag, res)
+}
+
+func (a *Allocator) release(c *client, ag *agent, res Resources) error {
+	v := a.dims.vecIn(a.vbuf, res)
+	a.vbuf = v
 	u := ag.used[c]
 	if u == nil || !u.contains(v) {
-		return fmt.Errorf("release: framework %q in role %q uses %s on agent %q, less than %s", fw, role, a.usedOn(c, ag), id, res)
+		return fmt.Errorf("release: framework %q in role %q uses %s on agent %q, less than %s", c.fw.id, c.role.name, a.usedOn(c, ag), ag.info.ID, res)
 	}
 	u.sub(v)
 	a.uncharge(c, ag, v)
@@ -216,7 +287,7 @@ func (a *Allocator) expireOffers(now time.Time) []Offer {
 			if a.cfg.OfferTimeout == 0 || now.Sub(o.made) < a.cfg.OfferTimeout {
 				break
 			}
-			out = append(out, o.public(a.dims))
+			out = append(out, a.public(o))
 			a.dropOffer(o)
 		}
 		a.offerQueue[0] = nil

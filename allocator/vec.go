@@ -52,14 +52,32 @@ func (d *dims) dimOf(k dimKey) int {
 }
 
 // vec converts r, interning any new dimension.
-func (d *dims) vec(r Resources) vec {
-	var v vec
+func (d *dims) vec(r Resources) vec { return d.vecIn(nil, r) }
+
+// vecIn is vec in the array of buf, for a vector the caller keeps no longer
+// than buf.
+func (d *dims) vecIn(buf vec, r Resources) vec {
+	v := buf[:0]
 	for _, e := range r {
-		i := d.dimOf(dimKey{e.Name, e.Role, e.Device})
+		i := d.find(e)
 		v = v.grow(i + 1)
 		v[i] += e.Value
 	}
 	return v
+}
+
+// scanDims is how many of the first dimensions find compares before it
+// hashes: a few string comparisons cost less than hashing three strings.
+const scanDims = 8
+
+// find returns the dimension of e's key, interning it if new.
+func (d *dims) find(e Resource) int {
+	for i := range min(len(d.keys), scanDims) {
+		if k := &d.keys[i]; k.name == e.Name && k.role == e.Role && k.device == e.Device {
+			return i
+		}
+	}
+	return d.dimOf(dimKey{e.Name, e.Role, e.Device})
 }
 
 // resources converts v back, in dimension order.
@@ -165,4 +183,46 @@ func (v vec) equal(o vec) bool {
 		}
 	}
 	return true
+}
+
+// bags converts vectors of at most inlineDims dimensions to Resources as
+// dims.resources does, one bag for equal vectors while it remembers them:
+// offers of the same amounts, which many are, share their resources. It
+// remembers a bag a slot, the slot chosen by the amounts, the last one
+// made there.
+type bags struct {
+	slot []bag
+	buf  Resources // room for the bags to come
+}
+
+type bag struct {
+	k [inlineDims]Quantity
+	r Resources
+}
+
+const bagBits = 12 // 4,096 slots
+
+func (b *bags) of(d *dims, v vec) Resources {
+	if len(v) > inlineDims {
+		return d.resources(v)
+	}
+	var k [inlineDims]Quantity
+	copy(k[:], v)
+	if b.slot == nil {
+		b.slot = make([]bag, 1<<bagBits)
+	}
+	h := uint64(0)
+	for _, q := range k {
+		h = (h ^ uint64(q)) * 0x9e3779b97f4a7c15
+	}
+	s := &b.slot[h>>(64-bagBits)]
+	if s.r != nil && s.k == k {
+		return s.r
+	}
+	if cap(b.buf)-len(b.buf) < len(v) {
+		b.buf = make(Resources, 0, 4*inlineDims) // small: a bag the table remembers keeps its whole chunk
+	}
+	s.k = k
+	s.r, b.buf = d.appendResources(b.buf, v)
+	return s.r
 }

@@ -88,7 +88,7 @@ func (a *Allocator) Roles() []RoleView {
 func (a *Allocator) Offers() []Offer {
 	var out []Offer
 	for _, o := range a.offers.sorted() {
-		out = append(out, o.public(a.dims))
+		out = append(out, a.public(o))
 	}
 	return out
 }
@@ -113,7 +113,7 @@ func (a *Allocator) Offer(id OfferID) (Offer, bool) {
 	if o == nil {
 		return Offer{}, false
 	}
-	return o.public(a.dims), true
+	return a.public(o), true
 }
 
 // Admits reports whether the policy lets role use agent id's unreserved

@@ -16,6 +16,7 @@ type fw struct {
 	s        *Sim
 	id       allocator.FrameworkID
 	role     string
+	ref      allocator.ClientRef
 	sched    framework.Scheduler
 	decision Decision // in time.Duration units
 

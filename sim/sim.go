@@ -30,6 +30,8 @@ type Sim struct {
 	// buffer of each offer's framework.
 	withAttrs int
 	offerFws  []*fw
+	used      allocator.Resources // launch's buffers: what an offer's tasks take,
+	left      allocator.Resources // and what they leave
 	rng       *rand.Rand
 	rec       *recorder
 	feed      *feed
@@ -42,6 +44,7 @@ type Sim struct {
 
 type simAgent struct {
 	id    allocator.AgentID
+	ref   allocator.AgentRef
 	res   allocator.Resources
 	attrs map[string]string
 	tasks []*task // running, in no order; task.slot is the index
@@ -98,7 +101,8 @@ func (s *Sim) addAgent(spec agentSpec) error {
 	if err := s.alloc.AddAgent(allocator.AgentInfo{ID: id, Attributes: spec.attrs}, spec.res); err != nil {
 		return err
 	}
-	ag := &simAgent{id: id, res: spec.res, attrs: spec.attrs}
+	ref, _ := s.alloc.AgentRef(id) // just added
+	ag := &simAgent{id: id, ref: ref, res: spec.res, attrs: spec.attrs}
 	s.agents[id] = ag
 	s.order = append(s.order, ag)
 	if ag.attrs != nil {
@@ -121,7 +125,8 @@ func (s *Sim) addFramework(fc FwConfig, agents []string, seed uint64) error {
 	if err := s.alloc.AddFramework(id, fc.Role); err != nil {
 		return err
 	}
-	f := &fw{s: s, id: id, role: fc.Role, sched: sched, decision: *fc.Decision}
+	ref, _ := s.alloc.ClientRef(id, fc.Role) // just added
+	f := &fw{s: s, id: id, role: fc.Role, ref: ref, sched: sched, decision: *fc.Decision}
 	s.fws = append(s.fws, f)
 	s.byID[id] = f
 	s.rec.framework(f.id, f.role)

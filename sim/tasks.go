@@ -21,24 +21,87 @@ func (s *Sim) launch(f *fw, a action) {
 		}
 		return
 	}
-	left := o.Resources
-	var used allocator.Resources
+	left := append(s.left[:0], o.Resources...) // ours to take from in place
+	take := framework.Take
+	if scalars(left, false) {
+		take = takeScalars
+	}
+	used := s.used[:0]
 	var start []*task
 	ag := s.agents[o.Agent]
 	for _, t := range a.tasks {
-		rest, taken, fits := framework.Take(left, t.Resources)
+		rest, taken, fits := take(left, t.Resources)
 		if !fits {
 			s.update(f, framework.Status{Task: t.ID, Agent: string(o.Agent), State: framework.TaskError, Reason: "too-large",
 				Message: fmt.Sprintf("task asks for %s, more than the %s left of the offer", t.Resources, left)})
 			continue
 		}
-		left, used = rest, used.Add(taken)
+		left, used = rest, addIn(used, taken)
 		start = append(start, &task{id: t.ID, f: f, agent: ag, res: taken, job: t.Job})
 	}
-	_ = s.alloc.Accept(a.offer, used, a.refuse, s.clock()) // fits by construction
+	_ = s.alloc.Accept(a.offer, used, a.refuse, s.clock()) // fits by construction; it keeps no part of used
+	clear(used)
+	s.used = used
+	clear(left)
+	s.left = left[:0]
 	for i, t := range start {
 		s.startTask(t, a.tasks[i].Duration)
 	}
+}
+
+// scalars reports whether r holds only unreserved scalar amounts, each of
+// its own name, and, if positive, only amounts above zero.
+func scalars(r allocator.Resources, positive bool) bool {
+	for i, e := range r {
+		if e.Role != "" || e.Device != "" || positive && e.Value <= 0 {
+			return false
+		}
+		for _, prev := range r[:i] {
+			if prev.Name == e.Name {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// takeScalars is framework.Take for have of unreserved scalars, one entry a
+// name (scalars), which it takes from in place. For a need of positive
+// unreserved scalars it takes exactly need (and returns it as what it
+// took) or nothing; Take does the rest.
+func takeScalars(have, need allocator.Resources) (rest, taken allocator.Resources, ok bool) {
+	if !scalars(need, true) {
+		return framework.Take(have, need)
+	}
+	for _, e := range need {
+		if i := indexName(have, e.Name); i < 0 || have[i].Value < e.Value {
+			return have, nil, false
+		}
+	}
+	for _, e := range need {
+		have[indexName(have, e.Name)].Value -= e.Value
+	}
+	return slices.DeleteFunc(have, func(e allocator.Resource) bool { return e.Value == 0 }), need, true
+}
+
+func indexName(r allocator.Resources, name string) int {
+	return slices.IndexFunc(r, func(e allocator.Resource) bool { return e.Name == name })
+}
+
+// addIn adds r to the bag sum, in place where it has room: Resources.Add
+// without a copy.
+func addIn(sum, r allocator.Resources) allocator.Resources {
+	for _, e := range r {
+		i := slices.IndexFunc(sum, func(h allocator.Resource) bool { return h.Name == e.Name && h.Role == e.Role && h.Device == e.Device })
+		switch {
+		case e.Value == 0:
+		case i >= 0:
+			sum[i].Value += e.Value
+		default:
+			sum = append(sum, e)
+		}
+	}
+	return sum
 }
 
 func (s *Sim) startTask(t *task, d time.Duration) {
@@ -73,7 +136,7 @@ func (s *Sim) endTask(t *task, state framework.State, reason string) {
 	}
 	t.agent.drop(t)
 	if state != framework.TaskLost {
-		_ = s.alloc.Release(t.f.id, t.f.role, t.agent.id, t.res) // held by construction
+		_ = s.alloc.ReleaseRef(t.f.ref, t.agent.ref, t.res) // held by construction
 	}
 	s.rec.taskEnded(t.f.id, t.rec, t.res, state)
 	s.update(t.f, framework.Status{Task: t.id, Agent: string(t.agent.id), State: state, Reason: reason})

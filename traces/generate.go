@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -250,6 +251,7 @@ func (s *genSource) addTasks(j *Job, n int, dur sampler) {
 	if s.g.MaxTasks > 0 {
 		n = min(n, s.g.MaxTasks-len(j.Tasks))
 	}
+	j.Tasks = slices.Grow(j.Tasks, n)
 	for range n {
 		j.Tasks = append(j.Tasks, Task{Duration: seconds(dur()), Resources: Resources{CPUs: s.cpus(), MemMiB: s.mem(), GPUs: s.gpus()}})
 	}

@@ -27,8 +27,13 @@ func Resources(r traces.Resources) allocator.Resources {
 	return slices.Clone(all[:n]) // one allocation, of the entries there are
 }
 
-// maxEach returns the entrywise maximum of a and b.
+// maxEach returns the entrywise maximum of a and b; a, which holds no
+// entry of zero or less (nil, or what maxEach returned), comes back as it
+// is when b exceeds none of it.
 func maxEach(a, b allocator.Resources) allocator.Resources {
+	if !slices.ContainsFunc(b, func(e allocator.Resource) bool { return e.Value > a.Get(e.Name, e.Role) }) {
+		return a
+	}
 	out := a.Sub(nil)
 	for _, e := range b {
 		if d := e.Value - out.Get(e.Name, e.Role); d > 0 {
