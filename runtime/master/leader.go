@@ -7,15 +7,17 @@ import (
 
 // LeaderOnly wraps h for a replicated master: a master that does not lead
 // answers every request but its own (raft, discovery, health, version,
-// metrics and its cluster view) with 307 to the leader's URL and the same
-// path, or 503 when it knows no leader. Without replication it is h.
+// metrics, its cluster view, and the web UI's login link, which only sets
+// the browser's session cookie, good at every master) with 307 to the
+// leader's URL and the same path, or 503 when it knows no leader. Without
+// replication it is h.
 func (m *Master) LeaderOnly(h http.Handler) http.Handler {
 	if m.rep == nil {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/api/v1/raft", "/master/redirect", "/health", "/metrics", "/api/v1/masters", "/master/health", "/version", "/metrics/snapshot":
+		case "/api/v1/raft", "/master/redirect", "/health", "/metrics", "/api/v1/masters", "/master/health", "/version", "/metrics/snapshot", "/login":
 			h.ServeHTTP(w, r)
 			return
 		}
