@@ -258,25 +258,33 @@ func startReplicated(t *testing.T, n int) *replicated {
 		lns = append(lns, ln)
 		r.urls = append(r.urls, "https://"+ln.Addr().String())
 	}
-	cfg, err := r.secrets.ServerTLS(pki.Master)
+	for i, ln := range lns {
+		r.stop = append(r.stop, serveReplica(t, r.secrets, ln, r.urls, uint64(i+1)))
+	}
+	return r
+}
+
+// serveReplica runs master id of peers, with its web UI, on ln until the
+// test ends or the returned stop is called.
+func serveReplica(t *testing.T, secrets *pki.Secrets, ln net.Listener, peers []string, id uint64) (stop func()) {
+	t.Helper()
+	cfg, err := secrets.ServerTLS(pki.Master)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, ln := range lns {
-		m, err := master.New(secure(t, r.secrets, master.Options{Policy: allocator.Config{Policy: "drf"},
-			Replica: &master.ReplicaOptions{ID: uint64(i + 1), Peers: r.urls, DataDir: t.TempDir(), Tick: 50 * time.Millisecond}}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		srv := master.NewServerTLS(webui.Handler(m), master.ServerLimits{}, cfg)
-		ran := make(chan struct{})
-		go func() { m.Run(ctx); close(ran) }()
-		go func() { _ = master.Serve(srv, ln) }()
-		r.stop = append(r.stop, sync.OnceFunc(func() { cancel(); _ = srv.Close(); <-ran }))
-		t.Cleanup(r.stop[i])
+	m, err := master.New(secure(t, secrets, master.Options{Policy: allocator.Config{Policy: "drf"},
+		Replica: &master.ReplicaOptions{ID: id, Peers: peers, DataDir: t.TempDir(), Tick: 50 * time.Millisecond}}))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return r
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := master.NewServerTLS(webui.Handler(m), master.ServerLimits{}, cfg)
+	ran := make(chan struct{})
+	go func() { m.Run(ctx); close(ran) }()
+	go func() { _ = master.Serve(srv, ln) }()
+	stop = sync.OnceFunc(func() { cancel(); _ = srv.Close(); <-ran })
+	t.Cleanup(stop)
+	return stop
 }
 
 // The overview of a replicated cluster, opened at any master, shows the

@@ -1,19 +1,14 @@
 package webui_test
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
 	"testing"
-	"time"
 
-	"github.com/apronlab/apron/allocator"
 	"github.com/apronlab/apron/runtime/auth"
-	"github.com/apronlab/apron/runtime/master"
 	"github.com/apronlab/apron/runtime/pki"
 	"github.com/apronlab/apron/runtime/pki/pkitest"
-	"github.com/apronlab/apron/runtime/webui"
 )
 
 // The login link works at a master that knows no leader: it only sets
@@ -29,21 +24,7 @@ func TestLoginAtAMasterWithoutLeader(t *testing.T) {
 	}
 	self := "https://" + ln.Addr().String()
 	peers := []string{self, "https://127.0.0.1:1", "https://127.0.0.1:2"} // never answer: no leader
-	m, err := master.New(secure(t, secrets, master.Options{Policy: allocator.Config{Policy: "drf"},
-		Replica: &master.ReplicaOptions{ID: 1, Peers: peers, DataDir: t.TempDir(), Tick: 50 * time.Millisecond}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := secrets.ServerTLS(pki.Master)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv := master.NewServerTLS(webui.Handler(m), master.ServerLimits{}, cfg)
-	ran := make(chan struct{})
-	go func() { m.Run(ctx); close(ran) }()
-	go func() { _ = master.Serve(srv, ln) }()
-	t.Cleanup(func() { cancel(); _ = srv.Close(); <-ran })
+	serveReplica(t, secrets, ln, peers, 1)
 
 	// The test checks the master's answers, not its certificate.
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
