@@ -203,22 +203,27 @@ func (a *Allocator) clientKey(c *client) sortKey {
 	return k
 }
 
+// entryKey returns e's key now: its name (and prefix) are those it was
+// given when its role was made ("." for a role's own frameworks among its
+// sub-roles).
 func (a *Allocator) entryKey(e *entry) sortKey {
+	k := e.key
 	r := e.role
 	switch {
 	case !e.self && a.rescale:
 		r.hsub = a.hdrfSubtree(r)
-		return newKey(r.hsub.s, r.subAlloc, r.name)
+		k.share, k.allocs = r.hsub.s, r.subAlloc
 	case !e.self:
-		return newKey(a.share(r.name, r.wr, r.subAlloc, r.sub), r.subAlloc, r.name)
+		k.share, k.allocs = a.share(r.name, r.wr, r.subAlloc, r.sub), r.subAlloc
 	case a.rescale:
 		r.hself = a.hdrfSelf(r)
-		return newKey(r.hself.s, r.ownAlloc, ".")
+		k.share, k.allocs = r.hself.s, r.ownAlloc
 	case a.hier: // the role's own frameworks among its sub-roles
-		return newKey(a.share(r.name, oneRatio, r.ownAlloc, r.own), r.ownAlloc, ".")
+		k.share, k.allocs = a.share(r.name, oneRatio, r.ownAlloc, r.own), r.ownAlloc
 	default:
-		return newKey(a.share(r.name, r.wr, r.ownAlloc, r.own), r.ownAlloc, r.name)
+		k.share, k.allocs = a.share(r.name, r.wr, r.ownAlloc, r.own), r.ownAlloc
 	}
+	return k
 }
 
 // totals returns the cluster total by resource name.
